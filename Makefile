@@ -1,0 +1,23 @@
+# Everything a newcomer needs: `make run` and `make test` create .venv on first use.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Sojourn needs Python 3.11+ ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+.PHONY: install run test lint bench
+install: $(BIN)/.installed
+
+run: $(BIN)/.installed
+	$(BIN)/sojourn run examples/hello/definition.json --input '{"name": "world"}'
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests bench

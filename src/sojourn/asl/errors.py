@@ -1,0 +1,93 @@
+"""ASL runtime errors as data: each class carries the `States.*` name that Retry and Catch match.
+
+Spec: "Errors" in the Amazon States Language specification. A Task may also fail with any
+custom name (a Lambda handler's exception type, a Fail state's Error): use `StatesError(name, cause)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class StatesError(Exception):
+    """A failure inside an execution; `error` is matched by Retry/Catch, `cause` explains it."""
+
+    name: ClassVar[str] = "States.Runtime"
+
+    def __init__(self, error: str | None = None, cause: str | None = None):
+        self.error = error if error is not None else self.name
+        self.cause = cause
+        super().__init__(f"{self.error}: {cause}" if cause else self.error)
+
+    def to_output(self) -> dict[str, Any]:
+        """The error output a Catcher passes on: `{"Error": ..., "Cause": ...}`."""
+        out: dict[str, Any] = {"Error": self.error}
+        if self.cause is not None:
+            out["Cause"] = self.cause
+        return out
+
+
+
+class StatesRuntime(StatesError):
+    name = "States.Runtime"
+
+
+class TaskFailed(StatesError):
+    name = "States.TaskFailed"
+
+
+class Timeout(StatesError):
+    name = "States.Timeout"
+
+
+class HeartbeatTimeout(StatesError):
+    name = "States.HeartbeatTimeout"
+
+
+class Permissions(StatesError):
+    name = "States.Permissions"
+
+
+class DataLimitExceeded(StatesError):
+    name = "States.DataLimitExceeded"
+
+
+class IntrinsicFailure(StatesError):
+    name = "States.IntrinsicFailure"
+
+
+class ParameterPathFailure(StatesError):
+    name = "States.ParameterPathFailure"
+
+
+class ResultPathMatchFailure(StatesError):
+    name = "States.ResultPathMatchFailure"
+
+
+class NoChoiceMatched(StatesError):
+    name = "States.NoChoiceMatched"
+
+
+class BranchFailed(StatesError):
+    name = "States.BranchFailed"
+
+
+class ItemReaderFailed(StatesError):
+    name = "States.ItemReaderFailed"
+
+
+class ResultWriterFailed(StatesError):
+    name = "States.ResultWriterFailed"
+
+
+class ExceedToleratedFailureThreshold(StatesError):
+    name = "States.ExceedToleratedFailureThreshold"
+
+
+class QueryEvaluationError(StatesError):
+    name = "States.QueryEvaluationError"
+
+
+# Errors that a Retrier or Catcher using States.ALL does not match (spec: "States.ALL ... does not match
+# States.DataLimitExceeded" and terminal runtime failures).
+UNCATCHABLE_BY_ALL: frozenset[str] = frozenset({"States.DataLimitExceeded", "States.Runtime"})
