@@ -1,0 +1,199 @@
+"""Paths: JSONPath on the state input, context paths (`$$`), variable paths (`$name`), reference paths.
+
+Spec: "Paths" and "Reference Paths" in the Amazon States Language specification. A definite path
+(only `.field`, `['field']` and `[index]` steps) yields one value and is evaluated by a small walker;
+any other path (wildcards, slices, filters, `..`) is compiled once with jsonpath-ng and yields the
+list of its matches, as AWS does.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sojourn.asl.errors import ResultPathMatchFailure, StatesRuntime
+
+__all__ = ["InvalidPath", "Path", "ReferencePath", "compile_path", "compile_reference_path"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_FIELD = re.compile(r"\.([^.\[\]'\"()*@?]+)")
+_QUOTED = re.compile(r"\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
+_INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+
+
+class InvalidPath(ValueError):
+    """A path that does not parse; raised when the definition is compiled."""
+
+
+class _Missing(Exception):
+    """The path selects nothing in this document."""
+
+
+def _definite_steps(body: str) -> list[str | int] | None:
+    """The steps of a definite path body (after `$`), or None when the body needs full JSONPath."""
+    steps: list[str | int] = []
+    at = 0
+    while at < len(body):
+        for pattern in (_FIELD, _QUOTED, _INDEX):
+            match = pattern.match(body, at)
+            if match:
+                break
+        else:
+            return None
+        if pattern is _INDEX:
+            steps.append(int(match.group(1)))
+        elif pattern is _QUOTED:
+            steps.append(match.group(1) if match.group(1) is not None else match.group(2))
+        else:
+            steps.append(match.group(1))
+        at = match.end()
+    return steps
+
+
+def _walk(document: Any, steps: list[str | int]) -> Any:
+    node = document
+    for step in steps:
+        if isinstance(step, int):
+            if not isinstance(node, list) or not -len(node) <= step < len(node):
+                raise _Missing
+            node = node[step]
+        else:
+            if not isinstance(node, dict) or step not in node:
+                raise _Missing
+            node = node[step]
+    return node
+
+
+@dataclass(frozen=True)
+class Path:
+    """A compiled path; `get` applies it to the input, the context object or a variable."""
+
+    text: str
+    root: str  # "input", "context" or "variable"
+    variable: str | None
+    steps: tuple[str | int, ...] | None  # None: evaluated by jsonpath-ng
+    expression: Any = None
+
+    @property
+    def definite(self) -> bool:
+        return self.steps is not None
+
+    def get(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> Any:
+        """The selected value; a definite path that matches nothing raises `States.Runtime`."""
+        if self.root == "input":
+            document = input
+        elif self.root == "context":
+            document = context
+        else:
+            variables = variables or {}
+            if self.variable not in variables:
+                raise StatesRuntime(cause=f"The variable '{self.variable}' referenced by '{self.text}' is not defined")
+            document = variables[self.variable]
+        if self.steps is None:
+            return [match.value for match in self.expression.find(document)]
+        try:
+            return _walk(document, list(self.steps))
+        except _Missing:
+            raise StatesRuntime(cause=f"The JSONPath '{self.text}' could not be found in the input '{_short(document)}'") from None
+
+    def exists(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> bool:
+        """True when the path selects something (Choice's IsPresent)."""
+        try:
+            value = self.get(input, context, variables)
+        except StatesRuntime:
+            return False
+        return self.steps is not None or bool(value)
+
+
+def _short(document: Any) -> str:
+    import json
+
+    text = json.dumps(document, separators=(",", ":"), default=str)
+    return text if len(text) <= 256 else text[:253] + "..."
+
+
+def compile_path(text: str) -> Path:
+    """Compile `$...`, `$$...` or `$name...`; raise InvalidPath when it is not a path."""
+    if not isinstance(text, str) or not text.startswith("$"):
+        raise InvalidPath(f"'{text}' is not a valid path: a path starts with '$'")
+    if text.startswith("$$"):
+        root, variable, body = "context", None, text[2:]
+    else:
+        match = _NAME.match(text, 1)
+        if match:
+            root, variable, body = "variable", match.group(0), text[match.end() :]
+        else:
+            root, variable, body = "input", None, text[1:]
+    if body and body[0] not in ".[":
+        raise InvalidPath(f"'{text}' is not a valid path: unexpected '{body[0]}'")
+    steps = _definite_steps(body)
+    if steps is not None:
+        return Path(text, root, variable, tuple(steps))
+    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext import parse
+
+    try:
+        expression = parse("$" + body)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as e:
+        raise InvalidPath(f"'{text}' is not a valid JSONPath: {e}") from None
+    return Path(text, root, variable, None, expression)
+
+
+@dataclass(frozen=True)
+class ReferencePath:
+    """A path to one node (ResultPath): `set` returns a copy of the document with the value placed there."""
+
+    text: str
+    steps: tuple[str | int, ...]
+
+    def set(self, document: Any, value: Any) -> Any:
+        if not self.steps:
+            return value
+        root = copy.deepcopy(document) if isinstance(document, (dict, list)) else document
+        if not isinstance(root, dict):
+            raise ResultPathMatchFailure(
+                cause=f"Unable to apply ResultPath '{self.text}' to input '{_short(document)}': it is not an object"
+            )
+        node: Any = root
+        for step, following in zip(self.steps, self.steps[1:] + (None,), strict=True):
+            if following is None:
+                _put(node, step, value, self.text)
+                break
+            child = _child(node, step)
+            if child is None:
+                child = [] if isinstance(following, int) else {}
+                _put(node, step, child, self.text)
+            elif not isinstance(child, (dict, list)):
+                raise ResultPathMatchFailure(
+                    cause=f"Unable to apply ResultPath '{self.text}': '{step}' is not an object in '{_short(document)}'"
+                )
+            node = child
+        return root
+
+
+def _child(node: Any, step: str | int) -> Any:
+    if isinstance(step, int):
+        return node[step] if isinstance(node, list) and -len(node) <= step < len(node) else None
+    return node.get(step) if isinstance(node, dict) else None
+
+
+def _put(node: Any, step: str | int, value: Any, text: str) -> None:
+    if isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node):
+        node[step] = value
+    elif isinstance(step, str) and isinstance(node, dict):
+        node[step] = value
+    else:
+        raise ResultPathMatchFailure(cause=f"Unable to apply ResultPath '{text}' at '{step}'")
+
+
+def compile_reference_path(text: str) -> ReferencePath:
+    """Compile a ResultPath; it must select a single node of the input (no `$$`, no wildcards)."""
+    if not isinstance(text, str) or not text.startswith("$") or text.startswith("$$"):
+        raise InvalidPath(f"'{text}' is not a valid reference path")
+    body = text[1:]
+    steps = _definite_steps(body)
+    if steps is None or (body and body[0] not in ".["):
+        raise InvalidPath(f"'{text}' is not a valid reference path: it must select a single node")
+    return ReferencePath(text, tuple(steps))
