@@ -157,7 +157,7 @@ class ReferencePath:
                 cause=f"Unable to apply ResultPath '{self.text}' to input '{_short(document)}': it is not an object"
             )
         node: Any = root
-        for step, following in zip(self.steps, self.steps[1:] + (None,), strict=True):
+        for step, following in zip(self.steps, (*self.steps[1:], None), strict=True):
             if following is None:
                 _put(node, step, value, self.text)
                 break
@@ -180,9 +180,7 @@ def _child(node: Any, step: str | int) -> Any:
 
 
 def _put(node: Any, step: str | int, value: Any, text: str) -> None:
-    if isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node):
-        node[step] = value
-    elif isinstance(step, str) and isinstance(node, dict):
+    if (isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node)) or (isinstance(step, str) and isinstance(node, dict)):
         node[step] = value
     else:
         raise ResultPathMatchFailure(cause=f"Unable to apply ResultPath '{text}' at '{step}'")

@@ -1,0 +1,823 @@
+"""The pure interpreter: advance a run's frame by one event and say what must happen next.
+
+A run is the top-level machine, a Parallel branch or a Map iteration. Its whole state is a JSON
+frame the caller stores; `Interpreter.advance(frame, event, info, env)` returns a `Step`: history
+events to append, the new frame and one action (invoke a task, sleep, fork children, finish, fail).
+States without effects (Pass, Choice, Succeed, Fail, a Wait already due) run through within one call.
+No I/O, no clock, no threads: time, task tokens and randomness come from `env`. See docs/design.md §1.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sojourn.asl import errors as E
+from sojourn.asl.paths import Path
+from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
+from sojourn.asl.template import Payload
+
+__all__ = [
+    "Await",
+    "ChildDone",
+    "Env",
+    "ExecutionInfo",
+    "Fail",
+    "Finish",
+    "Fork",
+    "Interpreter",
+    "InvokeTask",
+    "NewEvent",
+    "RunOutcome",
+    "Sleep",
+    "Start",
+    "Step",
+    "TaskFailed",
+    "TaskSucceeded",
+    "TimerFired",
+    "format_time",
+    "to_json",
+]
+
+MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's quota on a state's input and output
+DEFAULT_TASK_TIMEOUT = 99999999
+
+
+# -- what the caller tells the interpreter -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutionInfo:
+    """The execution a run belongs to: the source of `$$.Execution` and `$$.StateMachine`."""
+
+    execution_arn: str
+    name: str
+    input: Any
+    start_time: datetime
+    state_machine_arn: str
+    state_machine_name: str
+    role_arn: str = "arn:aws:iam::123456789012:role/sojourn"
+    redrive_count: int = 0
+    redrive_time: datetime | None = None
+
+
+@dataclass
+class Env:
+    """The effects the interpreter may use: the current time, task tokens and randomness."""
+
+    now: datetime
+    new_task_token: Callable[[], str]
+    rng: random.Random = field(default_factory=random.Random)
+
+
+@dataclass(frozen=True)
+class Start:
+    """Begin the run at its StartAt state."""
+
+
+@dataclass(frozen=True)
+class TaskSucceeded:
+    output: Any
+
+
+@dataclass(frozen=True)
+class TaskFailed:
+    error: str
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    """A Sleep's time has come (a Wait state, or a Retry's backoff)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a child run ended."""
+
+    succeeded: bool
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+
+
+@dataclass(frozen=True)
+class ChildDone:
+    index: int
+    outcome: RunOutcome
+
+
+# -- what the interpreter tells the caller -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A history event without id, previous id and timestamp (the driver assigns those)."""
+
+    type: str
+    details_key: str | None
+    details: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class InvokeTask:
+    resource: str
+    parameters: Any
+    wait_for_token: bool
+    task_token: str | None
+    timeout_seconds: int
+    heartbeat_seconds: int | None
+    credentials: Any
+    state_name: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Sleep:
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Fork:
+    children: list[dict[str, Any]]
+    start: list[int]
+
+
+@dataclass(frozen=True)
+class Await:
+    """Keep waiting for children; start the listed ones first (Map's MaxConcurrency)."""
+
+    start: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Finish:
+    output: Any
+
+
+@dataclass(frozen=True)
+class Fail:
+    error: str | None
+    cause: str | None = None
+
+
+Action = InvokeTask | Sleep | Fork | Await | Finish | Fail
+Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildDone
+
+
+@dataclass
+class Step:
+    events: list[NewEvent]
+    frame: dict[str, Any]
+    action: Action
+    cancel_children: bool = False
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON as AWS writes payloads into history and API responses."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and `Z`, as `$$.Execution.StartTime` reads on AWS."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_time(text: str) -> datetime:
+    """An RFC 3339 timestamp as an aware datetime; ValueError when it is not one."""
+    if not isinstance(text, str) or "T" not in text:
+        raise ValueError(f"'{text}' is not an RFC 3339 timestamp")
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"'{text}' has no time zone")
+    return moment
+
+
+def _resource_kind(resource: str) -> tuple[str, str, str]:
+    """(family, resourceType, resource) of a Task's resource, as history events name them."""
+    if resource.startswith("arn:aws:lambda:"):
+        return "lambda-arn", "lambda", resource
+    parts = resource.split(":")
+    if len(parts) >= 6 and parts[2] == "states" and parts[5] == "activity":
+        return "activity", "activity", resource
+    if resource.startswith("arn:aws:states:::"):
+        rest = resource[len("arn:aws:states:::") :]
+        service, _, action = rest.partition(":")
+        return "task", service, action
+    return "task", parts[2] if len(parts) > 2 else "unknown", resource
+
+
+def _wait_for_token(resource: str) -> bool:
+    return resource.endswith(".waitForTaskToken")
+
+
+def _needs_token(resource: str) -> bool:
+    return _wait_for_token(resource) or _resource_kind(resource)[0] == "activity"
+
+
+def _matches(errors: tuple[str, ...], error: str) -> bool:
+    """Retry/Catch matching (spec "Errors"): names, States.ALL, and States.TaskFailed's wildcard."""
+    if error in errors:
+        return True
+    if error in E.UNCATCHABLE_BY_ALL:
+        return False
+    if "States.ALL" in errors:
+        return True
+    return "States.TaskFailed" in errors and error not in ("States.Timeout", "States.HeartbeatTimeout")
+
+
+class _Finished(Exception):
+    """Internal: the run ended with this action."""
+
+    def __init__(self, action: Action):
+        self.action = action
+
+
+# -- the interpreter -------------------------------------------------------------------------------
+
+
+class Interpreter:
+    """Advances frames of one Program. Stateless between calls; safe to share across threads."""
+
+    def __init__(self, program: Program):
+        self.program = program
+
+    def start_frame(self, input: Any) -> dict[str, Any]:
+        """The frame of a new top-level run."""
+        return {"m": "", "state": None, "input": input, "vars": {}}
+
+    def advance(self, frame: dict[str, Any], event: Event, info: ExecutionInfo, env: Env) -> Step:
+        """Apply `event` to a copy of `frame`. Never raises: an internal bug fails the run with States.Runtime."""
+        run = _Run(self.program, copy.deepcopy(frame), info, env)
+        try:
+            action = run.handle(event)
+        except _Finished as done:
+            action = done.action
+        except E.StatesError as e:  # a failure outside any state's error handling
+            action = Fail(e.error, e.cause)
+        except Exception as e:
+            action = Fail("States.Runtime", f"Internal error in state '{run.frame.get('state')}': {e!r}")
+        if isinstance(action, (Finish, Fail)):
+            run.frame["done"] = True
+        return Step(run.events, run.frame, action, run.cancel)
+
+
+class _Run:
+    """One `advance` call's working state."""
+
+    def __init__(self, program: Program, frame: dict[str, Any], info: ExecutionInfo, env: Env):
+        self.program = program
+        self.frame = frame
+        self.info = info
+        self.env = env
+        self.events: list[NewEvent] = []
+        self.cancel = False
+        self.machine: Machine = program.machines[frame["m"]]
+        self.token: str | None = None
+
+    # -- dispatch --------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> Action:
+        frame = self.frame
+        if frame.get("done"):
+            return Await()
+        if isinstance(event, Start):
+            if frame["state"] is not None:
+                return Await()
+            return self.enter(self.machine.start_at, frame["input"])
+        state = self.machine.states[frame["state"]]
+        phase = frame.get("phase")
+        try:
+            if isinstance(event, TaskSucceeded) and phase == "task":
+                self.emit_task_end(state, event.output, None)
+                return self.complete(state, event.output)
+            if isinstance(event, TaskFailed) and phase == "task":
+                self.emit_task_end(state, None, event)
+                raise E.StatesError(event.error, event.cause)
+            if isinstance(event, TimerFired) and phase == "wait":
+                return self.go(self.leave(state, self.effective_input(state), plain=True))
+            if isinstance(event, TimerFired) and phase == "retry":
+                return self.work(state)
+            if isinstance(event, ChildDone) and phase == "fork":
+                return self.child_done(state, event)
+        except E.StatesError as e:
+            return self.recover(state, e)
+        return Await()  # a late or duplicate event: nothing to do
+
+    # -- entering and leaving states ---------------------------------------------------------------
+
+    def enter(self, name: str, input: Any) -> Action:
+        """Enter `name` with `input` and run until an effect or the end of the run."""
+        while True:
+            state = self.machine.states[name]
+            frame = self.frame
+            frame.update(state=name, input=input, entered=format_time(self.env.now), retries={}, retry_count=0)
+            frame.pop("phase", None)
+            frame.pop("fork", None)
+            self.event(f"{state.type}StateEntered", "stateEnteredEventDetails", {
+                "name": name, "input": to_json(input), "inputDetails": {"truncated": False},
+            })
+            try:
+                outcome = self.run_state(state)
+            except E.StatesError as e:
+                outcome = self.recover(state, e)
+            if isinstance(outcome, tuple):  # ("next", name, input): keep running inline
+                _, name, input = outcome
+                continue
+            return outcome
+
+    def go(self, outcome: Action | tuple[str, str, Any]) -> Action:
+        """Follow a ("next", state, input) transition, or pass an action through."""
+        if isinstance(outcome, tuple):
+            return self.enter(outcome[1], outcome[2])
+        return outcome
+
+    def run_state(self, state: State) -> Action | tuple[str, str, Any]:
+        kind = state.type
+        if kind == "Pass":
+            return self.pass_state(state)
+        if kind == "Choice":
+            return self.choice_state(state)
+        if kind == "Succeed":
+            return self.leave(state, self.effective_input(state), plain=True, final=True)
+        if kind == "Fail":
+            return self.fail_state(state)
+        if kind == "Wait":
+            return self.wait_state(state)
+        return self.work(state)  # Task, Parallel, Map
+
+    def leave(
+        self, state: State, value: Any, *, plain: bool = False, final: bool = False, next: str | None = None,
+        assigned: dict[str, Any] | None = None,
+    ) -> Action | tuple[str, str, Any]:
+        """Exit `state` with its output (after OutputPath when `plain`), then go on or finish."""
+        output = self.output_path(state, value) if plain else value
+        text = to_json(output)
+        if len(text.encode()) > MAX_PAYLOAD_BYTES:
+            raise E.DataLimitExceeded(
+                cause=f"The state/task '{state.name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            )
+        details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
+        if assigned:
+            self.frame["vars"].update(assigned)
+            details["assignedVariables"] = {key: to_json(val) for key, val in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        self.event(f"{state.type}StateExited", "stateExitedEventDetails", details)
+        target = next or state.next
+        if final or state.end or target is None:
+            raise _Finished(Finish(output))
+        return ("next", target, output)
+
+    # -- data flow ------------------------------------------------------------------------------------
+
+    def context(self, state: State, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        info = self.info
+        execution: dict[str, Any] = {
+            "Id": info.execution_arn,
+            "Input": info.input,
+            "Name": info.name,
+            "RoleArn": info.role_arn,
+            "StartTime": format_time(info.start_time),
+            "RedriveCount": info.redrive_count,
+        }
+        if info.redrive_time is not None:
+            execution["RedriveTime"] = format_time(info.redrive_time)
+        ctx: dict[str, Any] = {
+            "Execution": execution,
+            "State": {
+                "EnteredTime": self.frame.get("entered"),
+                "Name": state.name,
+                "RetryCount": self.frame.get("retry_count", 0),
+            },
+            "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
+        }
+        if self.token is not None:
+            ctx["Task"] = {"Token": self.token}
+        if extra:
+            ctx.update(extra)
+        return ctx
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return self.frame["vars"]
+
+    def states_binding(self, state: State, **more: Any) -> dict[str, Any]:
+        binding = {"input": self.frame["input"], "context": self.context(state)}
+        binding.update(more)
+        return binding
+
+    def effective_input(self, state: State) -> Any:
+        raw = self.frame["input"]
+        if state.language == JSONATA:
+            return raw
+        if state.discard_input:
+            return {}
+        if state.input_path is not None:
+            return state.input_path.get(raw, self.context(state), self.vars)
+        return raw
+
+    def output_path(self, state: State, value: Any) -> Any:
+        if state.language == JSONATA:
+            if state.output is not None:
+                return state.output.evaluate(self.states_binding(state), self.vars)
+            return value
+        if state.discard_output:
+            return {}
+        if state.output_path is not None:
+            return state.output_path.get(value, self.context(state), self.vars)
+        return value
+
+    def evaluate(self, value: Any, state: State, data: Any, **binding: Any) -> Any:
+        """A compiled value in either language: a Payload/Path on `data`, a JSONata value on `$states`."""
+        if value is None:
+            return None
+        if isinstance(value, Payload):
+            return value.evaluate(data, self.context(state), self.vars, rng=self.env.rng)
+        if isinstance(value, Path):
+            return value.get(data, self.context(state), self.vars)
+        if hasattr(value, "evaluate"):
+            return value.evaluate(self.states_binding(state, **binding), self.vars)
+        return value
+
+    def assignments(self, state: State, assign: Any, data: Any, **binding: Any) -> dict[str, Any] | None:
+        """Evaluate an Assign block against the values before assignment (all at once, as AWS does)."""
+        if assign is None:
+            return None
+        values = self.evaluate(assign, state, data, **binding)
+        if not isinstance(values, dict):
+            raise E.QueryEvaluationError(cause=f"The Assign field of state '{state.name}' must be an object")
+        return values
+
+    def number(self, state: State, value: Any, field_name: str, minimum: int = 1) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            result: Any = value
+        else:
+            result = self.evaluate(value, state, self.effective_input(state))
+        if isinstance(result, bool) or not isinstance(result, (int, float)) or result != int(result):
+            raise E.StatesRuntime(cause=f"The value of {field_name} in state '{state.name}' must be an integer, not {to_json(result)}")
+        if result < minimum:
+            raise E.StatesRuntime(cause=f"The value of {field_name} in state '{state.name}' must be at least {minimum}")
+        return int(result)
+
+    def shape_result(self, state: State, result: Any) -> tuple[Any, dict[str, Any] | None]:
+        """ResultSelector, ResultPath and Assign (JSONPath) or Output and Assign (JSONata) for a result."""
+        raw = self.frame["input"]
+        if state.language == JSONATA:
+            assigned = self.assignments(state, state.assign, raw, result=result)
+            if state.output is not None:
+                output = state.output.evaluate(self.states_binding(state, result=result), self.vars)
+            else:
+                output = result
+            return output, assigned
+        if state.result_selector is not None:
+            result = state.result_selector.evaluate(result, self.context(state), self.vars, rng=self.env.rng)
+        assigned = self.assignments(state, state.assign, result)
+        if state.discard_result:
+            combined = raw
+        elif state.result_path is not None:
+            combined = state.result_path.set(raw, result)
+        else:
+            combined = result
+        return self.output_path(state, combined), assigned
+
+    # -- simple states -------------------------------------------------------------------------------
+
+    def pass_state(self, state: State) -> Action | tuple[str, str, Any]:
+        if state.language == JSONATA:
+            raw = self.frame["input"]
+            assigned = self.assignments(state, state.assign, raw)
+            output = self.output_path(state, raw)
+            return self.leave(state, output, assigned=assigned)
+        effective = self.effective_input(state)
+        if state.has_result:
+            result = copy.deepcopy(state.result)
+        elif state.parameters is not None:
+            result = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+        else:
+            result = effective
+        output, assigned = self.shape_result(state, result)
+        return self.leave(state, output, assigned=assigned)
+
+    def choice_state(self, state: State) -> Action | tuple[str, str, Any]:
+        data = self.effective_input(state)
+        ctx = self.context(state)
+        for choice in state.choices:
+            if choice.rule.matches(data, ctx, self.vars):
+                assigned = self.assignments(state, choice.assign, data)
+                if state.language == JSONATA and choice.output is not None:
+                    output = choice.output.evaluate(self.states_binding(state), self.vars)
+                    return self.leave(state, output, next=choice.next, assigned=assigned)
+                return self.leave(state, data, plain=True, next=choice.next, assigned=assigned)
+        if state.default is None:
+            raise E.NoChoiceMatched(cause=f"No Matches! (state '{state.name}')")
+        assigned = self.assignments(state, state.assign, data)
+        return self.leave(state, data, plain=True, next=state.default, assigned=assigned)
+
+    def fail_state(self, state: State) -> Action:
+        raw = self.frame["input"]
+        error = self.evaluate(state.error, state, raw)
+        cause = self.evaluate(state.cause, state, raw)
+        for name, value in (("Error", error), ("Cause", cause)):
+            if value is not None and not isinstance(value, str):
+                raise E.StatesRuntime(cause=f"The {name} of Fail state '{state.name}' must be a string")
+        raise _Finished(Fail(error, cause))
+
+    def wait_state(self, state: State) -> Action | tuple[str, str, Any]:
+        now = self.env.now
+        if state.wait_seconds is not None:
+            seconds = self.number(state, state.wait_seconds, "Seconds", minimum=0) or 0
+            until = now + timedelta(seconds=seconds)
+        else:
+            stamp = self.evaluate(state.wait_timestamp, state, self.effective_input(state))
+            try:
+                until = parse_time(stamp)
+            except (TypeError, ValueError) as e:
+                raise E.StatesRuntime(cause=f"The Timestamp of Wait state '{state.name}' is invalid: {e}") from None
+        if until <= now:
+            return self.leave(state, self.effective_input(state), plain=True)
+        self.frame["phase"] = "wait"
+        return Sleep(until)
+
+    # -- Task, Parallel, Map ---------------------------------------------------------------------
+
+    def work(self, state: State) -> Action:
+        if state.type == "Task":
+            return self.invoke(state)
+        return self.fork(state)
+
+    def invoke(self, state: State) -> Action:
+        resource = state.resource or ""
+        attempt = self.frame.get("retry_count", 0)
+        if _needs_token(resource):
+            self.token = self.env.new_task_token()
+        effective = self.effective_input(state)
+        if state.language == JSONATA:
+            parameters = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
+        elif state.parameters is not None:
+            parameters = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+        else:
+            parameters = effective
+        timeout = self.number(state, state.timeout, "TimeoutSeconds") or DEFAULT_TASK_TIMEOUT
+        heartbeat = self.number(state, state.heartbeat, "HeartbeatSeconds")
+        if heartbeat is not None and heartbeat >= timeout and state.timeout is not None:
+            raise E.StatesRuntime(cause=f"HeartbeatSeconds must be smaller than TimeoutSeconds in state '{state.name}'")
+        credentials = self.evaluate(state.credentials, state, effective) if state.credentials is not None else None
+        family, resource_type, name = _resource_kind(resource)
+        if family == "lambda-arn":
+            self.event("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", {
+                "resource": resource, "input": to_json(parameters), "inputDetails": {"truncated": False},
+                "timeoutInSeconds": timeout,
+            })
+            self.event("LambdaFunctionStarted", None, None)
+        elif family == "activity":
+            details: dict[str, Any] = {
+                "resource": resource, "input": to_json(parameters), "inputDetails": {"truncated": False},
+                "timeoutInSeconds": timeout,
+            }
+            if heartbeat is not None:
+                details["heartbeatInSeconds"] = heartbeat
+            self.event("ActivityScheduled", "activityScheduledEventDetails", details)
+        else:
+            details = {
+                "resourceType": resource_type, "resource": name, "region": self._region(),
+                "parameters": to_json(parameters), "timeoutInSeconds": timeout,
+            }
+            if heartbeat is not None:
+                details["heartbeatInSeconds"] = heartbeat
+            self.event("TaskScheduled", "taskScheduledEventDetails", details)
+            self.event("TaskStarted", "taskStartedEventDetails", {"resourceType": resource_type, "resource": name})
+        self.frame["phase"] = "task"
+        return InvokeTask(
+            resource=resource,
+            parameters=parameters,
+            wait_for_token=_wait_for_token(resource),
+            task_token=self.token,
+            timeout_seconds=timeout,
+            heartbeat_seconds=heartbeat,
+            credentials=credentials,
+            state_name=state.name,
+            attempt=attempt,
+        )
+
+    def _region(self) -> str:
+        parts = self.info.state_machine_arn.split(":")
+        return parts[3] if len(parts) > 3 else "us-east-1"
+
+    def emit_task_end(self, state: State, output: Any, failure: TaskFailed | None) -> None:
+        family, resource_type, name = _resource_kind(state.resource or "")
+        timed_out = failure is not None and failure.error in ("States.Timeout", "States.HeartbeatTimeout")
+        outcome = "TimedOut" if timed_out else "Failed" if failure is not None else "Succeeded"
+        prefix = {"lambda-arn": "LambdaFunction", "activity": "Activity"}.get(family, "Task")
+        key = prefix[0].lower() + prefix[1:] + outcome + "EventDetails"
+        details: dict[str, Any] = {} if family != "task" else {"resourceType": resource_type, "resource": name}
+        if failure is None:
+            details.update(output=to_json(output), outputDetails={"truncated": False})
+        else:
+            details["error"] = failure.error
+            if failure.cause is not None:
+                details["cause"] = failure.cause
+        self.event(prefix + outcome, key, details)
+
+    def complete(self, state: State, result: Any) -> Action:
+        output, assigned = self.shape_result(state, result)
+        return self.go(self.leave(state, output, assigned=assigned))
+
+    def fork(self, state: State) -> Action:
+        effective = self.effective_input(state)
+        inherited = copy.deepcopy(self.vars)
+        if state.type == "Parallel":
+            if state.language == JSONATA:
+                branch_input = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
+            elif state.parameters is not None:
+                branch_input = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+            else:
+                branch_input = effective
+            children = [
+                {"m": branch.key, "state": None, "input": copy.deepcopy(branch_input), "vars": copy.deepcopy(inherited)}
+                for branch in state.branches
+            ]
+            self.event("ParallelStateStarted", None, None)
+            self.frame["phase"] = "fork"
+            self.frame["fork"] = {"n": len(children), "next": len(children), "out": {}, "failed": 0, "max": 0}
+            return Fork(children, list(range(len(children))))
+        inputs = self.map_inputs(state, effective)
+        key = state.processor.key if state.processor else ""
+        children = [{"m": key, "state": None, "input": item, "vars": copy.deepcopy(inherited)} for item in inputs]
+        limit = self.number(state, state.max_concurrency, "MaxConcurrency", minimum=0) or 0
+        first = len(children) if limit == 0 else min(limit, len(children))
+        self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
+        self.frame["phase"] = "fork"
+        self.frame["fork"] = {"n": len(children), "next": first, "out": {}, "failed": 0, "max": limit}
+        if not children:
+            return self.fork_succeeded(state)
+        for index in range(first):
+            self.event("MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index})
+        return Fork(children, list(range(first)))
+
+    def map_inputs(self, state: State, effective: Any) -> list[Any]:
+        if state.language == JSONATA:
+            items = self.evaluate(state.items, state, effective) if state.items is not None else effective
+            if not isinstance(items, list):
+                raise E.QueryEvaluationError(cause=f"The Items of Map state '{state.name}' must be an array, not {to_json(items)}")
+        else:
+            items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
+            if not isinstance(items, list):
+                raise E.StatesRuntime(cause=f"The ItemsPath of Map state '{state.name}' must select an array, not {to_json(items)}")
+        if state.batcher is not None:
+            return self.batches(state, items, effective)
+        if state.item_selector is None:
+            return [copy.deepcopy(item) for item in items]
+        inputs = []
+        for index, item in enumerate(items):
+            extra = {"Map": {"Item": {"Index": index, "Value": item}}}
+            if isinstance(state.item_selector, Payload):
+                inputs.append(state.item_selector.evaluate(effective, self.context(state, extra), self.vars, rng=self.env.rng))
+            else:
+                binding = {"input": self.frame["input"], "context": self.context(state, extra)}
+                inputs.append(state.item_selector.evaluate(binding, self.vars))
+        return inputs
+
+    def batches(self, state: State, items: list[Any], effective: Any) -> list[Any]:
+        batcher = state.batcher or {}
+        most = batcher.get("MaxItemsPerBatch") or len(items) or 1
+        max_bytes = batcher.get("MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
+        batch_input = batcher.get("BatchInput")
+        extra = self.evaluate(batch_input, state, effective) if batch_input is not None else None
+        batches: list[Any] = []
+        current: list[Any] = []
+        size = 0
+        for item in items:
+            item_size = len(to_json(item).encode())
+            if current and (len(current) >= most or size + item_size > max_bytes):
+                batches.append(current)
+                current, size = [], 0
+            current.append(item)
+            size += item_size
+        if current:
+            batches.append(current)
+        return [{"Items": batch, **({"BatchInput": extra} if extra is not None else {})} for batch in batches]
+
+    def child_done(self, state: State, event: ChildDone) -> Action:
+        fork = self.frame["fork"]
+        key = str(event.index)
+        if key in fork["out"]:
+            return Await()
+        outcome = event.outcome
+        is_map = state.type == "Map"
+        if outcome.succeeded:
+            fork["out"][key] = outcome.output
+            if is_map:
+                self.event("MapIterationSucceeded", "mapIterationSucceededEventDetails", {"name": state.name, "index": event.index})
+        else:
+            fork["out"][key] = {"Error": outcome.error, **({"Cause": outcome.cause} if outcome.cause is not None else {})}
+            fork["failed"] += 1
+            if is_map:
+                self.event("MapIterationFailed", "mapIterationFailedEventDetails", {"name": state.name, "index": event.index})
+            if not self.tolerated(state, fork):
+                self.cancel = True
+                self.event(f"{state.type}StateFailed", None, None)
+                if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
+                    raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
+                raise E.StatesError(outcome.error or "States.BranchFailed", outcome.cause)
+        if len(fork["out"]) == fork["n"]:
+            return self.fork_succeeded(state)
+        if is_map and fork["next"] < fork["n"]:
+            index = fork["next"]
+            fork["next"] += 1
+            self.event("MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index})
+            return Await([index])
+        return Await()
+
+    def tolerated(self, state: State, fork: dict[str, Any]) -> bool:
+        if state.type != "Map" or (state.tolerated_count is None and state.tolerated_percentage is None):
+            return False
+        count = self.number(state, state.tolerated_count, "ToleratedFailureCount", minimum=0)
+        percentage = state.tolerated_percentage
+        if percentage is not None and not isinstance(percentage, (int, float)):
+            percentage = self.evaluate(percentage, state, self.effective_input(state))
+        if count is not None and fork["failed"] > count:
+            return False
+        return not (percentage is not None and fork["n"] and fork["failed"] * 100.0 / fork["n"] > float(percentage))
+
+    def fork_succeeded(self, state: State) -> Action:
+        fork = self.frame["fork"]
+        results = [fork["out"][str(i)] for i in range(fork["n"])]
+        self.event(f"{state.type}StateSucceeded", None, None)
+        return self.complete(state, results)
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    def recover(self, state: State, failure: E.StatesError) -> Action:
+        """Retry, Catch, or fail the run (spec: "Error Handling")."""
+        error, cause = failure.error, failure.cause
+        if error == "States.Runtime":
+            raise _Finished(Fail(error, cause))
+        retry = self.retry(state, error)
+        if retry is not None:
+            return retry
+        catcher = next((c for c in state.catchers if _matches(c.errors, error)), None)
+        if catcher is None:
+            raise _Finished(Fail(error, cause))
+        return self.catch(state, catcher, error, cause)
+
+    def retry(self, state: State, error: str) -> Action | None:
+        for index, retrier in enumerate(state.retriers):
+            if not _matches(retrier.errors, error):
+                continue
+            count = self.frame["retries"].get(str(index), 0)
+            if count >= retrier.max_attempts:
+                return None
+            delay = retrier.interval * retrier.backoff**count
+            if retrier.max_delay is not None:
+                delay = min(delay, retrier.max_delay)
+            if retrier.jitter:
+                delay = self.env.rng.uniform(0, delay)
+            self.frame["retries"][str(index)] = count + 1
+            self.frame["retry_count"] = self.frame.get("retry_count", 0) + 1
+            self.frame["phase"] = "retry"
+            self.frame.pop("fork", None)
+            if not math.isfinite(delay):
+                delay = 99999999
+            return Sleep(self.env.now + timedelta(seconds=delay))
+        return None
+
+    def catch(self, state: State, catcher: Catcher, error: str, cause: str | None) -> Action:
+        error_output: dict[str, Any] = {"Error": error}
+        if cause is not None:
+            error_output["Cause"] = cause
+        raw = self.frame["input"]
+        if state.language == JSONATA:
+            assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
+            if catcher.output is not None:
+                output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars)
+            else:
+                output = error_output
+        else:
+            assigned = self.assignments(state, catcher.assign, error_output)
+            if catcher.discard_result:
+                output = raw
+            elif catcher.result_path is not None:
+                output = catcher.result_path.set(raw, error_output)
+            else:
+                output = error_output
+        if assigned:
+            self.vars.update(assigned)
+        self.frame.pop("phase", None)
+        return self.enter(catcher.next, output)
+
+    # -- events -------------------------------------------------------------------------------------
+
+    def event(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
+        self.events.append(NewEvent(type, details_key, details))

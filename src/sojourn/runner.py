@@ -1,0 +1,265 @@
+"""`sojourn.run`: execute a definition in memory, with no database, on a simulated clock.
+
+The same interpreter the durable runtime drives, with tasks answered by Python callables. Waits and
+retry backoffs advance a virtual clock instead of sleeping, so a week-long workflow runs in
+milliseconds. Parallel branches and Map iterations are interleaved as the runtime would run them.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import secrets
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sojourn.asl.errors import StatesError
+from sojourn.asl.interpreter import (
+    Await,
+    ChildDone,
+    Env,
+    ExecutionInfo,
+    Fail,
+    Finish,
+    Fork,
+    Interpreter,
+    InvokeTask,
+    RunOutcome,
+    Sleep,
+    Start,
+    TaskFailed,
+    TaskSucceeded,
+    TimerFired,
+    to_json,
+)
+from sojourn.asl.program import compile_definition
+
+__all__ = ["Result", "TaskRequest", "run"]
+
+Resource = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """What a resource callable may receive when it takes two arguments: the full invocation."""
+
+    resource: str
+    parameters: Any
+    task_token: str | None
+    state_name: str
+    attempt: int
+
+
+@dataclass
+class Result:
+    """The end of an in-memory execution: status, output or error, and the full history."""
+
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.status == "SUCCEEDED":
+            out["output"] = self.output
+        else:
+            out.update(error=self.error, cause=self.cause)
+        return out
+
+
+@dataclass
+class _RunRecord:
+    frame: dict[str, Any]
+    parent: int | None = None
+    index: int = 0
+    generation: int = 0  # which Fork of the parent created it
+    finished: bool = False
+    cancelled: bool = False
+    children: list[int] = field(default_factory=list)
+
+
+class _Driver:
+    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, now: datetime, seed: int | None):
+        self.interpreter = interpreter
+        self.info = info
+        self.resources = resources
+        self.now = now
+        self.rng = random.Random(seed)
+        self.runs: dict[int, _RunRecord] = {}
+        self.ids = itertools.count()
+        self.queue: deque[tuple[int, Any]] = deque()
+        self.timers: list[tuple[datetime, int, int, Any]] = []
+        self.timer_order = itertools.count()
+        self.history: list[dict[str, Any]] = []
+        self.result: Result | None = None
+        timeout = interpreter.program.timeout_seconds
+        self.deadline = now + timedelta(seconds=timeout) if timeout else None
+
+    def record(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
+        event: dict[str, Any] = {
+            "timestamp": self.now,
+            "type": type,
+            "id": len(self.history) + 1,
+            "previousEventId": len(self.history),
+        }
+        if details_key is not None and details is not None:
+            event[details_key] = details
+        self.history.append(event)
+
+    def env(self) -> Env:
+        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng)
+
+    def execute(self, input: Any) -> Result:
+        self.record("ExecutionStarted", "executionStartedEventDetails", {
+            "input": to_json(input), "inputDetails": {"truncated": False},
+            "roleArn": self.info.role_arn, "stateMachineArn": self.info.state_machine_arn,
+        })
+        root = next(self.ids)
+        self.runs[root] = _RunRecord(self.interpreter.start_frame(input))
+        self.queue.append((root, Start()))
+        while self.result is None:
+            if self.queue:
+                run_id, event = self.queue.popleft()
+                self.step(run_id, event)
+            elif self.timers:
+                due, _, run_id, event = heapq.heappop(self.timers)
+                if self.deadline is not None and due > self.deadline:
+                    self.now = self.deadline
+                    self.record("ExecutionTimedOut", "executionTimedOutEventDetails", {
+                        "error": "States.Timeout", "cause": "The execution timed out",
+                    })
+                    self.result = Result("TIMED_OUT", error="States.Timeout", cause="The execution timed out", history=self.history)
+                    break
+                self.now = max(self.now, due)
+                self.step(run_id, event)
+            else:  # waiting on nothing: a bug in the interpreter or a resource that never answers
+                self.finish_execution(Fail("States.Runtime", "The execution is waiting on nothing"))
+        return self.result
+
+    def step(self, run_id: int, event: Any) -> None:
+        record = self.runs[run_id]
+        if record.finished or record.cancelled:
+            return
+        step = self.interpreter.advance(record.frame, event, self.info, self.env())
+        record.frame = step.frame
+        for new in step.events:
+            self.record(new.type, new.details_key, new.details)
+        if step.cancel_children:
+            self.cancel_children(record)
+        action = step.action
+        if isinstance(action, InvokeTask):
+            self.queue.append((run_id, self.invoke(action)))
+        elif isinstance(action, Sleep):
+            heapq.heappush(self.timers, (action.until, next(self.timer_order), run_id, TimerFired()))
+        elif isinstance(action, Fork):
+            self.cancel_children(record)
+            record.children = []
+            for index, child in enumerate(action.children):
+                child_id = next(self.ids)
+                self.runs[child_id] = _RunRecord(child, parent=run_id, index=index)
+                record.children.append(child_id)
+            self.start_children(record, action.start)
+        elif isinstance(action, Await):
+            self.start_children(record, action.start)
+        elif isinstance(action, (Finish, Fail)):
+            record.finished = True
+            if record.parent is None:
+                self.finish_execution(action)
+            else:
+                outcome = (
+                    RunOutcome(True, output=action.output)
+                    if isinstance(action, Finish)
+                    else RunOutcome(False, error=action.error, cause=action.cause)
+                )
+                self.queue.append((record.parent, ChildDone(record.index, outcome)))
+
+    def start_children(self, record: _RunRecord, indices: list[int]) -> None:
+        for index in indices:
+            self.queue.append((record.children[index], Start()))
+
+    def cancel_children(self, record: _RunRecord) -> None:
+        for child_id in record.children:
+            child = self.runs[child_id]
+            if not child.finished and not child.cancelled:
+                child.cancelled = True
+                self.cancel_children(child)
+
+    def invoke(self, action: InvokeTask) -> Any:
+        function = self.lookup(action.resource)
+        if function is None:
+            return TaskFailed("States.Runtime", f"No resource is registered for '{action.resource}'")
+        request = TaskRequest(action.resource, action.parameters, action.task_token, action.state_name, action.attempt)
+        try:
+            output = function(request) if getattr(function, "_sojourn_request", False) else function(action.parameters)
+        except StatesError as e:
+            return TaskFailed(e.error, e.cause)
+        except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
+            return TaskFailed(type(e).__name__, str(e))
+        return TaskSucceeded(output)
+
+    def lookup(self, resource: str) -> Resource | None:
+        if callable(self.resources) and not isinstance(self.resources, Mapping):
+            return self.resources
+        if isinstance(self.resources, Mapping):
+            if resource in self.resources:
+                return self.resources[resource]
+            base = resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
+            return self.resources.get(base)
+        return None
+
+    def finish_execution(self, action: Finish | Fail) -> None:
+        if isinstance(action, Finish):
+            self.record("ExecutionSucceeded", "executionSucceededEventDetails", {
+                "output": to_json(action.output), "outputDetails": {"truncated": False},
+            })
+            self.result = Result("SUCCEEDED", output=action.output, history=self.history)
+        else:
+            details = {key: value for key, value in (("error", action.error), ("cause", action.cause)) if value is not None}
+            self.record("ExecutionFailed", "executionFailedEventDetails", details)
+            self.result = Result("FAILED", error=action.error, cause=action.cause, history=self.history)
+
+
+def takes_request(function: Resource) -> Resource:
+    """Mark a resource callable that wants the whole TaskRequest (token, state name) instead of the parameters."""
+    function._sojourn_request = True  # type: ignore[attr-defined]
+    return function
+
+
+def run(
+    definition: dict[str, Any] | str | Path,
+    input: Any = None,
+    *,
+    resources: Mapping[str, Resource] | Resource | None = None,
+    now: datetime | None = None,
+    name: str | None = None,
+    seed: int | None = None,
+) -> Result:
+    """Run `definition` on `input` in memory and return its Result.
+
+    `resources` maps a Task's Resource ARN to a callable taking the task's parameters (or a single
+    callable for every resource); a callable marked with `takes_request` gets a TaskRequest.
+    `.waitForTaskToken` resources answer by returning the value SendTaskSuccess would carry.
+    """
+    program = compile_definition(definition)
+    start = now or datetime.now(timezone.utc)
+    name = name or str(uuid.uuid4())
+    machine = "in-memory"
+    info = ExecutionInfo(
+        execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}",
+        name=name,
+        input=input if input is not None else {},
+        start_time=start,
+        state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
+        state_machine_name=machine,
+    )
+    driver = _Driver(Interpreter(program), info, resources or {}, start, seed)
+    return driver.execute(info.input)
+
