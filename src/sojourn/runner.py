@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +249,7 @@ def run(
     `.waitForTaskToken` resources answer by returning the value SendTaskSuccess would carry.
     """
     program = compile_definition(definition)
-    start = now or datetime.now(timezone.utc)
+    start = now or datetime.now(UTC)
     name = name or str(uuid.uuid4())
     machine = "in-memory"
     info = ExecutionInfo(
