@@ -115,7 +115,8 @@ class _Driver:
         self.history.append(event)
 
     def env(self) -> Env:
-        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng)
+        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
+                   next_event_id=len(self.history) + 1)
 
     def execute(self, input: Any) -> Result:
         self.record("ExecutionStarted", "executionStartedEventDetails", {

@@ -74,6 +74,7 @@ class Env:
     now: datetime
     new_task_token: Callable[[], str]
     rng: random.Random = field(default_factory=random.Random)
+    next_event_id: int = 0  # the id the step's first event will get; 0 when the driver cannot tell
 
 
 @dataclass(frozen=True)
@@ -763,6 +764,11 @@ class _Run:
         """Retry, Catch, or fail the run (spec: "Error Handling")."""
         error, cause = failure.error, failure.cause
         if error == "States.Runtime":
+            entered = self.frame.get("entered_id")
+            where = f" (entered at the event id #{entered})" if entered else ""
+            prefix = f"An error occurred while executing the state '{state.name}'{where}."
+            if not (cause or "").startswith("An error occurred"):
+                cause = f"{prefix} {cause}" if cause else prefix
             raise _Finished(Fail(error, cause))
         retry = self.retry(state, error)
         if retry is not None:
@@ -820,4 +826,6 @@ class _Run:
     # -- events -------------------------------------------------------------------------------------
 
     def event(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
+        if type.endswith("StateEntered") and self.env.next_event_id:
+            self.frame["entered_id"] = self.env.next_event_id + len(self.events)
         self.events.append(NewEvent(type, details_key, details))

@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sojourn.asl.errors import StatesRuntime
 from sojourn.asl.paths import Path, compile_path
+
+
+def to_json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 __all__ = ["Payload", "compile_payload"]
 
@@ -18,10 +25,18 @@ __all__ = ["Payload", "compile_payload"]
 @dataclass(frozen=True)
 class _Dynamic:
     source: Any  # a Path or an intrinsic
+    key: str  # the template's key, with its `.$`, for error messages
 
     def evaluate(self, input: Any, context: Any, variables: dict[str, Any], rng: Any = None) -> Any:
         if isinstance(self.source, Path):
-            return self.source.get(input, context, variables)
+            try:
+                return self.source.get(input, context, variables)
+            except StatesRuntime:
+                document = context if self.source.root == "context" else input
+                raise StatesRuntime(
+                    cause=f"The JSONPath '{self.source.text}' specified for the field '{self.key}' "
+                    f"could not be found in the input '{to_json(document)}'"
+                ) from None
         return self.source.evaluate(input, context, variables, rng=rng)
 
 
@@ -40,7 +55,7 @@ def _compile(value: Any) -> Any:
         compiled: dict[str, Any] = {}
         for key, item in value.items():
             if key.endswith(".$"):
-                compiled[key[:-2]] = _Dynamic(_compile_source(item, key))
+                compiled[key[:-2]] = _Dynamic(_compile_source(item, key), key)
             else:
                 compiled[key] = _compile(item)
         return compiled
