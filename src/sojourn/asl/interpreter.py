@@ -258,8 +258,11 @@ class Interpreter:
         return {"m": "", "state": None, "input": input, "vars": {}}
 
     def advance(self, frame: dict[str, Any], event: Event, info: ExecutionInfo, env: Env) -> Step:
-        """Apply `event` to a copy of `frame`. Never raises: an internal bug fails the run with States.Runtime."""
-        run = _Run(self.program, copy.deepcopy(frame), info, env)
+        """Apply `event` to `frame` (updated in place and returned as `step.frame`: the caller hands it over).
+
+        Never raises: an internal bug fails the run with States.Runtime.
+        """
+        run = _Run(self.program, frame, info, env)
         try:
             action = run.handle(event)
         except _Finished as done:
