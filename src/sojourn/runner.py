@@ -21,6 +21,8 @@ from typing import Any
 
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import (
+    HISTORY_LIMIT_CAUSE,
+    MAX_HISTORY_EVENTS,
     Await,
     ChildDone,
     Env,
@@ -127,7 +129,9 @@ class _Driver:
         self.runs[root] = _RunRecord(self.interpreter.start_frame(input))
         self.queue.append((root, Start()))
         while self.result is None:
-            if self.queue:
+            if len(self.history) >= MAX_HISTORY_EVENTS:
+                self.finish_execution(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
+            elif self.queue:
                 run_id, event = self.queue.popleft()
                 self.step(run_id, event)
             elif self.timers:

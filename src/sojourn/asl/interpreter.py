@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's quota on a state's input and output
+MAX_HISTORY_EVENTS = 25000  # AWS's quota on one execution's history
+HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history events (25000)."
 DEFAULT_TASK_TIMEOUT = 99999999
 
 
@@ -323,6 +325,8 @@ class _Run:
     def enter(self, name: str, input: Any) -> Action:
         """Enter `name` with `input` and run until an effect or the end of the run."""
         while True:
+            if len(self.events) >= MAX_HISTORY_EVENTS:  # a loop of states without effects
+                raise _Finished(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
             state = self.machine.states[name]
             frame = self.frame
             frame.update(state=name, input=input, entered=format_time(self.env.now), retries={}, retry_count=0)
