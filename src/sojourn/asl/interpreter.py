@@ -437,7 +437,7 @@ class _Run:
     def output_path(self, state: State, value: Any) -> Any:
         if state.language == JSONATA:
             if state.output is not None:
-                return state.output.evaluate(self.states_binding(state), self.vars)
+                return state.output.evaluate(self.states_binding(state), self.vars, rng=self.env.rng)
             return value
         if state.discard_output:
             return {}
@@ -454,7 +454,7 @@ class _Run:
         if isinstance(value, Path):
             return value.get(data, self.context(state), self.vars)
         if hasattr(value, "evaluate"):
-            return value.evaluate(self.states_binding(state, **binding), self.vars)
+            return value.evaluate(self.states_binding(state, **binding), self.vars, rng=self.env.rng)
         return value
 
     def assignments(self, state: State, assign: Any, data: Any, **binding: Any) -> dict[str, Any] | None:
@@ -485,7 +485,7 @@ class _Run:
         if state.language == JSONATA:
             assigned = self.assignments(state, state.assign, raw, result=result)
             if state.output is not None:
-                output = state.output.evaluate(self.states_binding(state, result=result), self.vars)
+                output = state.output.evaluate(self.states_binding(state, result=result), self.vars, rng=self.env.rng)
             else:
                 output = result
             return output, assigned
@@ -525,7 +525,7 @@ class _Run:
             if choice.rule.matches(data, ctx, self.vars):
                 assigned = self.assignments(state, choice.assign, data)
                 if state.language == JSONATA and choice.output is not None:
-                    output = choice.output.evaluate(self.states_binding(state), self.vars)
+                    output = choice.output.evaluate(self.states_binding(state), self.vars, rng=self.env.rng)
                     return self.leave(state, output, next=choice.next, assigned=assigned)
                 return self.leave(state, data, plain=True, next=choice.next, assigned=assigned)
         if state.default is None:
@@ -694,7 +694,7 @@ class _Run:
                 inputs.append(state.item_selector.evaluate(effective, self.context(state, extra), self.vars, rng=self.env.rng))
             else:
                 binding = {"input": self.frame["input"], "context": self.context(state, extra)}
-                inputs.append(state.item_selector.evaluate(binding, self.vars))
+                inputs.append(state.item_selector.evaluate(binding, self.vars, rng=self.env.rng))
         return inputs
 
     def batches(self, state: State, items: list[Any], effective: Any) -> list[Any]:
@@ -814,7 +814,7 @@ class _Run:
         if state.language == JSONATA:
             assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
             if catcher.output is not None:
-                output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars)
+                output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
             else:
                 output = error_output
         else:

@@ -1,0 +1,145 @@
+"""JSONata in state machines: `{% expression %}` strings compiled once with jsonata-python.
+
+AWS binds `$states` (`input`, `result`, `errorOutput`, `context`) and each variable as `$name`, and
+adds the functions `$partition`, `$range`, `$hash`, `$random`, `$uuid` and `$parse`. An expression
+that fails, or yields nothing where a value is needed, fails with States.QueryEvaluationError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jsonata as _jsonata
+
+from sojourn.asl.errors import QueryEvaluationError
+
+__all__ = ["JsonataValue", "compile_jsonata_value", "is_jsonata"]
+
+_HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+
+
+def is_jsonata(value: Any) -> bool:
+    """True for a string written `{% expression %}`."""
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}") and len(value) >= 4
+
+
+def _partition(array: Any, size: Any) -> list[Any]:
+    if not isinstance(array, list) or not isinstance(size, (int, float)) or size <= 0:
+        raise QueryEvaluationError(cause="$partition takes an array and a positive chunk size")
+    size = int(size)
+    return [array[i : i + size] for i in range(0, len(array), size)]
+
+
+def _range(start: Any, end: Any, step: Any) -> list[Any]:
+    start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise QueryEvaluationError(cause="$range takes a step other than 0")
+    items = list(range(start, end + (1 if step > 0 else -1), step))
+    if len(items) > 1000:
+        raise QueryEvaluationError(cause="$range gives at most 1000 items")
+    return items
+
+
+def _hash(value: Any, algorithm: Any) -> str:
+    if algorithm not in _HASHES:
+        raise QueryEvaluationError(cause=f"$hash takes one of {list(_HASHES)}")
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
+
+
+def _parse(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, json.JSONDecodeError):
+        raise QueryEvaluationError(cause="$parse takes a string of JSON") from None
+
+
+@dataclass(frozen=True)
+class _Expression:
+    text: str
+    compiled: Any
+
+    def evaluate(self, states: dict[str, Any], variables: dict[str, Any], rng: random.Random) -> Any:
+        bindings: dict[str, Any] = dict(variables)
+        bindings["states"] = states
+        expression = self.compiled
+        expression.register_lambda("random", lambda seed=None: random.Random(seed).random() if seed is not None else rng.random())
+        expression.register_lambda("uuid", lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
+        try:
+            value = expression.evaluate(None, bindings)
+        except QueryEvaluationError:
+            raise
+        except Exception as e:  # jsonata-python raises its own JException and Python errors alike
+            raise QueryEvaluationError(cause=f"An error occurred while evaluating the JSONata expression '{self.text}': {e}") from None
+        return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """jsonata-python's results as plain JSON values (its sequences are list subclasses)."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _compile(value: Any) -> Any:
+    if is_jsonata(value):
+        text = value[2:-2].strip()
+        try:
+            compiled = _jsonata.Jsonata(text)
+        except Exception as e:  # its parser raises JException
+            raise ValueError(f"Invalid JSONata expression '{text}': {e}") from None
+        compiled.register_lambda("partition", _partition)
+        compiled.register_lambda("range", _range)
+        compiled.register_lambda("hash", _hash)
+        compiled.register_lambda("parse", _parse)
+        return _Expression(text, compiled)
+    if isinstance(value, dict):
+        return {key: _compile(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_compile(item) for item in value]
+    return value
+
+
+def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str) -> Any:
+    if isinstance(node, _Expression):
+        value = node.evaluate(states, variables, rng)
+        if value is None and not _yields_null(node.text):
+            raise QueryEvaluationError(
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned nothing (undefined)."
+            )
+        return value
+    if isinstance(node, dict):
+        return {key: _evaluate(item, states, variables, rng, key) for key, item in node.items()}
+    if isinstance(node, list):
+        return [_evaluate(item, states, variables, rng, field) for item in node]
+    return node
+
+
+def _yields_null(text: str) -> bool:
+    # jsonata-python gives None both for `null` and for undefined; an explicit null literal is a value.
+    return text.strip() == "null"
+
+
+@dataclass(frozen=True)
+class JsonataValue:
+    """A field value with `{% %}` expressions anywhere inside; `evaluate` builds the JSON value."""
+
+    tree: Any
+    field: str = "Output"
+
+    def evaluate(self, states: dict[str, Any], variables: dict[str, Any] | None = None, rng: random.Random | None = None) -> Any:
+        return _evaluate(self.tree, states, variables or {}, rng or random.Random(), self.field)
+
+
+def compile_jsonata_value(value: Any, field: str = "Output") -> JsonataValue:
+    """Compile a field's value: each `{% %}` string becomes an expression; raise ValueError when one does not parse."""
+    return JsonataValue(_compile(value), field)
