@@ -1,0 +1,126 @@
+"""Sojourn's settings: one frozen object read from flags, the environment (`SOJOURN_*`) and the manifest.
+
+Nothing else in Sojourn reads `os.environ` (docs/design.md section 5). Precedence, highest first:
+command-line flags, then the app manifest, then the environment, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ENVIRONMENT", "Settings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value Sojourn cannot use (e.g. `SOJOURN_PORT=abc`)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a Sojourn process; build with `Settings.load(...)`."""
+
+    db_url: str = "sqlite:///.sojourn/sojourn.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    # Where people reach this server (links in emails); defaults to http://host:port.
+    public_base_url: str = ""
+    # SMTP: with no host, mail goes only to the dev mailbox (`sojourn mail`).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_sender: str = "sojourn@localhost"
+    data_dir: str = ".sojourn"
+    # When set, every API request must carry it (SigV4 access key id, or `X-Api-Key`).
+    api_key: str | None = None
+    workers: int = 4
+
+    def __post_init__(self) -> None:
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", f"http://{_url_host(self.host)}:{self.port}")
+        object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from `env` (default: the process environment), then `overrides` (flags; None = unset)."""
+        environment = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, variable in ENVIRONMENT.items():
+            if environment.get(variable, "") != "":
+                values[name] = environment[variable]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls._build(values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied (None = keep); `public_base_url` follows host/port unless set."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.public_base_url == Settings(host=self.host, port=self.port).public_base_url:
+            values["public_base_url"] = ""  # derived, so it follows a new host or port
+        values.update({k: v for k, v in changes.items() if v is not None})
+        return self._build(values)
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where a local client reaches this server's API."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{_url_host(host)}:{self.port}"
+
+    @property
+    def is_local(self) -> bool:
+        """True when the server listens only on the loopback interface."""
+        return self.host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @classmethod
+    def _build(cls, values: dict[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+        converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
+        return cls(**converted)
+
+
+# Field name -> environment variable.
+ENVIRONMENT: dict[str, str] = {
+    f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings)
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(name: str, annotation: Any, value: Any) -> Any:
+    kind = str(annotation)
+    try:
+        if kind.startswith("int"):
+            number = int(value)
+            if name == "port" and not 0 <= number <= 65535:
+                raise ValueError
+            return number
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE | _FALSE:
+                return text in _TRUE
+            raise ValueError
+    except (TypeError, ValueError):
+        raise SettingsError(f"{ENVIRONMENT[name]} ({name}) has an invalid value: {value!r}") from None
+    return str(value)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,45 @@
+"""Settings: defaults, environment, flags over environment, invalid values."""
+
+from __future__ import annotations
+
+import pytest
+
+from sojourn.config import Settings, SettingsError
+
+
+def test_defaults_follow_the_design():
+    s = Settings.load(env={})
+    assert (s.db_url, s.host, s.port, s.region, s.account_id, s.data_dir) == (
+        "sqlite:///.sojourn/sojourn.db", "127.0.0.1", 8080, "us-east-1", "123456789012", ".sojourn",
+    )
+    assert s.public_base_url == "http://127.0.0.1:8080"
+    assert s.api_key is None and s.smtp_host is None and s.is_local
+
+
+def test_environment_is_read_and_converted():
+    s = Settings.load(env={
+        "SOJOURN_DB_URL": "postgresql://x/y", "SOJOURN_PORT": "9000", "SOJOURN_SMTP_STARTTLS": "true",
+        "SOJOURN_SMTP_PORT": "2525", "SOJOURN_REGION": "eu-west-1", "SOJOURN_API_KEY": "k",
+        "SOJOURN_PUBLIC_BASE_URL": "https://leave.example.com/",
+    })
+    assert s.db_url == "postgresql://x/y" and s.port == 9000 and s.smtp_port == 2525
+    assert s.smtp_starttls is True and s.region == "eu-west-1" and s.api_key == "k"
+    assert s.public_base_url == "https://leave.example.com"
+
+
+def test_flags_win_over_environment_and_none_means_unset():
+    s = Settings.load(env={"SOJOURN_PORT": "9000", "SOJOURN_HOST": "0.0.0.0"}, port=9100, host=None)
+    assert s.port == 9100 and s.host == "0.0.0.0"
+    assert s.endpoint_url == "http://127.0.0.1:9100" and not s.is_local
+
+
+def test_replace_keeps_a_derived_public_url_in_step_with_the_port():
+    assert Settings().replace(port=9001).public_base_url == "http://127.0.0.1:9001"
+    explicit = Settings(public_base_url="https://x.example")
+    assert explicit.replace(port=9001).public_base_url == "https://x.example"
+
+
+@pytest.mark.parametrize(("variable", "value"), [("SOJOURN_PORT", "abc"), ("SOJOURN_PORT", "70000"), ("SOJOURN_SMTP_TLS", "maybe")])
+def test_invalid_values_name_the_variable(variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.load(env={variable: value})
