@@ -1,0 +1,98 @@
+"""PostgreSQL: psycopg 3 with a connection pool; several worker processes share one database.
+
+Workers claim due work with `FOR UPDATE SKIP LOCKED`; a commit that makes work due sends NOTIFY so
+idle workers in other processes wake at once. `?schema=name` in the URL isolates a schema (tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from sojourn.store.base import NOTIFY_CHANNEL, Store, Tx
+
+__all__ = ["PostgresStore"]
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _split_schema(url: str) -> tuple[str, str | None]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    schema = query.pop("schema", [None])[0]
+    clean = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, doseq=True), parts.fragment))
+    return clean.replace("postgres://", "postgresql://", 1), schema
+
+
+class PostgresStore(Store):
+    dialect = "postgres"
+    for_update = " FOR UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, pool_size: int = 10):
+        super().__init__(url)
+        self.conninfo, self.schema = _split_schema(url)
+        if self.schema and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.schema):
+            raise ValueError(f"Invalid schema name '{self.schema}'")
+        if self.schema:
+            with psycopg.connect(self.conninfo, autocommit=True) as connection:
+                connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        self.pool = ConnectionPool(
+            self.conninfo, min_size=1, max_size=pool_size, open=True,
+            kwargs={"row_factory": dict_row, "autocommit": False}, configure=self._configure,
+        )
+        self._sql_cache: dict[str, str] = {}
+
+    def _configure(self, connection: psycopg.Connection) -> None:
+        if self.schema:
+            connection.execute(f'SET search_path TO "{self.schema}"')
+            connection.commit()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        with self.pool.connection() as connection:
+            yield connection
+
+    def _begin(self, connection: psycopg.Connection) -> None:
+        """psycopg opens the transaction with the first statement."""
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with super().transaction() as tx:
+            yield tx
+            if tx.notify:
+                tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+    def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
+        text = self._sql_cache.get(sql)
+        if text is None:
+            text = self._sql_cache[sql] = _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+        return connection.execute(text, tuple(params))
+
+    def _lock_migrations(self, tx: Tx) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(727274)")
+
+    def start_listening(self, stop: threading.Event) -> None:
+        def listen() -> None:
+            while not stop.is_set():
+                try:
+                    with psycopg.connect(self.conninfo, autocommit=True) as connection:
+                        connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                        while not stop.is_set():
+                            for _ in connection.notifies(timeout=1.0):
+                                self.wake()
+                except psycopg.Error:
+                    stop.wait(1.0)
+
+        threading.Thread(target=listen, name="sojourn-listen", daemon=True).start()
+
+    def close(self) -> None:
+        self.pool.close()
