@@ -1,0 +1,118 @@
+"""AWS JSON 1.0 over HTTP: `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>`, mapped to the client.
+
+Each request: check size and credentials, parse the body, validate it against the service model, call
+`client.<snake_case action>(**params)` in a worker thread, serialise the answer per the model. Errors
+answer `{"__type": ..., "message": ...}` with AWS's status so boto3 raises the matching class.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from sojourn import errors
+from sojourn.api.model import TARGET_PREFIX, operation
+
+__all__ = ["CONTENT_TYPE", "MAX_REQUEST_BYTES", "StepFunctionsAPI"]
+
+log = logging.getLogger("sojourn.api")
+
+CONTENT_TYPE = "application/x-amz-json-1.0"
+# AWS's quota "Maximum request size: 1 MB per request" (the whole HTTP body). Payload members
+# (input, output, cause) have their own 256 KB limit in the model, checked in `model.py`.
+MAX_REQUEST_BYTES = 1024 * 1024
+_DRAIN_LIMIT = 16 * MAX_REQUEST_BYTES
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+class StepFunctionsAPI:
+    """The ASGI endpoint of the Step Functions API for one `sojourn.Client`."""
+
+    def __init__(self, client: Any, api_key: str | None = None):
+        self.client = client
+        self.api_key = api_key
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/", self.handle, methods=["POST"], name="stepfunctions-api")]
+
+    async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            body = await self._answer(request)
+            return Response(body, media_type=CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
+        except errors.SojournAPIError as e:
+            return _error(e, request_id)
+        except Exception:
+            # A bug, not the caller's fault: log it (never the body: it may carry task tokens).
+            log.exception("internal error in %s", request.headers.get("x-amz-target", "?"))
+            return _error(errors.InternalFailure("An internal error occurred."), request_id)
+
+    async def _answer(self, request: Request) -> bytes:
+        self._authenticate(request)
+        target = request.headers.get("x-amz-target", "")
+        prefix, _, action = target.partition(".")
+        op = operation(action) if prefix == TARGET_PREFIX else None
+        method = getattr(self.client, op.method, None) if op else None
+        if op is None or method is None:
+            raise errors.UnknownOperationException(
+                f"Operation {action or target or '(no X-Amz-Target)'} is not supported by Sojourn."
+            )
+        raw = await _read_body(request)
+        try:
+            params = json.loads(raw) if raw.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise errors.SerializationException(f"Request body is not valid JSON: {e.msg if hasattr(e, 'msg') else e}") from None
+        kwargs = op.check(params)
+        result = await run_in_threadpool(method, **kwargs)
+        return json.dumps(op.serialize(result), separators=(",", ":")).encode("utf-8")
+
+    def _authenticate(self, request: Request) -> None:
+        if not self.api_key:
+            return
+        found = _CREDENTIAL.search(request.headers.get("authorization", ""))
+        given = found.group(1) if found else request.headers.get("x-api-key", "")
+        if not given:
+            raise errors.UnrecognizedClientException("Request is missing Authentication Token")
+        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > _DRAIN_LIMIT:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _DRAIN_LIMIT:
+            raise _too_large()
+        if size <= MAX_REQUEST_BYTES:
+            chunks.append(chunk)
+    # Oversized bodies are read to the end first so the client sees the answer, not a reset connection.
+    if size > MAX_REQUEST_BYTES:
+        raise _too_large()
+    return b"".join(chunks)
+
+
+def _too_large() -> errors.SojournAPIError:
+    return errors.RequestEntityTooLarge(
+        f"Request size exceeds the maximum of {MAX_REQUEST_BYTES} bytes per Step Functions API request."
+    )
+
+
+def _error(error: errors.SojournAPIError, request_id: str) -> Response:
+    body = json.dumps({"__type": error.type_name, "message": error.message}, separators=(",", ":"))
+    return Response(
+        body, status_code=error.status, media_type=CONTENT_TYPE,
+        headers={"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error.type_name},
+    )
