@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +35,13 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = False
     smtp_tls: bool = False
     smtp_sender: str = "sojourn@localhost"
     data_dir: str = ".sojourn"
     # When set, every API request must carry it (SigV4 access key id, or `X-Api-Key`).
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)
     workers: int = 4
 
     def __post_init__(self) -> None:
@@ -67,6 +67,17 @@ class Settings:
             values["public_base_url"] = ""  # derived, so it follows a new host or port
         values.update({k: v for k, v in changes.items() if v is not None})
         return self._build(values)
+
+    with_ = replace
+
+    @property
+    def base_url(self) -> str:
+        """Where people and functions reach this server (`public_base_url`, derived from host:port when unset)."""
+        return self.public_base_url
+
+    def arn(self, kind: str, *names: str) -> str:
+        """A Step Functions ARN in this region and account: `arn("execution", machine, name)`."""
+        return ":".join(("arn", "aws", "states", self.region, self.account_id, kind, *names))
 
     @property
     def endpoint_url(self) -> str:

@@ -43,3 +43,13 @@ def test_replace_keeps_a_derived_public_url_in_step_with_the_port():
 def test_invalid_values_name_the_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         Settings.load(env={variable: value})
+
+
+def test_arns_use_the_configured_region_and_account():
+    s = Settings(region="eu-west-1", account_id="000000000001")
+    assert s.arn("stateMachine", "Hello") == "arn:aws:states:eu-west-1:000000000001:stateMachine:Hello"
+    assert s.arn("execution", "Hello", "run-1") == "arn:aws:states:eu-west-1:000000000001:execution:Hello:run-1"
+
+
+def test_secrets_stay_out_of_the_repr():
+    assert "pw" not in repr(Settings(smtp_password="pw", api_key="pw"))
