@@ -1,4 +1,4 @@
-"""What every integration receives: the task call (`TaskCall`) and the services it may use (`Services`).
+"""What a Task hands to an integration (`TaskCall`), and what the runtime lends it (`Services`).
 
 Contract: docs/design.md section 4. Integrations never import the API; they reach Sojourn through
 `Services.client` (a `sojourn.Client`, boto3-shaped).
@@ -6,34 +6,37 @@ Contract: docs/design.md section 4. Integrations never import the API; they reac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+__all__ = ["Services", "TaskCall"]
 
 
 @dataclass(frozen=True)
 class TaskCall:
-    """One attempt of a Task state, as the runtime hands it to an integration."""
+    """One invocation of a Task's resource. `idempotency_key` is stable across re-invocations after a crash:
+    "<execution arn>/<state entered event id>/<attempt>"."""
 
     resource: str
     parameters: Any
     task_token: str | None = None
     wait_for_token: bool = False
-    # "<execution arn>/<state entered event id>/<attempt>": the same key means the same attempt.
     idempotency_key: str = ""
     timeout_seconds: float | None = None
     execution_arn: str = ""
     state_name: str = ""
+    attempt: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
-    """What integrations may use; each field is optional so tests pass only what they need."""
+    """The runtime's parts an integration may use; each optional so tests lend only what they need."""
 
-    settings: Any = None
-    client: Any = None
-    functions: Any = None  # sojourn.integrations.functions.FunctionPool
-    mailer: Any = None  # the email engineer's outbox/mailer
-    extra: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None  # sojourn.config.Settings
+    client: Any = None  # sojourn.Client
+    functions: Any = None  # sojourn.functions.FunctionPool
+    store: Any = None  # sojourn.store.base.Store
+    mailer: Any = None  # the email integration's outbox / mailer
 
     @property
     def region(self) -> str:
