@@ -34,6 +34,7 @@ __all__ = [
     "Interpreter",
     "InvokeTask",
     "NewEvent",
+    "Redrive",
     "RunOutcome",
     "Sleep",
     "Start",
@@ -98,6 +99,11 @@ class TaskFailed:
 @dataclass(frozen=True)
 class TimerFired:
     """A Sleep's time has come (a Wait state, or a Retry's backoff)."""
+
+
+@dataclass(frozen=True)
+class Redrive:
+    """Run the state the run stopped at again, with its input (RedriveExecution)."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ class Fail:
 
 
 Action = InvokeTask | Sleep | Fork | Await | Finish | Fail
-Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildDone
+Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildDone | Redrive
 
 
 @dataclass
@@ -295,6 +301,11 @@ class _Run:
 
     def handle(self, event: Event) -> Action:
         frame = self.frame
+        if isinstance(event, Redrive):
+            if frame.get("state") is None:
+                return self.enter(self.machine.start_at, frame["input"])
+            frame.pop("done", None)
+            return self.enter(frame["state"], frame["input"])
         if frame.get("done"):
             return Await()
         if isinstance(event, Start):
