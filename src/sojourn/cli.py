@@ -1,23 +1,173 @@
-"""The `sojourn` command line (Typer + Rich). Every command has help; user mistakes never print tracebacks."""
+"""The `sojourn` command line (Typer + Rich). Every command has help; user mistakes never print tracebacks.
+
+How commands reach Sojourn, one rule: with `--db URL` they open that database directly (no server
+needed; executions they start run when a `sojourn serve` or `sojourn worker` on that database picks
+them up); without it they call a running server's Step Functions API over HTTP at `--endpoint`
+(default: http://SOJOURN_HOST:SOJOURN_PORT, i.e. http://127.0.0.1:8080).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-app = typer.Typer(help="Sojourn: durable, self-hosted workflows that wait for people.", no_args_is_help=True)
+app = typer.Typer(
+    help="Sojourn: durable, self-hosted workflows that wait for people.\n\n"
+    "Commands that read or change executions call a running server over HTTP (--endpoint, default "
+    "http://127.0.0.1:8080), or open the database directly when given --db URL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ENDPOINT_HELP = "Sojourn server URL (default: http://SOJOURN_HOST:SOJOURN_PORT)."
+DB_HELP = "Open this database directly instead of calling a server (sqlite:///file.db or postgresql://...)."
+JSON_HELP = "Print the answer as JSON (for scripts)."
+EXECUTION_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
+
+def _settings(**flags: Any) -> Any:
+    from sojourn.config import Settings, SettingsError
+
+    try:
+        return Settings.load(**flags)
+    except SettingsError as e:
+        _fail(str(e))
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause (API errors, unreachable server, bad files) into one red line."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from sojourn.errors import SojournAPIError
+
+    try:
+        yield
+    except ClientError as e:
+        error = e.response.get("Error", {})
+        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', '')}")
+    except SojournAPIError as e:
+        _fail(f"{e.type_name}: {e.message}")
+    except EndpointConnectionError as e:
+        _fail(f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} (is `sojourn serve` running? or pass --db)")
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+
+
+def _client(endpoint: str | None, db: str | None) -> Any:
+    """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server."""
+    settings = _settings(db_url=db)
+    if db:
+        from sojourn.client import Client
+
+        return Client(settings=settings)
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "stepfunctions", endpoint_url=endpoint or settings.endpoint_url, region_name=settings.region,
+        aws_access_key_id=settings.api_key or "sojourn", aws_secret_access_key="sojourn",
+        # StartSyncExecution's "sync-" host prefix would turn 127.0.0.1 into an unknown host.
+        config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=90),
+    )
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(_plain(data), indent=2, sort_keys=False) + "\n")
+
+
+def _plain(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items() if k != "ResponseMetadata"}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    if isinstance(data, datetime):
+        return data.isoformat()
+    return data
+
+
+def _read_json_option(text: str, option: str) -> str:
+    """`--input '{...}'` or `--input @file.json`; returns the JSON text after checking it parses."""
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text()
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as e:
+        _fail(f"{option} is not valid JSON: {e}")
+    return text
+
+
+def _machine_arn(sfn: Any, machine: str) -> str:
+    """A state machine ARN from an ARN or a name (looked up on the server)."""
+    if machine.startswith("arn:"):
+        return machine
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for found in page["stateMachines"]:
+            if found["name"] == machine:
+                return found["stateMachineArn"]
+    _fail(f"no state machine named {machine!r}")
+    raise AssertionError  # unreachable: _fail exits
+
+
+# -- serve and worker -------------------------------------------------------------------------------
+
+@app.command()
+def serve(
+    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL or sqlite:///.sojourn/sojourn.db)."),
+    host: str = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, "--port", help="Port to listen on (default 8080)."),
+    app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) to deploy and serve."),
+    workers: int = typer.Option(None, "--workers", help="Worker threads running executions (default 4)."),
+) -> None:
+    """Serve the Step Functions API, the app's REST routes and the console, and run the workers."""
+    from sojourn import server
+
+    _logging()
+    settings = _settings(db_url=db, host=host, port=port, workers=workers)
+    if app_file is not None and not app_file.exists():
+        _fail(f"{app_file}: no such file")
+    with _user_errors():
+        server.serve(settings, app_file)
+
+
+@app.command()
+def worker(
+    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL); use PostgreSQL to share work."),
+    workers: int = typer.Option(None, "--workers", help="Worker threads (default 4)."),
+) -> None:
+    """Run workers only (no HTTP): start one per machine, all on the same PostgreSQL database."""
+    from sojourn import server
+
+    _logging()
+    with _user_errors():
+        server.run_workers(_settings(db_url=db, workers=workers))
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# -- definitions ------------------------------------------------------------------------------------
 
 @app.command()
 def validate(
@@ -73,6 +223,295 @@ def run(
         raise typer.Exit(1) from None
     sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
     raise typer.Exit(0 if result.status == "SUCCEEDED" else 1)
+
+
+@app.command()
+def deploy(
+    file: Path = typer.Argument(..., help="A definition (JSON/YAML with StartAt) or an app manifest (app.yaml)."),
+    name: str = typer.Option(None, "--name", help="State machine name (default: the file's name)."),
+    role_arn: str = typer.Option(None, "--role-arn", help="Role ARN recorded with the state machine."),
+    machine_type: str = typer.Option("STANDARD", "--type", help="STANDARD or EXPRESS."),
+    publish: bool = typer.Option(False, "--publish", help="Publish a new version."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Create or update a state machine from a definition file, or deploy an app manifest."""
+    from sojourn.asl.loader import DefinitionError, read_definition
+
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    try:
+        document = read_definition(file)
+    except DefinitionError as e:
+        _fail(f"{file}: {e.diagnostics[0].message if e.diagnostics else e}")
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        if "StartAt" not in document:
+            answer = _deploy_app(file, sfn, db)
+        else:
+            answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
+    if as_json:
+        _print_json(answer)
+    else:
+        out.print(f"{answer.get('action', 'deployed')} {answer.get('stateMachineArn', file)}", highlight=False)
+
+
+def _name_from(file: Path) -> str:
+    stem = file.stem if file.stem != "definition" else file.resolve().parent.name
+    return re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:80] or "StateMachine"
+
+
+def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | None, kind: str, publish: bool) -> dict:
+    text = json.dumps(definition)
+    role = role_arn or "arn:aws:iam::123456789012:role/sojourn"
+    existing = None
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        existing = next((m["stateMachineArn"] for m in page["stateMachines"] if m["name"] == name), existing)
+    if existing is None:
+        answer = sfn.create_state_machine(name=name, definition=text, roleArn=role, type=kind, publish=publish)
+        return {"action": "created", **answer}
+    answer = sfn.update_state_machine(stateMachineArn=existing, definition=text, roleArn=role, publish=publish)
+    return {"action": "updated", "stateMachineArn": existing, **answer}
+
+
+def _deploy_app(file: Path, sfn: Any, db: str | None) -> dict:
+    from sojourn import app as apps
+
+    manifest = apps.load_manifest(file)
+    result = apps.deploy(manifest, sfn, _settings(db_url=db))
+    return {"action": "deployed app", **(result if isinstance(result, dict) else {})}
+
+
+# -- executions -------------------------------------------------------------------------------------
+
+@app.command()
+def start(
+    machine: str = typer.Argument(..., help="State machine name or ARN (a version or alias ARN works too)."),
+    input: str = typer.Option("{}", "--input", "-i", help="Execution input as JSON (or @file.json)."),
+    name: str = typer.Option(None, "--name", help="Execution name (default: a new UUID)."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until the execution ends; exit 1 unless it succeeded."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Start an execution."""
+    payload = _read_json_option(input, "--input")
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        params = {"stateMachineArn": _machine_arn(sfn, machine), "input": payload}
+        if name:
+            params["name"] = name
+        answer = sfn.start_execution(**params)
+        if wait:
+            answer = _wait(sfn, answer["executionArn"])
+    if as_json:
+        _print_json(answer)
+    elif wait:
+        _print_execution(answer)
+    else:
+        out.print(answer["executionArn"], highlight=False)
+    if wait and answer["status"] != "SUCCEEDED":
+        raise typer.Exit(1)
+
+
+def _wait(sfn: Any, arn: str) -> dict:
+    while True:
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] in EXECUTION_TERMINAL:
+            return described
+        time.sleep(0.2)
+
+
+@app.command()
+def describe(
+    arn: str = typer.Argument(..., help="Execution ARN, state machine ARN or state machine name."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Describe an execution or a state machine."""
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        if ":execution:" in arn or ":express:" in arn:
+            answer = sfn.describe_execution(executionArn=arn)
+        else:
+            answer = sfn.describe_state_machine(stateMachineArn=_machine_arn(sfn, arn))
+    if as_json:
+        _print_json(answer)
+    elif "executionArn" in answer:
+        _print_execution(answer)
+    else:
+        _print_fields(answer, ("name", "stateMachineArn", "type", "status", "creationDate", "revisionId", "description"))
+
+
+def _print_execution(answer: dict) -> None:
+    colour = {"SUCCEEDED": "green", "RUNNING": "cyan", "PENDING_REDRIVE": "cyan"}.get(answer["status"], "red")
+    out.print(f"[bold {colour}]{answer['status']}[/] {answer['executionArn']}", highlight=False)
+    _print_fields(answer, ("name", "stateMachineArn", "startDate", "stopDate", "redriveCount", "error", "cause", "input", "output"))
+
+
+def _print_fields(answer: dict, names: tuple[str, ...]) -> None:
+    for key in names:
+        if answer.get(key) is not None:
+            value = answer[key].isoformat() if isinstance(answer[key], datetime) else answer[key]
+            out.print(f"  [dim]{key}:[/] {value}", highlight=False)
+
+
+@app.command()
+def history(
+    arn: str = typer.Argument(..., help="Execution ARN."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until the execution ends."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " With --follow: one event per line."),
+) -> None:
+    """Show an execution's history as a table (or JSON)."""
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        seen = 0
+        while True:
+            events = [e for e in _events(sfn, arn) if e["id"] > seen]
+            if events:
+                seen = events[-1]["id"]
+                if as_json and not follow:
+                    _print_json({"events": events})
+                elif as_json:
+                    for event in events:
+                        sys.stdout.write(json.dumps(_plain(event)) + "\n")
+                    sys.stdout.flush()
+                else:
+                    out.print(_history_table(events))
+            if not follow or (sfn.describe_execution(executionArn=arn)["status"] in EXECUTION_TERMINAL and not events):
+                return
+            time.sleep(0.5)
+
+
+def _events(sfn: Any, arn: str) -> list[dict]:
+    return [e for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn) for e in page["events"]]
+
+
+def _history_table(events: list[dict]) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for column in ("id", "time", "type", "details"):
+        table.add_column(column, overflow="fold")
+    for event in events:
+        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
+        colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
+        table.add_row(str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
+                      f"[{colour}]{event['type']}[/]" if colour else event["type"], summary)
+    return table
+
+
+@app.command("list")
+def list_(
+    machine: str = typer.Argument(None, help="Without it: state machines. With a state machine name or ARN: its executions."),
+    status: str = typer.Option(None, "--status", help="Only executions in this status (RUNNING, SUCCEEDED, ...)."),
+    limit: int = typer.Option(100, "--max", help="At most this many rows."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List state machines, or the executions of one state machine."""
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        if machine is None:
+            key, columns = "stateMachines", ("name", "type", "creationDate", "stateMachineArn")
+            pages = sfn.get_paginator("list_state_machines").paginate(PaginationConfig={"MaxItems": limit})
+        else:
+            key, columns = "executions", ("name", "status", "startDate", "stopDate", "executionArn")
+            params: dict[str, Any] = {"stateMachineArn": _machine_arn(sfn, machine)}
+            if status:
+                params["statusFilter"] = status
+            pages = sfn.get_paginator("list_executions").paginate(**params, PaginationConfig={"MaxItems": limit})
+        rows = [row for page in pages for row in page[key]]
+    if as_json:
+        _print_json({key: rows})
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[_cell(row.get(column)) for column in columns])
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else str(value)
+
+
+@app.command("send-task-success")
+def send_task_success(
+    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    output: str = typer.Option("{}", "--output", "-o", help="Task output as JSON (or @file.json)."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Complete a task waiting for its token with an output."""
+    payload = _read_json_option(output, "--output")
+    with _user_errors():
+        _client(endpoint, db).send_task_success(taskToken=_token(token), output=payload)
+    _done(as_json, "task completed")
+
+
+@app.command("send-task-failure")
+def send_task_failure(
+    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    error: str = typer.Option(None, "--error", help="Error name (e.g. Rejected)."),
+    cause: str = typer.Option(None, "--cause", help="Human-readable cause."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Fail a task waiting for its token."""
+    params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+    with _user_errors():
+        _client(endpoint, db).send_task_failure(taskToken=_token(token), **params)
+    _done(as_json, "task failed")
+
+
+def _token(token: str) -> str:
+    return Path(token[1:]).read_text().strip() if token.startswith("@") else token
+
+
+def _done(as_json: bool, message: str, answer: dict | None = None) -> None:
+    if as_json:
+        _print_json(answer or {})
+    else:
+        out.print(message, highlight=False)
+
+
+@app.command()
+def stop(
+    arn: str = typer.Argument(..., help="Execution ARN."),
+    error: str = typer.Option(None, "--error", help="Error recorded with the stop."),
+    cause: str = typer.Option(None, "--cause", help="Cause recorded with the stop."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Stop a running execution (it ends ABORTED)."""
+    params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
+    with _user_errors():
+        answer = _client(endpoint, db).stop_execution(executionArn=arn, **params)
+    _done(as_json, f"stopped {arn}", answer)
+
+
+@app.command()
+def redrive(
+    arn: str = typer.Argument(..., help="Execution ARN of a failed, timed out or aborted execution."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Restart a failed execution from the states that did not succeed."""
+    with _user_errors():
+        answer = _client(endpoint, db).redrive_execution(executionArn=arn)
+    _done(as_json, f"redriven {arn}", answer)
 
 
 def main() -> None:
