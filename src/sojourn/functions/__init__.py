@@ -4,6 +4,13 @@
 function's own environment, code directory and timeout; a crash or a timeout ends only that worker.
 """
 
-from sojourn.functions.pool import Function, FunctionPool, Invocation, function_arn, function_logs
+from sojourn.functions.pool import (
+    Function,
+    FunctionPool,
+    Invocation,
+    function_arn,
+    function_logs,
+    function_pool_for,
+)
 
-__all__ = ["Function", "FunctionPool", "Invocation", "function_arn", "function_logs"]
+__all__ = ["Function", "FunctionPool", "Invocation", "function_arn", "function_logs", "function_pool_for"]

@@ -372,3 +372,20 @@ def function_logs(data_dir: str | Path, name: str | None = None, limit: int = 50
             records.extend(json.loads(line) for line in lines if line.strip())
     records.sort(key=lambda r: r.get("started", ""))
     return records[-limit:]
+
+
+def function_pool_for(client: Any, settings: Any = None) -> FunctionPool:
+    """The FunctionPool the client's runtime lends to integrations, created on first use.
+
+    The runtime's `Services.functions` is the one place it lives, so Tasks and REST routes share workers.
+    """
+    services = client.engine.services
+    if services.functions is None:
+        settings = settings or getattr(client, "settings", None)
+        services.functions = FunctionPool(
+            region=getattr(settings, "region", "us-east-1"),
+            account_id=getattr(settings, "account_id", "123456789012"),
+            endpoint_url=getattr(settings, "endpoint_url", None),
+            data_dir=getattr(settings, "data_dir", None),
+        )
+    return services.functions
