@@ -1,0 +1,863 @@
+"""`sojourn.Client`: boto3's `stepfunctions` client over Sojourn's durable runtime (design.md §3).
+
+Same method names, keyword arguments and return shapes as boto3 (dates are aware datetimes); errors
+are `sojourn.errors.<AWS __type>`. The HTTP layer, the CLI and tests all go through this class.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sojourn import arns
+from sojourn import errors as E
+from sojourn.asl.loader import DefinitionError, read_definition
+from sojourn.asl.validate import validate
+from sojourn.integrations.base import Services
+from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, new_token, replace_token
+from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
+from sojourn.store.base import Store, Tx, open_store
+
+__all__ = ["Client"]
+
+MAX_PAYLOAD = 256 * 1024
+ACTIVITY_POLL_SECONDS = 60.0
+_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+def _date(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+
+
+def _page_token(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def _read_page_token(token: str | None) -> Any:
+    if not token:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        raise E.ValidationException(f"Invalid nextToken: '{token}'") from None
+
+
+def _limit(max_results: int | None, default: int = 100) -> int:
+    return default if not max_results else max(1, min(int(max_results), 1000))
+
+
+def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
+    """Check `text` is JSON within AWS's size limit; returns it unchanged."""
+    if not isinstance(text, str):
+        raise error(f"Invalid {what}: the value must be a JSON string")
+    if len(text.encode()) > MAX_PAYLOAD:
+        raise error(f"The {what} exceeds the maximum size of 262144 bytes")
+    try:
+        json.loads(text)
+    except ValueError as e:
+        raise error(f"Invalid {what}: {e}") from None
+    return text
+
+
+class Client:
+    """A Step Functions client backed by Sojourn's store. `close()` stops its workers."""
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        *,
+        settings: Any = None,
+        store: Store | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
+        clock: Callable[[], float] | None = None,
+        invoker: Invoker | None = None,
+        resources: Mapping[str, Callable[..., Any]] | None = None,
+        services: Services | None = None,
+        workers: int | None = None,
+        start: bool = True,
+    ):
+        if settings is None:
+            from sojourn.config import Settings
+
+            settings = Settings()
+        self.settings = settings
+        self.region = region or settings.region
+        self.account_id = account_id or settings.account_id
+        self._owns_store = store is None
+        self.store = store or open_store(db_url or settings.db_url)
+        self.clock = clock or time.time
+        self.services = services or Services(settings=settings)
+        self.services.client = self
+        self.services.store = self.store
+        if resources is not None:
+            from sojourn.runtime.worker import _integration_invoker
+
+            invoker = resources_invoker(resources, invoker or _integration_invoker(self.services))
+        workers = settings.workers if workers is None else workers
+        self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers)
+        self._started = start and workers > 0
+        if self._started:
+            self.runtime.start()
+
+    def close(self) -> None:
+        if self._started:
+            self.runtime.stop()
+            self._started = False
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def run_until_idle(self) -> int:
+        """Drive due work inline (when the client was made with `start=False`); returns items processed."""
+        return self.runtime.run_until_idle()
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _machine_arn(self, name: str, qualifier: str | None = None) -> str:
+        return arns.state_machine_arn(self.region, self.account_id, name, qualifier)
+
+    def _definition(self, definition: Any) -> str:
+        """The definition as compact JSON text; InvalidDefinition listing every problem."""
+        try:
+            parsed = read_definition(definition)
+        except DefinitionError as e:
+            raise E.InvalidDefinition(f"Invalid State Machine Definition: '{'; '.join(d.message for d in e.diagnostics)}'") from None
+        problems = [d for d in validate(parsed) if d.severity == "ERROR"]
+        if problems:
+            text = "; ".join(f"{d.code} at {d.location or '/'}: {d.message}" for d in problems)
+            raise E.InvalidDefinition(f"Invalid State Machine Definition: '{text}'")
+        return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+
+    def _get_machine(self, tx: Tx, arn: str) -> dict[str, Any]:
+        arns.parse(arn, "stateMachine")
+        machine = tx.machine(arn)
+        if machine is None:
+            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+        return machine
+
+    def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> dict[str, Any]:
+        kind, _ = arns.parse(arn)
+        if kind not in ("execution", "express"):
+            raise E.InvalidArn(f"Invalid Arn: '{arn}'")
+        execution = tx.execution(arn, lock=lock)
+        if execution is None:
+            raise E.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
+        return execution
+
+    def _resolve_target(self, tx: Tx, arn: str) -> tuple[dict[str, Any], dict[str, Any], str | None, str | None]:
+        """(machine, source of definition, version arn, alias arn) for a machine, version or alias ARN."""
+        _kind, names = arns.parse(arn, "stateMachine")
+        if len(names) == 1:
+            machine = self._get_machine(tx, arn)
+            return machine, machine, None, None
+        base = self._machine_arn(names[0])
+        machine = self._get_machine(tx, base)
+        if names[1].isdigit():
+            version = tx.version(arn)
+            if version is None:
+                raise E.ResourceNotFound(f"Version Does Not Exist: '{arn}'")
+            return machine, version, arn, None
+        alias = tx.alias(arn)
+        if alias is None:
+            raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
+        routes = json.loads(alias["routing"])
+        pick = random.uniform(0, sum(route["weight"] for route in routes) or 1)
+        chosen = routes[0]["stateMachineVersionArn"]
+        for route in routes:
+            pick -= route["weight"]
+            if pick <= 0:
+                chosen = route["stateMachineVersionArn"]
+                break
+        version = tx.version(chosen)
+        if version is None:
+            raise E.ResourceNotFound(f"Version Does Not Exist: '{chosen}'")
+        return machine, version, chosen, arn
+
+    # -- state machines ------------------------------------------------------------------------------
+
+    def create_state_machine(self, *, name: str, definition: str, roleArn: str, type: str = "STANDARD",
+                             loggingConfiguration: dict | None = None, tracingConfiguration: dict | None = None,
+                             tags: list[dict[str, str]] | None = None, publish: bool = False,
+                             versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
+        arns.validate_name(name)
+        if type not in ("STANDARD", "EXPRESS"):
+            raise E.StateMachineTypeNotSupported(f"Invalid type: '{type}'")
+        text = self._definition(definition)
+        arn = self._machine_arn(name)
+        now = self.clock()
+        with self.store.transaction() as tx:
+            existing = tx.machine(arn)
+            if existing is not None:
+                if existing["definition"] == text and existing["role_arn"] == roleArn and existing["type"] == type:
+                    return {"stateMachineArn": arn, "creationDate": _date(existing["created_at"])}
+                raise E.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
+            tx.insert("state_machines", {
+                "arn": arn, "name": name, "type": type, "definition": text, "role_arn": roleArn,
+                "description": None, "revision_id": uuid.uuid4().hex,
+                "logging": json.dumps(loggingConfiguration or {"level": "OFF", "includeExecutionData": False}),
+                "tracing": json.dumps(tracingConfiguration or {"enabled": False}),
+                "created_at": now, "updated_at": now,
+            })
+            for tag in tags or []:
+                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+            answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": _date(now)}
+            if publish:
+                answer["stateMachineVersionArn"] = self._publish(tx, tx.machine(arn) or {}, versionDescription)
+        return answer
+
+    def describe_state_machine(self, *, stateMachineArn: str, includedData: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            _kind, names = arns.parse(stateMachineArn, "stateMachine")
+            machine = self._get_machine(tx, self._machine_arn(names[0]))
+            source = machine
+            if len(names) > 1:
+                version = tx.version(stateMachineArn)
+                if version is None:
+                    raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{stateMachineArn}'")
+                source = version
+        answer = {
+            "stateMachineArn": stateMachineArn, "name": machine["name"], "status": "ACTIVE",
+            "definition": source["definition"], "roleArn": source["role_arn"], "type": machine["type"],
+            "creationDate": _date(source["created_at"]),
+            "loggingConfiguration": json.loads(machine["logging"] or "{}"),
+            "tracingConfiguration": json.loads(machine["tracing"] or "{}"),
+            "revisionId": source["revision_id"],
+        }
+        if source.get("description"):
+            answer["description"] = source["description"]
+        return answer
+
+    def update_state_machine(self, *, stateMachineArn: str, definition: str | None = None, roleArn: str | None = None,
+                             loggingConfiguration: dict | None = None, tracingConfiguration: dict | None = None,
+                             publish: bool = False, versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
+        if definition is None and roleArn is None and loggingConfiguration is None and tracingConfiguration is None:
+            raise E.MissingRequiredParameter("Either the definition, the roleArn, the logging or the tracing configuration must be specified")
+        changes: dict[str, Any] = {}
+        if definition is not None:
+            changes["definition"] = self._definition(definition)
+        if roleArn is not None:
+            changes["role_arn"] = roleArn
+        if loggingConfiguration is not None:
+            changes["logging"] = json.dumps(loggingConfiguration)
+        if tracingConfiguration is not None:
+            changes["tracing"] = json.dumps(tracingConfiguration)
+        now = self.clock()
+        with self.store.transaction() as tx:
+            machine = self._get_machine(tx, stateMachineArn)
+            changes.update(updated_at=now, revision_id=uuid.uuid4().hex)
+            tx.update("state_machines", {"arn": stateMachineArn}, changes)
+            answer: dict[str, Any] = {"updateDate": _date(now), "revisionId": changes["revision_id"]}
+            if publish:
+                answer["stateMachineVersionArn"] = self._publish(tx, {**machine, **changes}, versionDescription)
+        return answer
+
+    def list_state_machines(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+        limit = _limit(maxResults)
+        with self.store.transaction() as tx:
+            rows = tx.machines(_read_page_token(nextToken), limit + 1)
+        answer: dict[str, Any] = {"stateMachines": [
+            {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"], "creationDate": _date(row["created_at"])}
+            for row in rows[:limit]
+        ]}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["name"])
+        return answer
+
+    def delete_state_machine(self, *, stateMachineArn: str) -> dict[str, Any]:
+        arns.parse(stateMachineArn, "stateMachine")
+        with self.store.transaction() as tx:
+            for table, column in (("state_machines", "arn"), ("machine_versions", "machine_arn"), ("machine_aliases", "machine_arn")):
+                tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (stateMachineArn,))
+            tx.execute("DELETE FROM tags WHERE resource_arn = ?", (stateMachineArn,))
+        return {}
+
+    def describe_state_machine_for_execution(self, *, executionArn: str, **_: Any) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            execution = self._get_execution(tx, executionArn)
+            machine = tx.machine(execution["machine_arn"])
+        answer = {
+            "stateMachineArn": execution["machine_arn"], "name": execution["machine_arn"].split(":")[6],
+            "definition": execution["definition"], "roleArn": execution["role_arn"],
+            "updateDate": _date(machine["updated_at"] if machine else execution["started_at"]),
+            "loggingConfiguration": json.loads(machine["logging"]) if machine and machine["logging"] else {"level": "OFF"},
+            "tracingConfiguration": json.loads(machine["tracing"]) if machine and machine["tracing"] else {"enabled": False},
+        }
+        if machine:
+            answer["revisionId"] = machine["revision_id"]
+        return answer
+
+    def validate_state_machine_definition(self, *, definition: str, type: str = "STANDARD", severity: str = "ERROR",
+                                          maxResults: int | None = None) -> dict[str, Any]:
+        try:
+            diagnostics = validate(read_definition(definition))
+        except DefinitionError as e:
+            diagnostics = list(e.diagnostics)
+        wanted = ("ERROR",) if severity == "ERROR" else ("ERROR", "WARNING")
+        found = [d.to_dict() for d in diagnostics if d.severity in wanted]
+        limit = _limit(maxResults)
+        result = "FAIL" if any(d["severity"] == "ERROR" for d in found) else "OK"
+        return {"result": result, "diagnostics": found[:limit], "truncated": len(found) > limit}
+
+    # -- versions and aliases ------------------------------------------------------------------------
+
+    def _publish(self, tx: Tx, machine: dict[str, Any], description: str | None) -> str:
+        latest = tx.versions(machine["arn"])
+        if latest and latest[0]["revision_id"] == machine["revision_id"]:
+            return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
+        number = tx.one("SELECT COALESCE(MAX(version), 0) + 1 AS n FROM machine_versions WHERE machine_arn = ?",
+                        (machine["arn"],))["n"]
+        arn = f"{machine['arn']}:{number}"
+        tx.insert("machine_versions", {
+            "arn": arn, "machine_arn": machine["arn"], "version": number, "definition": machine["definition"],
+            "role_arn": machine["role_arn"], "description": description, "revision_id": machine["revision_id"],
+            "created_at": self.clock(),
+        })
+        return arn
+
+    def publish_state_machine_version(self, *, stateMachineArn: str, revisionId: str | None = None,
+                                      description: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            machine = self._get_machine(tx, stateMachineArn)
+            if revisionId is not None and revisionId != machine["revision_id"]:
+                raise E.ConflictException(f"Failed to publish the version: revisionId '{revisionId}' is not the latest")
+            arn = self._publish(tx, machine, description)
+            version = tx.version(arn)
+        return {"creationDate": _date(version["created_at"]), "stateMachineVersionArn": arn}
+
+    def list_state_machine_versions(self, *, stateMachineArn: str, nextToken: str | None = None,
+                                    maxResults: int | None = None) -> dict[str, Any]:
+        limit = _limit(maxResults)
+        start = _read_page_token(nextToken) or 0
+        with self.store.transaction() as tx:
+            self._get_machine(tx, stateMachineArn)
+            rows = tx.versions(stateMachineArn)
+        page = rows[start:start + limit]
+        answer: dict[str, Any] = {"stateMachineVersions": [
+            {"stateMachineVersionArn": row["arn"], "creationDate": _date(row["created_at"])} for row in page]}
+        if start + limit < len(rows):
+            answer["nextToken"] = _page_token(start + limit)
+        return answer
+
+    def delete_state_machine_version(self, *, stateMachineVersionArn: str) -> dict[str, Any]:
+        arns.parse(stateMachineVersionArn, "stateMachine")
+        with self.store.transaction() as tx:
+            for alias in tx.all("SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{stateMachineVersionArn}"%',)):
+                raise E.ConflictException(f"Version is referenced by the alias '{alias['arn']}'")
+            tx.execute("DELETE FROM machine_versions WHERE arn = ?", (stateMachineVersionArn,))
+        return {}
+
+    def _routing(self, tx: Tx, machine_arn: str, routing: list[dict[str, Any]]) -> str:
+        if not routing or len(routing) > 2 or sum(route.get("weight", 0) for route in routing) != 100:
+            raise E.ValidationException("routingConfiguration must list one or two versions whose weights add up to 100")
+        for route in routing:
+            version = tx.version(route["stateMachineVersionArn"])
+            if version is None or version["machine_arn"] != machine_arn:
+                raise E.ResourceNotFound(f"Version Does Not Exist: '{route['stateMachineVersionArn']}'")
+        return json.dumps([{"stateMachineVersionArn": r["stateMachineVersionArn"], "weight": r["weight"]} for r in routing])
+
+    def create_state_machine_alias(self, *, name: str, routingConfiguration: list[dict[str, Any]],
+                                   description: str | None = None) -> dict[str, Any]:
+        arns.validate_name(name, "alias name")
+        if name.isdigit():
+            raise E.ValidationException("An alias name cannot be a number")
+        first = routingConfiguration[0]["stateMachineVersionArn"] if routingConfiguration else ""
+        machine_arn = first.rsplit(":", 1)[0]
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._get_machine(tx, machine_arn)
+            routing = self._routing(tx, machine_arn, routingConfiguration)
+            arn = f"{machine_arn}:{name}"
+            existing = tx.alias(arn)
+            if existing is not None:
+                if existing["routing"] == routing and existing["description"] == description:
+                    return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
+                raise E.ConflictException(f"Alias already exists: '{arn}'")
+            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name, "description": description,
+                                          "routing": routing, "created_at": now, "updated_at": now})
+        return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
+
+    def _get_alias(self, tx: Tx, arn: str) -> dict[str, Any]:
+        arns.parse(arn, "stateMachine")
+        alias = tx.alias(arn)
+        if alias is None:
+            raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
+        return alias
+
+    def describe_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            alias = self._get_alias(tx, stateMachineAliasArn)
+        answer = {"stateMachineAliasArn": alias["arn"], "name": alias["name"],
+                  "routingConfiguration": json.loads(alias["routing"]),
+                  "creationDate": _date(alias["created_at"]), "updateDate": _date(alias["updated_at"])}
+        if alias["description"]:
+            answer["description"] = alias["description"]
+        return answer
+
+    def update_state_machine_alias(self, *, stateMachineAliasArn: str, description: str | None = None,
+                                   routingConfiguration: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            alias = self._get_alias(tx, stateMachineAliasArn)
+            changes: dict[str, Any] = {"updated_at": now}
+            if description is not None:
+                changes["description"] = description
+            if routingConfiguration is not None:
+                changes["routing"] = self._routing(tx, alias["machine_arn"], routingConfiguration)
+            tx.update("machine_aliases", {"arn": stateMachineAliasArn}, changes)
+        return {"updateDate": _date(now)}
+
+    def delete_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
+        arns.parse(stateMachineAliasArn, "stateMachine")
+        with self.store.transaction() as tx:
+            tx.execute("DELETE FROM machine_aliases WHERE arn = ?", (stateMachineAliasArn,))
+        return {}
+
+    def list_state_machine_aliases(self, *, stateMachineArn: str, nextToken: str | None = None,
+                                   maxResults: int | None = None) -> dict[str, Any]:
+        limit = _limit(maxResults)
+        start = _read_page_token(nextToken) or 0
+        with self.store.transaction() as tx:
+            self._get_machine(tx, stateMachineArn)
+            rows = tx.aliases(stateMachineArn)
+        answer: dict[str, Any] = {"stateMachineAliases": [
+            {"stateMachineAliasArn": row["arn"], "creationDate": _date(row["created_at"])} for row in rows[start:start + limit]]}
+        if start + limit < len(rows):
+            answer["nextToken"] = _page_token(start + limit)
+        return answer
+
+    # -- executions ----------------------------------------------------------------------------------
+
+    def start_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
+                        traceHeader: str | None = None) -> dict[str, Any]:
+        execution = self._start(stateMachineArn, name, input, None)
+        return {"executionArn": execution["arn"], "startDate": _date(execution["started_at"])}
+
+    def start_nested_execution(self, *, stateMachineArn: str, input: str | None, name: str | None,
+                               parent: dict[str, Any]) -> dict[str, Any]:
+        """StartExecution from a Task (`states:startExecution`); `parent` says whom to answer when it ends."""
+        return self._start(stateMachineArn, name, input, parent)
+
+    def _start(self, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None) -> dict[str, Any]:
+        text = _json_payload("{}" if input is None else input, E.InvalidExecutionInput, "execution input")
+        name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
+        now = self.clock()
+        with self.store.transaction() as tx:
+            machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
+            arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
+            existing = tx.execution(arn)
+            if existing is not None:
+                if existing["input"] == text and existing["status"] == "RUNNING":
+                    return existing  # StartExecution is idempotent by name for a running execution
+                raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+            row = {
+                "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
+                "name": name, "status": "RUNNING", "definition": source["definition"], "role_arn": source["role_arn"],
+                "input": text, "started_at": now, "redrive_count": 0, "next_event_id": 1, "seq": tx.next_seq(),
+                "parent": json.dumps(parent) if parent else None,
+            }
+            tx.insert("executions", row)
+            execution = {**row, "redrive_at": None, "output": None, "error": None, "cause": None, "stopped_at": None}
+            self.runtime.engine.start_execution(tx, execution)
+        return execution
+
+    def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
+                             traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            machine, *_ = self._resolve_target(tx, stateMachineArn)
+        if machine["type"] != "EXPRESS":
+            raise E.StateMachineTypeNotSupported("StartSyncExecution supports EXPRESS state machines only")
+        execution = self._start(stateMachineArn, name, input, None)
+        described = self.wait_for_execution(execution["arn"], timeout=300)
+        answer = {key: described[key] for key in (
+            "executionArn", "stateMachineArn", "name", "startDate", "stopDate", "status", "input", "inputDetails",
+            "output", "outputDetails", "error", "cause") if key in described}
+        answer["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
+        return answer
+
+    def wait_for_execution(self, executionArn: str, timeout: float = 60.0) -> dict[str, Any]:
+        """Block until the execution is no longer RUNNING (or `timeout`), then describe it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._started:
+                self.runtime.run_until_idle()
+            described = self.describe_execution(executionArn=executionArn)
+            remaining = deadline - time.monotonic()
+            if described["status"] != "RUNNING" or remaining <= 0:
+                return described
+            self.store.wait(min(0.5, remaining))
+
+    def stop_execution(self, *, executionArn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            execution = self._get_execution(tx, executionArn, lock=True)
+            if execution["status"] == "RUNNING":
+                self.runtime.engine.stop_execution(tx, execution, error, cause)
+            stopped = tx.execution(executionArn)["stopped_at"]
+        self.store.wake()
+        return {"stopDate": _date(stopped)}
+
+    def describe_execution(self, *, executionArn: str, includedData: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            execution = self._get_execution(tx, executionArn)
+        answer: dict[str, Any] = {
+            "executionArn": execution["arn"], "stateMachineArn": execution["machine_arn"], "name": execution["name"],
+            "status": execution["status"], "startDate": _date(execution["started_at"]),
+            "input": execution["input"], "inputDetails": {"included": True},
+            "redriveCount": execution["redrive_count"],
+        }
+        if execution["stopped_at"] is not None:
+            answer["stopDate"] = _date(execution["stopped_at"])
+        if execution["status"] == "SUCCEEDED":
+            answer.update(output=execution["output"], outputDetails={"included": True})
+        for key in ("error", "cause"):
+            if execution[key] is not None:
+                answer[key] = execution[key]
+        for key, column in (("stateMachineVersionArn", "version_arn"), ("stateMachineAliasArn", "alias_arn")):
+            if execution[column]:
+                answer[key] = execution[column]
+        if execution["redrive_at"] is not None:
+            answer["redriveDate"] = _date(execution["redrive_at"])
+        redrivable = execution["status"] in ("FAILED", "TIMED_OUT", "ABORTED")
+        answer["redriveStatus"] = "REDRIVABLE" if redrivable else "NOT_REDRIVABLE"
+        if not redrivable:
+            answer["redriveStatusReason"] = f"Execution is {execution['status']}"
+        return answer
+
+    def list_executions(self, *, stateMachineArn: str | None = None, statusFilter: str | None = None,
+                        maxResults: int | None = None, nextToken: str | None = None, mapRunArn: str | None = None,
+                        redriveFilter: str | None = None) -> dict[str, Any]:
+        if statusFilter is not None and statusFilter not in _STATUSES:
+            raise E.ValidationException(f"Invalid statusFilter: '{statusFilter}'")
+        limit = _limit(maxResults)
+        version = alias = machine = None
+        if stateMachineArn is not None:
+            _, names = arns.parse(stateMachineArn, "stateMachine")
+            machine = self._machine_arn(names[0])
+            if len(names) > 1:
+                version, alias = (stateMachineArn, None) if names[1].isdigit() else (None, stateMachineArn)
+        with self.store.transaction() as tx:
+            if machine is not None:
+                self._get_machine(tx, machine)
+            rows = tx.list_executions(machine, statusFilter, _read_page_token(nextToken), limit + 1, version, alias)
+        if redriveFilter == "REDRIVEN":
+            rows = [row for row in rows if row["redrive_count"]]
+        elif redriveFilter == "NOT_REDRIVEN":
+            rows = [row for row in rows if not row["redrive_count"]]
+        items = []
+        for row in rows[:limit]:
+            item: dict[str, Any] = {
+                "executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
+                "status": row["status"], "startDate": _date(row["started_at"]), "redriveCount": row["redrive_count"],
+            }
+            if row["stopped_at"] is not None:
+                item["stopDate"] = _date(row["stopped_at"])
+            if row["redrive_at"] is not None:
+                item["redriveDate"] = _date(row["redrive_at"])
+            for key, column in (("stateMachineVersionArn", "version_arn"), ("stateMachineAliasArn", "alias_arn")):
+                if row[column]:
+                    item[key] = row[column]
+            items.append(item)
+        answer: dict[str, Any] = {"executions": items}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
+        return answer
+
+    def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
+                              nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
+        limit = _limit(maxResults)
+        position = _read_page_token(nextToken)
+        with self.store.transaction() as tx:
+            self._get_execution(tx, executionArn)
+            if reverseOrder:
+                rows = tx.events(executionArn, 0, limit + 1, reverse=True, before_id=position)
+            else:
+                rows = tx.events(executionArn, position or 0, limit + 1)
+        events = [self._event(row, includeExecutionData) for row in rows[:limit]]
+        answer: dict[str, Any] = {"events": events}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["id"])
+        return answer
+
+    @staticmethod
+    def _event(row: dict[str, Any], include_data: bool) -> dict[str, Any]:
+        event: dict[str, Any] = {"timestamp": _date(row["ts"]), "type": row["type"], "id": row["id"],
+                                 "previousEventId": row["previous_id"]}
+        if row["details"]:
+            details = json.loads(row["details"])
+            if not include_data:
+                for value in details.values():
+                    for key in ("input", "output", "parameters"):
+                        if key in value:
+                            value.pop(key)
+                            value.setdefault(f"{key}Details", {})["truncated"] = False
+            event.update(details)
+        return event
+
+    def redrive_execution(self, *, executionArn: str, clientToken: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            execution = self._get_execution(tx, executionArn, lock=True)
+            if execution["status"] not in ("FAILED", "TIMED_OUT", "ABORTED"):
+                raise E.ExecutionNotRedrivable(f"Execution is {execution['status']}: '{executionArn}'")
+            self.runtime.engine.redrive(tx, execution)
+            redriven = execution["redrive_at"]
+        self.store.wake()
+        return {"redriveDate": _date(redriven)}
+
+    # -- task tokens ---------------------------------------------------------------------------------
+
+    def _answer(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(token, str) or not 1 <= len(token) <= 2048:
+            raise E.InvalidToken("Invalid Token: the task token must be 1 to 2048 characters")
+        status = self.runtime.answer_token(token, payload)
+        if status == "missing":
+            raise E.TaskDoesNotExist("Task Does Not Exist")
+        if status == "closed":
+            raise E.TaskTimedOut("Task Timed Out: the task is no longer waiting for this token")
+        return {}
+
+    def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
+        text = _json_payload(output, E.InvalidOutput, "output")
+        return self._answer(taskToken, {"e": "ok", "output": json.loads(text)})
+
+    def send_task_failure(self, *, taskToken: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+        return self._answer(taskToken, {"e": "fail", "error": error or "", "cause": cause})
+
+    def send_task_heartbeat(self, *, taskToken: str) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            row = tx.token(hash_token(taskToken))
+            if row is None:
+                raise E.TaskDoesNotExist("Task Does Not Exist")
+            if row["status"] != "waiting":
+                raise E.TaskTimedOut("Task Timed Out")
+            tx.update("tokens", {"hash": row["hash"]}, {"heartbeat_at": self.clock()})
+        return {}
+
+    def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+        """The console's inbox: tasks waiting for a person, newest first, without their tokens."""
+        limit = _limit(maxResults)
+        with self.store.transaction() as tx:
+            rows = tx.waiting_tokens(limit + 1, _read_page_token(nextToken))
+        tasks = [{
+            "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
+            "stateName": row["state_name"], "resource": row["resource"],
+            "payload": replace_token(json.loads(row["parameters"]), TOKEN_PLACEHOLDER, "<task token>")
+            if row["parameters"] else None,
+            "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
+        } for row in rows[:limit]]
+        answer: dict[str, Any] = {"tasks": tasks}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["created_at"])
+        return answer
+
+    def decide_task(self, *, taskId: str, output: str | None = None, error: str | None = None,
+                    cause: str | None = None) -> dict[str, Any]:
+        """SendTaskSuccess (with `output`) or SendTaskFailure, addressed by the inbox's task id."""
+        if output is not None:
+            payload: dict[str, Any] = {"e": "ok", "output": json.loads(_json_payload(output, E.InvalidOutput, "output"))}
+        else:
+            payload = {"e": "fail", "error": error or "", "cause": cause}
+        with self.store.transaction() as tx:
+            status, delivery = self.runtime.engine.answer_token(tx, taskId, payload)
+        self.runtime.after_commit(delivery, inline=not self._started)
+        if status == "missing":
+            raise E.TaskDoesNotExist("Task Does Not Exist")
+        if status == "closed":
+            raise E.TaskTimedOut("Task Timed Out")
+        return {}
+
+    def describe_state_statuses(self, *, executionArn: str) -> dict[str, Any]:
+        """Per-state status of an execution, derived from its history (the console's graph)."""
+        statuses: dict[str, dict[str, Any]] = {}
+        current: str | None = None
+        token = None
+        while True:
+            page = self.get_execution_history(executionArn=executionArn, maxResults=1000, nextToken=token)
+            for event in page["events"]:
+                kind = event["type"]
+                if kind.endswith("StateEntered"):
+                    current = event["stateEnteredEventDetails"]["name"]
+                    entry = statuses.setdefault(current, {"name": current, "enteredCount": 0})
+                    entry.update(status="RUNNING", enteredDate=event["timestamp"])
+                    entry["enteredCount"] += 1
+                elif kind.endswith("StateExited"):
+                    name = event["stateExitedEventDetails"]["name"]
+                    statuses.setdefault(name, {"name": name, "enteredCount": 1}).update(
+                        status="SUCCEEDED", exitedDate=event["timestamp"])
+                elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+                    for entry in statuses.values():
+                        if entry["status"] == "RUNNING":
+                            entry["status"] = {"ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT"}.get(kind, "ABORTED")
+            token = page.get("nextToken")
+            if not token:
+                break
+        return {"states": list(statuses.values())}
+
+    # -- activities ----------------------------------------------------------------------------------
+
+    def create_activity(self, *, name: str, tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
+        arns.validate_name(name)
+        arn = arns.activity_arn(self.region, self.account_id, name)
+        now = self.clock()
+        with self.store.transaction() as tx:
+            existing = tx.one("SELECT * FROM activities WHERE arn = ?", (arn,))
+            if existing is not None:
+                return {"activityArn": arn, "creationDate": _date(existing["created_at"])}
+            tx.insert("activities", {"arn": arn, "name": name, "created_at": now})
+            for tag in tags or []:
+                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+        return {"activityArn": arn, "creationDate": _date(now)}
+
+    def _get_activity(self, tx: Tx, arn: str) -> dict[str, Any]:
+        arns.parse(arn, "activity")
+        row = tx.one("SELECT * FROM activities WHERE arn = ?", (arn,))
+        if row is None:
+            raise E.ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
+        return row
+
+    def describe_activity(self, *, activityArn: str) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            row = self._get_activity(tx, activityArn)
+        return {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])}
+
+    def delete_activity(self, *, activityArn: str) -> dict[str, Any]:
+        arns.parse(activityArn, "activity")
+        with self.store.transaction() as tx:
+            tx.execute("DELETE FROM activities WHERE arn = ?", (activityArn,))
+            tx.execute("DELETE FROM tags WHERE resource_arn = ?", (activityArn,))
+        return {}
+
+    def list_activities(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+        limit = _limit(maxResults)
+        after = _read_page_token(nextToken)
+        with self.store.transaction() as tx:
+            rows = tx.all("SELECT * FROM activities WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
+        answer: dict[str, Any] = {"activities": [
+            {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])} for row in rows[:limit]]}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["name"])
+        return answer
+
+    def get_activity_task(self, *, activityArn: str, workerName: str | None = None,
+                          _poll_seconds: float = ACTIVITY_POLL_SECONDS) -> dict[str, Any]:
+        """Long poll (up to 60 s) for a scheduled activity task; `{}` when none came."""
+        deadline = time.monotonic() + _poll_seconds
+        while True:
+            with self.store.transaction() as tx:
+                self._get_activity(tx, activityArn)
+                answer = self._take_activity_task(tx, activityArn, workerName)
+            if answer is not None:
+                return answer
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return {}
+            self.store.wait(min(1.0, remaining))
+
+    def _take_activity_task(self, tx: Tx, activity_arn: str, worker: str | None) -> dict[str, Any] | None:
+        task = tx.one("SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'pending' ORDER BY id LIMIT 1"
+                      + self.store.skip_locked, (activity_arn,))
+        if task is None:
+            return None
+        execution = tx.execution(task["execution_arn"], lock=True)
+        run = tx.run(task["run_id"])
+        tx.update("activity_tasks", {"id": task["id"]}, {"status": "started"})
+        if execution is None or execution["status"] != "RUNNING" or run is None or run["generation"] != task["task_id"]:
+            return None
+        token = new_token()
+        now = self.clock()
+        tx.insert("tokens", {
+            "hash": hash_token(token), "execution_arn": task["execution_arn"], "run_id": task["run_id"],
+            "task_id": task["task_id"], "state_name": task["state_name"], "resource": activity_arn,
+            "status": "waiting", "created_at": now, "timeout_at": None,
+            "heartbeat_seconds": self._activity_heartbeat(tx, task), "heartbeat_at": now, "parameters": task["input"],
+        })
+        tx.append_event(execution, now, "ActivityStarted", {"activityStartedEventDetails": {"workerName": worker or ""}})
+        tx.save_event_counter(execution)
+        return {"taskToken": token, "input": task["input"]}
+
+    @staticmethod
+    def _activity_heartbeat(tx: Tx, task: dict[str, Any]) -> int | None:
+        work = tx.one("SELECT payload FROM work WHERE run_id = ? AND kind = 'event' AND payload LIKE ?",
+                      (task["run_id"], '%"heartbeat"%'))
+        return json.loads(work["payload"]).get("seconds") if work else None
+
+    # -- tags ----------------------------------------------------------------------------------------
+
+    def _check_taggable(self, tx: Tx, arn: str) -> None:
+        kind, _names = arns.parse(arn)
+        if kind == "stateMachine":
+            self._get_machine(tx, arn)
+        elif kind == "activity":
+            self._get_activity(tx, arn)
+        else:
+            raise E.ResourceNotFound(f"Resource not found: '{arn}'")
+
+    def tag_resource(self, *, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            self._check_taggable(tx, resourceArn)
+            if len({t["key"] for t in tx.tags(resourceArn)} | {t["key"] for t in tags}) > 50:
+                raise E.TooManyTags(f"Too many tags on '{resourceArn}' (at most 50)")
+            for tag in tags:
+                tx.set_tag(resourceArn, tag["key"], tag.get("value", ""))
+        return {}
+
+    def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            self._check_taggable(tx, resourceArn)
+            for key in tagKeys:
+                tx.execute("DELETE FROM tags WHERE resource_arn = ? AND key = ?", (resourceArn, key))
+        return {}
+
+    def list_tags_for_resource(self, *, resourceArn: str) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            self._check_taggable(tx, resourceArn)
+            return {"tags": tx.tags(resourceArn)}
+
+    # -- TestState -----------------------------------------------------------------------------------
+
+    def test_state(self, *, definition: str, roleArn: str | None = None, input: str | None = None,
+                   inspectionLevel: str = "INFO", revealSecrets: bool = False, variables: str | None = None,
+                   stateName: str | None = None, mock: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+        from sojourn.asl.interpreter import Env, ExecutionInfo
+        from sojourn.asl.teststate import test_state
+
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        data = json.loads(_json_payload(input or "{}", E.InvalidExecutionInput, "input"))
+        info = ExecutionInfo(
+            execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
+            input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
+            role_arn=roleArn or f"arn:aws:iam::{self.account_id}:role/sojourn",
+        )
+        env = Env(now=now, new_task_token=new_token, rng=random.Random())
+
+        def invoke(action: Any) -> Any:
+            from sojourn.integrations.base import TaskCall
+
+            call = TaskCall(resource=action.resource, parameters=action.parameters, task_token=action.task_token,
+                            wait_for_token=action.wait_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
+                            timeout_seconds=action.timeout_seconds, execution_arn=info.execution_arn,
+                            state_name=action.state_name)
+            return self.runtime.invoker(call)
+
+        try:
+            return test_state(definition, data, state_name=stateName,
+                              variables=json.loads(variables) if variables else None, invoke=invoke, mock=mock,
+                              inspection_level=inspectionLevel, info=info, env=env)
+        except DefinitionError as e:
+            raise E.InvalidDefinition("; ".join(d.message for d in e.diagnostics)) from None
+
+
+def nested_execution_name(idempotency_key: str) -> str:
+    """A stable name for a child execution, so that re-invoking the starting task finds the same one."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
