@@ -189,15 +189,21 @@ class _Checker:
 
         return REFERENCE.sub(substitute, value)
 
+    def mapping(self, entry: str, spec: Any, allowed: set[str], needs: str) -> bool:
+        """True when `spec` is a mapping; reports a non-mapping and each unknown field."""
+        if not isinstance(spec, dict):
+            self.problem(entry, "", f"must be a mapping with {needs}")
+            return False
+        for key in sorted(set(spec) - allowed):
+            self.problem(entry, key, f"unknown field (expected one of {', '.join(sorted(allowed))})")
+        return True
+
     def functions(self, raw: dict[str, Any]) -> dict[str, Function]:
         found: dict[str, Function] = {}
         for name, spec in raw.items():
             entry = f"functions.{name}"
-            if not isinstance(spec, dict):
-                self.problem(entry, "", "must be a mapping with at least 'handler'")
+            if not self.mapping(entry, spec, FUNCTION_FIELDS, "at least 'handler'"):
                 continue
-            for key in sorted(set(spec) - FUNCTION_FIELDS):
-                self.problem(entry, key, f"unknown field (expected one of {', '.join(sorted(FUNCTION_FIELDS))})")
             code = self.folder / str(spec.get("code", "."))
             if not code.is_dir():
                 self.problem(entry, "code", f"folder '{spec.get('code', '.')}' does not exist")
@@ -251,11 +257,8 @@ class _Checker:
                 self.problem(entry, "", "name must be 1-80 letters, digits, '-' or '_'")
             if isinstance(spec, str):
                 spec = {"definition": spec}
-            if not isinstance(spec, dict):
-                self.problem(entry, "", "must be a mapping with 'definition'")
+            if not self.mapping(entry, spec, MACHINE_FIELDS, "'definition'"):
                 continue
-            for key in sorted(set(spec) - MACHINE_FIELDS):
-                self.problem(entry, key, f"unknown field (expected one of {', '.join(sorted(MACHINE_FIELDS))})")
             kind = spec.get("type", "STANDARD")
             if kind not in ("STANDARD", "EXPRESS"):
                 self.problem(entry, "type", "must be STANDARD or EXPRESS")
@@ -288,11 +291,8 @@ class _Checker:
         seen: set[tuple[str, str]] = set()
         for index, spec in enumerate(raw):
             entry = f"routes[{index}]"
-            if not isinstance(spec, dict):
-                self.problem(entry, "", "must be a mapping with method, path and function or state_machine")
+            if not self.mapping(entry, spec, ROUTE_FIELDS, "method, path and function or state_machine"):
                 continue
-            for key in sorted(set(spec) - ROUTE_FIELDS):
-                self.problem(entry, key, f"unknown field (expected one of {', '.join(sorted(ROUTE_FIELDS))})")
             function, machine = spec.get("function"), spec.get("state_machine")
             if function is not None and function not in functions:
                 self.problem(entry, "function", f"no function '{function}' in functions")
