@@ -459,8 +459,9 @@ class Client:
             arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
             existing = tx.execution(arn)
             if existing is not None:
-                if existing["input"] == text and existing["status"] == "RUNNING":
-                    return existing  # StartExecution is idempotent by name for a running execution
+                same_parent = parent is not None and existing["parent"] == json.dumps(parent)
+                if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
+                    return existing  # idempotent by name (and a re-invoked parent task finds its child)
                 raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
             row = {
                 "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,

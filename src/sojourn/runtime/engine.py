@@ -213,7 +213,7 @@ class Engine:
         if not execution.get("parent"):
             return
         parent = json.loads(execution["parent"])
-        if parent.get("mode") not in ("sync", "sync:2"):
+        if parent.get("mode") not in ("sync", "sync:2") or "gen" not in parent:
             return
         described = {
             "ExecutionArn": execution["arn"], "Input": execution["input"], "InputDetails": {"Included": True},

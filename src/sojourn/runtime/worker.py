@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from sojourn.asl.errors import StatesError
@@ -22,9 +23,24 @@ from sojourn.integrations.base import Services, TaskCall
 from sojourn.runtime.engine import TOKEN_PLACEHOLDER, Engine, Invocation, hash_token, new_token, replace_token
 from sojourn.store.base import Store
 
-__all__ = ["Runtime"]
+__all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
 Invoker = Callable[[TaskCall], Any]
+_current = threading.local()
+
+
+@dataclass(frozen=True)
+class CurrentTask:
+    """Where the task being invoked on this thread will be answered (nested `.sync` executions need it)."""
+
+    execution_arn: str
+    run_id: int
+    gen: int
+
+
+def current_task() -> CurrentTask | None:
+    """The task this thread is invoking, or None outside an invocation."""
+    return getattr(_current, "task", None)
 
 
 def _integration_invoker(services: Services) -> Invoker:
@@ -222,6 +238,7 @@ class Runtime:
             state_name=payload["state_name"], attempt=payload["attempt"],
         )
         answer: dict[str, Any]
+        _current.task = CurrentTask(invocation.execution_arn, invocation.run_id, invocation.gen)
         try:
             result = self.invoker(call)
             if getattr(result, "sojourn_deferred", False):
@@ -232,6 +249,8 @@ class Runtime:
             answer = {"e": "fail", "error": e.error, "cause": e.cause}
         except Exception as e:  # a handler's exception is matched by its class name, as Lambda's are
             answer = {"e": "fail", "error": type(e).__name__, "cause": str(e)}
+        finally:
+            _current.task = None
         try:
             delivery = None
             with self.store.transaction() as tx:

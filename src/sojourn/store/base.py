@@ -272,10 +272,16 @@ class Store:
             self._generation += 1
             self._wake.notify_all()
 
-    def wait(self, timeout: float) -> None:
+    @property
+    def generation(self) -> int:
+        """Counts wake-ups; pass it to `wait(since=...)` to not miss one that comes before waiting."""
+        return self._generation
+
+    def wait(self, timeout: float, since: int | None = None) -> bool:
+        """Sleep until a wake-up (after `since`, or from now) or `timeout`; True when woken."""
         with self._wake:
-            generation = self._generation
-            self._wake.wait_for(lambda: self._generation != generation, timeout=max(0.0, timeout))
+            generation = self._generation if since is None else since
+            return self._wake.wait_for(lambda: self._generation != generation, timeout=max(0.0, timeout))
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied, in order; returns their names."""
@@ -302,8 +308,11 @@ class Store:
     def close(self) -> None:
         """Release connections."""
 
-    def start_listening(self, stop: threading.Event) -> None:
-        """PostgreSQL: wake this process's workers on NOTIFY from others. SQLite: nothing to do."""
+    def start_listening(self, stop: threading.Event) -> threading.Event:
+        """PostgreSQL: wake this process's workers on NOTIFY from others; the event is set once listening."""
+        ready = threading.Event()
+        ready.set()  # SQLite serves one process: in-process wake-ups suffice
+        return ready
 
 
 def _statements(script: str) -> list[str]:

@@ -80,12 +80,15 @@ class PostgresStore(Store):
     def _lock_migrations(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(727274)")
 
-    def start_listening(self, stop: threading.Event) -> None:
+    def start_listening(self, stop: threading.Event) -> threading.Event:
+        ready = threading.Event()
+
         def listen() -> None:
             while not stop.is_set():
                 try:
                     with psycopg.connect(self.conninfo, autocommit=True) as connection:
                         connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                        ready.set()
                         while not stop.is_set():
                             for _ in connection.notifies(timeout=1.0):
                                 self.wake()
@@ -93,6 +96,7 @@ class PostgresStore(Store):
                     stop.wait(1.0)
 
         threading.Thread(target=listen, name="sojourn-listen", daemon=True).start()
+        return ready
 
     def close(self) -> None:
         self.pool.close()

@@ -1,0 +1,67 @@
+"""Nested executions: `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`.
+
+Without a suffix the task returns at once with the child's ARN and start date. With `.sync` (output
+as a JSON string) or `.sync:2` (output as JSON) the task answers when the child ends: the runtime
+hears of the child's end in the transaction that ends it, so no thread waits. With
+`.waitForTaskToken` the child is expected to call SendTaskSuccess with the token it was given.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sojourn import errors as E
+from sojourn.asl.errors import StatesError
+from sojourn.asl.interpreter import format_time, to_json
+from sojourn.integrations.base import Services, TaskCall
+
+__all__ = ["Deferred", "invoke"]
+
+
+class Deferred:
+    """Returned instead of a result: the runtime answers the task later (when the child ends)."""
+
+    sojourn_deferred = True
+
+
+def _mode(resource: str) -> str:
+    for suffix, mode in ((".sync:2", "sync:2"), (".sync", "sync"), (".waitForTaskToken", "token")):
+        if resource.endswith(suffix):
+            return mode
+    return "start"
+
+
+def invoke(call: TaskCall, services: Services) -> Any:
+    """Start the child execution named by `StateMachineArn`, `Input` and `Name` (optional)."""
+    from sojourn.client import nested_execution_name
+    from sojourn.runtime.worker import current_task
+
+    parameters = call.parameters if isinstance(call.parameters, dict) else {}
+    machine = parameters.get("StateMachineArn")
+    if not isinstance(machine, str):
+        raise StatesError("States.Runtime", "states:startExecution needs a StateMachineArn parameter")
+    data = parameters.get("Input", {})
+    text = data if isinstance(data, str) else to_json(data)
+    name = parameters.get("Name") or nested_execution_name(call.idempotency_key)
+    mode = _mode(call.resource)
+    task = current_task()
+    parent: dict[str, Any] = {"execution_arn": call.execution_arn, "mode": mode}
+    if task is not None:
+        parent.update(run_id=task.run_id, gen=task.gen)
+    try:
+        execution = services.client.start_nested_execution(stateMachineArn=machine, input=text, name=name, parent=parent)
+    except E.SojournAPIError as e:
+        raise StatesError(f"StepFunctions.{e.type_name}Exception", e.message) from None
+    if mode in ("sync", "sync:2") and task is not None:
+        if execution["status"] == "RUNNING":
+            return Deferred()
+        described = services.client.describe_execution(executionArn=execution["arn"])
+        if described["status"] != "SUCCEEDED":
+            raise StatesError("States.TaskFailed", to_json({k: str(v) for k, v in described.items()}))
+        output = described.get("output")
+        return {"ExecutionArn": execution["arn"], "Output": json.loads(output) if mode == "sync:2" else output,
+                "Status": "SUCCEEDED"}
+    started = execution["started_at"]
+    return {"ExecutionArn": execution["arn"], "StartDate": format_time(datetime.fromtimestamp(started, UTC))}

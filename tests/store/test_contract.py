@@ -1,0 +1,134 @@
+"""The store's contract, run on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import psycopg
+import pytest
+
+from sojourn.store.base import Store, open_store
+
+TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "activities", "executions", "runs",
+          "events", "work", "tokens", "activity_tasks"}
+
+
+def _execution(tx, arn: str = "arn:aws:states:us-east-1:1:execution:m:e") -> dict:
+    row = {"arn": arn, "machine_arn": "arn:aws:states:us-east-1:1:stateMachine:m", "name": arn.rsplit(":", 1)[1],
+           "status": "RUNNING", "definition": "{}", "role_arn": "r", "input": "{}", "started_at": 1.0,
+           "next_event_id": 1, "seq": tx.next_seq()}
+    tx.insert("executions", row)
+    return tx.execution(arn)
+
+
+def test_a_fresh_database_is_migrated_to_every_table_and_migrating_again_does_nothing(store: Store, store_url: str):
+    with store.transaction() as tx:
+        for table in TABLES:
+            assert tx.one(f"SELECT COUNT(*) AS n FROM {table}")["n"] == 0
+        names = [row["name"] for row in tx.all("SELECT name FROM schema_migrations ORDER BY name")]
+    assert names[0] == "0001_init.sql"
+    assert store.migrate() == []
+    again = open_store(store_url)
+    assert again.migrate() == []
+    again.close()
+
+
+def test_a_failed_transaction_leaves_nothing_behind(store: Store):
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        _execution(tx)
+        raise RuntimeError("boom")
+    with store.transaction() as tx:
+        assert tx.execution("arn:aws:states:us-east-1:1:execution:m:e") is None
+
+
+def test_executions_are_unique_by_machine_and_name(store: Store):
+    with store.transaction() as tx:
+        _execution(tx)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation)), store.transaction() as tx:
+        _execution(tx)
+
+
+def test_history_events_get_consecutive_ids_and_page_both_ways(store: Store):
+    with store.transaction() as tx:
+        execution = _execution(tx)
+        for number in range(5):
+            tx.append_event(execution, 10.0 + number, "PassStateEntered", {"stateEnteredEventDetails": {"name": str(number)}})
+        tx.save_event_counter(execution)
+    with store.transaction() as tx:
+        forward = tx.events(execution["arn"], 2, 2)
+        backward = tx.events(execution["arn"], 0, 2, reverse=True, before_id=5)
+        assert tx.execution(execution["arn"])["next_event_id"] == 6
+    assert [(e["id"], e["previous_id"]) for e in forward] == [(3, 2), (4, 3)]
+    assert [e["id"] for e in backward] == [4, 3]
+
+
+def test_due_work_is_claimed_once_until_its_lease_expires(store: Store):
+    with store.transaction() as tx:
+        _execution(tx)
+        tx.add_work("arn:aws:states:us-east-1:1:execution:m:e", 1, "event", {"e": "timer"}, due_at=100.0)
+    with store.transaction() as tx:
+        assert tx.claim_work("a", now=99.0, lease_seconds=30, limit=10) == []  # not yet due
+        claimed = tx.claim_work("a", now=100.0, lease_seconds=30, limit=10)
+        assert [item["lease_owner"] for item in claimed] == ["a"]
+        assert tx.claim_work("b", now=110.0, lease_seconds=30, limit=10) == []  # leased to a
+        assert tx.next_due() == 130.0
+    with store.transaction() as tx:  # a died: its lease runs out and b takes the work over
+        assert [item["lease_owner"] for item in tx.claim_work("b", now=131.0, lease_seconds=30, limit=10)] == ["b"]
+
+
+def test_tags_are_upserted_by_key(store: Store):
+    with store.transaction() as tx:
+        tx.set_tag("arn:x", "team", "a")
+        tx.set_tag("arn:x", "team", "b")
+        assert tx.tags("arn:x") == [{"key": "team", "value": "b"}]
+
+
+def test_concurrent_workers_never_claim_the_same_item(store: Store):
+    with store.transaction() as tx:
+        _execution(tx)
+        for _ in range(40):
+            tx.add_work("arn:aws:states:us-east-1:1:execution:m:e", 1, "event", {"e": "start"}, due_at=1.0)
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name: str) -> None:
+        while True:
+            with store.transaction() as tx:
+                items = tx.claim_work(name, now=2.0, lease_seconds=60, limit=3)
+            if not items:
+                return
+            with lock:
+                claimed.extend(item["id"] for item in items)
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 40
+
+
+def test_committing_due_work_wakes_an_idle_worker(store: Store):
+    since = store.generation
+    with store.transaction() as tx:
+        _execution(tx)
+        tx.add_work("arn:aws:states:us-east-1:1:execution:m:e", 1, "event", {"e": "start"}, due_at=1.0, now=1.0)
+    assert store.wait(3.0, since=since)
+
+
+def test_postgres_wakes_workers_of_another_process_through_notify(postgres_store_url):
+    url = postgres_store_url()
+    listener, writer = open_store(url), open_store(url)
+    stop = threading.Event()
+    try:
+        assert listener.start_listening(stop).wait(5.0)
+        since = listener.generation
+        with writer.transaction() as tx:
+            _execution(tx)
+            tx.add_work("arn:aws:states:us-east-1:1:execution:m:e", 1, "event", {"e": "start"}, due_at=1.0, now=1.0)
+        assert listener.wait(3.0, since=since)
+    finally:
+        stop.set()
+        listener.close()
+        writer.close()
