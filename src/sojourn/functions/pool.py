@@ -151,10 +151,12 @@ class FunctionPool:
         data_dir: str | Path | None = None,
         max_workers_per_function: int = 8,
         keep_logs: int = 500,
+        environment: Mapping[str, str] | None = None,
     ):
         self.region, self.account_id, self.endpoint_url = region, account_id, endpoint_url
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.max_workers = max_workers_per_function
+        self.environment = dict(environment or {})  # given to every function, under its own variables
         self._functions: dict[str, Function] = {}
         self._idle: dict[str, list[_Worker]] = {}
         self._busy: dict[str, int] = {}
@@ -295,6 +297,7 @@ class FunctionPool:
         }
         if self.endpoint_url:
             env["AWS_ENDPOINT_URL_SFN"] = env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env.update(self.environment)
         env.update(fn.environment)
         return env
 
@@ -379,13 +382,27 @@ def function_pool_for(client: Any, settings: Any = None) -> FunctionPool:
 
     The runtime's `Services.functions` is the one place it lives, so Tasks and REST routes share workers.
     """
-    services = client.engine.services
+    services = client.services
     if services.functions is None:
-        settings = settings or getattr(client, "settings", None)
+        settings = settings or client.settings
         services.functions = FunctionPool(
-            region=getattr(settings, "region", "us-east-1"),
-            account_id=getattr(settings, "account_id", "123456789012"),
-            endpoint_url=getattr(settings, "endpoint_url", None),
-            data_dir=getattr(settings, "data_dir", None),
+            region=settings.region, account_id=settings.account_id, endpoint_url=settings.endpoint_url,
+            data_dir=settings.data_dir, environment=sojourn_environment(settings),
         )
     return services.functions
+
+
+def sojourn_environment(settings: Any) -> dict[str, str]:
+    """What a function needs to reach this Sojourn with `Settings.load()` (e.g. the mail helper's outbox):
+    the database, data folder, public URL, region and account; paths made absolute (functions run in
+    their code folder)."""
+    db_url = settings.db_url
+    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).expanduser().is_absolute():
+        db_url = "sqlite:///" + str(Path(db_url.removeprefix("sqlite:///")).expanduser().resolve())
+    return {
+        "SOJOURN_DB_URL": db_url,
+        "SOJOURN_DATA_DIR": str(Path(settings.data_dir).resolve()),
+        "SOJOURN_PUBLIC_BASE_URL": settings.public_base_url,
+        "SOJOURN_REGION": settings.region,
+        "SOJOURN_ACCOUNT_ID": settings.account_id,
+    }

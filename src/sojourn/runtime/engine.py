@@ -46,6 +46,7 @@ from sojourn.store.base import Tx
 __all__ = ["TOKEN_PLACEHOLDER", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
 
 TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
+REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
 
 
 def new_token() -> str:
@@ -71,6 +72,20 @@ def replace_token(value: Any, old: str, new: str) -> Any:
     if isinstance(value, list):
         return [replace_token(item, old, new) for item in value]
     return value
+
+
+def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
+    """Event details with each task token redacted: history is stored, and tokens are kept only as hashes.
+
+    Tokens are URL-safe base64, so they cannot straddle JSON escapes inside `parameters` strings.
+    """
+    text = json.dumps(details)
+    if not any(token in text for token in tokens):
+        return details
+    for token in tokens:
+        text = text.replace(token, REDACTED_TOKEN)
+    redacted: dict[str, Any] = json.loads(text)
+    return redacted
 
 
 @dataclass
@@ -278,6 +293,8 @@ class Engine:
         step = interpreter.advance(frame, _event(payload), self._info(execution), env)
         for event in step.events:
             details = {event.details_key: event.details} if event.details_key and event.details is not None else None
+            if tokens and details is not None:
+                details = _without_tokens(details, tokens)
             tx.append_event(execution, now, event.type, details)
         gen = run["generation"] + 1
         changes: dict[str, Any] = {"frame": json.dumps(step.frame, separators=(",", ":")), "generation": gen}
