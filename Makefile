@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: $(BIN)/.installed
-	$(BIN)/sojourn run examples/hello/definition.json --input '{"name": "world"}'
+	$(BIN)/sojourn serve --app examples/leave_approval/app.yaml
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

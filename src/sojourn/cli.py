@@ -141,11 +141,18 @@ def serve(
     from sojourn import server
 
     _logging()
-    settings = _settings(db_url=db, host=host, port=port, workers=workers)
-    if app_file is not None and not app_file.exists():
-        _fail(f"{app_file}: no such file")
+    manifest = None
+    if app_file is not None:
+        from sojourn.app import ManifestError, load_manifest
+
+        try:
+            manifest = load_manifest(app_file)
+        except ManifestError as e:
+            _fail(str(e))
+    settings = _settings(db_url=db, host=host, port=port, workers=workers,
+                         manifest=manifest.settings if manifest else None)
     with _user_errors():
-        server.serve(settings, app_file)
+        server.serve(settings, manifest)
 
 
 @app.command()

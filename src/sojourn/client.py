@@ -103,13 +103,20 @@ class Client:
             invoker = resources_invoker(resources, invoker or _integration_invoker(self.services))
         workers = settings.workers if workers is None else workers
         self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers)
-        self._started = start and workers > 0
-        if self._started:
-            self.runtime.start()
+        self._started = False
+        if start:
+            self.start_workers()
 
-    def close(self) -> None:
+    def start_workers(self) -> None:
+        """Start the worker threads that advance executions (none when `workers` is 0); idempotent."""
+        if not self._started and self.runtime.workers > 0:
+            self.runtime.start()
+            self._started = True
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers (each finishes what it holds within `timeout` seconds) and close the store."""
         if self._started:
-            self.runtime.stop()
+            self.runtime.stop(timeout)
             self._started = False
         if self._owns_store:
             self.store.close()

@@ -1,7 +1,8 @@
 """Sojourn's settings: one frozen object read from flags, the environment (`SOJOURN_*`) and the manifest.
 
 Nothing else in Sojourn reads `os.environ` (docs/design.md section 5). Precedence, highest first:
-command-line flags, then the app manifest, then the environment, then the defaults below.
+command-line flags, then the environment, then the app manifest (its `email` and `public_base_url`),
+then the defaults below: a deployment can override what the app's file says without editing it.
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ class Settings:
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Settings from `env` (default: the process environment), then `overrides` (flags; None = unset)."""
+    def load(cls, env: Mapping[str, str] | None = None, *, manifest: Mapping[str, Any] | None = None,
+             **overrides: Any) -> Settings:
+        """Settings from `manifest` (an app's settings), then `env` (default: the process environment), then
+        `overrides` (flags; None = unset), each layer winning over the one before."""
         environment = os.environ if env is None else env
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {k: v for k, v in (manifest or {}).items() if v is not None}
         for name, variable in ENVIRONMENT.items():
             if environment.get(variable, "") != "":
                 values[name] = environment[variable]

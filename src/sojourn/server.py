@@ -40,7 +40,7 @@ class Runtime:
 
     def start(self) -> None:
         if self.workers > 0:
-            self.client.start_workers(self.workers)
+            self.client.start_workers()
             log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
 
     def stop(self) -> None:
@@ -55,8 +55,9 @@ def open_runtime(settings: Settings, workers: int | None = None) -> Runtime:
     if settings.db_url.startswith("sqlite:///"):
         Path(settings.db_url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    client = Client(settings=settings)
-    return Runtime(client, settings, settings.workers if workers is None else workers)
+    count = settings.workers if workers is None else workers
+    client = Client(settings=settings, workers=count, start=False)
+    return Runtime(client, settings, count)
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
@@ -93,22 +94,19 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def load_app(runtime: Runtime, path: Path) -> Any:
-    """Load an app manifest (`app.yaml`) and deploy it: its state machines, functions and settings."""
-    from sojourn import app as apps
+def serve(settings: Settings, manifest: Any = None, workers: int | None = None) -> None:
+    """Run the server in the foreground until SIGINT/SIGTERM; deploy `manifest` (a loaded app) first.
 
-    manifest = apps.load_manifest(path)
-    apps.deploy(manifest, runtime.client, runtime.settings)
-    return manifest
-
-
-def serve(settings: Settings, app_path: Path | None = None, workers: int | None = None) -> None:
-    """Run the server in the foreground until SIGINT/SIGTERM."""
+    The manifest's own settings (email, public URL) are already part of `settings` (`Settings.load`).
+    """
     import uvicorn
+
+    from sojourn import app as apps
 
     _check_exposure(settings)
     runtime = open_runtime(settings, workers)
-    manifest = load_app(runtime, app_path) if app_path else None
+    if manifest is not None:
+        apps.deploy(manifest, runtime.client, runtime.settings)
     config = uvicorn.Config(
         build_app(runtime, manifest), host=settings.host, port=settings.port, log_level="info",
         access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS), lifespan="on",
