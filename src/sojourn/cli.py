@@ -141,16 +141,7 @@ def serve(
     from sojourn import server
 
     _logging()
-    manifest = None
-    if app_file is not None:
-        from sojourn.app import ManifestError, load_manifest
-
-        try:
-            manifest = load_manifest(app_file)
-        except ManifestError as e:
-            _fail(str(e))
-    settings = _settings(db_url=db, host=host, port=port, workers=workers,
-                         manifest=manifest.settings if manifest else None)
+    manifest, settings = _app_settings(app_file, db_url=db, host=host, port=port, workers=workers)
     with _user_errors():
         server.serve(settings, manifest)
 
@@ -159,13 +150,28 @@ def serve(
 def worker(
     db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL); use PostgreSQL to share work."),
     workers: int = typer.Option(None, "--workers", help="Worker threads (default 4)."),
+    app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) whose functions these workers run."),
 ) -> None:
     """Run workers only (no HTTP): start one per machine, all on the same PostgreSQL database."""
     from sojourn import server
 
     _logging()
+    manifest, settings = _app_settings(app_file, db_url=db, workers=workers)
     with _user_errors():
-        server.run_workers(_settings(db_url=db, workers=workers))
+        server.run_workers(settings, manifest=manifest)
+
+
+def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
+    """The app manifest at `app_file` (or None) and the settings it contributes to, under env and flags."""
+    manifest = None
+    if app_file is not None:
+        from sojourn.app import ManifestError, load_manifest
+
+        try:
+            manifest = load_manifest(app_file)
+        except ManifestError as e:
+            _fail(str(e))
+    return manifest, _settings(**flags, manifest=manifest.settings if manifest else None)
 
 
 def _logging() -> None:
@@ -519,6 +525,34 @@ def redrive(
     with _user_errors():
         answer = _client(endpoint, db).redrive_execution(executionArn=arn)
     _done(as_json, f"redriven {arn}", answer)
+
+
+@app.command()
+def logs(
+    function: str = typer.Argument(None, help="Function name (default: every function)."),
+    limit: int = typer.Option(20, "--limit", "-n", help="How many of the latest invocations."),
+    data_dir: str = typer.Option(None, "--data-dir", help="Sojourn's data folder (default SOJOURN_DATA_DIR or .sojourn)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show the latest function invocations: status, duration and what they printed or logged."""
+    from sojourn.functions.pool import function_logs
+
+    settings = _settings(data_dir=data_dir)
+    records = function_logs(settings.data_dir, function, limit)
+    if as_json:
+        _print_json(records)
+        return
+    if not records:
+        out.print(f"no invocations recorded under {settings.data_dir}", highlight=False)
+        return
+    for record in records:
+        error = record.get("error") or {}
+        status = "[green]succeeded[/]" if record.get("status") == "succeeded" else \
+            f"[red]{record.get('status')} {error.get('errorType', '')}: {error.get('errorMessage', '')}[/]"
+        out.print(f"[bold]{record.get('function')}[/] {record.get('started', '')} {status} "
+                  f"{record.get('durationMs', '?')} ms  request {record.get('requestId', '')}", highlight=False)
+        if record.get("log"):
+            out.print(record["log"].rstrip(), markup=False, highlight=False)
 
 
 def main() -> None:

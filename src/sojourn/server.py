@@ -115,9 +115,16 @@ def serve(settings: Settings, manifest: Any = None, workers: int | None = None) 
     uvicorn.Server(config).run()
 
 
-def run_workers(settings: Settings, workers: int | None = None) -> None:
-    """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL."""
+def run_workers(settings: Settings, workers: int | None = None, manifest: Any = None) -> None:
+    """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL.
+
+    With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
+    """
+    from sojourn import app as apps
+
     runtime = open_runtime(settings, workers)
+    if manifest is not None:
+        apps.deploy(manifest, runtime.client, runtime.settings)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
