@@ -46,7 +46,8 @@ from sojourn.asl.validate import validate
 from sojourn.functions import Function, function_arn, function_pool_for
 from sojourn.gateway import Endpoint
 
-__all__ = ["Manifest", "ManifestError", "Problem", "StateMachineSpec", "deploy", "load_manifest", "resolve_references"]
+__all__ = ["Manifest", "ManifestError", "Problem", "StateMachineSpec", "deploy", "deploy_functions", "deploy_state_machines",
+           "load_manifest", "resolve_references"]
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -411,23 +412,38 @@ def deploy(manifest: Manifest, client: Any, settings: Any, *, functions: Any = N
     `function:requestLeave` and `stateMachine:EmployeeLeaveWorkflow`. `client` is boto3-shaped
     (`sojourn.Client` or `boto3.client("stepfunctions")`).
     """
-    region = getattr(settings, "region", "us-east-1")
-    account_id = getattr(settings, "account_id", "123456789012")
-    context = _Context(region, account_id, manifest.settings.get("public_base_url")
-                       or getattr(settings, "public_base_url", ""), getattr(settings, "data_dir", ".sojourn"),
-                       manifest.path.parent)
-    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
-
     pool = functions if functions is not None else function_pool_for(client, settings)
+    report = deploy_functions(manifest, pool, settings)
+    for outcome, entries in deploy_state_machines(manifest, client, settings).items():
+        report[outcome] += entries
+    return report
+
+
+def _context(manifest: Manifest, settings: Any) -> _Context:
+    return _Context(getattr(settings, "region", "us-east-1"), getattr(settings, "account_id", "123456789012"),
+                    manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", ""),
+                    getattr(settings, "data_dir", ".sojourn"), manifest.path.parent)
+
+
+def deploy_functions(manifest: Manifest, pool: Any, settings: Any) -> dict[str, list[str]]:
+    """Register the manifest's functions in `pool` (a FunctionPool), references resolved; idempotent."""
+    context = _context(manifest, settings)
+    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
     for fn in manifest.functions.values():
         existed = pool.get(fn.name) is not None
         changed = pool.register(replace(fn, environment=resolve_references(dict(fn.environment), context)))
         report["created" if not existed else "updated" if changed else "unchanged"].append(f"function:{fn.name}")
+    return report
 
+
+def deploy_state_machines(manifest: Manifest, client: Any, settings: Any) -> dict[str, list[str]]:
+    """Create or update the manifest's state machines through `client` (boto3-shaped); idempotent."""
+    context = _context(manifest, settings)
+    report: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": []}
     existing = _state_machines(client)
     for machine in manifest.state_machines.values():
         definition = json.dumps(resolve_references(machine.definition, context), indent=2)
-        role = machine.role_arn or DEFAULT_ROLE.format(account=account_id)
+        role = machine.role_arn or DEFAULT_ROLE.format(account=context.account_id)
         arn = existing.get(machine.name)
         if arn is None:
             client.create_state_machine(name=machine.name, definition=definition, roleArn=role, type=machine.type)

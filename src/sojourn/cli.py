@@ -259,13 +259,18 @@ def deploy(
     except DefinitionError as e:
         _fail(f"{file}: {e.diagnostics[0].message if e.diagnostics else e}")
     with _user_errors():
-        sfn = _client(endpoint, db)
         if "StartAt" not in document:
-            answer = _deploy_app(file, sfn, db)
+            answer = _deploy_app(file, endpoint, db)
         else:
+            sfn = _client(endpoint, db)
             answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
     if as_json:
         _print_json(answer)
+    elif "app" in answer:
+        out.print(f"deployed app {answer['app']} from {answer['path']}", highlight=False)
+        for outcome in ("created", "updated", "unchanged"):
+            if answer.get(outcome):
+                out.print(f"  {outcome}: {', '.join(answer[outcome])}", highlight=False)
     else:
         out.print(f"{answer.get('action', 'deployed')} {answer.get('stateMachineArn', file)}", highlight=False)
 
@@ -288,12 +293,39 @@ def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | No
     return {"action": "updated", "stateMachineArn": existing, **answer}
 
 
-def _deploy_app(file: Path, sfn: Any, db: str | None) -> dict:
+def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
+    """Deploy an app manifest: into the database (`--db`), or through the running server, which reads the
+    manifest at the same path. Every server and worker on that database then serves the app."""
     from sojourn import app as apps
 
-    manifest = apps.load_manifest(file)
-    result = apps.deploy(manifest, sfn, _settings(db_url=db))
-    return {"action": "deployed app", **(result if isinstance(result, dict) else {})}
+    try:
+        manifest = apps.load_manifest(file)
+    except apps.ManifestError as e:
+        _fail(str(e))
+    settings = _settings(db_url=db, manifest=manifest.settings)
+    if db:
+        from sojourn.client import Client
+        from sojourn.deployment import AppHost
+
+        client = Client(settings=settings, workers=0, start=False)
+        try:
+            report = AppHost(client, settings).deploy(manifest)
+        finally:
+            client.close()
+    else:
+        import httpx
+
+        url = (endpoint or settings.endpoint_url).rstrip("/") + "/sojourn/apps"
+        headers = {"X-Api-Key": settings.api_key} if settings.api_key else {}
+        try:
+            answer = httpx.post(url, json={"path": str(manifest.path)}, headers=headers, timeout=120)
+        except httpx.HTTPError:
+            _fail(f"cannot reach Sojourn at {url} (is `sojourn serve` running? or pass --db)")
+        if answer.status_code != 200:
+            _fail(answer.json().get("message", answer.text) if answer.headers.get("content-type", "").startswith(
+                "application/json") else f"{url} answered {answer.status_code}")
+        report = {k: v for k, v in answer.json().items() if k in ("created", "updated", "unchanged")}
+    return {"action": "deployed app", "app": manifest.name, "path": str(manifest.path), **report}
 
 
 # -- executions -------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ period, anything left stays leased and is taken again after the lease expires.
 from __future__ import annotations
 
 import contextlib
+import hmac
+import json
 import logging
 import signal
 import threading
@@ -16,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
-from sojourn import api
+from sojourn import api, gateway
 from sojourn.config import Settings
+from sojourn.errors import SojournAPIError
 
 __all__ = ["Runtime", "build_app", "open_runtime", "run_workers", "serve"]
 
@@ -34,16 +38,21 @@ class Runtime:
     """The client of one database and its workers; `start()`/`stop()` around the process's life."""
 
     def __init__(self, client: Any, settings: Settings, workers: int):
+        from sojourn.deployment import AppHost
+
         self.client = client
         self.settings = settings
         self.workers = workers
+        self.apps = AppHost(client, settings)  # the deployed apps' functions and routes, kept current
 
     def start(self) -> None:
+        self.apps.start()
         if self.workers > 0:
             self.client.start_workers()
             log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
 
     def stop(self) -> None:
+        self.apps.stop()
         # Workers finish what they hold within the grace period; leases on the rest expire.
         self.client.close(timeout=SHUTDOWN_GRACE_SECONDS)
 
@@ -61,12 +70,15 @@ def open_runtime(settings: Settings, workers: int | None = None) -> Runtime:
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
-    """The server's ASGI app: `/health`, the Step Functions API, the app's REST routes and the console."""
+    """The server's ASGI app: `/health`, the Step Functions API, the console, app deploys and the apps' REST
+    routes (kept current as apps are deployed, by this process or another on the same database)."""
+    live = gateway.LiveRoutes()
+    runtime.apps.on_routes = lambda endpoints: live.update(
+        gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     routes += api.routes(runtime.client, runtime.settings)
     routes += _optional_routes("sojourn.console", runtime, manifest)
-    if manifest is not None:
-        routes += _optional_routes("sojourn.gateway", runtime, manifest)
+    routes += [Route("/sojourn/apps", _deploy_endpoint(runtime), methods=["POST"]), Mount("", app=live)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,6 +106,32 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def _deploy_endpoint(runtime: Runtime) -> Any:
+    """`POST /sojourn/apps {"path": "/abs/app.yaml"}`: deploy a manifest found on this server's disk
+    (`sojourn deploy app.yaml` without --db). Requires `X-Api-Key` when an API key is set."""
+    from sojourn import app as apps
+
+    async def deploy(request: Request) -> JSONResponse:
+        key = runtime.settings.api_key
+        if key and not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), key.encode()):
+            return JSONResponse({"message": "The API key is missing or wrong"}, status_code=403)
+        try:
+            body = json.loads(await request.body())
+            path = body["path"]
+            manifest = await run_in_threadpool(apps.load_manifest, path)
+        except apps.ManifestError as e:
+            return JSONResponse({"message": str(e), "problems": [str(p) for p in e.problems]}, status_code=400)
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"message": 'The body must be {"path": "<app.yaml on the server>"}'}, status_code=400)
+        try:
+            report = await run_in_threadpool(runtime.apps.deploy, manifest)
+        except SojournAPIError as e:
+            return JSONResponse({"__type": e.type_name, "message": e.message}, status_code=e.status)
+        return JSONResponse({"app": manifest.name, "path": str(manifest.path), **report})
+
+    return deploy
+
+
 def serve(settings: Settings, manifest: Any = None, workers: int | None = None) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM; deploy `manifest` (a loaded app) first.
 
@@ -101,14 +139,13 @@ def serve(settings: Settings, manifest: Any = None, workers: int | None = None) 
     """
     import uvicorn
 
-    from sojourn import app as apps
-
     _check_exposure(settings)
     runtime = open_runtime(settings, workers)
+    asgi = build_app(runtime, manifest)
     if manifest is not None:
-        apps.deploy(manifest, runtime.client, runtime.settings)
+        runtime.apps.deploy(manifest)
     config = uvicorn.Config(
-        build_app(runtime, manifest), host=settings.host, port=settings.port, log_level="info",
+        asgi, host=settings.host, port=settings.port, log_level="info",
         access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS), lifespan="on",
     )
     log.info("Sojourn listening on %s (API endpoint %s)", settings.public_base_url, settings.endpoint_url)
@@ -120,11 +157,9 @@ def run_workers(settings: Settings, workers: int | None = None, manifest: Any = 
 
     With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
     """
-    from sojourn import app as apps
-
     runtime = open_runtime(settings, workers)
     if manifest is not None:
-        apps.deploy(manifest, runtime.client, runtime.settings)
+        runtime.apps.deploy(manifest)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

@@ -21,11 +21,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, Router
+from starlette.types import Receive, Scope, Send
 
 from sojourn.gateway.proxy import internal_error, parse_json_body, proxy_event, proxy_response
 
-__all__ = ["Endpoint", "TemplateError", "routes"]
+__all__ = ["Endpoint", "LiveRoutes", "TemplateError", "routes"]
 
 log = logging.getLogger("sojourn.gateway")
 
@@ -109,6 +110,24 @@ def routes(source: Any = None, *, client: Any = None, settings: Any = None, mani
         methods = sorted(METHODS - {"ANY"}) if endpoint.method == "ANY" else [endpoint.method]
         built.append(Route(starlette_path(endpoint.path), handler, methods=methods))
     return built
+
+
+class LiveRoutes:
+    """An ASGI app serving the current REST routes; `update` swaps them while requests are being served."""
+
+    def __init__(self, routes: list[BaseRoute] | None = None):
+        self._router = Router(routes or [], default=_not_found)
+
+    def update(self, routes: list[BaseRoute]) -> None:
+        self._router = Router(routes, default=_not_found)  # one assignment: a request sees old or new
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._router(scope, receive, send)
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "http":
+        await JSONResponse({"message": "Not Found"}, status_code=404)(scope, receive, send)
 
 
 def _handler(endpoint: Endpoint, client: Any, functions: Any, region: str, account_id: str) -> Any:

@@ -1,0 +1,101 @@
+"""Deployed apps reach every process on the database: functions and routes, and their redeploys."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import httpx
+import pytest
+
+from sojourn.client import Client
+from sojourn.config import Settings
+from sojourn.deployment import AppHost
+from sojourn.functions import function_pool_for
+from sojourn.gateway import Endpoint
+
+APP = """
+name: greeter
+functions:
+  greet:
+    handler: greet.handler
+    code: functions
+    environment: {GREETING: "GREETING_VALUE"}
+state_machines:
+  Greet:
+    definition: {StartAt: Say, States: {Say: {Type: Task, Resource: "${Function:greet}", End: true}}}
+routes:
+  - {method: POST, path: "/greet/{name}", function: greet, integration: simple}
+"""
+
+
+def write_app(folder, greeting="Hello"):
+    (folder / "functions").mkdir(exist_ok=True)
+    (folder / "functions" / "greet.py").write_text(
+        "import os\n\ndef handler(event, context):\n    return {'text': os.environ['GREETING'] + ', ' + event['name']}\n")
+    (folder / "app.yaml").write_text(textwrap.dedent(APP).replace("GREETING_VALUE", greeting))
+    return folder / "app.yaml"
+
+
+@pytest.fixture
+def clients(tmp_path):
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", data_dir=str(tmp_path / "data"))
+    made = [Client(settings=settings, workers=0, start=False) for _ in range(2)]
+    yield settings, made
+    for client in made:
+        function_pool_for(client, settings).close()
+        client.close()
+
+
+def test_an_app_deployed_by_one_process_is_loaded_by_another_and_so_are_its_redeploys(tmp_path, clients):
+    from sojourn.app import load_manifest
+
+    settings, (deployer, server) = clients
+    served: list[list[Endpoint]] = []
+    host = AppHost(server, settings, on_routes=served.append)
+    AppHost(deployer, settings).deploy(load_manifest(write_app(tmp_path)))
+
+    assert host.sync() == ["greeter"]
+    assert [(e.method, e.path) for e in served[-1]] == [("POST", "/greet/{name}")]
+    pool = function_pool_for(server, settings)
+    assert pool.invoke("greet", {"name": "Ada"}).result == {"text": "Hello, Ada"}
+    assert host.sync() == []  # nothing redeployed: nothing reloaded
+
+    AppHost(deployer, settings).deploy(load_manifest(write_app(tmp_path, greeting="Welcome")))
+    assert host.sync() == ["greeter"]
+    assert pool.invoke("greet", {"name": "Ada"}).result == {"text": "Welcome, Ada"}
+
+
+def test_a_broken_redeploy_keeps_the_app_that_was_served(tmp_path, clients):
+    from sojourn.app import load_manifest
+
+    settings, (deployer, server) = clients
+    host = AppHost(server, settings)
+    AppHost(deployer, settings).deploy(load_manifest(write_app(tmp_path)))
+    host.sync()
+    (tmp_path / "app.yaml").write_text("functions: [not, a, mapping]\n")
+    with deployer.store.transaction() as tx:  # as a deploy from elsewhere would record it
+        tx.execute("UPDATE apps SET deployed_at = deployed_at + 1")
+    assert host.sync() == []
+    assert [e.path for e in host.endpoints] == ["/greet/{name}"]
+
+
+@pytest.mark.slow
+def test_sojourn_deploy_reaches_a_running_server(tmp_path):
+    from servers import serve
+
+    path = write_app(tmp_path)
+    with serve([], tmp_path) as server:
+        assert httpx.post(server.url + "/greet/Ada", json={}, timeout=10).status_code == 404
+        deployed = subprocess.run(
+            [sys.executable, "-m", "sojourn.cli", "deploy", str(path), "--endpoint", server.url, "--json"],
+            capture_output=True, text=True, env=os.environ, timeout=60, cwd=tmp_path)
+        assert deployed.returncode == 0, deployed.stderr
+        assert "function:greet" in json.loads(deployed.stdout)["created"]
+        answer = httpx.post(server.url + "/greet/Ada", json={}, timeout=10)
+        assert answer.json() == {"text": "Hello, Ada"}
+        machines = server.client().list_state_machines()["stateMachines"]
+        assert [m["name"] for m in machines] == ["Greet"]
