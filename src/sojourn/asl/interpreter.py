@@ -21,7 +21,7 @@ from typing import Any
 from sojourn.asl import errors as E
 from sojourn.asl.paths import Path
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
-from sojourn.asl.template import Payload
+from sojourn.asl.template import Dynamic, Payload
 
 __all__ = [
     "Await",
@@ -210,6 +210,11 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"'{text}' has no time zone")
     return moment
+
+
+def _plain_text(value: Any) -> str:
+    """A value as AWS quotes it in a cause: strings bare, everything else as JSON."""
+    return value if isinstance(value, str) else to_json(value)
 
 
 def _resource_kind(resource: str) -> tuple[str, str, str]:
@@ -442,7 +447,7 @@ class _Run:
         if state.discard_input:
             return {}
         if state.input_path is not None:
-            return state.input_path.get(raw, self.context(state), self.vars)
+            return state.input_path.sample(raw, self.context(state), self.vars)
         return raw
 
     def output_path(self, state: State, value: Any) -> Any:
@@ -453,14 +458,14 @@ class _Run:
         if state.discard_output:
             return {}
         if state.output_path is not None:
-            return state.output_path.get(value, self.context(state), self.vars)
+            return state.output_path.sample(value, self.context(state), self.vars)
         return value
 
     def evaluate(self, value: Any, state: State, data: Any, **binding: Any) -> Any:
         """A compiled value in either language: a Payload/Path on `data`, a JSONata value on `$states`."""
         if value is None:
             return None
-        if isinstance(value, Payload):
+        if isinstance(value, (Payload, Dynamic)):
             return value.evaluate(data, self.context(state), self.vars, rng=self.env.rng)
         if isinstance(value, Path):
             return value.get(data, self.context(state), self.vars)
@@ -555,19 +560,55 @@ class _Run:
 
     def wait_state(self, state: State) -> Action | tuple[str, str, Any]:
         now = self.env.now
-        if state.wait_seconds is not None:
+        if isinstance(state.wait_seconds, Path):
+            until = now + timedelta(seconds=self.seconds_path(state, state.wait_seconds))
+        elif state.wait_seconds is not None:
             seconds = self.number(state, state.wait_seconds, "Seconds", minimum=0) or 0
             until = now + timedelta(seconds=seconds)
         else:
-            stamp = self.evaluate(state.wait_timestamp, state, self.effective_input(state))
-            try:
-                until = parse_time(stamp)
-            except (TypeError, ValueError) as e:
-                raise E.StatesRuntime(cause=f"The Timestamp of Wait state '{state.name}' is invalid: {e}") from None
+            until = self.wait_until(state)
         if until <= now:
             return self.leave(state, self.effective_input(state), plain=True)
         self.frame["phase"] = "wait"
         return Sleep(until)
+
+    def seconds_path(self, state: State, path: Path) -> int:
+        """SecondsPath's value, with AWS's causes for a missing, non-integer or negative one."""
+        try:
+            seconds = path.get(self.effective_input(state), self.context(state), self.vars)
+        except E.StatesRuntime:
+            raise E.StatesRuntime(cause=f"The SecondsPath parameter does not reference an input value: {path.text}") from None
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise E.StatesRuntime(
+                cause=f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {_plain_text(seconds)}"
+            )
+        if seconds < 0:
+            raise E.StatesRuntime(cause=f"The SecondsPath parameter references a negative value: {path.text} == {seconds}")
+        return seconds
+
+    def wait_until(self, state: State) -> datetime:
+        """Timestamp/TimestampPath (or a JSONata Timestamp) as an instant."""
+        source = state.wait_timestamp
+        data = self.effective_input(state)
+        if isinstance(source, Path):
+            try:
+                stamp = source.get(data, self.context(state), self.vars)
+            except E.StatesRuntime:
+                raise E.StatesRuntime(
+                    cause=f"The JSONPath '{source.text}' specified for the field 'TimestampPath' "
+                    f"could not be found in the input '{to_json(data)}'"
+                ) from None
+            field, described = "TimestampPath", f"{source.text} == {_plain_text(stamp)}"
+        else:
+            stamp = self.evaluate(source, state, data)
+            field, described = "Timestamp", f"{stamp}" if isinstance(stamp, str) else to_json(stamp)
+        try:
+            return parse_time(stamp)
+        except (TypeError, ValueError):
+            raise E.StatesRuntime(
+                cause=f"The {field} parameter does not reference a valid ISO-8601 extended offset date-time "
+                f"format string: {described}"
+            ) from None
 
     # -- Task, Parallel, Map ---------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sojourn.asl.loader import DefinitionError, Diagnostic, read_definition
 from sojourn.asl.paths import Path, ReferencePath, compile_path, compile_reference_path
-from sojourn.asl.template import Payload, compile_payload
+from sojourn.asl.template import Payload, compile_dynamic, compile_payload
 
 __all__ = ["Catcher", "Choice", "Machine", "Program", "Retrier", "State", "compile_definition"]
 
@@ -229,7 +229,7 @@ class _Compiler:
                     value = raw[name]
                     setattr(state, attr, _jsonata(value) if _is_jsonata_text(value) else value)
                 elif name + "Path" in raw:
-                    setattr(state, attr, compile_path(raw[name + "Path"]))
+                    setattr(state, attr, compile_dynamic(raw[name + "Path"], name + "Path"))
         if kind == "Parallel":
             state.branches = tuple(
                 self.machine(branch, f"{where}/Branches/{i}", state.language)
