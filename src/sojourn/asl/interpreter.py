@@ -212,6 +212,17 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
+def _jsonata_type(value: Any) -> str:
+    """JSONata's name for a value's type (`$type`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "undefined")
+
+
 def _plain_text(value: Any) -> str:
     """A value as AWS quotes it in a cause: strings bare, everything else as JSON."""
     return value if isinstance(value, str) else to_json(value)
@@ -730,7 +741,12 @@ class _Run:
         if state.language == JSONATA:
             items = self.evaluate(state.items, state, effective) if state.items is not None else effective
             if not isinstance(items, list):
-                raise E.QueryEvaluationError(cause=f"The Items of Map state '{state.name}' must be an array, not {to_json(items)}")
+                expression = getattr(getattr(state.items, "tree", None), "text", None)
+                source = f"The JSONata expression '{expression}'" if expression else "The value"
+                raise E.QueryEvaluationError(
+                    cause=f"{source} specified for the field 'Items' returned an unexpected result type. "
+                    f"Expected 'array', but was '{_jsonata_type(items)}' for value: {to_json(items)}"
+                )
         else:
             items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
             if not isinstance(items, list):
@@ -823,19 +839,25 @@ class _Run:
         """Retry, Catch, or fail the run (spec: "Error Handling")."""
         error, cause = failure.error, failure.cause
         if error == "States.Runtime":
-            entered = self.frame.get("entered_id")
-            where = f" (entered at the event id #{entered})" if entered else ""
-            prefix = f"An error occurred while executing the state '{state.name}'{where}."
-            if not (cause or "").startswith("An error occurred"):
-                cause = f"{prefix} {cause}" if cause else prefix
-            raise _Finished(Fail(error, cause))
+            raise _Finished(Fail(error, self.decorated(state, cause)))
         retry = self.retry(state, error)
         if retry is not None:
             return retry
         catcher = next((c for c in state.catchers if _matches(c.errors, error)), None)
         if catcher is None:
+            if error == "States.QueryEvaluationError":
+                cause = self.decorated(state, cause)
             raise _Finished(Fail(error, cause))
         return self.catch(state, catcher, error, cause)
+
+    def decorated(self, state: State, cause: str | None) -> str:
+        """A run-ending cause as AWS words it: prefixed with the state and the id of its entered event."""
+        entered = self.frame.get("entered_id")
+        where = f" (entered at the event id #{entered})" if entered else ""
+        prefix = f"An error occurred while executing the state '{state.name}'{where}."
+        if (cause or "").startswith("An error occurred while executing the state"):
+            return cause or prefix
+        return f"{prefix} {cause}" if cause else prefix
 
     def retry(self, state: State, error: str) -> Action | None:
         for index, retrier in enumerate(state.retriers):
@@ -877,10 +899,9 @@ class _Run:
                 output = catcher.result_path.set(raw, error_output)
             else:
                 output = error_output
-        if assigned:
-            self.vars.update(assigned)
         self.frame.pop("phase", None)
-        return self.enter(catcher.next, output)
+        # AWS records the state's exit with the catcher's output before entering the handler.
+        return self.go(self.leave(state, output, next=catcher.next, assigned=assigned))
 
     # -- events -------------------------------------------------------------------------------------
 
