@@ -803,7 +803,7 @@ class _Run:
                 self.event("MapIterationFailed", "mapIterationFailedEventDetails", {"name": state.name, "index": event.index})
             if not self.tolerated(state, fork):
                 self.cancel = True
-                self.event(f"{state.type}StateFailed", None, None)
+                self.frame["fork_failed"] = True  # recover() records the state's failure unless it retries
                 if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
                     raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
                 raise E.StatesError(outcome.error or "States.BranchFailed", outcome.cause)
@@ -838,9 +838,12 @@ class _Run:
     def recover(self, state: State, failure: E.StatesError) -> Action:
         """Retry, Catch, or fail the run (spec: "Error Handling")."""
         error, cause = failure.error, failure.cause
+        fork_failed = self.frame.pop("fork_failed", False)
+        retry = None if error == "States.Runtime" else self.retry(state, error)
+        if fork_failed and retry is None:
+            self.event(f"{state.type}StateFailed", None, None)  # AWS records none before a retry
         if error == "States.Runtime":
             raise _Finished(Fail(error, self.decorated(state, cause)))
-        retry = self.retry(state, error)
         if retry is not None:
             return retry
         catcher = next((c for c in state.catchers if _matches(c.errors, error)), None)
