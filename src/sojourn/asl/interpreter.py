@@ -9,7 +9,7 @@ No I/O, no clock, no threads: time, task tokens and randomness come from `env`. 
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import math
 import random
@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sojourn.asl import errors as E
-from sojourn.asl.paths import Path
+from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
 from sojourn.asl.template import Dynamic, Payload
 
@@ -191,11 +191,15 @@ class Step:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(value: Any) -> str:
     """Compact JSON as AWS writes payloads into history and API responses."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _encode(value)
 
 
+@functools.lru_cache(maxsize=64)
 def format_time(moment: datetime) -> str:
     """ISO 8601 with milliseconds and `Z`, as `$$.Execution.StartTime` reads on AWS."""
     moment = moment.astimezone(UTC)
@@ -312,6 +316,7 @@ class _Run:
         self.cancel = False
         self.machine: Machine = program.machines[frame["m"]]
         self.token: str | None = None
+        self._context: tuple[Any, dict[str, Any]] | None = None
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -416,6 +421,16 @@ class _Run:
     # -- data flow ------------------------------------------------------------------------------------
 
     def context(self, state: State, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The context object (`$$`) as the state sees it now; built once per state entry and retry."""
+        key = (state.name, self.frame.get("entered"), self.frame.get("retry_count", 0), self.token)
+        if extra is None and self._context is not None and self._context[0] == key:
+            return self._context[1]
+        ctx = self._build_context(state, extra)
+        if extra is None:
+            self._context = (key, ctx)
+        return ctx
+
+    def _build_context(self, state: State, extra: dict[str, Any] | None) -> dict[str, Any]:
         info = self.info
         execution: dict[str, Any] = {
             "Id": info.execution_arn,
@@ -537,7 +552,7 @@ class _Run:
             return self.leave(state, output, assigned=assigned)
         effective = self.effective_input(state)
         if state.has_result:
-            result = copy.deepcopy(state.result)
+            result = copy_json(state.result)
         elif state.parameters is not None:
             result = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
         else:
@@ -707,7 +722,7 @@ class _Run:
 
     def fork(self, state: State) -> Action:
         effective = self.effective_input(state)
-        inherited = copy.deepcopy(self.vars)
+        inherited = copy_json(self.vars)
         if state.type == "Parallel":
             if state.language == JSONATA:
                 branch_input = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
@@ -716,7 +731,7 @@ class _Run:
             else:
                 branch_input = effective
             children = [
-                {"m": branch.key, "state": None, "input": copy.deepcopy(branch_input), "vars": copy.deepcopy(inherited)}
+                {"m": branch.key, "state": None, "input": copy_json(branch_input), "vars": copy_json(inherited)}
                 for branch in state.branches
             ]
             self.event("ParallelStateStarted", None, None)
@@ -725,7 +740,7 @@ class _Run:
             return Fork(children, list(range(len(children))))
         inputs = self.map_inputs(state, effective)
         key = state.processor.key if state.processor else ""
-        children = [{"m": key, "state": None, "input": item, "vars": copy.deepcopy(inherited)} for item in inputs]
+        children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
         limit = self.number(state, state.max_concurrency, "MaxConcurrency", minimum=0) or 0
         first = len(children) if limit == 0 else min(limit, len(children))
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
@@ -754,7 +769,7 @@ class _Run:
         if state.batcher is not None:
             return self.batches(state, items, effective)
         if state.item_selector is None:
-            return [copy.deepcopy(item) for item in items]
+            return [copy_json(item) for item in items]
         inputs = []
         for index, item in enumerate(items):
             extra = {"Map": {"Item": {"Index": index, "Value": item}}}

@@ -8,19 +8,27 @@ list of its matches, as AWS does.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from sojourn.asl.errors import ResultPathMatchFailure, StatesRuntime
 
-__all__ = ["InvalidPath", "Path", "PathNotFound", "ReferencePath", "compile_path", "compile_reference_path"]
+__all__ = ["InvalidPath", "Path", "PathNotFound", "ReferencePath", "compile_path", "compile_reference_path", "copy_json"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELD = re.compile(r"\.([^.\[\]'\"()*@?]+)")
 _QUOTED = re.compile(r"\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
 _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars), several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
 
 
 class InvalidPath(ValueError):
@@ -176,7 +184,7 @@ class ReferencePath:
     def set(self, document: Any, value: Any) -> Any:
         if not self.steps:
             return value
-        root = copy.deepcopy(document) if isinstance(document, (dict, list)) else document
+        root = copy_json(document)
         if not isinstance(root, dict):
             raise ResultPathMatchFailure(
                 cause=f"Unable to apply ResultPath '{self.text}' to input '{_short(document)}': it is not an object"

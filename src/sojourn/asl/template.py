@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sojourn.asl.errors import StatesRuntime
-from sojourn.asl.paths import Path, PathNotFound, compile_path
+from sojourn.asl.paths import Path, PathNotFound, compile_path, copy_json
 
 
 def to_json(value: Any) -> str:
@@ -89,9 +89,7 @@ class Payload:
 
     def evaluate(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None) -> Any:
         if self.static:
-            import copy
-
-            return copy.deepcopy(self.tree)
+            return copy_json(self.tree)
         return _evaluate(self.tree, input, context, variables or {}, rng)
 
 
