@@ -1,8 +1,9 @@
-"""`sojourn.run`: execute a definition in memory, with no database, on a simulated clock.
+"""`sojourn.run`: execute a definition in memory, with no database.
 
-The same interpreter the durable runtime drives, with tasks answered by Python callables. Waits and
-retry backoffs advance a virtual clock instead of sleeping, so a week-long workflow runs in
-milliseconds. Parallel branches and Map iterations are interleaved as the runtime would run them.
+The same interpreter the durable runtime drives, with tasks answered by Python callables. Wait
+states and retry backoffs really wait, as on AWS, unless a clock that skips time is passed:
+`run(definition, input, clock=VirtualClock())` runs a week-long workflow in milliseconds.
+Parallel branches and Map iterations are interleaved as the runtime would run them.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import heapq
 import itertools
 import random
 import secrets
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import (
@@ -42,9 +44,43 @@ from sojourn.asl.interpreter import (
 )
 from sojourn.asl.program import compile_definition
 
-__all__ = ["Result", "TaskRequest", "run"]
+__all__ = ["Clock", "RealClock", "Result", "TaskRequest", "VirtualClock", "run", "takes_request"]
 
 Resource = Callable[..., Any]
+_NO_INPUT: Any = object()  # `run(definition)` starts with {} as StartExecution does without input
+
+
+class Clock(Protocol):
+    """Where an in-memory execution gets its time and how it waits for a timer."""
+
+    def now(self) -> datetime: ...
+
+    def sleep_until(self, moment: datetime) -> None: ...
+
+
+class RealClock:
+    """Wall-clock time; waiting sleeps (the default: a Wait state of 10 seconds takes 10 seconds)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep_until(self, moment: datetime) -> None:
+        delay = (moment - self.now()).total_seconds()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class VirtualClock:
+    """Time that jumps to each timer instead of sleeping; starts at `start` (default: now) and only moves forward."""
+
+    def __init__(self, start: datetime | None = None):
+        self.current = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def sleep_until(self, moment: datetime) -> None:
+        self.current = max(self.current, moment)
 
 
 @dataclass(frozen=True)
@@ -89,11 +125,12 @@ class _RunRecord:
 
 
 class _Driver:
-    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, now: datetime, seed: int | None):
+    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, clock: Clock, seed: int | None):
         self.interpreter = interpreter
         self.info = info
         self.resources = resources
-        self.now = now
+        self.clock = clock
+        now = self.now = clock.now()
         self.rng = random.Random(seed)
         self.runs: dict[int, _RunRecord] = {}
         self.ids = itertools.count()
@@ -133,17 +170,21 @@ class _Driver:
                 self.finish_execution(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
             elif self.queue:
                 run_id, event = self.queue.popleft()
+                self.now = max(self.now, self.clock.now())
                 self.step(run_id, event)
             elif self.timers:
-                due, _, run_id, event = heapq.heappop(self.timers)
+                due, _, run_id, event = self.timers[0]
                 if self.deadline is not None and due > self.deadline:
+                    self.clock.sleep_until(self.deadline)
                     self.now = self.deadline
                     self.record("ExecutionTimedOut", "executionTimedOutEventDetails", {
                         "error": "States.Timeout", "cause": "The execution timed out",
                     })
                     self.result = Result("TIMED_OUT", error="States.Timeout", cause="The execution timed out", history=self.history)
                     break
-                self.now = max(self.now, due)
+                heapq.heappop(self.timers)
+                self.clock.sleep_until(due)
+                self.now = max(self.now, due, self.clock.now())
                 self.step(run_id, event)
             else:  # waiting on nothing: a bug in the interpreter or a resource that never answers
                 self.finish_execution(Fail("States.Runtime", "The execution is waiting on nothing"))
@@ -240,31 +281,34 @@ def takes_request(function: Resource) -> Resource:
 
 def run(
     definition: dict[str, Any] | str | Path,
-    input: Any = None,
+    input: Any = _NO_INPUT,
     *,
     resources: Mapping[str, Resource] | Resource | None = None,
-    now: datetime | None = None,
+    clock: Clock | None = None,
     name: str | None = None,
     seed: int | None = None,
 ) -> Result:
-    """Run `definition` on `input` in memory and return its Result.
+    """Run `definition` on `input` (JSON; `{}` when left out) in memory and return its Result.
 
     `resources` maps a Task's Resource ARN to a callable taking the task's parameters (or a single
     callable for every resource); a callable marked with `takes_request` gets a TaskRequest.
     `.waitForTaskToken` resources answer by returning the value SendTaskSuccess would carry.
+    Waits sleep on the wall clock unless `clock` is given (`VirtualClock()` skips time);
+    `name` is the execution's name and `seed` fixes States.MathRandom, States.UUID and jitter.
     """
     program = compile_definition(definition)
-    start = now or datetime.now(UTC)
+    clock = clock or RealClock()
+    start = clock.now()
     name = name or str(uuid.uuid4())
     machine = "in-memory"
+    payload = {} if input is _NO_INPUT else input
     info = ExecutionInfo(
         execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}",
         name=name,
-        input=input if input is not None else {},
+        input=payload,
         start_time=start,
         state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
         state_machine_name=machine,
     )
-    driver = _Driver(Interpreter(program), info, resources or {}, start, seed)
-    return driver.execute(info.input)
-
+    driver = _Driver(Interpreter(program), info, resources or {}, clock, seed)
+    return driver.execute(payload)

@@ -26,7 +26,7 @@ from sojourn.asl.interpreter import (
     TimerFired,
 )
 from sojourn.asl.program import compile_definition
-from sojourn.runner import takes_request
+from sojourn.runner import VirtualClock, takes_request
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 LAMBDA = "arn:aws:states:::lambda:invoke"
@@ -43,7 +43,7 @@ def types(result) -> list[str]:
 
 
 def run(definition, input=None, **kwargs):
-    return sojourn.run(definition, input if input is not None else {}, now=T0, seed=7, **kwargs)
+    return sojourn.run(definition, input if input is not None else {}, clock=VirtualClock(T0), seed=7, **kwargs)
 
 
 # -- data flow (spec: "Input and Output Processing") --------------------------------------------------
@@ -81,7 +81,7 @@ DATA_FLOW = [
 
 @pytest.mark.parametrize(("state", "input", "expected"), DATA_FLOW)
 def test_input_and_output_processing_follows_the_spec(state, input, expected):
-    result = sojourn.run(machine(("S", state)), input, now=T0, name="ex-1")
+    result = sojourn.run(machine(("S", state)), input, clock=VirtualClock(T0), name="ex-1")
     assert result.status == "SUCCEEDED", result.to_dict()
     assert result.output == expected
 

@@ -80,7 +80,6 @@ def test_uuid_is_a_version_4_uuid():
         "States.MathAdd(2147483648, 1)",
         "States.StringToJson('{not json')",
         "States.ArrayLength($.name)",
-        "States.Format('{}', $.missing)",
     ],
 )
 def test_bad_arguments_fail_with_intrinsic_failure(text):

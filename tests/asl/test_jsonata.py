@@ -6,6 +6,7 @@ import pytest
 
 import sojourn
 from sojourn.asl.errors import StatesError
+from sojourn.runner import VirtualClock
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:f"
 
@@ -68,7 +69,7 @@ def test_map_items_and_item_selector():
 
 def test_wait_seconds_can_be_an_expression():
     definition = jsonata(("W", {"Type": "Wait", "Seconds": "{% $states.input.s %}", "End": True}))
-    result = sojourn.run(definition, {"s": 30})
+    result = sojourn.run(definition, {"s": 30}, clock=VirtualClock())
     assert (result.history[-1]["timestamp"] - result.history[0]["timestamp"]).total_seconds() == 30
 
 

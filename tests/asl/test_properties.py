@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import sojourn
 from sojourn.asl.errors import StatesError
 from sojourn.asl.loader import DefinitionError
+from sojourn.runner import VirtualClock
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TASK = "arn:aws:lambda:us-east-1:123456789012:function:any"
@@ -100,7 +101,7 @@ def task(parameters):
 @given(definition=simple_machine(), input=json_values)
 def test_no_definition_and_no_input_raises_a_python_exception(definition, input):
     try:
-        result = sojourn.run(definition, input, resources={TASK: task}, now=T0, seed=1)
+        result = sojourn.run(definition, input, resources={TASK: task}, clock=VirtualClock(T0), seed=1)
     except DefinitionError as e:
         assert e.diagnostics
         return
@@ -114,7 +115,7 @@ def test_no_definition_and_no_input_raises_a_python_exception(definition, input)
 @given(document=st.dictionaries(st.sampled_from(["StartAt", "States", "Comment", "TimeoutSeconds", "X"]), json_values, max_size=4))
 def test_any_json_document_is_refused_with_diagnostics_or_runs(document):
     try:
-        result = sojourn.run(document, {}, now=T0)
+        result = sojourn.run(document, {}, clock=VirtualClock(T0))
     except DefinitionError as e:
         assert all(d.code and d.message for d in e.diagnostics)
     else:

@@ -173,7 +173,7 @@ def _select(variable: Path, input: Any, context: Any, variables: dict[str, Any] 
 _TYPE_TESTS = ("IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
 
 
-def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath") -> ChoiceRule:
+def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath", field: str = "Condition") -> ChoiceRule:
     """Compile one Choices entry (or a nested rule inside And/Or/Not); raise ValueError when it is malformed."""
     if "Condition" in rule or query_language == "JSONata":
         from sojourn.asl.jsonata import compile_jsonata_value
@@ -181,7 +181,7 @@ def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath") 
         condition = rule.get("Condition")
         if isinstance(condition, bool):
             return _Logic("Or", ()) if not condition else _Logic("Not", (_Logic("Or", ()),))
-        return _Condition(compile_jsonata_value(condition), str(condition))
+        return _Condition(compile_jsonata_value(condition, field), str(condition))
     for operator in ("And", "Or"):
         if operator in rule:
             return _Logic(operator, tuple(compile_choice_rule(r, query_language) for r in rule[operator]))

@@ -9,7 +9,7 @@ No I/O, no clock, no threads: time, task tokens and randomness come from `env`. 
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import math
 import random
@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sojourn.asl import errors as E
-from sojourn.asl.paths import Path
+from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
-from sojourn.asl.template import Payload
+from sojourn.asl.template import Dynamic, Payload
 
 __all__ = [
     "Await",
@@ -191,11 +191,15 @@ class Step:
 # -- helpers ---------------------------------------------------------------------------------------
 
 
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def to_json(value: Any) -> str:
     """Compact JSON as AWS writes payloads into history and API responses."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _encode(value)
 
 
+@functools.lru_cache(maxsize=64)
 def format_time(moment: datetime) -> str:
     """ISO 8601 with milliseconds and `Z`, as `$$.Execution.StartTime` reads on AWS."""
     moment = moment.astimezone(UTC)
@@ -210,6 +214,22 @@ def parse_time(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"'{text}' has no time zone")
     return moment
+
+
+def _jsonata_type(value: Any) -> str:
+    """JSONata's name for a value's type (`$type`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "undefined")
+
+
+def _plain_text(value: Any) -> str:
+    """A value as AWS quotes it in a cause: strings bare, everything else as JSON."""
+    return value if isinstance(value, str) else to_json(value)
 
 
 def _resource_kind(resource: str) -> tuple[str, str, str]:
@@ -296,6 +316,7 @@ class _Run:
         self.cancel = False
         self.machine: Machine = program.machines[frame["m"]]
         self.token: str | None = None
+        self._context: tuple[Any, dict[str, Any]] | None = None
 
     # -- dispatch --------------------------------------------------------------------------------
 
@@ -400,6 +421,16 @@ class _Run:
     # -- data flow ------------------------------------------------------------------------------------
 
     def context(self, state: State, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The context object (`$$`) as the state sees it now; built once per state entry and retry."""
+        key = (state.name, self.frame.get("entered"), self.frame.get("retry_count", 0), self.token)
+        if extra is None and self._context is not None and self._context[0] == key:
+            return self._context[1]
+        ctx = self._build_context(state, extra)
+        if extra is None:
+            self._context = (key, ctx)
+        return ctx
+
+    def _build_context(self, state: State, extra: dict[str, Any] | None) -> dict[str, Any]:
         info = self.info
         execution: dict[str, Any] = {
             "Id": info.execution_arn,
@@ -442,7 +473,7 @@ class _Run:
         if state.discard_input:
             return {}
         if state.input_path is not None:
-            return state.input_path.get(raw, self.context(state), self.vars)
+            return state.input_path.sample(raw, self.context(state), self.vars)
         return raw
 
     def output_path(self, state: State, value: Any) -> Any:
@@ -453,14 +484,14 @@ class _Run:
         if state.discard_output:
             return {}
         if state.output_path is not None:
-            return state.output_path.get(value, self.context(state), self.vars)
+            return state.output_path.sample(value, self.context(state), self.vars)
         return value
 
     def evaluate(self, value: Any, state: State, data: Any, **binding: Any) -> Any:
         """A compiled value in either language: a Payload/Path on `data`, a JSONata value on `$states`."""
         if value is None:
             return None
-        if isinstance(value, Payload):
+        if isinstance(value, (Payload, Dynamic)):
             return value.evaluate(data, self.context(state), self.vars, rng=self.env.rng)
         if isinstance(value, Path):
             return value.get(data, self.context(state), self.vars)
@@ -521,7 +552,7 @@ class _Run:
             return self.leave(state, output, assigned=assigned)
         effective = self.effective_input(state)
         if state.has_result:
-            result = copy.deepcopy(state.result)
+            result = copy_json(state.result)
         elif state.parameters is not None:
             result = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
         else:
@@ -555,19 +586,55 @@ class _Run:
 
     def wait_state(self, state: State) -> Action | tuple[str, str, Any]:
         now = self.env.now
-        if state.wait_seconds is not None:
+        if isinstance(state.wait_seconds, Path):
+            until = now + timedelta(seconds=self.seconds_path(state, state.wait_seconds))
+        elif state.wait_seconds is not None:
             seconds = self.number(state, state.wait_seconds, "Seconds", minimum=0) or 0
             until = now + timedelta(seconds=seconds)
         else:
-            stamp = self.evaluate(state.wait_timestamp, state, self.effective_input(state))
-            try:
-                until = parse_time(stamp)
-            except (TypeError, ValueError) as e:
-                raise E.StatesRuntime(cause=f"The Timestamp of Wait state '{state.name}' is invalid: {e}") from None
+            until = self.wait_until(state)
         if until <= now:
             return self.leave(state, self.effective_input(state), plain=True)
         self.frame["phase"] = "wait"
         return Sleep(until)
+
+    def seconds_path(self, state: State, path: Path) -> int:
+        """SecondsPath's value, with AWS's causes for a missing, non-integer or negative one."""
+        try:
+            seconds = path.get(self.effective_input(state), self.context(state), self.vars)
+        except E.StatesRuntime:
+            raise E.StatesRuntime(cause=f"The SecondsPath parameter does not reference an input value: {path.text}") from None
+        if not isinstance(seconds, int) or isinstance(seconds, bool):
+            raise E.StatesRuntime(
+                cause=f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {_plain_text(seconds)}"
+            )
+        if seconds < 0:
+            raise E.StatesRuntime(cause=f"The SecondsPath parameter references a negative value: {path.text} == {seconds}")
+        return seconds
+
+    def wait_until(self, state: State) -> datetime:
+        """Timestamp/TimestampPath (or a JSONata Timestamp) as an instant."""
+        source = state.wait_timestamp
+        data = self.effective_input(state)
+        if isinstance(source, Path):
+            try:
+                stamp = source.get(data, self.context(state), self.vars)
+            except E.StatesRuntime:
+                raise E.StatesRuntime(
+                    cause=f"The JSONPath '{source.text}' specified for the field 'TimestampPath' "
+                    f"could not be found in the input '{to_json(data)}'"
+                ) from None
+            field, described = "TimestampPath", f"{source.text} == {_plain_text(stamp)}"
+        else:
+            stamp = self.evaluate(source, state, data)
+            field, described = "Timestamp", f"{stamp}" if isinstance(stamp, str) else to_json(stamp)
+        try:
+            return parse_time(stamp)
+        except (TypeError, ValueError):
+            raise E.StatesRuntime(
+                cause=f"The {field} parameter does not reference a valid ISO-8601 extended offset date-time "
+                f"format string: {described}"
+            ) from None
 
     # -- Task, Parallel, Map ---------------------------------------------------------------------
 
@@ -655,7 +722,7 @@ class _Run:
 
     def fork(self, state: State) -> Action:
         effective = self.effective_input(state)
-        inherited = copy.deepcopy(self.vars)
+        inherited = copy_json(self.vars)
         if state.type == "Parallel":
             if state.language == JSONATA:
                 branch_input = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
@@ -664,7 +731,7 @@ class _Run:
             else:
                 branch_input = effective
             children = [
-                {"m": branch.key, "state": None, "input": copy.deepcopy(branch_input), "vars": copy.deepcopy(inherited)}
+                {"m": branch.key, "state": None, "input": copy_json(branch_input), "vars": copy_json(inherited)}
                 for branch in state.branches
             ]
             self.event("ParallelStateStarted", None, None)
@@ -673,7 +740,7 @@ class _Run:
             return Fork(children, list(range(len(children))))
         inputs = self.map_inputs(state, effective)
         key = state.processor.key if state.processor else ""
-        children = [{"m": key, "state": None, "input": item, "vars": copy.deepcopy(inherited)} for item in inputs]
+        children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
         limit = self.number(state, state.max_concurrency, "MaxConcurrency", minimum=0) or 0
         first = len(children) if limit == 0 else min(limit, len(children))
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
@@ -689,7 +756,12 @@ class _Run:
         if state.language == JSONATA:
             items = self.evaluate(state.items, state, effective) if state.items is not None else effective
             if not isinstance(items, list):
-                raise E.QueryEvaluationError(cause=f"The Items of Map state '{state.name}' must be an array, not {to_json(items)}")
+                expression = getattr(getattr(state.items, "tree", None), "text", None)
+                source = f"The JSONata expression '{expression}'" if expression else "The value"
+                raise E.QueryEvaluationError(
+                    cause=f"{source} specified for the field 'Items' returned an unexpected result type. "
+                    f"Expected 'array', but was '{_jsonata_type(items)}' for value: {to_json(items)}"
+                )
         else:
             items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
             if not isinstance(items, list):
@@ -697,7 +769,7 @@ class _Run:
         if state.batcher is not None:
             return self.batches(state, items, effective)
         if state.item_selector is None:
-            return [copy.deepcopy(item) for item in items]
+            return [copy_json(item) for item in items]
         inputs = []
         for index, item in enumerate(items):
             extra = {"Map": {"Item": {"Index": index, "Value": item}}}
@@ -746,7 +818,7 @@ class _Run:
                 self.event("MapIterationFailed", "mapIterationFailedEventDetails", {"name": state.name, "index": event.index})
             if not self.tolerated(state, fork):
                 self.cancel = True
-                self.event(f"{state.type}StateFailed", None, None)
+                self.frame["fork_failed"] = True  # recover() records the state's failure unless it retries
                 if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
                     raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
                 raise E.StatesError(outcome.error or "States.BranchFailed", outcome.cause)
@@ -781,20 +853,29 @@ class _Run:
     def recover(self, state: State, failure: E.StatesError) -> Action:
         """Retry, Catch, or fail the run (spec: "Error Handling")."""
         error, cause = failure.error, failure.cause
+        fork_failed = self.frame.pop("fork_failed", False)
+        retry = None if error == "States.Runtime" else self.retry(state, error)
+        if fork_failed and retry is None:
+            self.event(f"{state.type}StateFailed", None, None)  # AWS records none before a retry
         if error == "States.Runtime":
-            entered = self.frame.get("entered_id")
-            where = f" (entered at the event id #{entered})" if entered else ""
-            prefix = f"An error occurred while executing the state '{state.name}'{where}."
-            if not (cause or "").startswith("An error occurred"):
-                cause = f"{prefix} {cause}" if cause else prefix
-            raise _Finished(Fail(error, cause))
-        retry = self.retry(state, error)
+            raise _Finished(Fail(error, self.decorated(state, cause)))
         if retry is not None:
             return retry
         catcher = next((c for c in state.catchers if _matches(c.errors, error)), None)
         if catcher is None:
+            if error == "States.QueryEvaluationError":
+                cause = self.decorated(state, cause)
             raise _Finished(Fail(error, cause))
         return self.catch(state, catcher, error, cause)
+
+    def decorated(self, state: State, cause: str | None) -> str:
+        """A run-ending cause as AWS words it: prefixed with the state and the id of its entered event."""
+        entered = self.frame.get("entered_id")
+        where = f" (entered at the event id #{entered})" if entered else ""
+        prefix = f"An error occurred while executing the state '{state.name}'{where}."
+        if (cause or "").startswith("An error occurred while executing the state"):
+            return cause or prefix
+        return f"{prefix} {cause}" if cause else prefix
 
     def retry(self, state: State, error: str) -> Action | None:
         for index, retrier in enumerate(state.retriers):
@@ -836,10 +917,9 @@ class _Run:
                 output = catcher.result_path.set(raw, error_output)
             else:
                 output = error_output
-        if assigned:
-            self.vars.update(assigned)
         self.frame.pop("phase", None)
-        return self.enter(catcher.next, output)
+        # AWS records the state's exit with the catcher's output before entering the handler.
+        return self.go(self.leave(state, output, next=catcher.next, assigned=assigned))
 
     # -- events -------------------------------------------------------------------------------------
 

@@ -11,13 +11,14 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sojourn.asl.errors import IntrinsicFailure, StatesRuntime
+from sojourn.asl.errors import IntrinsicFailure
 from sojourn.asl.paths import Path, compile_path
 
 __all__ = ["Intrinsic", "compile_intrinsic"]
@@ -157,6 +158,7 @@ def _fail(name: str, message: str) -> IntrinsicFailure:
 
 
 def _format(name: str, args: list[Any], rng: random.Random) -> str:
+    """`{}` takes the next argument; surplus arguments are ignored, as on AWS; `\\{` is a literal brace."""
     template = args[0]
     if not isinstance(template, str):
         raise _fail(name, "the first argument must be a string")
@@ -169,18 +171,31 @@ def _format(name: str, args: list[Any], rng: random.Random) -> str:
         elif template.startswith("{}", at):
             if used >= len(values):
                 raise _fail(name, "the number of arguments does not match the number of placeholders")
-            value = values[used]
-            if isinstance(value, (dict, list)):
-                raise _fail(name, "placeholders take strings, numbers, booleans or null")
-            pieces.append(value if isinstance(value, str) else json.dumps(value))
+            pieces.append(_format_value(values[used]))
             used += 1
             at += 2
         else:
             pieces.append(template[at])
             at += 1
-    if used != len(values):
-        raise _fail(name, "the number of arguments does not match the number of placeholders")
     return "".join(pieces)
+
+
+def _format_value(value: Any) -> str:
+    """How AWS prints a value into States.Format: strings bare, objects and arrays as Java's maps and lists."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_format_value(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)
+
+
+def _rounded(value: Any) -> Any:
+    """A number rounded half up as Java's Math.round does (AWS rounds non-integer arguments)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return math.floor(value + 0.5)
+    return value
 
 
 def _unescape(value: Any) -> Any:
@@ -202,7 +217,7 @@ def _integer(name: str, value: Any, what: str) -> int:
 
 
 def _array_range(name: str, args: list[Any], rng: random.Random) -> list[int]:
-    start, end, step = (_integer(name, a, "each argument") for a in args)
+    start, end, step = (_integer(name, _rounded(a), "each argument") for a in args)
     if step == 0:
         raise _fail(name, "the step must not be 0")
     items = list(range(start, end + (1 if step > 0 else -1), step))
@@ -280,7 +295,9 @@ def _json_merge(name: str, args: list[Any], rng: random.Random) -> dict[str, Any
 
 
 def _math_random(name: str, args: list[Any], rng: random.Random) -> int:
-    start, end = _integer(name, args[0], "the start"), _integer(name, args[1], "the end")
+    """A random integer from start (included) to end (excluded); non-integers are truncated (AWS)."""
+    start, end = (_integer(name, int(a) if isinstance(a, float) and math.isfinite(a) else a, what)
+                  for a, what in ((args[0], "the start"), (args[1], "the end")))
     if start >= end:
         raise _fail(name, "the start must be less than the end")
     source = random.Random(_integer(name, args[2], "the seed")) if len(args) > 2 else rng
@@ -288,7 +305,7 @@ def _math_random(name: str, args: list[Any], rng: random.Random) -> int:
 
 
 def _math_add(name: str, args: list[Any], rng: random.Random) -> int:
-    values = [_integer(name, a, "each argument") for a in args]
+    values = [_integer(name, _rounded(a), "each argument") for a in args]
     for value in values:
         if not INT32[0] <= value <= INT32[1]:
             raise _fail(name, "the arguments must be between -2147483648 and 2147483647")
@@ -306,6 +323,8 @@ def _string_split(name: str, args: list[Any], rng: random.Random) -> list[str]:
 
 def _string_to_json(name: str, args: list[Any], rng: random.Random) -> Any:
     text = _need(name, args[0], str, "a string")
+    if not text.strip():
+        return None  # AWS gives null for an empty string
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -367,10 +386,7 @@ class Intrinsic:
             if isinstance(arg, _Literal):
                 args.append(arg.value if call.name == "States.Format" else _unescape(arg.value))
             elif isinstance(arg, Path):
-                try:
-                    args.append(arg.get(input, context, variables))
-                except StatesRuntime:
-                    raise IntrinsicFailure(cause=f"Invalid path '{arg.text}' in {call.name}: no value") from None
+                args.append(arg.get(input, context, variables))  # PathNotFound: the field's template words it
             else:
                 args.append(self._run(arg, input, context, variables, rng))
         function = _FUNCTIONS[call.name][0]

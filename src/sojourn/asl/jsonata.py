@@ -110,18 +110,33 @@ def _compile(value: Any) -> Any:
 
 
 def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str) -> Any:
+    """Evaluate every expression in `node`; `field` names where it sits (`Output/a/b[0]`), as AWS's causes do."""
     if isinstance(node, _Expression):
         value = node.evaluate(states, variables, rng)
         if value is None and not _yields_null(node.text):
             raise QueryEvaluationError(
                 cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned nothing (undefined)."
             )
+        if not _is_json(value):
+            raise QueryEvaluationError(
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned an unsupported result type."
+            )
         return value
     if isinstance(node, dict):
-        return {key: _evaluate(item, states, variables, rng, key) for key, item in node.items()}
+        return {key: _evaluate(item, states, variables, rng, f"{field}/{key}") for key, item in node.items()}
     if isinstance(node, list):
-        return [_evaluate(item, states, variables, rng, field) for item in node]
+        return [_evaluate(item, states, variables, rng, f"{field}[{index}]") for index, item in enumerate(node)]
     return node
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_json(item) for key, item in value.items())
+    return False
 
 
 def _yields_null(text: str) -> bool:

@@ -15,17 +15,17 @@ from typing import Any
 
 from sojourn.asl.loader import DefinitionError, Diagnostic, read_definition
 from sojourn.asl.paths import Path, ReferencePath, compile_path, compile_reference_path
-from sojourn.asl.template import Payload, compile_payload
+from sojourn.asl.template import Payload, compile_dynamic, compile_payload
 
 __all__ = ["Catcher", "Choice", "Machine", "Program", "Retrier", "State", "compile_definition"]
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
 
 
-def _jsonata(value: Any) -> Any:
+def _jsonata(value: Any, field: str) -> Any:
     from sojourn.asl.jsonata import compile_jsonata_value
 
-    return compile_jsonata_value(value)
+    return compile_jsonata_value(value, field)
 
 
 def _is_jsonata_text(value: Any) -> bool:
@@ -170,7 +170,7 @@ class _Compiler:
         if jsonata:
             for name in ("Arguments", "Output", "Assign"):
                 if name in raw:
-                    setattr(state, name.lower(), _jsonata(raw[name]))
+                    setattr(state, name.lower(), _jsonata(raw[name], name))
         else:
             if "InputPath" in raw:
                 state.discard_input = raw["InputPath"] is None
@@ -196,7 +196,7 @@ class _Compiler:
             state.timeout = self.number(raw, "TimeoutSeconds", jsonata)
             state.heartbeat = self.number(raw, "HeartbeatSeconds", jsonata)
             if "Credentials" in raw:
-                state.credentials = _jsonata(raw["Credentials"]) if jsonata else compile_payload(raw["Credentials"])
+                state.credentials = _jsonata(raw["Credentials"], "Credentials") if jsonata else compile_payload(raw["Credentials"])
         if kind in ("Task", "Parallel", "Map"):
             state.retriers = tuple(self.retrier(r) for r in raw.get("Retry", []))
             state.catchers = tuple(self.catcher(c, jsonata) for c in raw.get("Catch", []))
@@ -205,31 +205,31 @@ class _Compiler:
 
             state.choices = tuple(
                 Choice(
-                    compile_choice_rule(rule, state.language),
+                    compile_choice_rule(rule, state.language, f"Choices[{index}]/Condition"),
                     rule["Next"],
                     self.assign(rule.get("Assign"), jsonata),
-                    _jsonata(rule["Output"]) if jsonata and "Output" in rule else None,
+                    _jsonata(rule["Output"], "Output") if jsonata and "Output" in rule else None,
                 )
-                for rule in raw["Choices"]
+                for index, rule in enumerate(raw["Choices"])
             )
             state.default = raw.get("Default")
         if kind == "Wait":
             if "Seconds" in raw:
-                state.wait_seconds = _jsonata(raw["Seconds"]) if _is_jsonata_text(raw["Seconds"]) else raw["Seconds"]
+                state.wait_seconds = _jsonata(raw["Seconds"], "Seconds") if _is_jsonata_text(raw["Seconds"]) else raw["Seconds"]
             elif "SecondsPath" in raw:
                 state.wait_seconds = compile_path(raw["SecondsPath"])
             elif "Timestamp" in raw:
                 value = raw["Timestamp"]
-                state.wait_timestamp = _jsonata(value) if _is_jsonata_text(value) else value
+                state.wait_timestamp = _jsonata(value, "Timestamp") if _is_jsonata_text(value) else value
             elif "TimestampPath" in raw:
                 state.wait_timestamp = compile_path(raw["TimestampPath"])
         if kind == "Fail":
             for name, attr in (("Error", "error"), ("Cause", "cause")):
                 if name in raw:
                     value = raw[name]
-                    setattr(state, attr, _jsonata(value) if _is_jsonata_text(value) else value)
+                    setattr(state, attr, _jsonata(value, name) if _is_jsonata_text(value) else value)
                 elif name + "Path" in raw:
-                    setattr(state, attr, compile_path(raw[name + "Path"]))
+                    setattr(state, attr, compile_dynamic(raw[name + "Path"], name + "Path"))
         if kind == "Parallel":
             state.branches = tuple(
                 self.machine(branch, f"{where}/Branches/{i}", state.language)
@@ -243,9 +243,9 @@ class _Compiler:
         field_name = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
         state.processor = self.machine(processor, f"{where}/{field_name}", state.language)
         if jsonata:
-            state.items = _jsonata(raw["Items"]) if "Items" in raw else None
+            state.items = _jsonata(raw["Items"], "Items") if "Items" in raw else None
             if "ItemSelector" in raw:
-                state.item_selector = _jsonata(raw["ItemSelector"])
+                state.item_selector = _jsonata(raw["ItemSelector"], "ItemSelector")
         else:
             state.items = compile_path(raw.get("ItemsPath", "$"))
             selector = raw.get("ItemSelector", raw.get("Parameters"))
@@ -259,19 +259,19 @@ class _Compiler:
             batcher = dict(raw["ItemBatcher"])
             if "BatchInput" in batcher:
                 batcher["BatchInput"] = (
-                    _jsonata(batcher["BatchInput"]) if jsonata else compile_payload(batcher["BatchInput"])
+                    _jsonata(batcher["BatchInput"], "ItemBatcher/BatchInput") if jsonata else compile_payload(batcher["BatchInput"])
                 )
             state.batcher = batcher
 
     def assign(self, value: Any, jsonata: bool) -> Any:
         if value is None:
             return None
-        return _jsonata(value) if jsonata else compile_payload(value)
+        return _jsonata(value, "Assign") if jsonata else compile_payload(value)
 
     def number(self, raw: dict[str, Any], name: str, jsonata: bool) -> Any:
         if name in raw:
             value = raw[name]
-            return _jsonata(value) if jsonata and _is_jsonata_text(value) else value
+            return _jsonata(value, name) if jsonata and _is_jsonata_text(value) else value
         if name + "Path" in raw:
             return compile_path(raw[name + "Path"])
         return None
@@ -293,7 +293,7 @@ class _Compiler:
                 next=raw["Next"],
                 result_path=None,
                 discard_result=False,
-                output=_jsonata(raw["Output"]) if "Output" in raw else None,
+                output=_jsonata(raw["Output"], "Output") if "Output" in raw else None,
                 assign=self.assign(raw.get("Assign"), True),
             )
         result_path = raw.get("ResultPath", "$")

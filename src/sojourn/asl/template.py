@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sojourn.asl.errors import StatesRuntime
-from sojourn.asl.paths import Path, compile_path
+from sojourn.asl.paths import Path, PathNotFound, compile_path, copy_json
 
 
 def to_json(value: Any) -> str:
@@ -19,25 +19,26 @@ def to_json(value: Any) -> str:
 
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
-__all__ = ["Payload", "compile_payload"]
+__all__ = ["Dynamic", "Payload", "compile_dynamic", "compile_payload"]
 
 
 @dataclass(frozen=True)
-class _Dynamic:
+class Dynamic:
+    """One `.$` value (a path or an intrinsic call); a missing path fails naming the field, as AWS does."""
+
     source: Any  # a Path or an intrinsic
     key: str  # the template's key, with its `.$`, for error messages
 
     def evaluate(self, input: Any, context: Any, variables: dict[str, Any], rng: Any = None) -> Any:
-        if isinstance(self.source, Path):
-            try:
+        try:
+            if isinstance(self.source, Path):
                 return self.source.get(input, context, variables)
-            except StatesRuntime:
-                document = context if self.source.root == "context" else input
-                raise StatesRuntime(
-                    cause=f"The JSONPath '{self.source.text}' specified for the field '{self.key}' "
-                    f"could not be found in the input '{to_json(document)}'"
-                ) from None
-        return self.source.evaluate(input, context, variables, rng=rng)
+            return self.source.evaluate(input, context, variables, rng=rng)
+        except PathNotFound as e:
+            raise StatesRuntime(
+                cause=f"The JSONPath '{e.path}' specified for the field '{self.key}' "
+                f"could not be found in the input '{to_json(e.document)}'"
+            ) from None
 
 
 def _compile_source(text: Any, key: str) -> Any:
@@ -50,12 +51,17 @@ def _compile_source(text: Any, key: str) -> Any:
     return compile_path(text)
 
 
+def compile_dynamic(text: Any, field: str) -> Dynamic:
+    """Compile a field that takes a path or an intrinsic call (`ErrorPath`, a template's `key.$`)."""
+    return Dynamic(_compile_source(text, field), field)
+
+
 def _compile(value: Any) -> Any:
     if isinstance(value, dict):
         compiled: dict[str, Any] = {}
         for key, item in value.items():
             if key.endswith(".$"):
-                compiled[key[:-2]] = _Dynamic(_compile_source(item, key), key)
+                compiled[key[:-2]] = Dynamic(_compile_source(item, key), key)
             else:
                 compiled[key] = _compile(item)
         return compiled
@@ -65,7 +71,7 @@ def _compile(value: Any) -> Any:
 
 
 def _evaluate(node: Any, input: Any, context: Any, variables: dict[str, Any], rng: Any) -> Any:
-    if isinstance(node, _Dynamic):
+    if isinstance(node, Dynamic):
         return node.evaluate(input, context, variables, rng)
     if isinstance(node, dict):
         return {key: _evaluate(item, input, context, variables, rng) for key, item in node.items()}
@@ -83,14 +89,12 @@ class Payload:
 
     def evaluate(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None) -> Any:
         if self.static:
-            import copy
-
-            return copy.deepcopy(self.tree)
+            return copy_json(self.tree)
         return _evaluate(self.tree, input, context, variables or {}, rng)
 
 
 def _has_dynamic(node: Any) -> bool:
-    if isinstance(node, _Dynamic):
+    if isinstance(node, Dynamic):
         return True
     if isinstance(node, dict):
         return any(_has_dynamic(item) for item in node.values())

@@ -129,7 +129,7 @@ def _report(step: Any, name: str, inspection: dict[str, Any], level: str, machin
         answer.update(status="RETRIABLE", error=error, cause=cause)
     elif isinstance(action, Fail):
         answer.update(status="FAILED", error=action.error, cause=action.cause)
-    elif entered and exited is None:  # left through a Catch
+    elif entered and failed is not None:  # left through a Catch
         answer.update(status="CAUGHT_ERROR", error=error, cause=cause, nextState=entered[0].details["name"],
                       output=entered[0].details["input"])
     else:

@@ -1,0 +1,134 @@
+"""Conformance: JSONata, `$states`, variables and Assign, and Wait.
+
+AWS dg: transforming-data (JSONata, `$states.input/result/errorOutput/context`, Output, Arguments,
+Condition, Items), workflow-variables (Assign, evaluation against the values before the state,
+scope in Map and Parallel), state-wait, concepts-error-handling (States.QueryEvaluationError).
+"""
+
+from __future__ import annotations
+
+import pytest
+from asl_conformance import FAILED, Case, check, machine, one
+
+JSONATA = {"QueryLanguage": "JSONata"}
+DATA = "AWS dg: transforming-data"
+VARS = "AWS dg: workflow-variables"
+WAIT = "AWS dg: state-wait"
+END = {"End": True}
+
+
+def j(*states: tuple[str, dict]) -> dict:
+    return machine(*states, **JSONATA)
+
+
+def pass_(**fields: object) -> dict:
+    return {"Type": "Pass", **fields}
+
+
+CASES = [
+    Case("output-expression", DATA, j(("S", pass_(Output="{% $states.input.a + 1 %}", **END))), {"a": 1}, output=2),
+    Case("output-object-with-expressions", DATA,
+         j(("S", pass_(Output={"sum": "{% $sum($states.input.xs) %}", "lit": "v", "list": ["{% 1 %}", 2]}, **END))),
+         {"xs": [1, 2.5]}, output={"sum": 3.5, "lit": "v", "list": [1, 2]}),
+    Case("context-in-jsonata", DATA, j(("S", pass_(Output="{% $states.context.State.Name %}", **END))), {}, output="S"),
+    Case("choice-condition-and-output", DATA,
+         j(("C", {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n > 1 %}", "Next": "Big",
+                                                 "Output": {"size": "big"}}], "Default": "Small"}),
+           ("Big", pass_(**END)), ("Small", pass_(Output={"size": "small"}, **END))),
+         {"n": 2}, output={"size": "big"}),
+    Case("map-items-and-item-selector", DATA,
+         one({"Type": "Map", "Items": "{% $states.input.xs %}",
+              "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 10 %}", "i": "{% $states.context.Map.Item.Index %}"},
+              "ItemProcessor": machine(("I", pass_(**END)))}, **JSONATA),
+         {"xs": [1, 2]}, output=[{"v": 10, "i": 0}, {"v": 20, "i": 1}]),
+    Case("map-output-uses-states-result", DATA,
+         one({"Type": "Map", "Items": [1, 2], "ItemProcessor": machine(("I", pass_(Output="{% $states.input * 2 %}", **END))),
+              "Output": "{% $sum($states.result) %}"}, **JSONATA),
+         {}, output=6),
+    Case("catch-output-sees-error-output", DATA + " ($states.errorOutput in a Catch)",
+         j(("P", {"Type": "Parallel", "Next": "Done",
+                  "Branches": [machine(("F", {"Type": "Fail", "Error": "E", "Cause": "C"}))],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handler",
+                             "Output": {"e": "{% $states.errorOutput %}", "in": "{% $states.input %}"},
+                             "Assign": {"err": "{% $states.errorOutput.Error %}"}}]}),
+           ("Done", {"Type": "Succeed"}),
+           ("Handler", pass_(Output="{% [$states.input, $err] %}", **END))),
+         {"k": 1}, output=[{"e": {"Error": "E", "Cause": "C"}, "in": {"k": 1}}, "E"]),
+    Case("fail-error-and-cause-expressions", DATA,
+         j(("F", {"Type": "Fail", "Error": "{% $states.input.e %}", "Cause": "{% $states.input.c %}"})),
+         {"e": "E1", "c": "C1"}, status=FAILED, error="E1", cause="C1"),
+    Case("undefined-output-fails", "AWS dg: concepts-error-handling (States.QueryEvaluationError)",
+         j(("S", pass_(Output={"v": "{% $states.input.absent %}"}, **END))), {}, status=FAILED,
+         error="States.QueryEvaluationError",
+         cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
+               "'$states.input.absent' specified for the field 'Output/v' returned nothing (undefined)."),
+    Case("undefined-assign-fails", "AWS dg: concepts-error-handling (States.QueryEvaluationError)",
+         j(("S", pass_(Assign={"x": "{% $nope %}"}, **END))), {}, status=FAILED, error="States.QueryEvaluationError",
+         cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
+               "'$nope' specified for the field 'Assign/x' returned nothing (undefined)."),
+    Case("map-items-not-an-array", DATA + " (Items must be an array)",
+         one({"Type": "Map", "Items": "{% $states.input.x %}", "ItemProcessor": machine(("I", pass_(**END)))}, **JSONATA),
+         {"x": 1}, status=FAILED, error="States.QueryEvaluationError",
+         cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
+               "'$states.input.x' specified for the field 'Items' returned an unexpected result type. Expected 'array', "
+               "but was 'number' for value: 1"),
+    # Variables
+    Case("assign-then-read", VARS,
+         j(("A", pass_(Assign={"x": "{% $states.input.a %}", "y": 2}, Next="B")), ("B", pass_(Output="{% [$x, $y] %}", **END))),
+         {"a": 1}, output=[1, 2]),
+    Case("assign-sees-values-before-the-state", VARS + " (all assignments use the values before the state)",
+         j(("A", pass_(Assign={"x": 1}, Next="B")), ("B", pass_(Assign={"x": 2, "y": "{% $x %}"}, Next="C")),
+           ("C", pass_(Output="{% [$x, $y] %}", **END))),
+         {}, output=[2, 1]),
+    Case("jsonpath-assign-and-reference", VARS + " (Assign in JSONPath states, $name paths)",
+         machine(("A", {"Type": "Pass", "Assign": {"x.$": "$.a", "lit": "s"}, "Next": "B"}),
+                 ("B", {"Type": "Pass", "Parameters": {"x.$": "$x", "l.$": "$lit", "sum.$": "States.MathAdd($x, 1)"}, **END})),
+         {"a": 1}, output={"x": 1, "l": "s", "sum": 2}),
+    Case("jsonpath-assign-sees-the-result", VARS,
+         machine(("A", {"Type": "Pass", "Result": {"r": 1}, "ResultPath": "$.res", "Assign": {"x.$": "$.r"}, "Next": "B"}),
+                 ("B", {"Type": "Pass", "Parameters": {"x.$": "$x"}, **END})),
+         {}, output={"x": 1}),
+    Case("variables-in-choice", VARS,
+         machine(("A", {"Type": "Pass", "Assign": {"x": 3}, "Next": "C"}),
+                 ("C", {"Type": "Choice", "Choices": [{"Variable": "$x", "NumericEquals": 3, "Next": "Y"}], "Default": "N"}),
+                 ("Y", {"Type": "Pass", "Result": "y", **END}), ("N", {"Type": "Pass", "Result": "n", **END})),
+         {}, output="y"),
+    Case("outer-variables-visible-in-map", VARS + " (scope: inner states read outer variables)",
+         j(("A", pass_(Assign={"x": 1}, Next="M")),
+           ("M", {"Type": "Map", "Items": [1, 2], "ItemProcessor": machine(("I", pass_(Output="{% $x + $states.input %}", **END))),
+                  **END})),
+         {}, output=[2, 3]),
+    Case("inner-variables-not-visible-outside", VARS + " (scope: a Map's variables stay inside)",
+         j(("M", {"Type": "Map", "Items": [1], "ItemProcessor": machine(("I", pass_(Assign={"z": 9}, **END))), "Next": "B"}),
+           ("B", pass_(Output="{% $z %}", **END))),
+         {}, status=FAILED, error="States.QueryEvaluationError",
+         cause="An error occurred while executing the state 'B' (entered at the event id #10). The JSONata expression "
+               "'$z' specified for the field 'Output' returned nothing (undefined)."),
+    Case("parallel-assign-from-result", VARS,
+         j(("P", {"Type": "Parallel", "Branches": [machine(("I", pass_(Output=1, **END))), machine(("J", pass_(Output=2, **END)))],
+                  "Assign": {"r": "{% $states.result %}"}, "Output": "{% $states.result[1] %}", "Next": "B"}),
+           ("B", pass_(Output="{% [$r, $states.input] %}", **END))),
+         {}, output=[1, 2, 2]),  # JSONata array constructors flatten array values
+    # Wait
+    Case("wait-seconds", WAIT, one({"Type": "Wait", "Seconds": 3600}), {"a": 1}, output={"a": 1}),
+    Case("wait-timestamp-in-the-past", WAIT, one({"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z"}), {"a": 1},
+         output={"a": 1}),
+    Case("wait-seconds-expression", WAIT, one({"Type": "Wait", "Seconds": "{% $states.input.s %}"}, **JSONATA), {"s": 30},
+         output={"s": 30}),
+    Case("wait-seconds-path-negative", "AWS via LocalStack snapshot test_wait (SecondsPath)",
+         one({"Type": "Wait", "SecondsPath": "$.s"}), {"s": -1}, status=FAILED, error="States.Runtime",
+         cause="An error occurred while executing the state 'S' (entered at the event id #2). The SecondsPath parameter "
+               "references a negative value: $.s == -1"),
+    Case("wait-timestamp-path-not-a-timestamp", "AWS via LocalStack snapshot test_wait (TimestampPath)",
+         one({"Type": "Wait", "TimestampPath": "$.t"}), {"t": "yesterday"}, status=FAILED, error="States.Runtime",
+         cause="An error occurred while executing the state 'S' (entered at the event id #2). The TimestampPath parameter "
+               "does not reference a valid ISO-8601 extended offset date-time format string: $.t == yesterday"),
+    Case("execution-timeout", "spec: Top-level fields (TimeoutSeconds)",
+         one({"Type": "Wait", "Seconds": 100}, TimeoutSeconds=10), {}, status="TIMED_OUT", error="States.Timeout",
+         cause="The execution timed out"),
+]
+
+
+@pytest.mark.parametrize("case", [case.param() for case in CASES])
+def test_jsonata_variables_and_wait(case: Case) -> None:
+    check(case)
