@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Client", "Result", "__version__", "run"]
+__all__ = ["Client", "Result", "VirtualClock", "__version__", "run"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use so that `import sojourn` stays cheap for functions and the CLI.
-    if name in ("run", "Result"):
+    if name in ("run", "Result", "VirtualClock"):
         from sojourn import runner
 
         return getattr(runner, name)
