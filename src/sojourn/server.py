@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from sojourn import api
 from sojourn.config import Settings
+from sojourn.mail.deliverer import Deliverer
 
 __all__ = ["Runtime", "build_app", "open_runtime", "run_workers", "serve"]
 
@@ -37,13 +38,18 @@ class Runtime:
         self.client = client
         self.settings = settings
         self.workers = workers
+        self.mail: Any = None
 
     def start(self) -> None:
         if self.workers > 0:
             self.client.start_workers(self.workers)
             log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
+        self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
 
     def stop(self) -> None:
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
         # Workers finish what they hold within the grace period; leases on the rest expire.
         self.client.close(timeout=SHUTDOWN_GRACE_SECONDS)
 
