@@ -32,6 +32,10 @@ SESV2_FIELDS = {"FromEmailAddress", "FromEmailAddressIdentityArn", "Destination"
                 "EmailTags", "ConfigurationSetName", "EndpointId", "TenantName", "ListManagementOptions"}
 SIMPLE_FIELDS = {"To": "to", "Cc": "cc", "Bcc": "bcc", "Subject": "subject", "Html": "html", "Text": "text",
                  "From": "sender", "ReplyTo": "reply_to"}
+# Message's field names -> where they are in SendEmail's request (so errors name the request's field).
+SESV2_NAMES = {"to": "Destination.ToAddresses", "cc": "Destination.CcAddresses", "bcc": "Destination.BccAddresses",
+               "reply_to": "ReplyToAddresses", "sender": "FromEmailAddress", "subject": "Content.Simple.Subject.Data",
+               "html": "Content.Simple.Body.Html.Data", "text": "Content.Simple.Body.Text.Data"}
 
 
 def invoke(call: TaskCall, services: Services) -> Any:
@@ -73,7 +77,7 @@ def _sesv2(parameters: Any) -> Message:
             html=_data(body, "Html", "Content.Simple.Body.Html"), text=_data(body, "Text", "Content.Simple.Body.Text"),
         )
     except ValueError as e:
-        raise _bad_request(str(e)) from None
+        raise _bad_request(_renamed(e, SESV2_NAMES)) from None
 
 
 def _data(parent: dict[str, Any], key: str, where: str) -> Any:
@@ -108,4 +112,10 @@ def _simple(parameters: Any) -> Message:
     try:
         return Message(**{"to": (), **fields})
     except ValueError as e:
-        raise TaskFailed(cause=f"sojourn:email.send: {e}") from None
+        raise TaskFailed(cause=f"sojourn:email.send: {_renamed(e, {v: k for k, v in SIMPLE_FIELDS.items()})}") from None
+
+
+def _renamed(error: ValueError, names: dict[str, str]) -> str:
+    """Message's error with its field named as the task's parameters name it."""
+    field, colon, rest = str(error).partition(": ")
+    return f"{names[field]}: {rest}" if colon and field in names else str(error)

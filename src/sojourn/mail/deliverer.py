@@ -202,6 +202,9 @@ class Deliverer:
                 mail_store.release_leases(tx)
         self._stop.clear()
         outbox.watch(self.store)
+        # PostgreSQL: mail queued by other processes wakes this one (NOTIFY); a second LISTEN connection
+        # beside the runtime's, so that a process with no execution workers is woken too.
+        self.store.start_listening(self._stop).wait(5.0)
         self._thread = threading.Thread(target=self._loop, name="sojourn-mail", daemon=True)
         self._thread.start()
         log.info("mail: %s", f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}" if self.settings.smtp_host
