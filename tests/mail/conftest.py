@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from sojourn.config import Settings
 from sojourn.mail.deliverer import Deliverer
@@ -39,6 +40,7 @@ class SmtpServer:
     received: list[Received] = field(default_factory=list)
     refusals: dict[str, list[str]] = field(default_factory=dict)
     controller: Controller | None = None
+    logins: list[str] = field(default_factory=list)
 
     def refuse(self, stage: str, reply: str, times: int = 1) -> None:
         self.refusals.setdefault(stage, []).extend([reply] * times)
@@ -62,8 +64,17 @@ class SmtpServer:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
-    def start(self) -> SmtpServer:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+    def start(self, credentials: tuple[str, str] | None = None) -> SmtpServer:
+        """Listen; with `credentials`, only clients that log in with them (AUTH PLAIN/LOGIN) may send."""
+        kwargs: dict[str, Any] = {}
+        if credentials is not None:
+            def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+                self.logins.append(data.login.decode())
+                ok = (data.login.decode(), data.password.decode()) == credentials
+                return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+            kwargs = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
         return self
 

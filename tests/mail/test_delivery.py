@@ -5,9 +5,12 @@ Every test runs on SQLite and on PostgreSQL (`store`); the clock is the test's, 
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import threading
+
+import pytest
 
 from mail.support import eventually
 from sojourn.config import Settings
@@ -127,6 +130,24 @@ def test_one_refused_recipient_among_accepted_ones_still_sends_and_notes_the_ref
     assert row["status"] == "SENT"
     assert row["last_error"] == "ann@example.com: 550 5.1.1 No such user"
     assert smtp_server.received[0].rcpt_tos == ["bob@example.com", "audit@example.com"]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_deliverer_logs_in_with_the_configured_credentials_and_never_records_the_password(
+        store, smtp_server, smtp_settings, make_deliverer, clock, caplog):
+    caplog.set_level(logging.DEBUG, logger="sojourn.mail")
+    smtp_server.start(credentials=("sojourn", "s3cret-pw"))
+    message_id = enqueue(store, _message(), now=clock())
+    make_deliverer(smtp_settings.replace(smtp_username="sojourn", smtp_password="wrong-pw")).deliver_due()
+    refused = _row(store, message_id)
+    assert (refused["status"], refused["last_error"].split(":")[0]) == ("PENDING", "SMTP server 127.0.0.1")  # retried
+    clock.advance(retry_delay(1))
+    make_deliverer(smtp_settings.replace(smtp_username="sojourn", smtp_password="s3cret-pw")).deliver_due()
+    assert _row(store, message_id)["status"] == "SENT"
+    assert set(smtp_server.logins) == {"sojourn"}
+    assert refused["last_error"].endswith("535 5.7.8 Authentication credentials invalid")  # recorded and logged,
+    # the password is not
+    assert "535" in caplog.text and "pw" not in refused["last_error"] + caplog.text
 
 
 def test_mail_that_cannot_be_delivered_for_24_hours_fails(store, smtp_server, smtp_settings, make_deliverer, clock):

@@ -118,7 +118,7 @@ class SmtpTransport:
             return Outcome(sent=False, permanent=permanent, error="; ".join(
                 f"{refusal.recipient}: {refusal.code} {refusal.message}" for refusal in e.recipients))
         except aiosmtplib.SMTPResponseException as e:
-            return Outcome(sent=False, permanent=e.code >= 500, error=f"{e.code} {e.message}")
+            return Outcome(sent=False, permanent=e.code >= 500, error=_describe(e))
         except (aiosmtplib.SMTPNotSupported, ValueError) as e:  # e.g. a non-ASCII address without SMTPUTF8
             return Outcome(sent=False, permanent=True, error=_describe(e))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
@@ -129,6 +129,8 @@ class SmtpTransport:
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return f"{error.code} {error.message}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
@@ -199,7 +201,7 @@ class Deliverer:
         """Deliver in a background thread until `stop()`. On SQLite (one process) a dead process's leases are freed."""
         if self.store.dialect == "sqlite":
             with self.store.transaction() as tx:
-                mail_store.release_leases(tx)
+                mail_store.release_leases(tx, self.clock())
         self._stop.clear()
         outbox.watch(self.store)
         # PostgreSQL: mail queued by other processes wakes this one (NOTIFY); a second LISTEN connection

@@ -2,8 +2,10 @@
 
 Functions take an open `Tx`. A message is PENDING until a deliverer claims it with a lease (`FOR UPDATE
 SKIP LOCKED` on PostgreSQL, so several processes share the outbox) and records SENT, FAILED, a retry
-(PENDING again, later), or KEPT when no SMTP host is configured. Every write after a claim checks the
-lease owner, so a deliverer whose lease ran out cannot overwrite the one that took the message over.
+(PENDING again, later), or KEPT when no SMTP host is configured. A claim moves `due_at` to the lease's
+end, so a dead deliverer's message falls due again by itself and "what is due next" is one index lookup.
+Every write after a claim checks the lease owner, so a deliverer whose lease ran out cannot overwrite the
+one that took the message over.
 """
 
 from __future__ import annotations
@@ -42,15 +44,15 @@ def insert_message(tx: Tx, fields: dict[str, Any], recipients: list[str], idempo
 def claim_due(tx: Tx, owner: str, now: float, lease_seconds: float, limit: int) -> list[dict[str, Any]]:
     """Lease up to `limit` due PENDING messages (oldest due first); counts the attempt."""
     rows = tx.all(
-        "SELECT seq FROM mail_messages WHERE status = 'PENDING' AND due_at <= ? AND lease_until <= ? "
-        "ORDER BY due_at, seq LIMIT ?" + tx.store.skip_locked,
-        (now, now, limit),
+        "SELECT seq FROM mail_messages WHERE status = 'PENDING' AND due_at <= ? ORDER BY due_at, seq LIMIT ?"
+        + tx.store.skip_locked,
+        (now, limit),
     )
     claimed = []
     for row in rows:
         item = tx.one(
-            "UPDATE mail_messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-            "WHERE seq = ? AND status = 'PENDING' AND lease_until <= ? RETURNING *",
+            "UPDATE mail_messages SET lease_owner = ?, due_at = ?, attempts = attempts + 1 "
+            "WHERE seq = ? AND status = 'PENDING' AND due_at <= ? RETURNING *",
             (owner, now + lease_seconds, row["seq"], now),
         )
         if item is not None:
@@ -62,8 +64,8 @@ def keep_due(tx: Tx, now: float, sender: str) -> int:
     """No SMTP host: every due PENDING message goes to the development mailbox (KEPT); returns how many."""
     return int(tx.execute(
         "UPDATE mail_messages SET status = 'KEPT', sender = COALESCE(sender, ?), lease_owner = NULL "
-        "WHERE status = 'PENDING' AND due_at <= ? AND lease_until <= ?",
-        (sender, now, now),
+        "WHERE status = 'PENDING' AND due_at <= ?",
+        (sender, now),
     ).rowcount)
 
 
@@ -71,7 +73,7 @@ def finish(tx: Tx, seq: int, owner: str, status: str, sender: str, error: str | 
     """Record SENT or FAILED for a message this owner holds; False when its lease was lost."""
     return bool(tx.execute(
         "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, lease_owner = NULL, "
-        "lease_until = 0, sent_at = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
+        "sent_at = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
         (status, sender, error, now if status == "SENT" else None, seq, owner),
     ).rowcount)
 
@@ -79,23 +81,21 @@ def finish(tx: Tx, seq: int, owner: str, status: str, sender: str, error: str | 
 def retry_later(tx: Tx, seq: int, owner: str, error: str, due_at: float) -> bool:
     """Put a message this owner holds back in the queue until `due_at`; False when its lease was lost."""
     return bool(tx.execute(
-        "UPDATE mail_messages SET last_error = ?, due_at = ?, lease_owner = NULL, lease_until = 0 "
+        "UPDATE mail_messages SET last_error = ?, due_at = ?, lease_owner = NULL "
         "WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
         (error, due_at, seq, owner),
     ).rowcount)
 
 
-def release_leases(tx: Tx) -> None:
-    """Free every lease (SQLite serves one process: at start, any lease is a dead process's)."""
-    tx.execute("UPDATE mail_messages SET lease_owner = NULL, lease_until = 0 WHERE status = 'PENDING' AND lease_until > 0")
+def release_leases(tx: Tx, now: float) -> None:
+    """Free every lease now (SQLite serves one process: at start, any lease is a dead process's)."""
+    tx.execute("UPDATE mail_messages SET lease_owner = NULL, due_at = ? WHERE status = 'PENDING' AND lease_owner IS NOT NULL",
+               (now,))
 
 
 def next_due(tx: Tx) -> float | None:
     """When the next PENDING message can be claimed (its due time, or its lease's end)."""
-    row = tx.one(
-        "SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due "
-        "FROM mail_messages WHERE status = 'PENDING'"
-    )
+    row = tx.one("SELECT MIN(due_at) AS due FROM mail_messages WHERE status = 'PENDING'")
     return float(row["due"]) if row and row["due"] is not None else None
 
 

@@ -1,5 +1,6 @@
 -- The mail outbox and development mailbox (PostgreSQL). Times are epoch seconds (DOUBLE PRECISION).
 -- status: PENDING (waiting for delivery), SENT, FAILED (rejected or given up), KEPT (no SMTP host: dev mailbox).
+-- A PENDING message is due at `due_at`; a deliverer's claim sets `lease_owner` and moves `due_at` to the lease's end.
 CREATE TABLE mail_messages (
     seq BIGSERIAL PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -18,7 +19,6 @@ CREATE TABLE mail_messages (
     created_at DOUBLE PRECISION NOT NULL,
     due_at DOUBLE PRECISION NOT NULL,
     lease_owner TEXT,
-    lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
     sent_at DOUBLE PRECISION
 );
 CREATE INDEX mail_messages_due ON mail_messages (due_at) WHERE status = 'PENDING';

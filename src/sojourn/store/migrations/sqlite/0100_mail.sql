@@ -1,5 +1,6 @@
 -- The mail outbox and development mailbox (SQLite). Times are epoch seconds (REAL).
 -- status: PENDING (waiting for delivery), SENT, FAILED (rejected or given up), KEPT (no SMTP host: dev mailbox).
+-- A PENDING message is due at `due_at`; a deliverer's claim sets `lease_owner` and moves `due_at` to the lease's end.
 CREATE TABLE mail_messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -18,7 +19,6 @@ CREATE TABLE mail_messages (
     created_at REAL NOT NULL,
     due_at REAL NOT NULL,
     lease_owner TEXT,
-    lease_until REAL NOT NULL DEFAULT 0,
     sent_at REAL
 );
 CREATE INDEX mail_messages_due ON mail_messages (due_at) WHERE status = 'PENDING';
