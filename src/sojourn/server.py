@@ -104,6 +104,8 @@ def load_app(runtime: Runtime, path: Path) -> Any:
     from sojourn import app as apps
 
     manifest = apps.load_manifest(path)
+    # Its email section configures this process's mail deliverer (started after this, in the lifespan).
+    runtime.settings = runtime.settings.replace(**{k: v for k, v in manifest.settings.items() if k.startswith("smtp_")})
     apps.deploy(manifest, runtime.client, runtime.settings)
     return manifest
 
