@@ -22,7 +22,6 @@ from starlette.routing import BaseRoute, Route
 
 from sojourn import api
 from sojourn.config import Settings
-from sojourn.mail.deliverer import Deliverer
 
 __all__ = ["Runtime", "build_app", "open_runtime", "run_workers", "serve"]
 
@@ -44,6 +43,8 @@ class Runtime:
         if self.workers > 0:
             self.client.start_workers(self.workers)
             log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
+        from sojourn.mail.deliverer import Deliverer
+
         self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
 
     def stop(self) -> None:
@@ -104,8 +105,6 @@ def load_app(runtime: Runtime, path: Path) -> Any:
     from sojourn import app as apps
 
     manifest = apps.load_manifest(path)
-    # Its email section configures this process's mail deliverer (started after this, in the lifespan).
-    runtime.settings = runtime.settings.replace(**{k: v for k, v in manifest.settings.items() if k.startswith("smtp_")})
     apps.deploy(manifest, runtime.client, runtime.settings)
     return manifest
 

@@ -29,17 +29,3 @@ def test_a_served_process_delivers_mail_that_its_functions_queue(tmp_path, monke
     assert runtime.mail is None
     assert [r.message["Subject"] for r in smtp_server.received] == ["Hi"]
 
-
-def test_the_app_manifests_email_section_configures_the_served_processs_deliverer(tmp_path, monkeypatch):
-    monkeypatch.setenv("SMTP_PASSWORD", "from-the-environment")
-    (tmp_path / "app.yaml").write_text(
-        "email: {host: smtp.example.com, port: 587, starttls: true, username: leave, password: '${Env:SMTP_PASSWORD}',\n"
-        "        sender: leave@example.com}\n")
-    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", smtp_host="env.example.com")
-    with Client(settings=settings, workers=0) as client:
-        runtime = server.Runtime(client, settings, workers=0)
-        server.load_app(runtime, tmp_path / "app.yaml")
-    configured = runtime.settings
-    assert (configured.smtp_host, configured.smtp_port, configured.smtp_starttls, configured.smtp_username,
-            configured.smtp_password, configured.smtp_sender) == (
-        "smtp.example.com", 587, True, "leave", "from-the-environment", "leave@example.com")
