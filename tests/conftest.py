@@ -1,10 +1,15 @@
-"""Shared fixtures: PostgreSQL reachability (required on CI, skipped with a reason elsewhere)."""
+"""Shared fixtures: PostgreSQL reachability (required on CI, skipped with a reason elsewhere), fresh schemas,
+and `store`, which runs a test on SQLite (a file in tmp_path) and on PostgreSQL (a fresh schema)."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
+
+from sojourn.store.base import Store, open_store
 
 POSTGRES_URL = os.environ.get("SOJOURN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -28,3 +33,34 @@ def postgres_url() -> str:
             pytest.fail(reason + " (CI must run the PostgreSQL tests)")
         pytest.skip(reason)
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_store_url(postgres_url: str) -> Iterator[Callable[[], str]]:
+    """Makes URLs of fresh schemas for this test session; all are dropped at the end."""
+    import psycopg
+
+    made: list[str] = []
+
+    def fresh() -> str:
+        made.append(f"sojourn_test_{uuid.uuid4().hex[:12]}")
+        return f"{postgres_url}?schema={made[-1]}"
+
+    yield fresh
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        for schema in made:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.db"
+    return request.getfixturevalue("postgres_store_url")()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()

@@ -20,6 +20,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(
@@ -585,6 +586,97 @@ def logs(
                   f"{record.get('durationMs', '?')} ms  request {record.get('requestId', '')}", highlight=False)
         if record.get("log"):
             out.print(record["log"].rstrip(), markup=False, highlight=False)
+
+
+# -- mail -------------------------------------------------------------------------------------------
+
+MAIL_COLOURS = {"SENT": "green", "FAILED": "red", "PENDING": "yellow", "KEPT": "cyan"}
+
+
+@app.command()
+def mail(
+    words: list[str] = typer.Argument(None, metavar="[show] [ID]", help="A message id: print that message."),
+    to: str = typer.Option(None, "--to", help="Only mail addressed to this address (To, Cc or Bcc)."),
+    limit: int = typer.Option(50, "--max", help="At most this many messages, newest first."),
+    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL or sqlite:///.sojourn/sojourn.db)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """The mailbox: mail queued, sent, failed, or kept because no SMTP server is configured.
+
+    `sojourn mail` lists it, newest first; `sojourn mail ID` (or `sojourn mail show ID`) prints one message.
+    Mail is not part of the Step Functions API: this reads the database of the settings (--db overrides).
+    """
+    words = list(words or [])
+    if words[:1] == ["show"]:
+        words = words[1:]
+        if not words:
+            _fail("`sojourn mail show` needs a message id")
+    if len(words) > 1:
+        _fail(f"expected one message id, got {len(words)}: {' '.join(words)}")
+    with _user_errors(), _mail_client(db) as client:
+        if words:
+            _print_mail(client.get_mail(messageId=words[0]), as_json)
+            return
+        messages: list[dict] = []
+        token = None
+        while len(messages) < limit:
+            page = client.list_mail(maxResults=min(100, limit - len(messages)), nextToken=token, to=to)
+            messages += page["messages"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    if as_json:
+        _print_json({"messages": messages})
+        return
+    if not messages:
+        out.print("no mail" + (f" to {to}" if to else ""), highlight=False)
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("date", "status", "to", "subject", "messageId"):
+        table.add_column(column, overflow="fold")
+    for message in messages:
+        status = message["status"]
+        table.add_row(_cell(message["createdDate"]), f"[{MAIL_COLOURS.get(status, '')}]{status}[/]",
+                      escape(", ".join(message["to"] + message["cc"])), escape(message["subject"]), message["messageId"])
+    out.print(table)
+
+
+@contextlib.contextmanager
+def _mail_client(db: str | None) -> Iterator[Any]:
+    """A client on the settings' database that runs no workers (it only reads the mailbox)."""
+    import sqlite3
+
+    import psycopg
+
+    from sojourn.client import Client
+
+    settings = _settings(db_url=db)
+    try:
+        client = Client(settings=settings, workers=0, start=False)
+    except (sqlite3.Error, psycopg.Error) as e:
+        _fail(f"cannot open the database {settings.db_url}: {e}")
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _print_mail(message: dict, as_json: bool) -> None:
+    if as_json:
+        _print_json(message)
+        return
+    headers = [("From", message["from"]), ("To", ", ".join(message["to"])), ("Cc", ", ".join(message["cc"])),
+               ("Bcc", ", ".join(message["bcc"])), ("Reply-To", ", ".join(message["replyTo"])),
+               ("Subject", message["subject"]), ("Date", _cell(message["createdDate"])),
+               ("Status", message["status"]), ("Attempts", str(message["attempts"])),
+               ("Sent", _cell(message["sentDate"])), ("Last error", message["lastError"] or ""),
+               ("Message-Id", message["messageId"])]
+    for name, value in headers:
+        if value:
+            out.print(f"[bold]{name}:[/] {escape(value)}", highlight=False)
+    body = message["text"] if message["text"] is not None else message["html"]
+    sys.stdout.flush()
+    sys.stdout.write("\n" + (body or "") + ("" if (body or "").endswith("\n") else "\n"))
 
 
 def main() -> None:

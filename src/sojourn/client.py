@@ -832,6 +832,37 @@ class Client:
             self._check_taggable(tx, resourceArn)
             return {"tags": tx.tags(resourceArn)}
 
+    # -- mail (Sojourn's outbox and development mailbox; not part of the Step Functions API) -----------
+
+    def list_mail(self, *, maxResults: int | None = None, nextToken: str | None = None,
+                  to: str | None = None) -> dict[str, Any]:
+        """Queued, sent, failed and kept mail, newest first; `to` keeps mail addressed to it (To, Cc or Bcc)."""
+        from sojourn.mail.message import bare_address
+        from sojourn.mail.outbox import summary
+        from sojourn.store import mail as mail_store
+
+        limit = _limit(maxResults)
+        before = _read_page_token(nextToken)
+        if before is not None and not isinstance(before, int):
+            raise E.ValidationException(f"Invalid nextToken: '{nextToken}'")
+        with self.store.transaction() as tx:
+            rows = mail_store.messages(tx, before, limit + 1, bare_address(to) if to else None)
+        answer: dict[str, Any] = {"messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]}
+        if len(rows) > limit:
+            answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
+        return answer
+
+    def get_mail(self, *, messageId: str) -> dict[str, Any]:
+        """One message with its bodies; MessageDoesNotExist for an unknown id."""
+        from sojourn.mail.outbox import details
+        from sojourn.store import mail as mail_store
+
+        with self.store.transaction() as tx:
+            row = mail_store.message(tx, messageId)
+        if row is None:
+            raise E.MessageDoesNotExist(f"Message Does Not Exist: '{messageId}'")
+        return details(row, self.settings.smtp_sender)
+
     # -- TestState -----------------------------------------------------------------------------------
 
     def test_state(self, *, definition: str, roleArn: str | None = None, input: str | None = None,

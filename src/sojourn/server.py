@@ -44,14 +44,21 @@ class Runtime:
         self.settings = settings
         self.workers = workers
         self.apps = AppHost(client, settings)  # the deployed apps' functions and routes, kept current
+        self.mail: Any = None
 
     def start(self) -> None:
         self.apps.start()
         if self.workers > 0:
             self.client.start_workers()
             log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
+        from sojourn.mail.deliverer import Deliverer
+
+        self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
 
     def stop(self) -> None:
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
         self.apps.stop()
         # Workers finish what they hold within the grace period; leases on the rest expire.
         self.client.close(timeout=SHUTDOWN_GRACE_SECONDS)
