@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -158,7 +159,7 @@ async def stop(request: Request) -> Response:
                            cause=form.get("cause") or None)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return redirect(f"/executions/{arn}", "stopped")
+    return redirect(f"/executions/{quote(arn, safe='')}", "stopped")
 
 
 async def redrive(request: Request) -> Response:
@@ -169,4 +170,4 @@ async def redrive(request: Request) -> Response:
         await console.call("redrive_execution", executionArn=arn)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return redirect(f"/executions/{arn}", "redriven")
+    return redirect(f"/executions/{quote(arn, safe='')}", "redriven")

@@ -21,6 +21,8 @@ from sojourn.console.web import console_of, redirect
 
 __all__ = ["decision_output", "decisions_of", "routes"]
 
+GONE = "This task is no longer waiting: it was answered, it timed out, or its execution ended."
+
 
 def routes() -> list[BaseRoute]:
     return [
@@ -78,6 +80,8 @@ async def decide(request: Request) -> Response:
         else:
             return await inbox_page(request, error="Choose success, failure or a decision.")
         await console.call("decide_task", taskId=task_id, **kwargs)
+    except (errors.TaskDoesNotExist, errors.TaskTimedOut):
+        return await inbox_page(request, error=GONE)
     except errors.SojournAPIError as e:
         return await inbox_page(request, error=f"{e.type_name}: {e.message}")
     return redirect("/inbox", "sent")
@@ -97,4 +101,4 @@ async def _decision(console: Any, request: Request, task_id: str, label: str) ->
             return {"output": json.dumps(output, ensure_ascii=False)}
         token = page.get("nextToken")
         if not token:
-            raise errors.TaskDoesNotExist("Task Does Not Exist: it was answered, timed out or its execution ended")
+            raise errors.TaskDoesNotExist(GONE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from starlette.requests import Request
@@ -102,4 +103,4 @@ async def start_execution(request: Request) -> Response:
         started = await console.call("start_execution", stateMachineArn=arn, input=text, **kwargs)
     except errors.SojournAPIError as e:
         return await machine_page(request, error=f"{e.type_name}: {e.message}", form=form)
-    return redirect(f"/executions/{started['executionArn']}", "started")
+    return redirect(f"/executions/{quote(started['executionArn'], safe='')}", "started")
