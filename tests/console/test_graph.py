@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ LEAVE_REQUEST = json.loads((Path(__file__).parent / "data" / "leave_request.json
 
 
 def chain(*names: str) -> dict:
-    states = {name: {"Type": "Pass", "Next": following} for name, following in zip(names, names[1:], strict=False)}
+    states = {name: {"Type": "Pass", "Next": following} for name, following in pairwise(names)}
     states[names[-1]] = {"Type": "Succeed"}
     return {"StartAt": names[0], "States": states}
 
@@ -39,7 +39,7 @@ def test_a_chain_runs_top_to_bottom_in_one_column_between_start_and_end():
     boxes = [graph.box(name) for name in (START, "A", "B", "C", END)]
     centres = {round(b.x + b.w / 2) for b in boxes}
     assert len(centres) == 1
-    assert all(upper.y + upper.h < lower.y for upper, lower in zip(boxes, boxes[1:], strict=False))
+    assert all(upper.y + upper.h < lower.y for upper, lower in pairwise(boxes))
     assert graph.box(START).kind == "Start" and graph.box(END).kind == "End"
     assert [e.kind for e in graph.edges if e.target == END] == ["end"]
 
@@ -163,7 +163,7 @@ def test_a_real_definition_of_36_states_has_no_overlapping_boxes_and_fits_its_ca
         for a, b in combinations(members, 2):
             assert not overlaps(a, b), (a.id, b.id)
     for item in (*graph.boxes, *graph.groups):
-        assert 0 <= item.x and item.x + item.w <= graph.width and 0 <= item.y and item.y + item.h <= graph.height
+        assert item.x >= 0 and item.x + item.w <= graph.width and item.y >= 0 and item.y + item.h <= graph.height
     for e in graph.edges:
         assert all(0 <= x <= graph.width and 0 <= y <= graph.height for x, y in e.points), e
 

@@ -105,7 +105,8 @@ class Graph:
 
     def box(self, state: str) -> Box | Group:
         """The box, or for a Parallel/Map the frame, drawn for `state`."""
-        for item in (*self.boxes, *self.groups):
+        items: list[Box | Group] = [*self.boxes, *self.groups]
+        for item in items:
             if item.id == state:
                 return item
         raise KeyError(state)
@@ -113,9 +114,8 @@ class Graph:
 
 def layout(definition: dict[str, Any] | str) -> Graph:
     """Lay out a definition (a dict or JSON text) as a top-to-bottom graph with Start and End markers."""
-    if isinstance(definition, str):
-        definition = json.loads(definition)
-    block = _layout_scope(definition.get("States") or {}, definition.get("StartAt", ""), top=True)
+    parsed: dict[str, Any] = json.loads(definition) if isinstance(definition, str) else definition
+    block = _layout_scope(parsed.get("States") or {}, parsed.get("StartAt", ""), top=True)
     shifted = block.moved(MARGIN, MARGIN)
     return Graph(
         width=round(block.w + 2 * MARGIN, 1), height=round(block.h + 2 * MARGIN, 1),
@@ -297,18 +297,18 @@ def _break_cycles(vertices: dict[str, _Vertex], links: list[_Link], root: str) -
         stack = [(start, iter(outgoing[start]))]
         while stack:
             name, pending = stack[-1]
-            link = next(pending, None)
-            if link is None:
+            following = next(pending, None)
+            if following is None:
                 seen[name] = 2
                 stack.pop()
                 continue
-            state = seen.get(link.target)
+            state = seen.get(following.target)
             if state == 1:
-                link.reversed = True
+                following.reversed = True
             elif state is None:
-                seen[link.target] = 1
-                order.append(link.target)
-                stack.append((link.target, iter(outgoing[link.target])))
+                seen[following.target] = 1
+                order.append(following.target)
+                stack.append((following.target, iter(outgoing[following.target])))
     if END in vertices:
         order.append(END)
     return order
@@ -511,7 +511,7 @@ def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], 
 
     ports = _ports(vertices, links, top_left)
     for link in links:
-        points = []
+        points: list[tuple[float, float]] = []
         for k, name in enumerate(link.chain):
             vertex = vertices[name]
             if vertex.dummy:
@@ -530,9 +530,9 @@ def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], 
         vertex = vertices[link.source]
         x, y = top_left(vertex)
         right, mid = x + vertex.w, y + vertex.h / 2
-        points = ((right, mid - 8), (right + 22, mid - 14), (right + 22, mid + 14), (right, mid + 8))
+        loop = ((right, mid - 8), (right + 22, mid - 14), (right + 22, mid + 14), (right, mid + 8))
         label_at = (right + 26 + len(link.label) * LABEL_CHAR_WIDTH / 2, mid) if link.label else None
-        block.edges.append(Edge(link.source, link.target, link.kind, link.label, link.title, points, label_at))
+        block.edges.append(Edge(link.source, link.target, link.kind, link.label, link.title, loop, label_at))
     return _normalised(block)
 
 
@@ -556,8 +556,10 @@ def _ports(vertices: dict[str, _Vertex], links: list[_Link], top_left: Any) -> d
 
 def _normalised(block: _Block) -> _Block:
     """Shift so that everything starts at (0, 0); record the size."""
-    xs, ys = [], []
-    for item in (*block.boxes, *block.groups):
+    xs: list[float] = []
+    ys: list[float] = []
+    items: list[Box | Group] = [*block.boxes, *block.groups]
+    for item in items:
         xs += [item.x, item.x + item.w]
         ys += [item.y, item.y + item.h]
     for edge in block.edges:

@@ -131,16 +131,16 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             if entry.open == 0:
                 entry.status = "SUCCEEDED"
         elif kind.startswith(_TASK_PREFIXES):
-            entry = latest(("Task",))
-            if entry is None:
+            task = latest(("Task",))
+            if task is None:
                 continue
             if kind.endswith("Scheduled"):
-                entry.attempts += 1
-                entry.retries = max(0, entry.attempts - entry.entered)
+                task.attempts += 1
+                task.retries = max(0, task.attempts - task.entered)
             elif kind.endswith(("Failed", "TimedOut")):
-                _record_failure(entry, details, when, kind)
+                _record_failure(task, details, when, kind)
             elif kind.endswith("Succeeded"):
-                entry.pending_error = False
+                task.pending_error = False
         elif kind in _GROUP_FAILED:
             group = latest(("Parallel",) if kind.startswith("Parallel") else ("Map",))
             if group is not None:
