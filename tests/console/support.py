@@ -34,9 +34,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(client: Any, settings: Settings) -> Iterator[str]:
-    """The API and the console for `client` over real HTTP; yields the base URL."""
-    app = Starlette(routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)])
+def serving(client: Any, settings: Settings, app: Any = None) -> Iterator[str]:
+    """The API and the console for `client` (or another ASGI `app`) over real HTTP; yields the base URL."""
+    if app is None:
+        app = Starlette(routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -235,3 +235,13 @@ def test_with_an_api_key_the_console_asks_for_it_and_keeps_only_a_keyed_hash(mak
         assert outside.headers["location"] == "/console/"
         http.post("/console/logout", data={"csrf_token": csrf(page)})
         assert http.get("/console/executions").status_code == 303
+
+
+def test_sojourn_serve_mounts_the_console_under_slash_console(client, settings):
+    from sojourn.server import Runtime, build_app
+
+    app = build_app(Runtime(client, settings, workers=0))
+    with serving(client, settings, app=app) as url, httpx.Client(base_url=url) as http:
+        assert http.get("/console/state-machines").status_code == 200
+        assert http.get("/console/static/console.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+        assert http.get("/console", follow_redirects=True).url.path == "/console/executions"
