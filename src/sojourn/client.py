@@ -563,6 +563,31 @@ class Client:
             rows = [row for row in rows if row["redrive_count"]]
         elif redriveFilter == "NOT_REDRIVEN":
             rows = [row for row in rows if not row["redrive_count"]]
+        return self._execution_page(rows, limit)
+
+    def search_executions(self, *, stateMachineArn: str | None = None, statusFilter: str | None = None,
+                          startedAfter: datetime | None = None, startedBefore: datetime | None = None,
+                          maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+        """The console's executions list: ListExecutions across machines, also bounded by start time.
+
+        Same answer shape as `list_executions`, newest first; `startedAfter` is inclusive, `startedBefore` not.
+        """
+        if statusFilter is not None and statusFilter not in _STATUSES:
+            raise E.ValidationException(f"Invalid statusFilter: '{statusFilter}'")
+        limit = _limit(maxResults)
+        with self.store.transaction() as tx:
+            if stateMachineArn is not None:
+                self._get_machine(tx, stateMachineArn)
+            rows = tx.list_executions(
+                stateMachineArn, statusFilter, _read_page_token(nextToken), limit + 1,
+                started_after=startedAfter.timestamp() if startedAfter else None,
+                started_before=startedBefore.timestamp() if startedBefore else None,
+            )
+        return self._execution_page(rows, limit)
+
+    @staticmethod
+    def _execution_page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+        """ListExecutions' answer from up to `limit + 1` rows (the extra one says there is a next page)."""
         items = []
         for row in rows[:limit]:
             item: dict[str, Any] = {

@@ -103,15 +103,18 @@ class Tx:
     def list_executions(
         self, machine_arn: str | None, status: str | None, before_seq: int | None, limit: int,
         version_arn: str | None = None, alias_arn: str | None = None,
+        started_after: float | None = None, started_before: float | None = None,
     ) -> list[dict[str, Any]]:
+        """Newest first (keyset on `seq`); `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
         clauses, params = [], []
         for column, value in (("machine_arn", machine_arn), ("status", status), ("version_arn", version_arn), ("alias_arn", alias_arn)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            params.append(before_seq)
+        for clause, value in (("seq < ?", before_seq), ("started_at >= ?", started_after), ("started_at < ?", started_before)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         columns = "arn, machine_arn, version_arn, alias_arn, name, status, started_at, stopped_at, redrive_count, redrive_at, seq"
         return self.all(f"SELECT {columns} FROM executions{where} ORDER BY seq DESC LIMIT ?", (*params, limit))

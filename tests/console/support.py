@@ -1,0 +1,133 @@
+"""Helpers for the console tests: a real server for a client, a definition with a waiting task, waits."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from sojourn import api, console
+from sojourn.client import Client
+from sojourn.config import Settings
+
+ROLE = "arn:aws:iam::123456789012:role/sojourn"
+CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+WORK = "arn:aws:states:::lambda:invoke"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(client: Any, settings: Settings, app: Any = None) -> Iterator[str]:
+    """The API and the console for `client` (or another ASGI `app`) over real HTTP; yields the base URL."""
+    if app is None:
+        app = Starlette(routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def approval_definition(**approve: Any) -> dict[str, Any]:
+    """Prepare (a task), Approve (waits for a person, offering decision buttons), then a Choice on the answer."""
+    return {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Task", "Resource": WORK, "ResultPath": "$.prepared", "Next": "Approve"},
+            "Approve": {
+                "Type": "Task", "Resource": CALLBACK, "ResultPath": "$.answer", "Next": "Decide",
+                "Parameters": {"FunctionName": "notify", "Payload": {
+                    "token.$": "$$.Task.Token", "employee.$": "$.employee",
+                    "decisions": {"Approve": {"decision": "approved"}, "Deny": {"decision": "denied"}},
+                }},
+                **approve,
+            },
+            "Decide": {"Type": "Choice", "Choices": [
+                {"Variable": "$.answer.decision", "StringEquals": "approved", "Next": "Approved"},
+            ], "Default": "Denied"},
+            "Approved": {"Type": "Succeed"},
+            "Denied": {"Type": "Fail", "Error": "Denied", "Cause": "The request was denied"},
+        },
+    }
+
+
+def deploy(client: Client, definition: dict[str, Any], name: str = "approval") -> str:
+    return client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `check` until it returns something truthy (the runtime works in its own threads)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def waiting_tasks(client: Client) -> list[dict[str, Any]]:
+    return client.list_waiting_tasks()["tasks"]
+
+
+def screenshot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+class MailClient(Client):
+    """A client with the email integration's two reads, over messages the test gives it (until email lands)."""
+
+    def __init__(self, *args: Any, messages: list[dict[str, Any]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.messages = list(messages or [])
+
+    def list_mail(self, *, maxResults: int | None = None, nextToken: str | None = None, to: str | None = None) -> dict[str, Any]:
+        shown = [m for m in self.messages if to is None or to in m["to"]]
+        fields = ("messageId", "from", "to", "cc", "subject", "createdDate", "status", "attempts", "lastError")
+        return {"messages": [{key: m.get(key) for key in fields} for m in shown]}
+
+    def get_mail(self, *, messageId: str) -> dict[str, Any]:
+        from sojourn.errors import ResourceNotFound
+
+        for message in self.messages:
+            if message["messageId"] == messageId:
+                return dict(message)
+        raise ResourceNotFound(f"Message does not exist: '{messageId}'")
+
+
+def mail(message_id: str, subject: str, html: str | None, text: str = "", to: str = "lead@example.com") -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    return {
+        "messageId": message_id, "from": "sojourn@localhost", "to": [to], "cc": [], "bcc": [], "replyTo": [],
+        "subject": subject, "createdDate": datetime(2030, 11, 1, 9, 0, tzinfo=UTC), "sentDate": None,
+        "status": "KEPT", "attempts": 0, "lastError": None, "html": html, "text": text,
+    }
