@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from sojourn.store.base import Store, open_store
-
-
-@pytest.fixture(scope="session")
-def postgres_store_url(postgres_url: str) -> Iterator[Callable[[], str]]:
-    """Makes URLs of fresh schemas for this test session; all are dropped at the end."""
-    import psycopg
-
-    made: list[str] = []
-
-    def fresh() -> str:
-        made.append(f"sojourn_test_{uuid.uuid4().hex[:12]}")
-        return f"{postgres_url}?schema={made[-1]}"
-
-    yield fresh
-    with psycopg.connect(postgres_url, autocommit=True) as connection:
-        for schema in made:
-            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -140,6 +140,10 @@ class Engine:
         self.clock = clock
         self.owner = owner
         self.lease_seconds = lease_seconds
+        # True while this process's workers run: a task it schedules is leased to it and invoked after
+        # commit; otherwise (a client that only answers tokens, a test driving work inline) the task is
+        # left due for whichever worker claims it first
+        self.runs_tasks = False
         self._interpreters: dict[str, Interpreter] = {}
         self._lock = threading.Lock()
 
@@ -312,7 +316,7 @@ class Engine:
             for index, child in enumerate(action.children):
                 tx.insert("runs", {
                     "execution_arn": execution["arn"], "parent_id": run_id, "child_index": index, "status": "active",
-                    "fork_generation": fork, "frame": json.dumps(child, separators=(",", ":")),
+                    "parent_fork": fork, "frame": json.dumps(child, separators=(",", ":")),
                 })
             self._start_children(tx, execution, run_id, fork, action.start, now)
         elif isinstance(action, Await):
@@ -365,6 +369,9 @@ class Engine:
             "state_name": action.state_name, "attempt": action.attempt, "gen": gen,
             "idempotency_key": f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}",
         }
+        if not self.runs_tasks:  # the claimer issues a fresh token; this one is never handed out
+            tx.add_work(arn, run_id, "invoke", payload, now, now=now)
+            return
         # Claimed at once by this worker, which invokes it after commit; a crash leaves it to expire
         work_id = tx.add_work(arn, run_id, "invoke", payload, now, owner=self.owner,
                               lease_until=now + self.lease_seconds)
@@ -391,7 +398,7 @@ class Engine:
                         now: float) -> None:
         if not indices:
             return
-        for child in tx.all("SELECT id, child_index FROM runs WHERE parent_id = ? AND fork_generation = ?", (run_id, fork)):
+        for child in tx.all("SELECT id, child_index FROM runs WHERE parent_id = ? AND parent_fork = ?", (run_id, fork)):
             if child["child_index"] in indices:
                 tx.add_work(execution["arn"], child["id"], "event", {"e": "start"}, now, now=now)
 
@@ -418,7 +425,7 @@ class Engine:
             else:
                 outcome = {"succeeded": False, "error": action.error, "cause": action.cause}
             queue.append((run["parent_id"], {"e": "child", "index": run["child_index"], "outcome": outcome,
-                                             "fork": run["fork_generation"]}))
+                                             "fork": run["parent_fork"]}))
             return
         if isinstance(action, Finish):
             output = to_json(action.output)

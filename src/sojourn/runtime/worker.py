@@ -8,7 +8,10 @@ key, and each transition applied once. `run_until_idle()` drives everything sync
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import threading
 import time
 import uuid
@@ -27,6 +30,7 @@ __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes
 
 Invoker = Callable[[TaskCall], Any]
 _current = threading.local()
+_live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,8 @@ class Runtime:
                  batch: int = 4):
         self.store = store
         self.clock = clock
-        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+        _live_owners.add(self.owner)
         self.engine = Engine(clock, self.owner, lease_seconds)
         self.services = services or Services(store=store)
         self.invoker = invoker or _integration_invoker(self.services)
@@ -93,15 +98,14 @@ class Runtime:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[int] = set()
         self._inflight_lock = threading.Lock()
-        self._inline: list[Invocation] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker threads. On SQLite (one process) every lease left by a dead process is freed."""
-        if self.store.dialect == "sqlite":
-            with self.store.transaction() as tx:
-                tx.execute("UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL")
+        """Start the worker threads, after re-enqueuing the claims of dead workers on this machine."""
+        _live_owners.add(self.owner)
+        self.recover()
+        self.engine.runs_tasks = True
         self._stop.clear()
         self._pool = ThreadPoolExecutor(max_workers=max(4, self.workers * 4), thread_name_prefix="sojourn-task")
         self.store.start_listening(self._stop)
@@ -114,6 +118,7 @@ class Runtime:
         self._threads.append(renewer)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.engine.runs_tasks = False
         self._stop.set()
         self.store.wake()
         for thread in self._threads:
@@ -122,6 +127,7 @@ class Runtime:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        _live_owners.discard(self.owner)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -137,8 +143,22 @@ class Runtime:
         now = self.clock()
         self.store.wait(1.0 if due is None else min(1.0, max(0.0, due - now)))
 
+    def recover(self) -> int:
+        """Re-enqueue the work leased by dead workers of this machine; returns how many items.
+
+        Recovery never runs the work itself: the items become due again for any worker to claim.
+        Workers on other machines are recovered when their leases expire.
+        """
+        space = _process_space()
+        with self.store.transaction() as tx:
+            owners = [row["lease_owner"] for row in tx.lease_owners(self.clock())]
+            dead = [owner for owner in owners if owner != self.owner and _is_dead(owner, space)]
+            return sum(tx.release_leases(owner) for owner in dead)
+
     def _renew_leases(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
+            with contextlib.suppress(Exception):  # the database may be briefly unreachable; next round
+                self.recover()
             with self._inflight_lock:
                 ids = list(self._inflight)
             if not ids:
@@ -162,45 +182,45 @@ class Runtime:
         return len(items)
 
     def run_until_idle(self, limit: int = 100_000) -> int:
-        """Process due work inline (tasks included) until none is due; for tests and embedding."""
+        """Process due work inline (tasks included) until none is due; for tests and embedding.
+
+        Call it only on a runtime that was not started: tasks then run here, in this thread.
+        """
         done = 0
         while done < limit:
-            if self._inline:
-                self._invoke(self._inline.pop(0), inline=True)
-                continue
             with self.store.transaction() as tx:
                 items = tx.claim_work(self.owner, self.clock(), self.lease_seconds, 1)
             if not items:
                 return done
-            self.process(items[0], inline=True)
+            self.process(items[0])
             done += 1
         return done
 
-    def process(self, item: dict[str, Any], inline: bool = False) -> None:
+    def process(self, item: dict[str, Any]) -> None:
         payload = json.loads(item["payload"])
         if item["kind"] == "invoke":
             invocation = self._reclaim(item, payload)
             if invocation is not None:
-                self._dispatch(invocation, inline)
+                self._dispatch(invocation)
             return
         with self.store.transaction() as tx:
             if tx.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (item["id"], self.owner)) is None:
                 return
             tx.delete_work(item["id"])
             delivery = self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
-        self.after_commit(delivery, inline)
+        self.after_commit(delivery)
 
-    def after_commit(self, delivery: Any, inline: bool = False) -> None:
+    def after_commit(self, delivery: Any) -> None:
         """Start the tasks a committed delivery scheduled; wake whoever waits for executions to end."""
         if delivery is None:
             return
         for invocation in delivery.invocations:
-            self._dispatch(invocation, inline)
+            self._dispatch(invocation)
         if delivery.finished:
             self.store.wake()
 
     def _reclaim(self, item: dict[str, Any], payload: dict[str, Any]) -> Invocation | None:
-        """An invocation whose worker died: invoke again, with a fresh token replacing the lost one."""
+        """A claimed invocation (left due, or its worker died): invoke it with a fresh token replacing the lost one."""
         token = None
         if payload.get("has_token"):
             token = new_token()
@@ -214,18 +234,21 @@ class Runtime:
                     return None
         return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
 
-    def _dispatch(self, invocation: Invocation, inline: bool) -> None:
+    def _dispatch(self, invocation: Invocation) -> None:
+        """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
         with self._inflight_lock:
             self._inflight.add(invocation.work_id)
-        if inline:
-            self._inline.append(invocation)
-        elif self._pool is not None:
-            self._pool.submit(self._invoke, invocation)
-        else:  # started neither as threads nor inline: the lease expires and a worker picks it up
+        pool = self._pool
+        if pool is None:
+            self._invoke(invocation)
+            return
+        try:
+            pool.submit(self._invoke, invocation)
+        except RuntimeError:  # stopping: the lease expires or recovery frees it, and a worker takes it again
             with self._inflight_lock:
                 self._inflight.discard(invocation.work_id)
 
-    def _invoke(self, invocation: Invocation, inline: bool = False) -> None:
+    def _invoke(self, invocation: Invocation) -> None:
         payload = invocation.payload
         token = invocation.token
         parameters = payload["parameters"]
@@ -261,7 +284,7 @@ class Runtime:
                 if not (waits and answer["e"] != "fail"):
                     delivery = self.engine.deliver(tx, invocation.execution_arn, invocation.run_id,
                                                    {**answer, "gen": invocation.gen})
-            self.after_commit(delivery, inline)
+            self.after_commit(delivery)
         finally:
             with self._inflight_lock:
                 self._inflight.discard(invocation.work_id)
@@ -272,5 +295,35 @@ class Runtime:
         """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out)."""
         with self.store.transaction() as tx:
             status, delivery = self.engine.answer_token(tx, hash_token(token), payload)
-        self.after_commit(delivery, inline=self._pool is None)
+        self.after_commit(delivery)
         return status
+
+
+def _process_space() -> str:
+    """Names the set of processes whose ids this process can check: the host and its PID namespace."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}:{namespace}"
+
+
+def _is_dead(owner: str, space: str) -> bool:
+    """Whether the worker named `owner` ("<space>/<pid>/<id>") is known dead; others' machines are unknown."""
+    parts = owner.rsplit("/", 2)
+    if len(parts) != 3 or parts[0] != space or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():  # another runtime of this process, or an earlier life of this id (a restarted container)
+        return owner not in _live_owners
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process its parent has not reaped yet
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False

@@ -179,6 +179,18 @@ class Tx:
                 claimed.append(item)
         return claimed
 
+    def lease_owners(self, now: float) -> list[dict[str, Any]]:
+        """The workers holding live leases."""
+        return self.all("SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL AND lease_until > ?", (now,))
+
+    def release_leases(self, owner: str) -> int:
+        """Make a dead worker's claims due again for any worker; returns how many."""
+        released = int(self.execute(
+            "UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (owner,)).rowcount)
+        if released:
+            self.notify = True
+        return released
+
     def next_due(self) -> float | None:
         row = self.one("SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due FROM work")
         return float(row["due"]) if row and row["due"] is not None else None
