@@ -117,9 +117,12 @@ def test_executions_killed_at_random_points_end_as_if_never_interrupted(crash_db
         approver.start()
         worker.start()
         try:
+            running_at_kills = []
             for _ in range(KILLS):
-                time.sleep(rng.uniform(0.2, 1.5))
+                time.sleep(rng.uniform(0.2, 1.2))
                 worker.kill()
+                running_at_kills.append(len(client.list_executions(
+                    stateMachineArn=machine_arn, statusFilter="RUNNING", maxResults=1000)["executions"]))
                 time.sleep(rng.uniform(0.0, 0.3))
                 worker.start()
             deadline = time.monotonic() + 40
@@ -130,6 +133,8 @@ def test_executions_killed_at_random_points_end_as_if_never_interrupted(crash_db
             approver.stopping.set()
             worker.kill()
             approver.join()
+        print(f"seed {seed}: executions running at each kill: {running_at_kills}")
+        assert running_at_kills[0] > 0, "the first kill came after every execution had ended"
         for number, arn in arns.items():
             output, types = expected[number]
             described = client.describe_execution(executionArn=arn)

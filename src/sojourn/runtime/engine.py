@@ -43,7 +43,7 @@ from sojourn.asl.interpreter import (
 from sojourn.asl.program import compile_definition
 from sojourn.store.base import Tx
 
-__all__ = ["TOKEN_PLACEHOLDER", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
+__all__ = ["TOKEN_PLACEHOLDER", "Delivery", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
 
 TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
 REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
@@ -101,7 +101,7 @@ class Invocation:
 
 
 @dataclass
-class _Delivery:
+class Delivery:
     """What one transaction produced for the caller to do after commit."""
 
     invocations: list[Invocation] = field(default_factory=list)
@@ -251,9 +251,9 @@ class Engine:
 
     # -- delivering events -----------------------------------------------------------------------------
 
-    def deliver(self, tx: Tx, execution_arn: str, run_id: int, payload: dict[str, Any]) -> _Delivery:
+    def deliver(self, tx: Tx, execution_arn: str, run_id: int, payload: dict[str, Any]) -> Delivery:
         """Apply `payload` to the run and everything it sets off inside this execution, in this transaction."""
-        out = _Delivery()
+        out = Delivery()
         execution = tx.execution(execution_arn, lock=True)
         if execution is None or execution["status"] != "RUNNING":
             return out
@@ -271,7 +271,7 @@ class Engine:
         return out
 
     def _deliver_one(self, tx: Tx, execution: dict[str, Any], run_id: int, payload: dict[str, Any],
-                     queue: deque[tuple[int, dict[str, Any]]], out: _Delivery) -> None:
+                     queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
         run = tx.run(run_id)
         if run is None or run["status"] != "active":
             return
@@ -291,15 +291,19 @@ class Engine:
             tokens.append(new_token())
             return tokens[-1]
 
-        seed = f"{execution['arn']}/{run_id}/{run['generation']}"
-        env = Env(now=_moment(now), new_task_token=token, rng=random.Random(seed),
+        # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
+        seed = hashlib.blake2b(f"{execution['arn']}/{run_id}/{run['generation']}".encode(), digest_size=8).digest()
+        env = Env(now=_moment(now), new_task_token=token, rng=random.Random(int.from_bytes(seed, "big")),
                   next_event_id=execution["next_event_id"])
         step = interpreter.advance(frame, _event(payload), self._info(execution), env)
+        events = []
         for event in step.events:
             details = {event.details_key: event.details} if event.details_key and event.details is not None else None
             if tokens and details is not None:
                 details = _without_tokens(details, tokens)
-            tx.append_event(execution, now, event.type, details)
+            events.append((event.type, details))
+        if events:
+            tx.append_events(execution, now, events)
         gen = run["generation"] + 1
         changes: dict[str, Any] = {"frame": json.dumps(step.frame, separators=(",", ":")), "generation": gen}
         if step.cancel_children:
@@ -336,7 +340,7 @@ class Engine:
         )
 
     def _invoke(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
-                frame: dict[str, Any], now: float, out: _Delivery) -> None:
+                frame: dict[str, Any], now: float, out: Delivery) -> None:
         arn = execution["arn"]
         token = action.task_token
         parameters = replace_token(action.parameters, token, TOKEN_PLACEHOLDER) if token else action.parameters
@@ -417,7 +421,7 @@ class Engine:
                                (child["id"],))
 
     def _run_ended(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], action: Finish | Fail,
-                   queue: deque[tuple[int, dict[str, Any]]], out: _Delivery) -> None:
+                   queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
         tx.execute("DELETE FROM work WHERE run_id = ?", (run["id"],))
         if run["parent_id"] is not None:
             if isinstance(action, Finish):
@@ -439,7 +443,7 @@ class Engine:
 
     # -- task tokens ------------------------------------------------------------------------------------
 
-    def answer_token(self, tx: Tx, token_hash: str, payload: dict[str, Any]) -> tuple[str, _Delivery | None]:
+    def answer_token(self, tx: Tx, token_hash: str, payload: dict[str, Any]) -> tuple[str, Delivery | None]:
         """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not, None)."""
         row = tx.token(token_hash)
         if row is None:

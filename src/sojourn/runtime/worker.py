@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -23,13 +24,22 @@ from typing import Any
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
-from sojourn.runtime.engine import TOKEN_PLACEHOLDER, Engine, Invocation, hash_token, new_token, replace_token
-from sojourn.store.base import Store
+from sojourn.runtime.engine import (
+    TOKEN_PLACEHOLDER,
+    Delivery,
+    Engine,
+    Invocation,
+    hash_token,
+    new_token,
+    replace_token,
+)
+from sojourn.store.base import Store, Tx
 
 __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
 Invoker = Callable[[TaskCall], Any]
 _current = threading.local()
+log = logging.getLogger("sojourn.runtime")
 _live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
 
 
@@ -98,6 +108,9 @@ class Runtime:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[int] = set()
         self._inflight_lock = threading.Lock()
+        self._answers: list[tuple[Invocation, dict[str, Any]]] = []
+        self._answers_lock = threading.Lock()
+        self._committing = False
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -135,6 +148,7 @@ class Runtime:
                 if not self.poll():
                     self._idle()
             except Exception:  # a database hiccup must not kill the worker; the lease brings the work back
+                log.exception("worker loop")
                 self._stop.wait(0.5)
 
     def _idle(self) -> None:
@@ -173,13 +187,57 @@ class Runtime:
 
     # -- claiming and processing ---------------------------------------------------------------------
 
-    def poll(self) -> int:
-        """Claim and process one batch of due work; returns how many items were claimed."""
-        with self.store.transaction() as tx:
-            items = tx.claim_work(self.owner, self.clock(), self.lease_seconds, self.batch)
-        for item in items:
-            self.process(item)
+    def poll(self, limit: int | None = None) -> int:
+        """Take one batch of due work and apply it in one transaction; returns how many items were taken.
+
+        Events are applied in the transaction that takes them; tasks are leased there and invoked
+        after commit. Should that transaction fail, the batch is taken again one item at a time,
+        each leased first, so that one bad item cannot hold back the others.
+        """
+        now = self.clock()
+        try:
+            with self.store.transaction() as tx:
+                items = tx.due_work(now, limit or self.batch)
+                items.sort(key=lambda item: item["execution_arn"])  # one lock order: no deadlock between workers
+                outcomes = [self._take(tx, item, now) for item in items]
+        except Exception:
+            log.exception("applying a batch of work failed; taking it one item at a time")
+            return self._poll_one_by_one(now, limit or self.batch)
+        for outcome in outcomes:
+            self._after(outcome)
         return len(items)
+
+    def _poll_one_by_one(self, now: float, limit: int) -> int:
+        with self.store.transaction() as tx:
+            items = tx.claim_work(self.owner, now, self.lease_seconds, limit)
+        for item in items:
+            with self.store.transaction() as tx:
+                if not tx.holds_work(item["id"], self.owner):
+                    continue
+                outcome = self._take(tx, item, now)
+            self._after(outcome)
+        return len(items)
+
+    def _take(self, tx: Tx, item: dict[str, Any], now: float) -> Invocation | Delivery | None:
+        """Apply a due event, or lease a due task (reissuing its token); in the caller's transaction."""
+        payload = json.loads(item["payload"])
+        if item["kind"] != "invoke":
+            tx.delete_work(item["id"])
+            return self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
+        token = None
+        if payload.get("has_token"):  # the token of a task left due, or of a dead worker, was never handed out
+            token = new_token()
+            if not tx.reissue_token(item["execution_arn"], item["run_id"], payload["gen"], hash_token(token)):
+                tx.delete_work(item["id"])  # already answered, or the execution moved on
+                return None
+        tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
+        return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
+
+    def _after(self, outcome: Invocation | Delivery | None) -> None:
+        if isinstance(outcome, Invocation):
+            self._dispatch(outcome)
+        else:
+            self.after_commit(outcome)
 
     def run_until_idle(self, limit: int = 100_000) -> int:
         """Process due work inline (tasks included) until none is due; for tests and embedding.
@@ -188,29 +246,12 @@ class Runtime:
         """
         done = 0
         while done < limit:
-            with self.store.transaction() as tx:
-                items = tx.claim_work(self.owner, self.clock(), self.lease_seconds, 1)
-            if not items:
+            if not self.poll(limit=1):
                 return done
-            self.process(items[0])
             done += 1
         return done
 
-    def process(self, item: dict[str, Any]) -> None:
-        payload = json.loads(item["payload"])
-        if item["kind"] == "invoke":
-            invocation = self._reclaim(item, payload)
-            if invocation is not None:
-                self._dispatch(invocation)
-            return
-        with self.store.transaction() as tx:
-            if tx.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (item["id"], self.owner)) is None:
-                return
-            tx.delete_work(item["id"])
-            delivery = self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
-        self.after_commit(delivery)
-
-    def after_commit(self, delivery: Any) -> None:
+    def after_commit(self, delivery: Delivery | None) -> None:
         """Start the tasks a committed delivery scheduled; wake whoever waits for executions to end."""
         if delivery is None:
             return
@@ -218,21 +259,6 @@ class Runtime:
             self._dispatch(invocation)
         if delivery.finished:
             self.store.wake()
-
-    def _reclaim(self, item: dict[str, Any], payload: dict[str, Any]) -> Invocation | None:
-        """A claimed invocation (left due, or its worker died): invoke it with a fresh token replacing the lost one."""
-        token = None
-        if payload.get("has_token"):
-            token = new_token()
-            with self.store.transaction() as tx:
-                changed = tx.execute(
-                    "UPDATE tokens SET hash = ? WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-                    (hash_token(token), item["execution_arn"], item["run_id"], payload["gen"]),
-                ).rowcount
-                if not changed:  # already answered, or the execution moved on
-                    tx.delete_work(item["id"])
-                    return None
-        return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
 
     def _dispatch(self, invocation: Invocation) -> None:
         """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
@@ -274,20 +300,52 @@ class Runtime:
             answer = {"e": "fail", "error": type(e).__name__, "cause": str(e)}
         finally:
             _current.task = None
+        self._complete(invocation, answer)
+
+    def _complete(self, invocation: Invocation, answer: dict[str, Any]) -> None:
+        """Apply a task's answer. Answers that arrive together commit together (group commit): the
+        first thread to arrive applies every answer queued meanwhile, the others return at once."""
+        with self._answers_lock:
+            self._answers.append((invocation, answer))
+            if self._committing:
+                return
+            self._committing = True
+        while True:
+            with self._answers_lock:
+                batch, self._answers = self._answers, []
+                if not batch:
+                    self._committing = False
+                    return
+            try:
+                self._apply_answers(batch)
+            except Exception:  # their leases expire and the tasks are invoked again
+                log.exception("applying %d task answers failed", len(batch))
+            finally:
+                with self._inflight_lock:
+                    self._inflight.difference_update(invocation.work_id for invocation, _ in batch)
+
+    def _apply_answers(self, batch: list[tuple[Invocation, dict[str, Any]]]) -> None:
+        batch.sort(key=lambda answer: answer[0].execution_arn)  # one lock order: no deadlock between workers
         try:
-            delivery = None
             with self.store.transaction() as tx:
-                if tx.work_item(invocation.work_id) is None:
-                    return  # the execution moved on (stopped, timed out) or another worker finished it
-                tx.delete_work(invocation.work_id)
-                waits = payload["wait_for_token"] or answer["e"] == "deferred"
-                if not (waits and answer["e"] != "fail"):
-                    delivery = self.engine.deliver(tx, invocation.execution_arn, invocation.run_id,
-                                                   {**answer, "gen": invocation.gen})
+                deliveries = [self._apply_answer(tx, invocation, answer) for invocation, answer in batch]
+        except Exception:
+            if len(batch) == 1:
+                raise
+            log.exception("applying %d task answers together failed; applying them one by one", len(batch))
+            deliveries = []
+            for invocation, answer in batch:
+                with contextlib.suppress(Exception), self.store.transaction() as tx:
+                    deliveries.append(self._apply_answer(tx, invocation, answer))
+        for delivery in deliveries:
             self.after_commit(delivery)
-        finally:
-            with self._inflight_lock:
-                self._inflight.discard(invocation.work_id)
+
+    def _apply_answer(self, tx: Tx, invocation: Invocation, answer: dict[str, Any]) -> Delivery | None:
+        if not tx.take_work(invocation.work_id, self.owner):
+            return None  # the execution moved on (stopped, timed out) or another worker took the task over
+        if (invocation.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
+            return None  # SendTaskSuccess (or the nested execution) answers it
+        return self.engine.deliver(tx, invocation.execution_arn, invocation.run_id, {**answer, "gen": invocation.gen})
 
     # -- task tokens ---------------------------------------------------------------------------------
 

@@ -120,13 +120,22 @@ class Tx:
 
     def append_event(self, execution: dict[str, Any], ts: float, type: str, details: dict[str, Any] | None) -> int:
         """Append one event with the next id; `execution` is the locked row, kept in step."""
-        event_id = execution["next_event_id"]
-        self.insert("events", {
-            "execution_arn": execution["arn"], "id": event_id, "previous_id": event_id - 1, "ts": ts, "type": type,
-            "details": json.dumps(details, separators=(",", ":")) if details is not None else None,
-        })
-        execution["next_event_id"] = event_id + 1
-        return event_id
+        self.append_events(execution, ts, [(type, details)])
+        return int(execution["next_event_id"]) - 1
+
+    def append_events(self, execution: dict[str, Any], ts: float,
+                      events: list[tuple[str, dict[str, Any] | None]]) -> None:
+        """Append events with the next ids, in one statement; `execution` is the locked row, kept in step."""
+        first = execution["next_event_id"]
+        rows = [
+            (execution["arn"], event_id, event_id - 1, ts, type,
+             json.dumps(details, separators=(",", ":")) if details is not None else None)
+            for event_id, (type, details) in enumerate(events, start=first)
+        ]
+        self.store._executemany(
+            self.connection,
+            "INSERT INTO events (execution_arn, id, previous_id, ts, type, details) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        execution["next_event_id"] = first + len(rows)
 
     def save_event_counter(self, execution: dict[str, Any]) -> None:
         self.update("executions", {"arn": execution["arn"]}, {"next_event_id": execution["next_event_id"]})
@@ -191,12 +200,27 @@ class Tx:
             self.notify = True
         return released
 
+    def due_work(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` due items whose lease is free or expired, locked for this transaction (PostgreSQL)."""
+        return self.all(
+            "SELECT * FROM work WHERE due_at <= ? AND lease_until <= ? ORDER BY due_at, id LIMIT ?" + self.store.skip_locked,
+            (now, now, limit),
+        )
+
+    def lease_work(self, work_id: int, owner: str, until: float) -> None:
+        self.execute("UPDATE work SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+                     (owner, until, work_id))
+
+    def holds_work(self, work_id: int, owner: str) -> bool:
+        return self.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)) is not None
+
+    def take_work(self, work_id: int, owner: str) -> bool:
+        """Delete an item `owner` holds; False when it is gone or another worker holds it now."""
+        return bool(self.execute("DELETE FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)).rowcount)
+
     def next_due(self) -> float | None:
         row = self.one("SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due FROM work")
         return float(row["due"]) if row and row["due"] is not None else None
-
-    def work_item(self, work_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM work WHERE id = ?", (work_id,))
 
     def delete_work(self, work_id: int) -> None:
         self.execute("DELETE FROM work WHERE id = ?", (work_id,))
@@ -209,6 +233,13 @@ class Tx:
 
     def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
         return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
+
+    def reissue_token(self, execution_arn: str, run_id: int, task_id: int, token_hash: str) -> bool:
+        """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
+        return bool(self.execute(
+            "UPDATE tokens SET hash = ? WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+            (token_hash, execution_arn, run_id, task_id),
+        ).rowcount)
 
     def close_tokens(self, execution_arn: str, task_id: int | None = None, status: str = "done") -> None:
         if task_id is None:
@@ -248,6 +279,9 @@ class Store:
         raise NotImplementedError
 
     def _execute(self, connection: Any, sql: str, params: tuple | list) -> Any:
+        raise NotImplementedError
+
+    def _executemany(self, connection: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
     def _row(self, row: Any) -> dict[str, Any] | None:

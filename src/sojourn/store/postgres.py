@@ -72,10 +72,18 @@ class PostgresStore(Store):
                 tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
+        return connection.execute(self._sql(sql), tuple(params))
+
+    def _executemany(self, connection: psycopg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(self._sql(sql), rows)
+
+    def _sql(self, sql: str) -> str:
+        """`?` placeholders as psycopg's `%s`, rewritten once per statement."""
         text = self._sql_cache.get(sql)
         if text is None:
             text = self._sql_cache[sql] = _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
-        return connection.execute(text, tuple(params))
+        return text
 
     def _lock_migrations(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(727274)")

@@ -27,6 +27,9 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        # SQLite has one writer at a time. Threads of this process queue here for it: SQLite's own busy
+        # handler sleeps 1 to 100 ms between tries, which left a waiting worker idle with the lock free
+        self._writer = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -44,7 +47,8 @@ class SqliteStore(Store):
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._connect()
-        yield connection
+        with self._writer:
+            yield connection
 
     def _begin(self, connection: sqlite3.Connection) -> None:
         connection.execute("BEGIN IMMEDIATE")
@@ -58,6 +62,9 @@ class SqliteStore(Store):
 
     def _execute(self, connection: sqlite3.Connection, sql: str, params: Any) -> Any:
         return connection.execute(sql, tuple(params))
+
+    def _executemany(self, connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        connection.executemany(sql, rows)
 
     def close(self) -> None:
         with self._all_lock:
