@@ -92,7 +92,7 @@ class Runtime:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
                  services: Services | None = None, workers: int = 4, lease_seconds: float = 30.0,
-                 batch: int = 4):
+                 batch: int = 16):
         self.store = store
         self.clock = clock
         self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
@@ -152,7 +152,7 @@ class Runtime:
                 self._stop.wait(0.5)
 
     def _idle(self) -> None:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             due = tx.next_due()
         now = self.clock()
         self.store.wait(1.0 if due is None else min(1.0, max(0.0, due - now)))
@@ -195,6 +195,9 @@ class Runtime:
         each leased first, so that one bad item cannot hold back the others.
         """
         now = self.clock()
+        with self.store.transaction(write=False) as tx:
+            if not tx.has_due_work(now):
+                return 0
         try:
             with self.store.transaction() as tx:
                 items = tx.due_work(now, limit or self.batch)

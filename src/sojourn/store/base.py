@@ -207,6 +207,9 @@ class Tx:
             (now, now, limit),
         )
 
+    def has_due_work(self, now: float) -> bool:
+        return self.one("SELECT 1 AS due FROM work WHERE due_at <= ? AND lease_until <= ? LIMIT 1", (now, now)) is not None
+
     def lease_work(self, work_id: int, owner: str, until: float) -> None:
         self.execute("UPDATE work SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
                      (owner, until, work_id))
@@ -275,7 +278,7 @@ class Store:
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self, write: bool = True) -> Iterator[Any]:
         raise NotImplementedError
 
     def _execute(self, connection: Any, sql: str, params: tuple | list) -> Any:
@@ -287,7 +290,7 @@ class Store:
     def _row(self, row: Any) -> dict[str, Any] | None:
         return dict(row) if row is not None else None
 
-    def _begin(self, connection: Any) -> None:
+    def _begin(self, connection: Any, write: bool = True) -> None:
         raise NotImplementedError
 
     def _commit(self, connection: Any) -> None:
@@ -297,10 +300,13 @@ class Store:
         connection.rollback()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A transaction that commits on success and rolls back on any exception."""
-        with self._connection() as connection:
-            self._begin(connection)
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        """A transaction that commits on success and rolls back on any exception.
+
+        `write=False` promises only reads: on SQLite it then neither waits for nor holds up the writer.
+        """
+        with self._connection(write) as connection:
+            self._begin(connection, write)
             tx = Tx(self, connection)
             try:
                 yield tx

@@ -57,16 +57,16 @@ class PostgresStore(Store):
             connection.commit()
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def _connection(self, write: bool = True) -> Iterator[psycopg.Connection]:
         with self.pool.connection() as connection:
             yield connection
 
-    def _begin(self, connection: psycopg.Connection) -> None:
+    def _begin(self, connection: psycopg.Connection, write: bool = True) -> None:
         """psycopg opens the transaction with the first statement."""
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with super().transaction() as tx:
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        with super().transaction(write) as tx:
             yield tx
             if tx.notify:
                 tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
