@@ -132,9 +132,11 @@ class Tx:
              json.dumps(details, separators=(",", ":")) if details is not None else None)
             for event_id, (type, details) in enumerate(events, start=first)
         ]
-        self.store._executemany(
-            self.connection,
-            "INSERT INTO events (execution_arn, id, previous_id, ts, type, details) VALUES (?, ?, ?, ?, ?, ?)", rows)
+        # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            self.execute("INSERT INTO events (execution_arn, id, previous_id, ts, type, details) VALUES "
+                         + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk)), [value for row in chunk for value in row])
         execution["next_event_id"] = first + len(rows)
 
     def save_event_counter(self, execution: dict[str, Any]) -> None:
@@ -282,9 +284,6 @@ class Store:
         raise NotImplementedError
 
     def _execute(self, connection: Any, sql: str, params: tuple | list) -> Any:
-        raise NotImplementedError
-
-    def _executemany(self, connection: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
         raise NotImplementedError
 
     def _row(self, row: Any) -> dict[str, Any] | None:

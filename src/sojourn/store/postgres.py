@@ -74,10 +74,6 @@ class PostgresStore(Store):
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
         return connection.execute(self._sql(sql), tuple(params))
 
-    def _executemany(self, connection: psycopg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        with connection.cursor() as cursor:
-            cursor.executemany(self._sql(sql), rows)
-
     def _sql(self, sql: str) -> str:
         """`?` placeholders as psycopg's `%s`, rewritten once per statement."""
         text = self._sql_cache.get(sql)

@@ -90,9 +90,6 @@ class SqliteStore(Store):
     def _row(self, row: sqlite3.Row | None) -> dict[str, Any] | None:
         return dict(zip(row.keys(), row, strict=True)) if row is not None else None  # 3x faster than dict(row)
 
-    def _executemany(self, connection: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        connection.executemany(sql, rows)
-
     def close(self) -> None:
         self._closing.set()
         self._written.set()
