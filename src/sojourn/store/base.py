@@ -255,6 +255,14 @@ class Tx:
                 (status, execution_arn, task_id),
             )
 
+    def count_waiting_tokens(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM tokens WHERE status = 'waiting'")
+        return int(row["n"]) if row else 0
+
+    def count_work(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM work")
+        return int(row["n"]) if row else 0
+
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         return self.all(
             "SELECT t.*, e.machine_arn FROM tokens t JOIN executions e ON e.arn = t.execution_arn "
