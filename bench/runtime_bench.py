@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 POSTGRES_URL = os.environ.get("SOJOURN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
