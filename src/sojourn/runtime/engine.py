@@ -240,7 +240,7 @@ class Engine:
             "StateMachineArn": execution["machine_arn"], "Status": status, "StopDate": int(now * 1000),
         }
         if status == "SUCCEEDED":
-            described["Output"] = json.loads(output) if parent["mode"] == "sync:2" else output
+            described["Output"] = json.loads(output or "null") if parent["mode"] == "sync:2" else output
             described["OutputDetails"] = {"Included": True}
             payload: dict[str, Any] = {"e": "ok", "output": described}
         else:

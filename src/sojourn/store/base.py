@@ -39,7 +39,8 @@ class Tx:
         return self.store._row(row)
 
     def all(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        return [self.store._row(row) for row in self.execute(sql, params).fetchall()]
+        rows = (self.store._row(row) for row in self.execute(sql, params).fetchall())
+        return [row for row in rows if row is not None]
 
     def insert(self, table: str, values: dict[str, Any], returning: str | None = None) -> Any:
         columns = ", ".join(values)
@@ -104,7 +105,8 @@ class Tx:
         self, machine_arn: str | None, status: str | None, before_seq: int | None, limit: int,
         version_arn: str | None = None, alias_arn: str | None = None,
     ) -> list[dict[str, Any]]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, value in (("machine_arn", machine_arn), ("status", status), ("version_arn", version_arn), ("alias_arn", alias_arn)):
             if value is not None:
                 clauses.append(f"{column} = ?")
