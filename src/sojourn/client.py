@@ -703,7 +703,7 @@ class Client:
             payload = {"e": "fail", "error": error or "", "cause": cause}
         with self.store.transaction() as tx:
             status, delivery = self.runtime.engine.answer_token(tx, taskId, payload)
-        self.runtime.after_commit(delivery, inline=not self._started)
+        self.runtime.after_commit(delivery)
         if status == "missing":
             raise E.TaskDoesNotExist("Task Does Not Exist")
         if status == "closed":

@@ -275,6 +275,24 @@ def test_a_failed_branch_cancels_the_other_branch_and_its_token(make_client):
         client.send_task_success(taskToken=tokens[0], output="{}")
 
 
+def test_a_map_inside_a_parallel_branch_answers_the_branch(make_client):
+    client = make_client({ADD: lambda item: item * 10})
+    def each(task: str) -> dict:
+        return {"Type": "Map", "MaxConcurrency": 1, "End": True, "ItemProcessor": {
+            "StartAt": task, "States": {task: {"Type": "Task", "Resource": ADD, "End": True}}}}
+
+    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Each", "States": {"Each": each("T1")}},
+        {"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Again", "States": {"Again": each("T2")}}]}}},
+    ]}}}
+    arn = start(client, machine(client, definition), [1, 2, 3])
+    client.run_until_idle()
+    described = client.describe_execution(executionArn=arn)
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", [[10, 20, 30], [[10, 20, 30]]])
+    assert_consistent_history(client, arn)
+
+
 def _barrier_task(parties: int):
     barrier = threading.Barrier(parties, timeout=5)
 

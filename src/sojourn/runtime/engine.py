@@ -43,7 +43,7 @@ from sojourn.asl.interpreter import (
 from sojourn.asl.program import compile_definition
 from sojourn.store.base import Tx
 
-__all__ = ["TOKEN_PLACEHOLDER", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
+__all__ = ["TOKEN_PLACEHOLDER", "Delivery", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
 
 TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
 REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
@@ -101,7 +101,7 @@ class Invocation:
 
 
 @dataclass
-class _Delivery:
+class Delivery:
     """What one transaction produced for the caller to do after commit."""
 
     invocations: list[Invocation] = field(default_factory=list)
@@ -140,6 +140,10 @@ class Engine:
         self.clock = clock
         self.owner = owner
         self.lease_seconds = lease_seconds
+        # True while this process's workers run: a task it schedules is leased to it and invoked after
+        # commit; otherwise (a client that only answers tokens, a test driving work inline) the task is
+        # left due for whichever worker claims it first
+        self.runs_tasks = False
         self._interpreters: dict[str, Interpreter] = {}
         self._lock = threading.Lock()
 
@@ -236,7 +240,7 @@ class Engine:
             "StateMachineArn": execution["machine_arn"], "Status": status, "StopDate": int(now * 1000),
         }
         if status == "SUCCEEDED":
-            described["Output"] = json.loads(output) if parent["mode"] == "sync:2" else output
+            described["Output"] = json.loads(output or "null") if parent["mode"] == "sync:2" else output
             described["OutputDetails"] = {"Included": True}
             payload: dict[str, Any] = {"e": "ok", "output": described}
         else:
@@ -247,9 +251,9 @@ class Engine:
 
     # -- delivering events -----------------------------------------------------------------------------
 
-    def deliver(self, tx: Tx, execution_arn: str, run_id: int, payload: dict[str, Any]) -> _Delivery:
+    def deliver(self, tx: Tx, execution_arn: str, run_id: int, payload: dict[str, Any]) -> Delivery:
         """Apply `payload` to the run and everything it sets off inside this execution, in this transaction."""
-        out = _Delivery()
+        out = Delivery()
         execution = tx.execution(execution_arn, lock=True)
         if execution is None or execution["status"] != "RUNNING":
             return out
@@ -267,7 +271,7 @@ class Engine:
         return out
 
     def _deliver_one(self, tx: Tx, execution: dict[str, Any], run_id: int, payload: dict[str, Any],
-                     queue: deque[tuple[int, dict[str, Any]]], out: _Delivery) -> None:
+                     queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
         run = tx.run(run_id)
         if run is None or run["status"] != "active":
             return
@@ -287,15 +291,19 @@ class Engine:
             tokens.append(new_token())
             return tokens[-1]
 
-        seed = f"{execution['arn']}/{run_id}/{run['generation']}"
-        env = Env(now=_moment(now), new_task_token=token, rng=random.Random(seed),
+        # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
+        seed = hashlib.blake2b(f"{execution['arn']}/{run_id}/{run['generation']}".encode(), digest_size=8).digest()
+        env = Env(now=_moment(now), new_task_token=token, rng=random.Random(int.from_bytes(seed, "big")),
                   next_event_id=execution["next_event_id"])
         step = interpreter.advance(frame, _event(payload), self._info(execution), env)
+        events = []
         for event in step.events:
             details = {event.details_key: event.details} if event.details_key and event.details is not None else None
             if tokens and details is not None:
                 details = _without_tokens(details, tokens)
-            tx.append_event(execution, now, event.type, details)
+            events.append((event.type, details))
+        if events:
+            tx.append_events(execution, now, events)
         gen = run["generation"] + 1
         changes: dict[str, Any] = {"frame": json.dumps(step.frame, separators=(",", ":")), "generation": gen}
         if step.cancel_children:
@@ -312,7 +320,7 @@ class Engine:
             for index, child in enumerate(action.children):
                 tx.insert("runs", {
                     "execution_arn": execution["arn"], "parent_id": run_id, "child_index": index, "status": "active",
-                    "fork_generation": fork, "frame": json.dumps(child, separators=(",", ":")),
+                    "parent_fork": fork, "frame": json.dumps(child, separators=(",", ":")),
                 })
             self._start_children(tx, execution, run_id, fork, action.start, now)
         elif isinstance(action, Await):
@@ -332,7 +340,7 @@ class Engine:
         )
 
     def _invoke(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
-                frame: dict[str, Any], now: float, out: _Delivery) -> None:
+                frame: dict[str, Any], now: float, out: Delivery) -> None:
         arn = execution["arn"]
         token = action.task_token
         parameters = replace_token(action.parameters, token, TOKEN_PLACEHOLDER) if token else action.parameters
@@ -365,6 +373,9 @@ class Engine:
             "state_name": action.state_name, "attempt": action.attempt, "gen": gen,
             "idempotency_key": f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}",
         }
+        if not self.runs_tasks:  # the claimer issues a fresh token; this one is never handed out
+            tx.add_work(arn, run_id, "invoke", payload, now, now=now)
+            return
         # Claimed at once by this worker, which invokes it after commit; a crash leaves it to expire
         work_id = tx.add_work(arn, run_id, "invoke", payload, now, owner=self.owner,
                               lease_until=now + self.lease_seconds)
@@ -391,7 +402,7 @@ class Engine:
                         now: float) -> None:
         if not indices:
             return
-        for child in tx.all("SELECT id, child_index FROM runs WHERE parent_id = ? AND fork_generation = ?", (run_id, fork)):
+        for child in tx.all("SELECT id, child_index FROM runs WHERE parent_id = ? AND parent_fork = ?", (run_id, fork)):
             if child["child_index"] in indices:
                 tx.add_work(execution["arn"], child["id"], "event", {"e": "start"}, now, now=now)
 
@@ -410,7 +421,7 @@ class Engine:
                                (child["id"],))
 
     def _run_ended(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], action: Finish | Fail,
-                   queue: deque[tuple[int, dict[str, Any]]], out: _Delivery) -> None:
+                   queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
         tx.execute("DELETE FROM work WHERE run_id = ?", (run["id"],))
         if run["parent_id"] is not None:
             if isinstance(action, Finish):
@@ -418,7 +429,7 @@ class Engine:
             else:
                 outcome = {"succeeded": False, "error": action.error, "cause": action.cause}
             queue.append((run["parent_id"], {"e": "child", "index": run["child_index"], "outcome": outcome,
-                                             "fork": run["fork_generation"]}))
+                                             "fork": run["parent_fork"]}))
             return
         if isinstance(action, Finish):
             output = to_json(action.output)
@@ -432,7 +443,7 @@ class Engine:
 
     # -- task tokens ------------------------------------------------------------------------------------
 
-    def answer_token(self, tx: Tx, token_hash: str, payload: dict[str, Any]) -> tuple[str, _Delivery | None]:
+    def answer_token(self, tx: Tx, token_hash: str, payload: dict[str, Any]) -> tuple[str, Delivery | None]:
         """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not, None)."""
         row = tx.token(token_hash)
         if row is None:

@@ -8,7 +8,11 @@ key, and each transition applied once. `run_until_idle()` drives everything sync
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -20,13 +24,23 @@ from typing import Any
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
-from sojourn.runtime.engine import TOKEN_PLACEHOLDER, Engine, Invocation, hash_token, new_token, replace_token
-from sojourn.store.base import Store
+from sojourn.runtime.engine import (
+    TOKEN_PLACEHOLDER,
+    Delivery,
+    Engine,
+    Invocation,
+    hash_token,
+    new_token,
+    replace_token,
+)
+from sojourn.store.base import Store, Tx
 
 __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
 Invoker = Callable[[TaskCall], Any]
 _current = threading.local()
+log = logging.getLogger("sojourn.runtime")
+_live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
 
 
 @dataclass(frozen=True)
@@ -78,10 +92,11 @@ class Runtime:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
                  services: Services | None = None, workers: int = 4, lease_seconds: float = 30.0,
-                 batch: int = 4):
+                 batch: int = 16):
         self.store = store
         self.clock = clock
-        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+        _live_owners.add(self.owner)
         self.engine = Engine(clock, self.owner, lease_seconds)
         self.services = services or Services(store=store)
         self.invoker = invoker or _integration_invoker(self.services)
@@ -93,15 +108,17 @@ class Runtime:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[int] = set()
         self._inflight_lock = threading.Lock()
-        self._inline: list[Invocation] = []
+        self._answers: list[tuple[Invocation, dict[str, Any]]] = []
+        self._answers_lock = threading.Lock()
+        self._committing = False
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the worker threads. On SQLite (one process) every lease left by a dead process is freed."""
-        if self.store.dialect == "sqlite":
-            with self.store.transaction() as tx:
-                tx.execute("UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL")
+        """Start the worker threads, after re-enqueuing the claims of dead workers on this machine."""
+        _live_owners.add(self.owner)
+        self.recover()
+        self.engine.runs_tasks = True
         self._stop.clear()
         self._pool = ThreadPoolExecutor(max_workers=max(4, self.workers * 4), thread_name_prefix="sojourn-task")
         self.store.start_listening(self._stop)
@@ -114,6 +131,7 @@ class Runtime:
         self._threads.append(renewer)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.engine.runs_tasks = False
         self._stop.set()
         self.store.wake()
         for thread in self._threads:
@@ -122,6 +140,7 @@ class Runtime:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        _live_owners.discard(self.owner)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -129,16 +148,31 @@ class Runtime:
                 if not self.poll():
                     self._idle()
             except Exception:  # a database hiccup must not kill the worker; the lease brings the work back
+                log.exception("worker loop")
                 self._stop.wait(0.5)
 
     def _idle(self) -> None:
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             due = tx.next_due()
         now = self.clock()
         self.store.wait(1.0 if due is None else min(1.0, max(0.0, due - now)))
 
+    def recover(self) -> int:
+        """Re-enqueue the work leased by dead workers of this machine; returns how many items.
+
+        Recovery never runs the work itself: the items become due again for any worker to claim.
+        Workers on other machines are recovered when their leases expire.
+        """
+        space = _process_space()
+        with self.store.transaction() as tx:
+            owners = [row["lease_owner"] for row in tx.lease_owners(self.clock())]
+            dead = [owner for owner in owners if owner != self.owner and _is_dead(owner, space)]
+            return sum(tx.release_leases(owner) for owner in dead)
+
     def _renew_leases(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
+            with contextlib.suppress(Exception):  # the database may be briefly unreachable; next round
+                self.recover()
             with self._inflight_lock:
                 ids = list(self._inflight)
             if not ids:
@@ -153,79 +187,97 @@ class Runtime:
 
     # -- claiming and processing ---------------------------------------------------------------------
 
-    def poll(self) -> int:
-        """Claim and process one batch of due work; returns how many items were claimed."""
-        with self.store.transaction() as tx:
-            items = tx.claim_work(self.owner, self.clock(), self.lease_seconds, self.batch)
-        for item in items:
-            self.process(item)
+    def poll(self, limit: int | None = None) -> int:
+        """Take one batch of due work and apply it in one transaction; returns how many items were taken.
+
+        Events are applied in the transaction that takes them; tasks are leased there and invoked
+        after commit. Should that transaction fail, the batch is taken again one item at a time,
+        each leased first, so that one bad item cannot hold back the others.
+        """
+        now = self.clock()
+        with self.store.transaction(write=False) as tx:
+            if not tx.has_due_work(now):
+                return 0
+        try:
+            with self.store.transaction() as tx:
+                items = tx.due_work(now, limit or self.batch)
+                items.sort(key=lambda item: item["execution_arn"])  # one lock order: no deadlock between workers
+                outcomes = [self._take(tx, item, now) for item in items]
+        except Exception:
+            log.exception("applying a batch of work failed; taking it one item at a time")
+            return self._poll_one_by_one(now, limit or self.batch)
+        for outcome in outcomes:
+            self._after(outcome)
         return len(items)
 
+    def _poll_one_by_one(self, now: float, limit: int) -> int:
+        with self.store.transaction() as tx:
+            items = tx.claim_work(self.owner, now, self.lease_seconds, limit)
+        for item in items:
+            with self.store.transaction() as tx:
+                if not tx.holds_work(item["id"], self.owner):
+                    continue
+                outcome = self._take(tx, item, now)
+            self._after(outcome)
+        return len(items)
+
+    def _take(self, tx: Tx, item: dict[str, Any], now: float) -> Invocation | Delivery | None:
+        """Apply a due event, or lease a due task (reissuing its token); in the caller's transaction."""
+        payload = json.loads(item["payload"])
+        if item["kind"] != "invoke":
+            tx.delete_work(item["id"])
+            return self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
+        token = None
+        if payload.get("has_token"):  # the token of a task left due, or of a dead worker, was never handed out
+            token = new_token()
+            if not tx.reissue_token(item["execution_arn"], item["run_id"], payload["gen"], hash_token(token)):
+                tx.delete_work(item["id"])  # already answered, or the execution moved on
+                return None
+        tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
+        return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
+
+    def _after(self, outcome: Invocation | Delivery | None) -> None:
+        if isinstance(outcome, Invocation):
+            self._dispatch(outcome)
+        else:
+            self.after_commit(outcome)
+
     def run_until_idle(self, limit: int = 100_000) -> int:
-        """Process due work inline (tasks included) until none is due; for tests and embedding."""
+        """Process due work inline (tasks included) until none is due; for tests and embedding.
+
+        Call it only on a runtime that was not started: tasks then run here, in this thread.
+        """
         done = 0
         while done < limit:
-            if self._inline:
-                self._invoke(self._inline.pop(0), inline=True)
-                continue
-            with self.store.transaction() as tx:
-                items = tx.claim_work(self.owner, self.clock(), self.lease_seconds, 1)
-            if not items:
+            if not self.poll(limit=1):
                 return done
-            self.process(items[0], inline=True)
             done += 1
         return done
 
-    def process(self, item: dict[str, Any], inline: bool = False) -> None:
-        payload = json.loads(item["payload"])
-        if item["kind"] == "invoke":
-            invocation = self._reclaim(item, payload)
-            if invocation is not None:
-                self._dispatch(invocation, inline)
-            return
-        with self.store.transaction() as tx:
-            if tx.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (item["id"], self.owner)) is None:
-                return
-            tx.delete_work(item["id"])
-            delivery = self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
-        self.after_commit(delivery, inline)
-
-    def after_commit(self, delivery: Any, inline: bool = False) -> None:
+    def after_commit(self, delivery: Delivery | None) -> None:
         """Start the tasks a committed delivery scheduled; wake whoever waits for executions to end."""
         if delivery is None:
             return
         for invocation in delivery.invocations:
-            self._dispatch(invocation, inline)
+            self._dispatch(invocation)
         if delivery.finished:
             self.store.wake()
 
-    def _reclaim(self, item: dict[str, Any], payload: dict[str, Any]) -> Invocation | None:
-        """An invocation whose worker died: invoke again, with a fresh token replacing the lost one."""
-        token = None
-        if payload.get("has_token"):
-            token = new_token()
-            with self.store.transaction() as tx:
-                changed = tx.execute(
-                    "UPDATE tokens SET hash = ? WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-                    (hash_token(token), item["execution_arn"], item["run_id"], payload["gen"]),
-                ).rowcount
-                if not changed:  # already answered, or the execution moved on
-                    tx.delete_work(item["id"])
-                    return None
-        return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
-
-    def _dispatch(self, invocation: Invocation, inline: bool) -> None:
+    def _dispatch(self, invocation: Invocation) -> None:
+        """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
         with self._inflight_lock:
             self._inflight.add(invocation.work_id)
-        if inline:
-            self._inline.append(invocation)
-        elif self._pool is not None:
-            self._pool.submit(self._invoke, invocation)
-        else:  # started neither as threads nor inline: the lease expires and a worker picks it up
+        pool = self._pool
+        if pool is None:
+            self._invoke(invocation)
+            return
+        try:
+            pool.submit(self._invoke, invocation)
+        except RuntimeError:  # stopping: the lease expires or recovery frees it, and a worker takes it again
             with self._inflight_lock:
                 self._inflight.discard(invocation.work_id)
 
-    def _invoke(self, invocation: Invocation, inline: bool = False) -> None:
+    def _invoke(self, invocation: Invocation) -> None:
         payload = invocation.payload
         token = invocation.token
         parameters = payload["parameters"]
@@ -251,20 +303,52 @@ class Runtime:
             answer = {"e": "fail", "error": type(e).__name__, "cause": str(e)}
         finally:
             _current.task = None
+        self._complete(invocation, answer)
+
+    def _complete(self, invocation: Invocation, answer: dict[str, Any]) -> None:
+        """Apply a task's answer. Answers that arrive together commit together (group commit): the
+        first thread to arrive applies every answer queued meanwhile, the others return at once."""
+        with self._answers_lock:
+            self._answers.append((invocation, answer))
+            if self._committing:
+                return
+            self._committing = True
+        while True:
+            with self._answers_lock:
+                batch, self._answers = self._answers, []
+                if not batch:
+                    self._committing = False
+                    return
+            try:
+                self._apply_answers(batch)
+            except Exception:  # their leases expire and the tasks are invoked again
+                log.exception("applying %d task answers failed", len(batch))
+            finally:
+                with self._inflight_lock:
+                    self._inflight.difference_update(invocation.work_id for invocation, _ in batch)
+
+    def _apply_answers(self, batch: list[tuple[Invocation, dict[str, Any]]]) -> None:
+        batch.sort(key=lambda answer: answer[0].execution_arn)  # one lock order: no deadlock between workers
         try:
-            delivery = None
             with self.store.transaction() as tx:
-                if tx.work_item(invocation.work_id) is None:
-                    return  # the execution moved on (stopped, timed out) or another worker finished it
-                tx.delete_work(invocation.work_id)
-                waits = payload["wait_for_token"] or answer["e"] == "deferred"
-                if not (waits and answer["e"] != "fail"):
-                    delivery = self.engine.deliver(tx, invocation.execution_arn, invocation.run_id,
-                                                   {**answer, "gen": invocation.gen})
-            self.after_commit(delivery, inline)
-        finally:
-            with self._inflight_lock:
-                self._inflight.discard(invocation.work_id)
+                deliveries = [self._apply_answer(tx, invocation, answer) for invocation, answer in batch]
+        except Exception:
+            if len(batch) == 1:
+                raise
+            log.exception("applying %d task answers together failed; applying them one by one", len(batch))
+            deliveries = []
+            for invocation, answer in batch:
+                with contextlib.suppress(Exception), self.store.transaction() as tx:
+                    deliveries.append(self._apply_answer(tx, invocation, answer))
+        for delivery in deliveries:
+            self.after_commit(delivery)
+
+    def _apply_answer(self, tx: Tx, invocation: Invocation, answer: dict[str, Any]) -> Delivery | None:
+        if not tx.take_work(invocation.work_id, self.owner):
+            return None  # the execution moved on (stopped, timed out) or another worker took the task over
+        if (invocation.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
+            return None  # SendTaskSuccess (or the nested execution) answers it
+        return self.engine.deliver(tx, invocation.execution_arn, invocation.run_id, {**answer, "gen": invocation.gen})
 
     # -- task tokens ---------------------------------------------------------------------------------
 
@@ -272,5 +356,35 @@ class Runtime:
         """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out)."""
         with self.store.transaction() as tx:
             status, delivery = self.engine.answer_token(tx, hash_token(token), payload)
-        self.after_commit(delivery, inline=self._pool is None)
+        self.after_commit(delivery)
         return status
+
+
+def _process_space() -> str:
+    """Names the set of processes whose ids this process can check: the host and its PID namespace."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}:{namespace}"
+
+
+def _is_dead(owner: str, space: str) -> bool:
+    """Whether the worker named `owner` ("<space>/<pid>/<id>") is known dead; others' machines are unknown."""
+    parts = owner.rsplit("/", 2)
+    if len(parts) != 3 or parts[0] != space or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():  # another runtime of this process, or an earlier life of this id (a restarted container)
+        return owner not in _live_owners
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:  # a killed process its parent has not reaped yet
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False

@@ -39,7 +39,8 @@ class Tx:
         return self.store._row(row)
 
     def all(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
-        return [self.store._row(row) for row in self.execute(sql, params).fetchall()]
+        rows = (self.store._row(row) for row in self.execute(sql, params).fetchall())
+        return [row for row in rows if row is not None]
 
     def insert(self, table: str, values: dict[str, Any], returning: str | None = None) -> Any:
         columns = ", ".join(values)
@@ -106,7 +107,8 @@ class Tx:
         started_after: float | None = None, started_before: float | None = None,
     ) -> list[dict[str, Any]]:
         """Newest first (keyset on `seq`); `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, value in (("machine_arn", machine_arn), ("status", status), ("version_arn", version_arn), ("alias_arn", alias_arn)):
             if value is not None:
                 clauses.append(f"{column} = ?")
@@ -123,13 +125,24 @@ class Tx:
 
     def append_event(self, execution: dict[str, Any], ts: float, type: str, details: dict[str, Any] | None) -> int:
         """Append one event with the next id; `execution` is the locked row, kept in step."""
-        event_id = execution["next_event_id"]
-        self.insert("events", {
-            "execution_arn": execution["arn"], "id": event_id, "previous_id": event_id - 1, "ts": ts, "type": type,
-            "details": json.dumps(details, separators=(",", ":")) if details is not None else None,
-        })
-        execution["next_event_id"] = event_id + 1
-        return event_id
+        self.append_events(execution, ts, [(type, details)])
+        return int(execution["next_event_id"]) - 1
+
+    def append_events(self, execution: dict[str, Any], ts: float,
+                      events: list[tuple[str, dict[str, Any] | None]]) -> None:
+        """Append events with the next ids, in one statement; `execution` is the locked row, kept in step."""
+        first = execution["next_event_id"]
+        rows = [
+            (execution["arn"], event_id, event_id - 1, ts, type,
+             json.dumps(details, separators=(",", ":")) if details is not None else None)
+            for event_id, (type, details) in enumerate(events, start=first)
+        ]
+        # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            self.execute("INSERT INTO events (execution_arn, id, previous_id, ts, type, details) VALUES "
+                         + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk)), [value for row in chunk for value in row])
+        execution["next_event_id"] = first + len(rows)
 
     def save_event_counter(self, execution: dict[str, Any]) -> None:
         self.update("executions", {"arn": execution["arn"]}, {"next_event_id": execution["next_event_id"]})
@@ -182,12 +195,42 @@ class Tx:
                 claimed.append(item)
         return claimed
 
+    def lease_owners(self, now: float) -> list[dict[str, Any]]:
+        """The workers holding live leases."""
+        return self.all("SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL AND lease_until > ?", (now,))
+
+    def release_leases(self, owner: str) -> int:
+        """Make a dead worker's claims due again for any worker; returns how many."""
+        released = int(self.execute(
+            "UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (owner,)).rowcount)
+        if released:
+            self.notify = True
+        return released
+
+    def due_work(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` due items whose lease is free or expired, locked for this transaction (PostgreSQL)."""
+        return self.all(
+            "SELECT * FROM work WHERE due_at <= ? AND lease_until <= ? ORDER BY due_at, id LIMIT ?" + self.store.skip_locked,
+            (now, now, limit),
+        )
+
+    def has_due_work(self, now: float) -> bool:
+        return self.one("SELECT 1 AS due FROM work WHERE due_at <= ? AND lease_until <= ? LIMIT 1", (now, now)) is not None
+
+    def lease_work(self, work_id: int, owner: str, until: float) -> None:
+        self.execute("UPDATE work SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+                     (owner, until, work_id))
+
+    def holds_work(self, work_id: int, owner: str) -> bool:
+        return self.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)) is not None
+
+    def take_work(self, work_id: int, owner: str) -> bool:
+        """Delete an item `owner` holds; False when it is gone or another worker holds it now."""
+        return bool(self.execute("DELETE FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)).rowcount)
+
     def next_due(self) -> float | None:
         row = self.one("SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due FROM work")
         return float(row["due"]) if row and row["due"] is not None else None
-
-    def work_item(self, work_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM work WHERE id = ?", (work_id,))
 
     def delete_work(self, work_id: int) -> None:
         self.execute("DELETE FROM work WHERE id = ?", (work_id,))
@@ -201,6 +244,13 @@ class Tx:
     def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
         return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
 
+    def reissue_token(self, execution_arn: str, run_id: int, task_id: int, token_hash: str) -> bool:
+        """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
+        return bool(self.execute(
+            "UPDATE tokens SET hash = ? WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+            (token_hash, execution_arn, run_id, task_id),
+        ).rowcount)
+
     def close_tokens(self, execution_arn: str, task_id: int | None = None, status: str = "done") -> None:
         if task_id is None:
             self.execute("UPDATE tokens SET status = ? WHERE execution_arn = ? AND status = 'waiting'", (status, execution_arn))
@@ -209,6 +259,14 @@ class Tx:
                 "UPDATE tokens SET status = ? WHERE execution_arn = ? AND task_id = ? AND status = 'waiting'",
                 (status, execution_arn, task_id),
             )
+
+    def count_waiting_tokens(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM tokens WHERE status = 'waiting'")
+        return int(row["n"]) if row else 0
+
+    def count_work(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM work")
+        return int(row["n"]) if row else 0
 
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         return self.all(
@@ -235,7 +293,7 @@ class Store:
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _connection(self, write: bool = True) -> Iterator[Any]:
         raise NotImplementedError
 
     def _execute(self, connection: Any, sql: str, params: tuple | list) -> Any:
@@ -244,7 +302,7 @@ class Store:
     def _row(self, row: Any) -> dict[str, Any] | None:
         return dict(row) if row is not None else None
 
-    def _begin(self, connection: Any) -> None:
+    def _begin(self, connection: Any, write: bool = True) -> None:
         raise NotImplementedError
 
     def _commit(self, connection: Any) -> None:
@@ -254,10 +312,13 @@ class Store:
         connection.rollback()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A transaction that commits on success and rolls back on any exception."""
-        with self._connection() as connection:
-            self._begin(connection)
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        """A transaction that commits on success and rolls back on any exception.
+
+        `write=False` promises only reads: on SQLite it then neither waits for nor holds up the writer.
+        """
+        with self._connection(write) as connection:
+            self._begin(connection, write)
             tx = Tx(self, connection)
             try:
                 yield tx

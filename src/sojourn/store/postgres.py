@@ -57,25 +57,29 @@ class PostgresStore(Store):
             connection.commit()
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection]:
+    def _connection(self, write: bool = True) -> Iterator[psycopg.Connection]:
         with self.pool.connection() as connection:
             yield connection
 
-    def _begin(self, connection: psycopg.Connection) -> None:
+    def _begin(self, connection: psycopg.Connection, write: bool = True) -> None:
         """psycopg opens the transaction with the first statement."""
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        with super().transaction() as tx:
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        with super().transaction(write) as tx:
             yield tx
             if tx.notify:
                 tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
+        return connection.execute(self._sql(sql), tuple(params))
+
+    def _sql(self, sql: str) -> str:
+        """`?` placeholders as psycopg's `%s`, rewritten once per statement."""
         text = self._sql_cache.get(sql)
         if text is None:
             text = self._sql_cache[sql] = _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
-        return connection.execute(text, tuple(params))
+        return text
 
     def _lock_migrations(self, tx: Tx) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(727274)")
