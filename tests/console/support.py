@@ -102,32 +102,3 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-class MailClient(Client):
-    """A client with the email integration's two reads, over messages the test gives it (until email lands)."""
-
-    def __init__(self, *args: Any, messages: list[dict[str, Any]] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.messages = list(messages or [])
-
-    def list_mail(self, *, maxResults: int | None = None, nextToken: str | None = None, to: str | None = None) -> dict[str, Any]:
-        shown = [m for m in self.messages if to is None or to in m["to"]]
-        fields = ("messageId", "from", "to", "cc", "subject", "createdDate", "status", "attempts", "lastError")
-        return {"messages": [{key: m.get(key) for key in fields} for m in shown]}
-
-    def get_mail(self, *, messageId: str) -> dict[str, Any]:
-        from sojourn.errors import ResourceNotFound
-
-        for message in self.messages:
-            if message["messageId"] == messageId:
-                return dict(message)
-        raise ResourceNotFound(f"Message does not exist: '{messageId}'")
-
-
-def mail(message_id: str, subject: str, html: str | None, text: str = "", to: str = "lead@example.com") -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    return {
-        "messageId": message_id, "from": "sojourn@localhost", "to": [to], "cc": [], "bcc": [], "replyTo": [],
-        "subject": subject, "createdDate": datetime(2030, 11, 1, 9, 0, tzinfo=UTC), "sentDate": None,
-        "status": "KEPT", "attempts": 0, "lastError": None, "html": html, "text": text,
-    }
