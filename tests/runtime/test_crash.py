@@ -81,7 +81,8 @@ class Approver(threading.Thread):
 
 def expected_run(number: int) -> tuple[Any, Counter[str]]:
     """The output and the event types of an uninterrupted run, in memory."""
-    result = sojourn.run(DEFINITION, execution_input(number), resources=resources(in_memory_ask))
+    result = sojourn.run(DEFINITION, execution_input(number), resources=resources(in_memory_ask),
+                         clock=sojourn.VirtualClock())
     assert result.status == "SUCCEEDED", result.to_dict()
     return result.output, Counter(event["type"] for event in result.history)
 
