@@ -124,6 +124,23 @@ def test_a_task_token_is_usable_once_and_only_its_hash_is_stored(make_client, db
     assert client.list_waiting_tasks()["tasks"] == []
 
 
+def test_a_token_written_into_a_link_is_stored_only_as_a_hash_and_still_answers(make_client, db_url):
+    links: list[str] = []
+    client = make_client({CALLBACK: lambda parameters: links.append(parameters["Payload"]["link"])})
+    arn = start(client, machine(client, {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": CALLBACK, "End": True, "Parameters": {"FunctionName": "ask", "Payload": {
+            "link.$": "States.Format('https://leave.example.com/approve/{}', $$.Task.Token)"}}}}}))
+    client.run_until_idle()
+    [link] = links
+    token = link.rsplit("/", 1)[1]
+    database = Path(db_url.removeprefix("sqlite:///"))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+    assert token.encode() not in stored
+    client.send_task_success(taskToken=token, output='{"approved": true}')
+    client.run_until_idle()
+    assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {"approved": True}
+
+
 def test_send_task_failure_fails_the_task_with_the_given_error(make_client):
     tokens, resources = token_catcher()
     client = make_client(resources)

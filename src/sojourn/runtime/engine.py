@@ -64,9 +64,10 @@ def is_activity(resource: str) -> bool:
 
 
 def replace_token(value: Any, old: str, new: str) -> Any:
-    """`value` with every string equal to `old` replaced by `new` (task tokens inside parameters)."""
+    """`value` with `old` replaced by `new` in every string (task tokens inside parameters, also where
+    `States.Format` wrote one into a longer string such as a link)."""
     if isinstance(value, str):
-        return new if value == old else value
+        return value.replace(old, new) if old in value else value
     if isinstance(value, dict):
         return {key: replace_token(item, old, new) for key, item in value.items()}
     if isinstance(value, list):
