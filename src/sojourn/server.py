@@ -39,24 +39,32 @@ class Runtime:
         self.workers = workers
 
     def start(self) -> None:
-        if self.workers > 0:
-            self.client.start_workers(self.workers)
-            log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
+        self.client.start()
+        log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
 
-    def stop(self) -> None:
-        # Workers finish what they hold within the grace period; leases on the rest expire.
-        self.client.close(timeout=SHUTDOWN_GRACE_SECONDS)
+    def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Let in-flight tasks finish within `grace` seconds; what is left stays leased for the next start.
+
+        Every transition commits with its next work, so nothing is lost either way: a task cut short is
+        invoked again (same idempotency key) when its lease is freed by the next start or expires.
+        """
+        stopper = threading.Thread(target=self.client.close, kwargs={"timeout": grace}, name="sojourn-stop", daemon=True)
+        stopper.start()
+        stopper.join(grace)
+        if stopper.is_alive():
+            log.warning("workers still busy after %ss; their tasks will run again after the next start", grace)
+        else:
+            log.info("workers stopped")
 
 
 def open_runtime(settings: Settings, workers: int | None = None) -> Runtime:
-    """Open the database named by `settings.db_url` (creating a SQLite file's folder) and its client."""
+    """Open the database named by `settings.db_url` and its client; workers start with `Runtime.start()`."""
     from sojourn.client import Client
 
-    if settings.db_url.startswith("sqlite:///"):
-        Path(settings.db_url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    client = Client(settings=settings)
-    return Runtime(client, settings, settings.workers if workers is None else workers)
+    count = settings.workers if workers is None else workers
+    client = Client(settings=settings, workers=count, start=False)
+    return Runtime(client, settings, count)
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
