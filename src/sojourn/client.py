@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -109,6 +110,8 @@ class Client:
         workers = settings.workers if workers is None else workers
         self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers)
         self._started = start and workers > 0
+        self._polling_ended = threading.Event()
+        self._closed = False
         if self._started:
             self.runtime.start()
 
@@ -122,11 +125,22 @@ class Client:
             self.runtime.start()
             self._started = True
 
+    def stop_polling(self) -> None:
+        """End long polls (GetActivityTask) now, answering no task: the process is shutting down."""
+        self._polling_ended.set()
+        self.store.wake()
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the workers (each finishes what it holds within `timeout` seconds) and release the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_polling()
         if self._started:
             self.runtime.stop(timeout)
             self._started = False
+        else:
+            self.runtime.release()
         if self._owns_store:
             self.store.close()
 
@@ -777,7 +791,7 @@ class Client:
             if answer is not None:
                 return answer
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._polling_ended.is_set():
                 return {}
             self.store.wait(min(1.0, remaining))
 

@@ -1,18 +1,22 @@
 """`sojourn serve` and `sojourn worker`: one ASGI app from the API, gateway and console routes, plus workers.
 
-The app is composed from parts that each expose `routes(...)` (docs/design.md section 5). The lifespan
-starts the runtime's workers and stops them on shutdown: in-flight work finishes within the grace
-period, anything left stays leased and is taken again after the lease expires.
+The app is composed from parts that each expose `routes(...)` (docs/design.md section 5). Shutdown on
+SIGTERM or SIGINT is graceful: long polls answer at once, the workers stop claiming, tasks in flight get
+`grace` seconds to finish and commit. A task still running then is left as it is: its work item stays
+leased, and the next start (SQLite) or the lease's expiry (PostgreSQL) runs it again with the same
+idempotency key. Every transition commits with its next work, so an exit at any point loses nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from sojourn import api
 from sojourn.config import Settings
 
-__all__ = ["Runtime", "build_app", "open_runtime", "run_workers", "serve"]
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "Runtime", "build_app", "open_runtime", "run_workers", "serve"]
 
 log = logging.getLogger("sojourn.server")
 
@@ -33,38 +37,41 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 class Runtime:
     """The client of one database and its workers; `start()`/`stop()` around the process's life."""
 
-    def __init__(self, client: Any, settings: Settings, workers: int):
+    def __init__(self, client: Any, settings: Settings, workers: int, grace: float = SHUTDOWN_GRACE_SECONDS):
         self.client = client
         self.settings = settings
         self.workers = workers
+        self.grace = grace
+        self.finished = True  # False when tasks were still running at the end of the grace period
 
     def start(self) -> None:
         self.client.start()
         log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
 
-    def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """Let in-flight tasks finish within `grace` seconds; what is left stays leased for the next start.
-
-        Every transition commits with its next work, so nothing is lost either way: a task cut short is
-        invoked again (same idempotency key) when its lease is freed by the next start or expires.
-        """
-        stopper = threading.Thread(target=self.client.close, kwargs={"timeout": grace}, name="sojourn-stop", daemon=True)
+    def stop(self) -> None:
+        """Let tasks in flight finish within the grace period; release what is held when they all did."""
+        stopper = threading.Thread(target=self.client.close, kwargs={"timeout": self.grace},
+                                   name="sojourn-stop", daemon=True)
         stopper.start()
-        stopper.join(grace)
-        if stopper.is_alive():
-            log.warning("workers still busy after %ss; their tasks will run again after the next start", grace)
-        else:
-            log.info("workers stopped")
+        stopper.join(self.grace)
+        self.finished = not stopper.is_alive()
+        if not self.finished:
+            log.warning("tasks still running after %ss: they stay leased and run again after the next start", self.grace)
+            return
+        functions = self.client.services.functions
+        if functions is not None:  # only now: a function cut short would be recorded as failed
+            functions.close()
+        log.info("workers stopped")
 
 
-def open_runtime(settings: Settings, workers: int | None = None) -> Runtime:
+def open_runtime(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS) -> Runtime:
     """Open the database named by `settings.db_url` and its client; workers start with `Runtime.start()`."""
     from sojourn.client import Client
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     count = settings.workers if workers is None else workers
     client = Client(settings=settings, workers=count, start=False)
-    return Runtime(client, settings, count)
+    return Runtime(client, settings, count, grace)
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
@@ -110,33 +117,65 @@ def load_app(runtime: Runtime, path: Path) -> Any:
     return manifest
 
 
-def serve(settings: Settings, app_path: Path | None = None, workers: int | None = None) -> None:
+def serve(settings: Settings, app_path: Path | None = None, workers: int | None = None,
+          grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM."""
     import uvicorn
 
     _check_exposure(settings)
-    runtime = open_runtime(settings, workers)
+    runtime = open_runtime(settings, workers, grace)
     manifest = load_app(runtime, app_path) if app_path else None
     config = uvicorn.Config(
         build_app(runtime, manifest), host=settings.host, port=settings.port, log_level="info",
-        access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS), lifespan="on",
+        access_log=False, timeout_graceful_shutdown=max(1, round(grace)), lifespan="on",
+        log_config=None,  # uvicorn's records go to the handlers the caller configured (plain or JSON lines)
     )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Long polls would hold their connections (and the shutdown) for up to a minute.
+            threading.Thread(target=runtime.client.stop_polling, daemon=True).start()
+            super().handle_exit(sig, frame)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # As uvicorn's, without raising the signal again afterwards: a graceful shutdown exits with 0.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handlers = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
+
     log.info("Sojourn listening on %s (API endpoint %s)", settings.public_base_url, settings.endpoint_url)
-    uvicorn.Server(config).run()
+    Server(config).run()
+    _exit_unless_finished(runtime)
 
 
-def run_workers(settings: Settings, workers: int | None = None) -> None:
+def run_workers(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
     """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL."""
-    runtime = open_runtime(settings, workers)
+    runtime = open_runtime(settings, workers, grace)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     runtime.start()
     try:
-        stopping.wait()
+        while not stopping.wait(1.0):
+            pass
     finally:
-        log.info("stopping workers (grace %ss)", SHUTDOWN_GRACE_SECONDS)
+        log.info("stopping workers (grace %ss)", grace)
         runtime.stop()
+    _exit_unless_finished(runtime)
+
+
+def _exit_unless_finished(runtime: Runtime) -> None:
+    """Exit now when tasks outlived the grace period, rather than wait for their threads at interpreter exit."""
+    if not runtime.finished:
+        logging.shutdown()
+        os._exit(0)
 
 
 def _check_exposure(settings: Settings) -> None:
