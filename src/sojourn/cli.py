@@ -30,7 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # an ARN on one line, whatever the width
 err = Console(stderr=True, soft_wrap=True)
 
 ENDPOINT_HELP = "Sojourn server URL (default: http://SOJOURN_HOST:SOJOURN_PORT)."
