@@ -36,6 +36,8 @@ err = Console(stderr=True, soft_wrap=True)
 ENDPOINT_HELP = "Sojourn server URL (default: http://SOJOURN_HOST:SOJOURN_PORT)."
 DB_HELP = "Open this database directly instead of calling a server (sqlite:///file.db or postgresql://...)."
 JSON_HELP = "Print the answer as JSON (for scripts)."
+TOKEN_HELP = "The task token, or @file holding it (one that starts with '-' goes after `--`, or in --task-token)."
+TASK_TOKEN_HELP = "The task token, as the AWS CLI names it (instead of the argument)."
 EXECUTION_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -489,7 +491,7 @@ def _history_table(events: list[dict], header: bool = True) -> Table:
     for column, width in (("id", 5), ("time", 12), ("type", 28), ("details", None)):
         table.add_column(column, overflow="fold", min_width=width)
     for event in events:
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
         colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
         table.add_row(str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
@@ -536,7 +538,8 @@ def _cell(value: Any) -> str:
 
 @app.command("send-task-success")
 def send_task_success(
-    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    token: str = typer.Argument(None, help=TOKEN_HELP),
+    task_token: str = typer.Option(None, "--task-token", help=TASK_TOKEN_HELP),
     output: str = typer.Option("{}", "--output", "-o", help="Task output as JSON (or @file.json)."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
@@ -545,13 +548,14 @@ def send_task_success(
     """Complete a task waiting for its token with an output."""
     payload = _read_json_option(output, "--output")
     with _connected(endpoint, db) as sfn:
-        answer = sfn.send_task_success(taskToken=_read_text(token, "token").strip(), output=payload)
+        answer = sfn.send_task_success(taskToken=_task_token(token, task_token), output=payload)
     _done(as_json, "task completed", answer)
 
 
 @app.command("send-task-failure")
 def send_task_failure(
-    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    token: str = typer.Argument(None, help=TOKEN_HELP),
+    task_token: str = typer.Option(None, "--task-token", help=TASK_TOKEN_HELP),
     error: str = typer.Option(None, "--error", help="Error name (e.g. Rejected)."),
     cause: str = typer.Option(None, "--cause", help="Human-readable cause."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
@@ -561,8 +565,14 @@ def send_task_failure(
     """Fail a task waiting for its token."""
     params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
     with _connected(endpoint, db) as sfn:
-        answer = sfn.send_task_failure(taskToken=_read_text(token, "token").strip(), **params)
+        answer = sfn.send_task_failure(taskToken=_task_token(token, task_token), **params)
     _done(as_json, "task failed", answer)
+
+
+def _task_token(token: str | None, option: str | None) -> str:
+    if (token is None) == (option is None):
+        _fail("give the task token once: as the argument or with --task-token")
+    return _read_text(token or option or "", "token").strip()
 
 
 def _done(as_json: bool, message: str, answer: dict) -> None:

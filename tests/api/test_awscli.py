@@ -30,7 +30,8 @@ def test_the_aws_cli_drives_a_workflow_from_creation_to_history(server, tmp_path
                            "--input", '{"days": 3}')["executionArn"]
     task = server.aws("get-activity-task", "--activity-arn", activity, "--worker-name", "cli")
     assert json.loads(task["input"]) == {"days": 3}
-    server.aws("send-task-success", "--task-token", task["taskToken"], "--task-output", '{"approved": true}')
+    # --name=value: a token may start with "-", which argparse would read as an option.
+    server.aws("send-task-success", f"--task-token={task['taskToken']}", "--task-output", '{"approved": true}')
     described = wait_for(lambda: (d := server.aws("describe-execution", "--execution-arn", execution))["status"] == "SUCCEEDED" and d)
     assert json.loads(described["output"]) == {"approved": True}
     assert described["stopDate"] >= described["startDate"] > 1.7e9  # epoch seconds, as AWS sends them
@@ -58,7 +59,7 @@ def test_the_aws_cli_stops_redrives_and_routes_through_an_alias(server, tmp_path
     assert server.aws("describe-execution", "--execution-arn", execution)["status"] == "ABORTED"
     assert "redriveDate" in server.aws("redrive-execution", "--execution-arn", execution)
     task = server.aws("get-activity-task", "--activity-arn", activity)
-    server.aws("send-task-failure", "--task-token", task["taskToken"], "--error", "No", "--cause", "refused")
+    server.aws("send-task-failure", f"--task-token={task['taskToken']}", "--error", "No", "--cause", "refused")
     failed = wait_for(lambda: (d := server.aws("describe-execution", "--execution-arn", execution))["status"] == "FAILED" and d)
     assert (failed["error"], failed["redriveCount"], failed["stateMachineAliasArn"]) == ("No", 1, alias)
 

@@ -25,8 +25,8 @@ def sojourn(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def api(server: Any, *args: str) -> Any:
-    return sojourn(*args, "--endpoint", server.url)
+def api(server: Any, command: str, *args: str) -> Any:
+    return sojourn(command, "--endpoint", server.url, *args)
 
 
 def assert_user_error(result: Any, *words: str) -> None:
@@ -171,14 +171,17 @@ def test_send_task_success_and_failure_answer_waiting_tasks(server, activity, wa
     done = api(server, "send-task-success", f"@{tmp_path / 'token'}", "--output", '{"ok": true}')
     assert done.exit_code == 0 and "task completed" in done.stdout
     wait_for_status(sfn, one, "SUCCEEDED")
-    assert_user_error(api(server, "send-task-success", token), "TaskTimedOut")
+    assert_user_error(api(server, "send-task-success", "--", token), "TaskTimedOut")
     assert_user_error(api(server, "send-task-success", "forged"), "InvalidToken")
-    assert_user_error(api(server, "send-task-success", token, "--output", "{no"), "--output is not valid JSON")
+    assert_user_error(api(server, "send-task-success", "--task-token", token, "--output", "{no"), "--output is not valid JSON")
     assert_user_error(api(server, "send-task-success", "@" + str(tmp_path / "nope")), "cannot read")
+    assert_user_error(api(server, "send-task-success"), "give the task token once")
 
     two = sfn.start_execution(stateMachineArn=waiting_machine)["executionArn"]
     token = sfn.get_activity_task(activityArn=activity)["taskToken"]
-    failed = api(server, "send-task-failure", token, "--error", "Rejected", "--cause", "no budget", "--json")
+    # Tokens may start with "-", which an argument cannot: --task-token takes any.
+    assert_user_error(api(server, "send-task-failure", "--task-token", "-" + "A" * 42), "TaskDoesNotExist")
+    failed = api(server, "send-task-failure", "--task-token", token, "--error", "Rejected", "--cause", "no budget", "--json")
     assert failed.exit_code == 0 and json.loads(failed.stdout) == {}
     described = wait_for_status(sfn, two, "FAILED")
     assert (described["error"], described["cause"]) == ("Rejected", "no budget")
