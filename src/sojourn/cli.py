@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import sys
 import time
@@ -30,12 +31,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # an ARN on one line, whatever the width
 err = Console(stderr=True, soft_wrap=True)
 
 ENDPOINT_HELP = "Sojourn server URL (default: http://SOJOURN_HOST:SOJOURN_PORT)."
 DB_HELP = "Open this database directly instead of calling a server (sqlite:///file.db or postgresql://...)."
 JSON_HELP = "Print the answer as JSON (for scripts)."
+TOKEN_HELP = "The task token, or @file holding it (one that starts with '-' goes after `--`, or in --task-token)."
+TASK_TOKEN_HELP = "The task token, as the AWS CLI names it (instead of the argument)."
 EXECUTION_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
@@ -56,7 +59,7 @@ def _settings(**flags: Any) -> Any:
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn the errors a user can cause (API errors, unreachable server, bad files) into one red line."""
-    from botocore.exceptions import ClientError, EndpointConnectionError
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
     from sojourn.errors import SojournAPIError
 
@@ -69,17 +72,23 @@ def _user_errors() -> Iterator[None]:
         _fail(f"{e.type_name}: {e.message}")
     except EndpointConnectionError as e:
         _fail(f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} (is `sojourn serve` running? or pass --db)")
+    except BotoCoreError as e:
+        _fail(str(e))
     except (OSError, ValueError) as e:
         _fail(str(e))
 
 
 def _client(endpoint: str | None, db: str | None) -> Any:
-    """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server."""
+    """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server.
+
+    On `--db` the client runs no workers: what its calls schedule is left to the processes serving that
+    database (`close()` hands it over), so close it, or use `_connected`.
+    """
     settings = _settings(db_url=db)
     if db:
         from sojourn.client import Client
 
-        return Client(settings=settings)
+        return Client(settings=settings, workers=0, start=False)
     import boto3
     from botocore.config import Config
 
@@ -89,6 +98,34 @@ def _client(endpoint: str | None, db: str | None) -> Any:
         # StartSyncExecution's "sync-" host prefix would turn 127.0.0.1 into an unknown host.
         config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=90),
     )
+
+
+@contextlib.contextmanager
+def _connected(endpoint: str | None, db: str | None) -> Iterator[Any]:
+    """`_client(endpoint, db)` inside `_user_errors()`, closed at the end."""
+    with _user_errors():
+        sfn = _client(endpoint, db)
+        try:
+            yield sfn
+        finally:
+            close = getattr(sfn, "close", None)
+            if close is not None:
+                close()
+
+
+def _pages(call: Any, key: str, limit: int | None = None, **params: Any) -> Iterator[dict]:
+    """Every item under `key` across the pages of a List*/Get* call (boto3 or `sojourn.Client`), up to `limit`."""
+    count = 0
+    while True:
+        page = call(**params)
+        for item in page.get(key, []):
+            if limit is not None and count >= limit:
+                return
+            count += 1
+            yield item
+        if not page.get("nextToken"):
+            return
+        params["nextToken"] = page["nextToken"]
 
 
 def _print_json(data: Any) -> None:
@@ -105,10 +142,20 @@ def _plain(data: Any) -> Any:
     return data
 
 
+def _read_text(value: str, option: str) -> str:
+    """`value`, or the content of the file it names as `@file`."""
+    if not value.startswith("@"):
+        return value
+    try:
+        return Path(value[1:]).read_text()
+    except OSError as e:
+        _fail(f"{option}: cannot read {value[1:]}: {e.strerror}")
+        raise AssertionError from None  # unreachable: _fail exits
+
+
 def _read_json_option(text: str, option: str) -> str:
     """`--input '{...}'` or `--input @file.json`; returns the JSON text after checking it parses."""
-    if text.startswith("@"):
-        text = Path(text[1:]).read_text()
+    text = _read_text(text, option)
     try:
         json.loads(text)
     except json.JSONDecodeError as e:
@@ -120,15 +167,17 @@ def _machine_arn(sfn: Any, machine: str) -> str:
     """A state machine ARN from an ARN or a name (looked up on the server)."""
     if machine.startswith("arn:"):
         return machine
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for found in page["stateMachines"]:
-            if found["name"] == machine:
-                return found["stateMachineArn"]
+    for found in _pages(sfn.list_state_machines, "stateMachines"):
+        if found["name"] == machine:
+            return str(found["stateMachineArn"])
     _fail(f"no state machine named {machine!r}")
     raise AssertionError  # unreachable: _fail exits
 
 
 # -- serve and worker -------------------------------------------------------------------------------
+
+GRACE_HELP = "Seconds tasks in flight get to finish on SIGTERM/SIGINT; the rest run again after the next start."
+
 
 @app.command()
 def serve(
@@ -136,30 +185,35 @@ def serve(
     host: str = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, "--port", help="Port to listen on (default 8080)."),
     app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) to deploy and serve."),
-    workers: int = typer.Option(None, "--workers", help="Worker threads running executions (default 4)."),
+    workers: int = typer.Option(None, "--workers", min=0,
+                                help="Worker threads running executions (default 4; 0: API only, `sojourn worker`s run them)."),
+    grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
 ) -> None:
     """Serve the Step Functions API, the app's REST routes and the console, and run the workers."""
     from sojourn import server
 
-    _logging()
+    _logging(as_json)
     manifest, settings = _app_settings(app_file, db_url=db, host=host, port=port, workers=workers)
     with _user_errors():
-        server.serve(settings, manifest)
+        server.serve(settings, manifest, grace=grace)
 
 
 @app.command()
 def worker(
     db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL); use PostgreSQL to share work."),
-    workers: int = typer.Option(None, "--workers", help="Worker threads (default 4)."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Worker threads (default 4)."),
     app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) whose functions these workers run."),
+    grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
 ) -> None:
     """Run workers only (no HTTP): start one per machine, all on the same PostgreSQL database."""
     from sojourn import server
 
-    _logging()
+    _logging(as_json)
     manifest, settings = _app_settings(app_file, db_url=db, workers=workers)
     with _user_errors():
-        server.run_workers(settings, manifest=manifest)
+        server.run_workers(settings, grace=grace, manifest=manifest)
 
 
 def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
@@ -168,6 +222,7 @@ def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
     if app_file is not None:
         from sojourn.app import ManifestError, load_manifest
 
+        _need_file(app_file)
         try:
             manifest = load_manifest(app_file)
         except ManifestError as e:
@@ -175,10 +230,19 @@ def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
     return manifest, _settings(**flags, manifest=manifest.settings if manifest else None)
 
 
-def _logging() -> None:
-    import logging
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
+                 "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+def _logging(as_json: bool = False) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonLines() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
 # -- definitions ------------------------------------------------------------------------------------
@@ -186,56 +250,61 @@ def _logging() -> None:
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="State machine definition (JSON or YAML)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the diagnostics as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print ValidateStateMachineDefinition's answer as JSON."),
 ) -> None:
-    """Validate a definition; print every diagnostic; exit 1 when any is an error."""
+    """Validate a definition locally; print every diagnostic; exit 1 when any is an error."""
     from sojourn.asl.loader import DefinitionError, read_definition
     from sojourn.asl.validate import validate as validate_definition
 
-    if not file.exists():
-        _fail(f"{file}: no such file")
+    _need_file(file)
     try:
         diagnostics = validate_definition(read_definition(file))
     except DefinitionError as e:
         diagnostics = list(e.diagnostics)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
     if as_json:
-        out.print_json(
-            data={
-                "result": "FAIL" if errors else "OK",
-                "diagnostics": [d.to_dict() for d in diagnostics],
-                "truncated": False,
-            }
-        )
+        _print_json({"result": "FAIL" if errors else "OK", "diagnostics": [d.to_dict() for d in diagnostics],
+                     "truncated": False})
     else:
         for d in diagnostics:
             colour = "red" if d.severity == "ERROR" else "yellow"
             out.print(f"[{colour}]{d.severity}[/] {d.code} at {d.location}: {d.message}", highlight=False)
-        out.print(f"{file}: {'FAIL' if errors else 'OK'} ({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)")
+        out.print(f"{file}: {'FAIL' if errors else 'OK'} ({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)",
+                  highlight=False)
     raise typer.Exit(1 if errors else 0)
+
+
+def _need_file(file: Path) -> None:
+    if not file.is_file():
+        _fail(f"{file}: no such file")
 
 
 @app.command()
 def run(
     file: Path = typer.Argument(..., help="State machine definition (JSON or YAML)."),
     input: str = typer.Option("{}", "--input", "-i", help="Execution input as JSON (or @file.json)."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Run a definition in memory (no database) and print the result as JSON."""
+    """Run a definition in memory (no database, waits take no time); exit 1 unless it succeeded."""
     import sojourn
     from sojourn.asl.loader import DefinitionError
 
-    text = Path(input[1:]).read_text() if input.startswith("@") else input
-    try:
-        payload = json.loads(text)
-    except json.JSONDecodeError as e:
-        _fail(f"--input is not valid JSON: {e}")
+    _need_file(file)
+    payload = json.loads(_read_json_option(input, "--input"))
     try:
         result = sojourn.run(file, payload)
     except DefinitionError as e:
         for d in e.diagnostics:
             err.print(f"[red]{d.severity}[/] {d.code} at {d.location}: {d.message}", highlight=False)
         raise typer.Exit(1) from None
-    sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        _print_status(result.status, str(file))
+        if result.status == "SUCCEEDED":
+            sys.stdout.write(json.dumps(result.output, indent=2) + "\n")
+        else:
+            _print_fields({"error": result.error, "cause": result.cause}, ("error", "cause"))
     raise typer.Exit(0 if result.status == "SUCCEEDED" else 1)
 
 
@@ -250,11 +319,10 @@ def deploy(
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Create or update a state machine from a definition file, or deploy an app manifest."""
+    """Create or update a state machine from a definition file, or an app manifest's state machines."""
     from sojourn.asl.loader import DefinitionError, read_definition
 
-    if not file.exists():
-        _fail(f"{file}: no such file")
+    _need_file(file)
     try:
         document = read_definition(file)
     except DefinitionError as e:
@@ -263,8 +331,8 @@ def deploy(
         if "StartAt" not in document:
             answer = _deploy_app(file, endpoint, db)
         else:
-            sfn = _client(endpoint, db)
-            answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
+            with _connected(endpoint, db) as sfn:
+                answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
     if as_json:
         _print_json(answer)
     elif "app" in answer:
@@ -272,8 +340,12 @@ def deploy(
         for outcome in ("created", "updated", "unchanged"):
             if answer.get(outcome):
                 out.print(f"  {outcome}: {', '.join(answer[outcome])}", highlight=False)
+    elif "stateMachineArn" in answer:
+        out.print(f"{answer['action']} {answer['stateMachineArn']}", highlight=False)
     else:
-        out.print(f"{answer.get('action', 'deployed')} {answer.get('stateMachineArn', file)}", highlight=False)
+        for action in ("created", "updated", "unchanged"):
+            for entry in answer.get(action, []):
+                out.print(f"{action} {entry}", highlight=False)
 
 
 def _name_from(file: Path) -> str:
@@ -283,10 +355,8 @@ def _name_from(file: Path) -> str:
 
 def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | None, kind: str, publish: bool) -> dict:
     text = json.dumps(definition)
-    role = role_arn or "arn:aws:iam::123456789012:role/sojourn"
-    existing = None
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        existing = next((m["stateMachineArn"] for m in page["stateMachines"] if m["name"] == name), existing)
+    role = role_arn or f"arn:aws:iam::{_settings().account_id}:role/sojourn"
+    existing = next((m["stateMachineArn"] for m in _pages(sfn.list_state_machines, "stateMachines") if m["name"] == name), None)
     if existing is None:
         answer = sfn.create_state_machine(name=name, definition=text, roleArn=role, type=kind, publish=publish)
         return {"action": "created", **answer}
@@ -341,10 +411,9 @@ def start(
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Start an execution."""
+    """Start an execution; print its ARN (with --wait: its outcome)."""
     payload = _read_json_option(input, "--input")
-    with _user_errors():
-        sfn = _client(endpoint, db)
+    with _connected(endpoint, db) as sfn:
         params = {"stateMachineArn": _machine_arn(sfn, machine), "input": payload}
         if name:
             params["name"] = name
@@ -365,7 +434,7 @@ def _wait(sfn: Any, arn: str) -> dict:
     while True:
         described = sfn.describe_execution(executionArn=arn)
         if described["status"] in EXECUTION_TERMINAL:
-            return described
+            return dict(described)
         time.sleep(0.2)
 
 
@@ -377,8 +446,7 @@ def describe(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Describe an execution or a state machine."""
-    with _user_errors():
-        sfn = _client(endpoint, db)
+    with _connected(endpoint, db) as sfn:
         if ":execution:" in arn or ":express:" in arn:
             answer = sfn.describe_execution(executionArn=arn)
         else:
@@ -388,12 +456,17 @@ def describe(
     elif "executionArn" in answer:
         _print_execution(answer)
     else:
-        _print_fields(answer, ("name", "stateMachineArn", "type", "status", "creationDate", "revisionId", "description"))
+        _print_status(answer["status"], answer["stateMachineArn"])
+        _print_fields(answer, ("name", "type", "creationDate", "revisionId", "description", "roleArn"))
+
+
+def _print_status(status: str, subject: str) -> None:
+    colour = {"SUCCEEDED": "green", "ACTIVE": "green", "RUNNING": "cyan", "PENDING_REDRIVE": "cyan"}.get(status, "red")
+    out.print(f"[bold {colour}]{status}[/] {subject}", highlight=False)
 
 
 def _print_execution(answer: dict) -> None:
-    colour = {"SUCCEEDED": "green", "RUNNING": "cyan", "PENDING_REDRIVE": "cyan"}.get(answer["status"], "red")
-    out.print(f"[bold {colour}]{answer['status']}[/] {answer['executionArn']}", highlight=False)
+    _print_status(answer["status"], answer["executionArn"])
     _print_fields(answer, ("name", "stateMachineArn", "startDate", "stopDate", "redriveCount", "error", "cause", "input", "output"))
 
 
@@ -412,37 +485,53 @@ def history(
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " With --follow: one event per line."),
 ) -> None:
-    """Show an execution's history as a table (or JSON)."""
-    with _user_errors():
-        sfn = _client(endpoint, db)
-        seen = 0
-        while True:
-            events = [e for e in _events(sfn, arn) if e["id"] > seen]
+    """Show an execution's history as a table (or JSON); --follow streams new events until it ends."""
+    with _connected(endpoint, db) as sfn:
+        events = _events_after(sfn, arn, 0)
+        if as_json and not follow:
+            _print_json({"events": events})
+            return
+        _show_events(events, as_json, header=True)
+        seen = events[-1]["id"] if events else 0
+        ended = False
+        while follow and not ended:
+            time.sleep(FOLLOW_SECONDS)
+            # Read the status first: events written before it ended are then all in the read that follows.
+            ended = sfn.describe_execution(executionArn=arn)["status"] in EXECUTION_TERMINAL
+            events = _events_after(sfn, arn, seen)
             if events:
+                _show_events(events, as_json, header=False)
                 seen = events[-1]["id"]
-                if as_json and not follow:
-                    _print_json({"events": events})
-                elif as_json:
-                    for event in events:
-                        sys.stdout.write(json.dumps(_plain(event)) + "\n")
-                    sys.stdout.flush()
-                else:
-                    out.print(_history_table(events))
-            if not follow or (sfn.describe_execution(executionArn=arn)["status"] in EXECUTION_TERMINAL and not events):
-                return
-            time.sleep(0.5)
 
 
-def _events(sfn: Any, arn: str) -> list[dict]:
-    return [e for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn) for e in page["events"]]
+FOLLOW_SECONDS = 0.5
 
 
-def _history_table(events: list[dict]) -> Table:
-    table = Table(box=None, pad_edge=False)
-    for column in ("id", "time", "type", "details"):
-        table.add_column(column, overflow="fold")
+def _events_after(sfn: Any, arn: str, seen: int) -> list[dict]:
+    """The events with id > `seen`, oldest first, read newest first so a long history is not read again."""
+    newer: list[dict] = []
+    for event in _pages(sfn.get_execution_history, "events", executionArn=arn, reverseOrder=True, maxResults=100):
+        if event["id"] <= seen:
+            break
+        newer.append(event)
+    return newer[::-1]
+
+
+def _show_events(events: list[dict], as_json: bool, header: bool) -> None:
+    if as_json:
+        for event in events:
+            sys.stdout.write(json.dumps(_plain(event)) + "\n")
+        sys.stdout.flush()
+    elif events or header:
+        out.print(_history_table(events, header))
+
+
+def _history_table(events: list[dict], header: bool = True) -> Table:
+    table = Table(box=None, pad_edge=False, show_header=header)
+    for column, width in (("id", 5), ("time", 12), ("type", 28), ("details", None)):
+        table.add_column(column, overflow="fold", min_width=width)
     for event in events:
-        details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
         summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
         colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
         table.add_row(str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
@@ -454,24 +543,22 @@ def _history_table(events: list[dict]) -> Table:
 def list_(
     machine: str = typer.Argument(None, help="Without it: state machines. With a state machine name or ARN: its executions."),
     status: str = typer.Option(None, "--status", help="Only executions in this status (RUNNING, SUCCEEDED, ...)."),
-    limit: int = typer.Option(100, "--max", help="At most this many rows."),
+    limit: int = typer.Option(100, "--max", min=1, help="At most this many rows."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """List state machines, or the executions of one state machine."""
-    with _user_errors():
-        sfn = _client(endpoint, db)
+    """List state machines, or the executions of one state machine (newest first)."""
+    with _connected(endpoint, db) as sfn:
         if machine is None:
             key, columns = "stateMachines", ("name", "type", "creationDate", "stateMachineArn")
-            pages = sfn.get_paginator("list_state_machines").paginate(PaginationConfig={"MaxItems": limit})
+            rows = list(_pages(sfn.list_state_machines, key, limit))
         else:
             key, columns = "executions", ("name", "status", "startDate", "stopDate", "executionArn")
             params: dict[str, Any] = {"stateMachineArn": _machine_arn(sfn, machine)}
             if status:
-                params["statusFilter"] = status
-            pages = sfn.get_paginator("list_executions").paginate(**params, PaginationConfig={"MaxItems": limit})
-        rows = [row for page in pages for row in page[key]]
+                params["statusFilter"] = status.upper()
+            rows = list(_pages(sfn.list_executions, key, limit, **params))
     if as_json:
         _print_json({key: rows})
         return
@@ -491,7 +578,8 @@ def _cell(value: Any) -> str:
 
 @app.command("send-task-success")
 def send_task_success(
-    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    token: str = typer.Argument(None, help=TOKEN_HELP),
+    task_token: str = typer.Option(None, "--task-token", help=TASK_TOKEN_HELP),
     output: str = typer.Option("{}", "--output", "-o", help="Task output as JSON (or @file.json)."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
@@ -499,14 +587,15 @@ def send_task_success(
 ) -> None:
     """Complete a task waiting for its token with an output."""
     payload = _read_json_option(output, "--output")
-    with _user_errors():
-        _client(endpoint, db).send_task_success(taskToken=_token(token), output=payload)
-    _done(as_json, "task completed")
+    with _connected(endpoint, db) as sfn:
+        answer = sfn.send_task_success(taskToken=_task_token(token, task_token), output=payload)
+    _done(as_json, "task completed", answer)
 
 
 @app.command("send-task-failure")
 def send_task_failure(
-    token: str = typer.Argument(..., help="The task token (or @file holding it)."),
+    token: str = typer.Argument(None, help=TOKEN_HELP),
+    task_token: str = typer.Option(None, "--task-token", help=TASK_TOKEN_HELP),
     error: str = typer.Option(None, "--error", help="Error name (e.g. Rejected)."),
     cause: str = typer.Option(None, "--cause", help="Human-readable cause."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
@@ -515,18 +604,20 @@ def send_task_failure(
 ) -> None:
     """Fail a task waiting for its token."""
     params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-    with _user_errors():
-        _client(endpoint, db).send_task_failure(taskToken=_token(token), **params)
-    _done(as_json, "task failed")
+    with _connected(endpoint, db) as sfn:
+        answer = sfn.send_task_failure(taskToken=_task_token(token, task_token), **params)
+    _done(as_json, "task failed", answer)
 
 
-def _token(token: str) -> str:
-    return Path(token[1:]).read_text().strip() if token.startswith("@") else token
+def _task_token(token: str | None, option: str | None) -> str:
+    if (token is None) == (option is None):
+        _fail("give the task token once: as the argument or with --task-token")
+    return _read_text(token or option or "", "token").strip()
 
 
-def _done(as_json: bool, message: str, answer: dict | None = None) -> None:
+def _done(as_json: bool, message: str, answer: dict) -> None:
     if as_json:
-        _print_json(answer or {})
+        _print_json(answer)
     else:
         out.print(message, highlight=False)
 
@@ -542,8 +633,8 @@ def stop(
 ) -> None:
     """Stop a running execution (it ends ABORTED)."""
     params = {k: v for k, v in (("error", error), ("cause", cause)) if v is not None}
-    with _user_errors():
-        answer = _client(endpoint, db).stop_execution(executionArn=arn, **params)
+    with _connected(endpoint, db) as sfn:
+        answer = sfn.stop_execution(executionArn=arn, **params)
     _done(as_json, f"stopped {arn}", answer)
 
 
@@ -555,8 +646,8 @@ def redrive(
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Restart a failed execution from the states that did not succeed."""
-    with _user_errors():
-        answer = _client(endpoint, db).redrive_execution(executionArn=arn)
+    with _connected(endpoint, db) as sfn:
+        answer = sfn.redrive_execution(executionArn=arn)
     _done(as_json, f"redriven {arn}", answer)
 
 

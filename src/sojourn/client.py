@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from sojourn import errors as E
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
-from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, new_token, replace_token
+from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, is_token_form, new_token, replace_token
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
 
@@ -66,6 +67,11 @@ def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
     return text
 
 
+def _check_token(token: Any) -> None:
+    if not is_token_form(token):
+        raise E.InvalidToken("Invalid Token: 'Invalid token'")
+
+
 class Client:
     """A Step Functions client backed by Sojourn's store. `close()` stops its workers."""
 
@@ -103,21 +109,38 @@ class Client:
             invoker = resources_invoker(resources, invoker or _integration_invoker(self.services))
         workers = settings.workers if workers is None else workers
         self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers)
-        self._started = False
-        if start:
-            self.start_workers()
+        self._started = start and workers > 0
+        self._polling_ended = threading.Event()
+        self._closed = False
+        if self._started:
+            self.runtime.start()
 
-    def start_workers(self) -> None:
-        """Start the worker threads that advance executions (none when `workers` is 0); idempotent."""
-        if not self._started and self.runtime.workers > 0:
+    def start(self) -> None:
+        """Start the workers of a client made with `start=False` (a server starts them in its lifespan).
+
+        With `workers=0` no thread polls for work, but tasks that this process's API calls set off
+        (SendTaskSuccess leading to the next Task) still run here at once instead of waiting for a lease.
+        """
+        if not self._started:
             self.runtime.start()
             self._started = True
 
+    def stop_polling(self) -> None:
+        """End long polls (GetActivityTask) now, answering no task: the process is shutting down."""
+        self._polling_ended.set()
+        self.store.wake()
+
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the workers (each finishes what it holds within `timeout` seconds) and close the store."""
+        """Stop the workers (each finishes what it holds within `timeout` seconds) and release the store."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_polling()
         if self._started:
             self.runtime.stop(timeout)
             self._started = False
+        else:
+            self.runtime.release()
         if self._owns_store:
             self.store.close()
 
@@ -651,8 +674,7 @@ class Client:
     # -- task tokens ---------------------------------------------------------------------------------
 
     def _answer(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(token, str) or not 1 <= len(token) <= 2048:
-            raise E.InvalidToken("Invalid Token: the task token must be 1 to 2048 characters")
+        _check_token(token)
         status = self.runtime.answer_token(token, payload)
         if status == "missing":
             raise E.TaskDoesNotExist("Task Does Not Exist")
@@ -668,6 +690,7 @@ class Client:
         return self._answer(taskToken, {"e": "fail", "error": error or "", "cause": cause})
 
     def send_task_heartbeat(self, *, taskToken: str) -> dict[str, Any]:
+        _check_token(taskToken)
         with self.store.transaction() as tx:
             row = tx.token(hash_token(taskToken))
             if row is None:
@@ -793,7 +816,7 @@ class Client:
             if answer is not None:
                 return answer
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._polling_ended.is_set():
                 return {}
             self.store.wait(min(1.0, remaining))
 
@@ -828,12 +851,10 @@ class Client:
     # -- tags ----------------------------------------------------------------------------------------
 
     def _check_taggable(self, tx: Tx, arn: str) -> None:
+        """The tagging actions answer ResourceNotFound for any missing resource (their model's only "not found")."""
         kind, _names = arns.parse(arn)
-        if kind == "stateMachine":
-            self._get_machine(tx, arn)
-        elif kind == "activity":
-            self._get_activity(tx, arn)
-        else:
+        table = {"stateMachine": "state_machines", "activity": "activities"}.get(kind)
+        if table is None or tx.one(f"SELECT arn FROM {table} WHERE arn = ?", (arn,)) is None:
             raise E.ResourceNotFound(f"Resource not found: '{arn}'")
 
     def tag_resource(self, *, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """`sojourn serve` and `sojourn worker`: one ASGI app from the API, gateway and console routes, plus workers.
 
-The app is composed from parts that each expose `routes(...)` (docs/design.md section 5). The lifespan
-starts the runtime's workers and stops them on shutdown: in-flight work finishes within the grace
-period, anything left stays leased and is taken again after the lease expires.
+The app is composed from parts that each expose `routes(...)` (docs/design.md section 5). Shutdown on
+SIGTERM or SIGINT is graceful: long polls answer at once, the workers stop claiming, tasks in flight get
+`grace` seconds to finish and commit. A task still running then is left as it is: its work item stays
+leased, and the next start (SQLite) or the lease's expiry (PostgreSQL) runs it again with the same
+idempotency key. Every transition commits with its next work, so an exit at any point loses nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import signal
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,7 +31,7 @@ from sojourn import api, gateway
 from sojourn.config import Settings
 from sojourn.errors import SojournAPIError
 
-__all__ = ["Runtime", "build_app", "open_runtime", "run_workers", "serve"]
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "Runtime", "build_app", "open_runtime", "run_workers", "serve"]
 
 log = logging.getLogger("sojourn.server")
 
@@ -37,43 +41,53 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 class Runtime:
     """The client of one database and its workers; `start()`/`stop()` around the process's life."""
 
-    def __init__(self, client: Any, settings: Settings, workers: int):
+    def __init__(self, client: Any, settings: Settings, workers: int, grace: float = SHUTDOWN_GRACE_SECONDS):
         from sojourn.deployment import AppHost
 
         self.client = client
         self.settings = settings
         self.workers = workers
+        self.grace = grace
+        self.finished = True  # False when tasks were still running at the end of the grace period
         self.apps = AppHost(client, settings)  # the deployed apps' functions and routes, kept current
         self.mail: Any = None
 
     def start(self) -> None:
-        self.apps.start()
-        if self.workers > 0:
-            self.client.start_workers()
-            log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
         from sojourn.mail.deliverer import Deliverer
 
+        self.apps.start()
+        self.client.start()
+        log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
         self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
 
     def stop(self) -> None:
+        """Let tasks in flight finish within the grace period; release what is held when they all did."""
         if self.mail is not None:
             self.mail.stop()
             self.mail = None
         self.apps.stop()
-        # Workers finish what they hold within the grace period; leases on the rest expire.
-        self.client.close(timeout=SHUTDOWN_GRACE_SECONDS)
+        stopper = threading.Thread(target=self.client.close, kwargs={"timeout": self.grace},
+                                   name="sojourn-stop", daemon=True)
+        stopper.start()
+        stopper.join(self.grace)
+        self.finished = not stopper.is_alive()
+        if not self.finished:
+            log.warning("tasks still running after %ss: they stay leased and run again after the next start", self.grace)
+            return
+        functions = self.client.services.functions
+        if functions is not None:  # only now: a function cut short would be recorded as failed
+            functions.close()
+        log.info("workers stopped")
 
 
-def open_runtime(settings: Settings, workers: int | None = None) -> Runtime:
-    """Open the database named by `settings.db_url` (creating a SQLite file's folder) and its client."""
+def open_runtime(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS) -> Runtime:
+    """Open the database named by `settings.db_url` and its client; workers start with `Runtime.start()`."""
     from sojourn.client import Client
 
-    if settings.db_url.startswith("sqlite:///"):
-        Path(settings.db_url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     count = settings.workers if workers is None else workers
     client = Client(settings=settings, workers=count, start=False)
-    return Runtime(client, settings, count)
+    return Runtime(client, settings, count, grace)
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
@@ -139,7 +153,8 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
     return deploy
 
 
-def serve(settings: Settings, manifest: Any = None, workers: int | None = None) -> None:
+def serve(settings: Settings, manifest: Any = None, workers: int | None = None,
+          grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM; deploy `manifest` (a loaded app) first.
 
     The manifest's own settings (email, public URL) are already part of `settings` (`Settings.load`).
@@ -147,24 +162,47 @@ def serve(settings: Settings, manifest: Any = None, workers: int | None = None) 
     import uvicorn
 
     _check_exposure(settings)
-    runtime = open_runtime(settings, workers)
+    runtime = open_runtime(settings, workers, grace)
     asgi = build_app(runtime, manifest)
     if manifest is not None:
         runtime.apps.deploy(manifest)
     config = uvicorn.Config(
         asgi, host=settings.host, port=settings.port, log_level="info",
-        access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE_SECONDS), lifespan="on",
+        access_log=False, timeout_graceful_shutdown=max(1, round(grace)), lifespan="on",
+        log_config=None,  # uvicorn's records go to the handlers the caller configured (plain or JSON lines)
     )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Long polls would hold their connections (and the shutdown) for up to a minute.
+            threading.Thread(target=runtime.client.stop_polling, daemon=True).start()
+            super().handle_exit(sig, frame)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # As uvicorn's, without raising the signal again afterwards: a graceful shutdown exits with 0.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handlers = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
+
     log.info("Sojourn listening on %s (API endpoint %s)", settings.public_base_url, settings.endpoint_url)
-    uvicorn.Server(config).run()
+    Server(config).run()
+    _exit_unless_finished(runtime)
 
 
-def run_workers(settings: Settings, workers: int | None = None, manifest: Any = None) -> None:
+def run_workers(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS,
+                manifest: Any = None) -> None:
     """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL.
 
     With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
     """
-    runtime = open_runtime(settings, workers)
+    runtime = open_runtime(settings, workers, grace)
     if manifest is not None:
         runtime.apps.deploy(manifest)
     stopping = threading.Event()
@@ -172,10 +210,19 @@ def run_workers(settings: Settings, workers: int | None = None, manifest: Any = 
         signal.signal(sig, lambda *_: stopping.set())
     runtime.start()
     try:
-        stopping.wait()
+        while not stopping.wait(1.0):
+            pass
     finally:
-        log.info("stopping workers (grace %ss)", SHUTDOWN_GRACE_SECONDS)
+        log.info("stopping workers (grace %ss)", grace)
         runtime.stop()
+    _exit_unless_finished(runtime)
+
+
+def _exit_unless_finished(runtime: Runtime) -> None:
+    """Exit now when tasks outlived the grace period, rather than wait for their threads at interpreter exit."""
+    if not runtime.finished:
+        logging.shutdown()
+        os._exit(0)
 
 
 def _check_exposure(settings: Settings) -> None:

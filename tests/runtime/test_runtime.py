@@ -118,6 +118,8 @@ def test_a_task_token_is_usable_once_and_only_its_hash_is_stored(make_client, db
     with pytest.raises(E.TaskTimedOut):
         client.send_task_success(taskToken=token, output="{}")
     with pytest.raises(E.TaskDoesNotExist):
+        client.send_task_success(taskToken="T" * len(token), output="{}")  # well formed, never issued
+    with pytest.raises(E.InvalidToken):
         client.send_task_success(taskToken="not-a-token", output="{}")
     with pytest.raises(E.InvalidOutput):
         client.send_task_success(taskToken=token, output="{not json")

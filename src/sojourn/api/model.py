@@ -102,10 +102,14 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def _wrong_type(kind: str, value: Any) -> bool:
+    numeric = kind in ("integer", "long", "float", "double")
+    return not isinstance(value, _TYPES.get(kind, (object,))) or (numeric and isinstance(value, bool))
+
+
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
     kind = shape.type_name
-    expected = _TYPES.get(kind, (object,))
-    if not isinstance(value, expected) or (kind in ("integer", "long", "float", "double") and isinstance(value, bool)):
+    if _wrong_type(kind, value):
         raise SerializationException(f"Unexpected value type for '{path}': expected {kind}")
     if kind == "structure":
         return _check_structure(shape, value, path, problems)

@@ -99,6 +99,9 @@ class _Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-u", str(WORKER)], cwd=fn.code_dir, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, close_fds=True,
+            # Its own session: a Ctrl+C or a SIGTERM to the server's process group must not kill a call in
+            # flight (the server's graceful shutdown lets it finish); it ends when its stdin closes.
+            start_new_session=True,
         )
         self.buffer = b""
 

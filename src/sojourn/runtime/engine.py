@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import secrets
 import threading
 from collections import deque
@@ -43,7 +44,8 @@ from sojourn.asl.interpreter import (
 from sojourn.asl.program import compile_definition
 from sojourn.store.base import Tx
 
-__all__ = ["TOKEN_PLACEHOLDER", "Delivery", "Engine", "Invocation", "hash_token", "is_activity", "new_token"]
+__all__ = ["TOKEN_PLACEHOLDER", "Delivery", "Engine", "Invocation", "hash_token", "is_activity", "is_token_form",
+           "new_token"]
 
 TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
 REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
@@ -52,6 +54,14 @@ REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task tok
 def new_token() -> str:
     """An unguessable task token: 256 random bits."""
     return secrets.token_urlsafe(32)
+
+
+_TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def is_token_form(text: str) -> bool:
+    """True when `text` could be a token `new_token` made (AWS answers InvalidToken to one it never could have)."""
+    return isinstance(text, str) and _TOKEN_FORM.fullmatch(text) is not None
 
 
 def hash_token(token: str) -> str:

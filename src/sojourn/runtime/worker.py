@@ -142,6 +142,13 @@ class Runtime:
             self._pool = None
         _live_owners.discard(self.owner)
 
+    def release(self) -> None:
+        """Give up this runtime's leases: a process that ran no workers (the CLI on `--db`, an API-only
+        client) hands the tasks its calls scheduled to the workers of the processes that serve the database."""
+        with self.store.transaction() as tx:
+            if tx.execute("UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (self.owner,)).rowcount:
+                tx.notify = True
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
@@ -303,6 +310,12 @@ class Runtime:
             answer = {"e": "fail", "error": type(e).__name__, "cause": str(e)}
         finally:
             _current.task = None
+        if answer["e"] == "fail" and self._stop.is_set():
+            # Shutting down: the failure may be the shutdown's own doing (a connection cut, a process
+            # signalled), so it is not recorded; the work stays leased and runs again after the next start.
+            with self._inflight_lock:
+                self._inflight.discard(invocation.work_id)
+            return
         self._complete(invocation, answer)
 
     def _complete(self, invocation: Invocation, answer: dict[str, Any]) -> None:
