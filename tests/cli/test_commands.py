@@ -98,16 +98,16 @@ def test_deploy_creates_then_updates_a_state_machine(server, tmp_path):
     assert_user_error(api(server, "deploy", str(file)), "InvalidDefinition")
 
 
-def test_deploy_an_app_manifest_creates_its_state_machines(server, tmp_path):
+def test_deploy_an_app_manifest_creates_its_functions_and_state_machines(server, tmp_path):
     (tmp_path / "fn.py").write_text("def handler(event, context):\n    return event\n")
     (tmp_path / "app.yaml").write_text(
         "functions:\n  echo: {handler: fn.handler}\n"
         "state_machines:\n  CliApp:\n    definition:\n      StartAt: Echo\n      States:\n"
         "        Echo: {Type: Task, Resource: '${Function:echo}', End: true}\n")
     first = api(server, "deploy", str(tmp_path / "app.yaml"))
-    assert first.exit_code == 0 and "created stateMachine:CliApp" in first.stdout
+    assert first.exit_code == 0 and "created: function:echo, stateMachine:CliApp" in first.stdout
     again = json.loads(api(server, "deploy", str(tmp_path / "app.yaml"), "--json").stdout)
-    assert again["unchanged"] == ["stateMachine:CliApp"]
+    assert again["unchanged"] == ["function:echo", "stateMachine:CliApp"]
 
 
 def test_start_describe_and_list_an_execution(server):

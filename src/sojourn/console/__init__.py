@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+from starlette.routing import BaseRoute, Mount, Route
 
 __all__ = ["routes"]
 
@@ -17,4 +19,9 @@ def routes(*, client: Any, settings: Any = None, manifest: Any = None) -> list[B
     """The console's routes for `client` (a `sojourn.Client`); `settings.api_key`, when set, is required."""
     from sojourn.console.web import PREFIX, Console
 
-    return [Mount(PREFIX, app=Console(client, settings).app, name="console")]
+    # `/console` itself redirects explicitly: the apps' routes, served after the console, would answer it.
+    return [Route(PREFIX, _to_console, methods=["GET"]), Mount(PREFIX, app=Console(client, settings).app, name="console")]
+
+
+async def _to_console(request: Request) -> RedirectResponse:
+    return RedirectResponse(request.url.path + "/", status_code=307)

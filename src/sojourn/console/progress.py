@@ -125,11 +125,12 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             entry.output = details.get("output", entry.output)
             entry.exitedDate = when
             entry.open = max(0, entry.open - 1)
+            caught = entry.pending_error  # a state exits after its error is caught, before the handler
             entry.pending_error = False
             if details.get("name") in order:
                 order.remove(details["name"])
             if entry.open == 0:
-                entry.status = "SUCCEEDED"
+                entry.status = "CAUGHT_ERROR" if caught else "SUCCEEDED"
         elif kind.startswith(_TASK_PREFIXES):
             task = latest(("Task",))
             if task is None:
