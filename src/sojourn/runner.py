@@ -40,6 +40,7 @@ from sojourn.asl.interpreter import (
     TaskFailed,
     TaskSucceeded,
     TimerFired,
+    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
@@ -249,6 +250,9 @@ class _Driver:
             return TaskFailed(e.error, e.cause)
         except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
             return TaskFailed(type(e).__name__, str(e))
+        if action.wait_for_token:  # the callable stands for the call and the answer: the call was submitted
+            resource_type, name = task_resource_names(action.resource)
+            self.record("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
         return TaskSucceeded(output)
 
     def lookup(self, resource: str) -> Resource | None:

@@ -84,13 +84,18 @@ def expected_run(number: int) -> tuple[Any, Counter[str]]:
     result = sojourn.run(DEFINITION, execution_input(number), resources=resources(in_memory_ask),
                          clock=sojourn.VirtualClock())
     assert result.status == "SUCCEEDED", result.to_dict()
-    return result.output, Counter(event["type"] for event in result.history)
+    return result.output, _transitions(result.history)
+
+
+def _transitions(events: list[dict[str, Any]]) -> Counter[str]:
+    """Event types counted, but TaskSubmitted: a token answered before its call returned leaves none."""
+    return Counter(event["type"] for event in events if event["type"] != "TaskSubmitted")
 
 
 def assert_each_transition_once(events: list[dict[str, Any]], expected_types: Counter[str]) -> None:
     assert [event["id"] for event in events] == list(range(1, len(events) + 1))
     assert [event["previousEventId"] for event in events] == list(range(len(events)))
-    assert Counter(event["type"] for event in events) == expected_types
+    assert _transitions(events) == expected_types
     inside: Counter[str] = Counter()
     for event in events:
         if event["type"].endswith("StateEntered"):

@@ -246,6 +246,13 @@ def _resource_kind(resource: str) -> tuple[str, str, str]:
     return "task", parts[2] if len(parts) > 2 else "unknown", resource
 
 
+def task_resource_names(resource: str) -> tuple[str, str]:
+    """(resourceType, resource) of a Task's resource as its Task* history events name them
+    (`arn:aws:states:::lambda:invoke.waitForTaskToken` -> `lambda`, `invoke.waitForTaskToken`)."""
+    _, resource_type, name = _resource_kind(resource)
+    return resource_type, name
+
+
 def _wait_for_token(resource: str) -> bool:
     return resource.endswith(".waitForTaskToken")
 

@@ -39,6 +39,7 @@ from sojourn.asl.interpreter import (
     TaskFailed,
     TaskSucceeded,
     TimerFired,
+    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
@@ -219,6 +220,19 @@ class Engine:
         tx.update("runs", {"id": root["id"]}, {"status": "active", "generation": root["generation"] + 1})
         tx.add_work(execution["arn"], root["id"], "event", {"e": "redrive"}, now, now=now)
         self._schedule_execution_timeout(tx, execution, root["id"], self.interpreter(execution["definition"]), now)
+
+    def task_submitted(self, tx: Tx, invocation: Invocation, output: Any) -> None:
+        """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned, the token is now awaited."""
+        execution = tx.execution(invocation.execution_arn, lock=True)
+        run = tx.run(invocation.run_id)
+        if execution is None or execution["status"] != "RUNNING" or run is None or run["generation"] != invocation.gen:
+            return  # the execution moved on meanwhile (stopped, timed out, already answered)
+        resource_type, resource = task_resource_names(invocation.payload["resource"])
+        text = to_json(output)
+        tx.append_event(execution, self.clock(), "TaskSubmitted", {"taskSubmittedEventDetails": {
+            "resourceType": resource_type, "resource": resource, "output": text,
+            "outputDetails": {"truncated": False}}})
+        tx.save_event_counter(execution)
 
     def _end(self, tx: Tx, execution: dict[str, Any], status: str, event_type: str, details: dict[str, Any],
              output: str | None = None, error: str | None = None, cause: str | None = None) -> None:

@@ -360,6 +360,8 @@ class Runtime:
         if not tx.take_work(invocation.work_id, self.owner):
             return None  # the execution moved on (stopped, timed out) or another worker took the task over
         if (invocation.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
+            if answer["e"] == "ok":
+                self.engine.task_submitted(tx, invocation, answer["output"])
             return None  # SendTaskSuccess (or the nested execution) answers it
         return self.engine.deliver(tx, invocation.execution_arn, invocation.run_id, {**answer, "gen": invocation.gen})
 
