@@ -283,16 +283,17 @@ def _need_file(file: Path) -> None:
 def run(
     file: Path = typer.Argument(..., help="State machine definition (JSON or YAML)."),
     input: str = typer.Option("{}", "--input", "-i", help="Execution input as JSON (or @file.json)."),
+    skip_waits: bool = typer.Option(False, "--skip-waits", help="Run on a virtual clock: Waits and retry delays take no time."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Run a definition in memory (no database, waits take no time); exit 1 unless it succeeded."""
+    """Run a definition in memory (no database; Waits really wait unless --skip-waits); exit 1 unless it succeeded."""
     import sojourn
     from sojourn.asl.loader import DefinitionError
 
     _need_file(file)
     payload = json.loads(_read_json_option(input, "--input"))
     try:
-        result = sojourn.run(file, payload)
+        result = sojourn.run(file, payload, clock=sojourn.VirtualClock() if skip_waits else None)
     except DefinitionError as e:
         for d in e.diagnostics:
             err.print(f"[red]{d.severity}[/] {d.code} at {d.location}: {d.message}", highlight=False)
@@ -319,7 +320,8 @@ def deploy(
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Create or update a state machine from a definition file, or an app manifest's state machines."""
+    """Create or update a state machine from a definition file, or deploy an app manifest (functions, state
+    machines, routes) for every server and worker on the database."""
     from sojourn.asl.loader import DefinitionError, read_definition
 
     _need_file(file)
