@@ -19,5 +19,9 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+bench: $(BIN)/.installed
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	for benchmark in bench/*_bench.py; do $(BIN)/python $$benchmark || exit 1; done
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
