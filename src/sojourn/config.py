@@ -117,6 +117,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def _convert(name: str, annotation: Any, value: Any) -> Any:
+    if value is None and "None" in str(annotation):
+        return None  # an optional setting left unset (Settings.replace carries them over)
     kind = str(annotation)
     try:
         if kind.startswith("int"):

@@ -53,3 +53,9 @@ def test_arns_use_the_configured_region_and_account():
 
 def test_secrets_stay_out_of_the_repr():
     assert "pw" not in repr(Settings(smtp_password="pw", api_key="pw"))
+
+
+def test_replace_keeps_unset_optional_settings_unset():
+    changed = Settings(smtp_host="mail.example.com").replace(smtp_tls=True)
+    assert (changed.smtp_username, changed.smtp_password, changed.api_key) == (None, None, None)
+    assert (changed.smtp_host, changed.smtp_tls) == ("mail.example.com", True)

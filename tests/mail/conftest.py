@@ -64,16 +64,19 @@ class SmtpServer:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
 
-    def start(self, credentials: tuple[str, str] | None = None) -> SmtpServer:
-        """Listen; with `credentials`, only clients that log in with them (AUTH PLAIN/LOGIN) may send."""
-        kwargs: dict[str, Any] = {}
+    def start(self, credentials: tuple[str, str] | None = None, **tls: Any) -> SmtpServer:
+        """Listen; with `credentials`, only clients that log in with them (AUTH PLAIN/LOGIN) may send.
+
+        `tls`: aiosmtpd's `tls_context=` and `require_starttls=` (STARTTLS) or `ssl_context=` (implicit TLS).
+        """
+        kwargs: dict[str, Any] = dict(tls)
         if credentials is not None:
             def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
                 self.logins.append(data.login.decode())
                 ok = (data.login.decode(), data.password.decode()) == credentials
                 return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
 
-            kwargs = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+            kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=False)
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
         return self
