@@ -45,6 +45,10 @@ def test_a_leave_request_is_approved_from_the_inbox_and_the_employee_is_told(app
     expect(page.locator("#execution-status")).to_have_text("RUNNING")
     for unreached in ("RemindLead", "EscalateToNextLead", "ProcessLeadLeaveResponseLambda"):
         assert "st-" not in (graph_state(page, unreached).get_attribute("class") or ""), unreached
+    waiting = page.locator(".waiting")  # whom it waits for (the call's answer names John) and since when
+    expect(waiting).to_contain_text("Waiting for an answer at ProcessLeaveLambda since")
+    expect(waiting.locator(".waiting-asked")).to_contain_text("to john.carpenter@example.com")
+    expect(waiting.get_by_role("button")).to_have_text(["Approve", "Deny"])
     screenshot(page, "leave-execution-waiting")
 
     inbox = page.context.new_page()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "history_rows", "state_progress", "timeline"]
+__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "call_answer", "history_rows", "state_progress", "timeline"]
 
 _TASK_PREFIXES = ("Task", "LambdaFunction", "Activity")
 _GROUP_FAILED = ("ParallelStateFailed", "MapStateFailed")
@@ -39,6 +39,7 @@ class StateProgress:
     retries: int = 0
     enteredDate: datetime | None = None
     exitedDate: datetime | None = None
+    submitted: str | None = None  # what a `.waitForTaskToken` call answered (TaskSubmitted), while it waits
     open: int = 0
     pending_error: bool = False
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -138,6 +139,9 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             if kind.endswith("Scheduled"):
                 task.attempts += 1
                 task.retries = max(0, task.attempts - task.entered)
+                task.submitted = None
+            elif kind.endswith("Submitted"):
+                task.submitted = details.get("output")
             elif kind.endswith(("Failed", "TimedOut")):
                 _record_failure(task, details, when, kind)
             elif kind.endswith("Succeeded"):
@@ -170,6 +174,27 @@ def _end_inside(states: dict[str, StateProgress], order: list[str], inside: froz
         entry = states[name]
         if name in inside:
             close(entry, "FAILED" if entry.pending_error or entry.type == "Fail" else status)
+
+
+def call_answer(submitted: str | None, limit: int = 8) -> list[tuple[str, str]]:
+    """A waiting task's call answer (TaskSubmitted's output) as `(field, value)` pairs for one line.
+
+    A Lambda call's answer is its invoke response: its `Payload` is what the function returned, e.g.
+    `{"sent": true, "to": "john@example.com"}`, which says whom the task waits for. Nested values are skipped.
+    """
+    if not submitted:
+        return []
+    try:
+        answer = json.loads(submitted)
+    except ValueError:
+        return [("answer", submitted[:200])]
+    if isinstance(answer, dict) and "Payload" in answer and "StatusCode" in answer:
+        answer = answer["Payload"]
+    if not isinstance(answer, dict):
+        return [] if answer is None else [("answer", json.dumps(answer, ensure_ascii=False)[:200])]
+    pairs = [(str(key), value if isinstance(value, str) else json.dumps(value)) for key, value in answer.items()
+             if value is None or isinstance(value, str | int | float | bool)]
+    return [(key, value[:200]) for key, value in pairs[:limit]]
 
 
 def _record_failure(entry: StateProgress, details: dict[str, Any], when: Any, kind: str) -> None:
