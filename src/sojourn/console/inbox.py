@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sojourn import errors
+from sojourn.console.progress import lambda_payload
 from sojourn.console.web import console_of, redirect
 
 __all__ = ["decision_output", "decisions_of", "routes"]
@@ -56,7 +57,8 @@ async def inbox_page(request: Request, error: str | None = None) -> Response:
         page = await console.call("list_waiting_tasks", maxResults=100, nextToken=token)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    tasks = [{**task, "decisions": decisions_of(task.get("payload"))} for task in page["tasks"]]
+    tasks = [{**task, "decisions": decisions_of(task.get("payload")), "about": lambda_payload(task.get("payload"))}
+             for task in page["tasks"]]
     return console.render(request, "inbox.html", status=400 if error else 200, title="Inbox", tasks=tasks,
                           next_token=page.get("nextToken"), error=error)
 

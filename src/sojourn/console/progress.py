@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "call_answer", "history_rows", "state_progress", "timeline"]
+__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "call_answer", "history_rows", "lambda_payload", "state_progress", "timeline"]
 
 _TASK_PREFIXES = ("Task", "LambdaFunction", "Activity")
 _GROUP_FAILED = ("ParallelStateFailed", "MapStateFailed")
@@ -176,25 +176,25 @@ def _end_inside(states: dict[str, StateProgress], order: list[str], inside: froz
             close(entry, "FAILED" if entry.pending_error or entry.type == "Fail" else status)
 
 
-def call_answer(submitted: str | None, limit: int = 8) -> list[tuple[str, str]]:
-    """A waiting task's call answer (TaskSubmitted's output) as `(field, value)` pairs for one line.
+def call_answer(submitted: str | None) -> Any:
+    """What a waiting task's call answered (TaskSubmitted's output); for a Lambda call, what the function returned.
 
-    A Lambda call's answer is its invoke response: its `Payload` is what the function returned, e.g.
-    `{"sent": true, "to": "john@example.com"}`, which says whom the task waits for. Nested values are skipped.
+    The leave app's function returns `{"sent": true, "to": "john@example.com"}`: whom the task waits for.
     """
     if not submitted:
-        return []
+        return None
     try:
         answer = json.loads(submitted)
     except ValueError:
-        return [("answer", submitted[:200])]
-    if isinstance(answer, dict) and "Payload" in answer and "StatusCode" in answer:
-        answer = answer["Payload"]
-    if not isinstance(answer, dict):
-        return [] if answer is None else [("answer", json.dumps(answer, ensure_ascii=False)[:200])]
-    pairs = [(str(key), value if isinstance(value, str) else json.dumps(value)) for key, value in answer.items()
-             if value is None or isinstance(value, str | int | float | bool)]
-    return [(key, value[:200]) for key, value in pairs[:limit]]
+        return submitted
+    return lambda_payload(answer)
+
+
+def lambda_payload(value: Any) -> Any:
+    """A Lambda invoke's `Payload` (its parameters, or its response); any other value as it is."""
+    if isinstance(value, dict) and "Payload" in value and ("FunctionName" in value or "StatusCode" in value):
+        return value["Payload"]
+    return value
 
 
 def _record_failure(entry: StateProgress, details: dict[str, Any], when: Any, kind: str) -> None:
