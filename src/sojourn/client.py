@@ -67,6 +67,17 @@ def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
     return text
 
 
+def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
+    """An inbox task from a waiting token's row (joined with its execution's machine); never the token."""
+    payload = json.loads(row["parameters"]) if row["parameters"] else None
+    return {
+        "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
+        "stateName": row["state_name"], "resource": row["resource"],
+        "payload": replace_token(payload, TOKEN_PLACEHOLDER, "<task token>") if payload is not None else None,
+        "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
+    }
+
+
 def _check_token(token: Any) -> None:
     if not is_token_form(token):
         raise E.InvalidToken("Invalid Token: 'Invalid token'")
@@ -700,22 +711,29 @@ class Client:
             tx.update("tokens", {"hash": row["hash"]}, {"heartbeat_at": self.clock()})
         return {}
 
-    def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
-        """The console's inbox: tasks waiting for a person, newest first, without their tokens."""
+    def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None,
+                           executionArn: str | None = None) -> dict[str, Any]:
+        """The console's inbox: tasks waiting for a person (of one execution, or all), newest first, without tokens."""
         limit = _limit(maxResults)
+        after = _read_page_token(nextToken)
         with self.store.transaction() as tx:
-            rows = tx.waiting_tokens(limit + 1, _read_page_token(nextToken))
-        tasks = [{
-            "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
-            "stateName": row["state_name"], "resource": row["resource"],
-            "payload": replace_token(json.loads(row["parameters"]), TOKEN_PLACEHOLDER, "<task token>")
-            if row["parameters"] else None,
-            "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
-        } for row in rows[:limit]]
-        answer: dict[str, Any] = {"tasks": tasks}
+            if executionArn is None:
+                rows = tx.waiting_tokens(limit + 1, after)
+            else:
+                rows = tx.execution_waiting_tokens(executionArn, limit + 1, after)
+        answer: dict[str, Any] = {"tasks": [_waiting_task(row) for row in rows[:limit]]}
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["created_at"])
         return answer
+
+    def describe_waiting_task(self, *, taskId: str) -> dict[str, Any]:
+        """One task of the inbox, by its `taskId`; TaskDoesNotExist once it waits no more."""
+        with self.store.transaction(write=False) as tx:
+            row = tx.token(taskId)
+            execution = tx.execution(row["execution_arn"]) if row is not None and row["status"] == "waiting" else None
+        if row is None or execution is None:
+            raise E.TaskDoesNotExist("Task Does Not Exist")
+        return _waiting_task({**row, "machine_arn": execution["machine_arn"]})
 
     def decide_task(self, *, taskId: str, output: str | None = None, error: str | None = None,
                     cause: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from sojourn import errors
 from sojourn.config import Settings
 from sojourn.console.inbox import decision_output, decisions_of
 from sojourn.console.security import CSRF_COOKIE, SESSION_COOKIE
@@ -170,6 +171,7 @@ def test_decision_buttons_send_their_output_with_who_decided_and_when(client, ht
     assert inbox.status_code == 200
     assert '<button type="submit" name="decision" value="Approve"' in inbox.text
     assert "&lt;task token&gt;" in inbox.text  # the token itself never reaches the page
+    assert '<dt>Request</dt><dd class="task-about"><span class="pair"><span class="muted">employee</span> E002</span></dd>' in inbox.text
     task_id = waiting_tasks(client)[0]["taskId"]
     answer = http.post(f"/console/inbox/{task_id}/decide",
                        data={"csrf_token": csrf(inbox), "action": "decision", "decision": "Deny"})
@@ -180,6 +182,61 @@ def test_decision_buttons_send_their_output_with_who_decided_and_when(client, ht
     output = json.loads(answered["taskSucceededEventDetails"]["output"])
     assert output["decision"] == "denied" and output["decidedBy"] == {"console": "console"}
     assert datetime.fromisoformat(output["decidedAt"].replace("Z", "+00:00")).tzinfo is not None
+
+
+def test_a_waiting_task_is_read_by_its_id_and_listed_with_its_execution(client, waiting):
+    machine, execution = waiting
+    other = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E003"}))["executionArn"]
+    wait_until(lambda: len(waiting_tasks(client)) == 2)
+    [task] = client.list_waiting_tasks(executionArn=execution)["tasks"]
+    assert client.describe_waiting_task(taskId=task["taskId"]) == task
+    assert (task["executionArn"], task["stateMachineArn"], task["stateName"]) == (execution, machine, "Approve")
+    assert decisions_of(task["payload"]) == {"Approve": {"decision": "approved"}, "Deny": {"decision": "denied"}}
+    assert [t["executionArn"] for t in client.list_waiting_tasks(executionArn=other)["tasks"]] == [other]
+    client.decide_task(taskId=task["taskId"], output="{}")
+    with pytest.raises(errors.TaskDoesNotExist):
+        client.describe_waiting_task(taskId=task["taskId"])
+    with pytest.raises(errors.TaskDoesNotExist):
+        client.describe_waiting_task(taskId="no-such-task")
+    assert client.list_waiting_tasks(executionArn=execution)["tasks"] == []
+
+
+def test_a_waiting_execution_says_where_it_waits_since_when_and_decides_from_its_page(client, http, waiting):
+    _, execution = waiting
+    page = http.get(f"/console/executions/{q(execution)}")
+    waits = re.search(r'<div class="waiting" data-state="Approve" data-task="([0-9a-f]+)">(.*?)</form>', page.text, re.S)
+    assert waits, "the page does not say what the execution waits for"
+    since = client.list_waiting_tasks(executionArn=execution)["tasks"][0]["since"]
+    assert f"Waiting for an answer</strong> at <strong>Approve</strong>\n      since {since:%Y-%m-%d %H:%M:%S}" in waits.group(2)
+    assert 'value="Approve"' in waits.group(2) and 'value="Deny"' in waits.group(2)
+    answer = http.post(f"/console/inbox/{waits.group(1)}/decide",
+                       data={"csrf_token": csrf(page), "action": "decision", "decision": "Approve", "back": "execution"})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/console/executions/{q(execution)}?done=sent"
+    assert finished(client, execution)["status"] == "SUCCEEDED"
+    assert 'class="waiting"' not in http.get(answer.headers["location"]).text
+
+
+def test_a_history_over_a_thousand_events_pages_back_to_the_first(client, http):
+    items = 260  # a Map over 260 items of one Pass state: 4 events each, 1,045 in all
+    machine = deploy(client, {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, "ItemProcessor": {
+        "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}}, name="many")
+    execution = client.start_execution(stateMachineArn=machine, input=json.dumps(list(range(items))))["executionArn"]
+    assert finished(client, execution)["status"] == "SUCCEEDED"
+    history = client.get_execution_history(executionArn=execution, maxResults=1000)
+    total = 1000 + len(client.get_execution_history(executionArn=execution, maxResults=1000, nextToken=history["nextToken"])["events"])
+
+    def shown(text: str) -> list[int]:
+        return [int(n) for n in re.findall(r'<tr class="tone-[a-z]+" data-event="(\d+)">', text)]
+
+    newest = http.get(f"/console/executions/{q(execution)}").text
+    assert shown(newest) == list(range(total - 999, total + 1))
+    assert f"Events {total - 999} to {total} of {total}" in newest and 'id="history-rows" data-live' in newest
+    older = re.search(r'href="([^"]+)#history" rel="next">Older events', newest).group(1)
+    first = http.get(older).text
+    assert shown(first) == list(range(1, total - 999))
+    assert "Older events" not in first and 'id="history-rows">' in first  # an older page is not live
+    back = re.search(r'href="([^"]+)#history" rel="prev">Newer events', first).group(1)
+    assert shown(http.get(back).text) == shown(newest)
 
 
 def test_the_inbox_sends_success_with_json_output_or_failure_with_error_and_cause(client, http):

@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a real SMTP server for each test."""
+"""End-to-end fixtures: a real SMTP server for each test; Chromium (`browser`, `page`) as the console's tests have it."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from console.conftest import browser, page  # noqa: F401 (fixtures shared with the console's tests)
 from servers import Mailbox, smtp_server
 
 

@@ -17,15 +17,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sojourn import errors
+from sojourn.console.inbox import decisions_of
 from sojourn.console.machines import graph_of
-from sojourn.console.progress import history_rows, state_progress, timeline
+from sojourn.console.progress import call_answer, history_rows, state_progress, timeline
 from sojourn.console.web import Console, console_of, redirect
 
 __all__ = ["routes"]
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 HISTORY_PAGE = 1000
-TABLE_ROWS = 1000  # the table shows the newest rows of longer histories
+TABLE_ROWS = 1000  # rows of the history table per page (the newest first; older pages by link)
+WAITING_SHOWN = 20  # waiting tasks shown on the page; the inbox lists them all
 
 
 def routes() -> list[BaseRoute]:
@@ -97,17 +99,48 @@ async def _view(console: Console, arn: str) -> dict[str, Any]:
     definition = json.loads(machine["definition"])
     states = state_progress(definition, events)
     started = execution["startDate"]
-    end = execution.get("stopDate") or datetime.now(UTC)
+    now = datetime.now(UTC)
+    end = execution.get("stopDate") or now
     rows = history_rows(events, started)
     return {
         "execution": execution, "definition": machine["definition"], "states": states, "rows": rows,
         "bars": timeline(states, started, end), "span_ms": int((end - started).total_seconds() * 1000),
-        "last_event_id": events[-1]["id"] if events else 0,
+        "last_event_id": events[-1]["id"] if events else 0, "waiting": await _waiting(console, execution, states, now),
     }
+
+
+async def _waiting(console: Console, execution: dict[str, Any], states: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The tasks the execution waits on: where, since when, until when, what their call answered, decisions."""
+    if execution["status"] != "RUNNING":
+        return []
+    page = await console.call("list_waiting_tasks", executionArn=execution["executionArn"], maxResults=WAITING_SHOWN)
+    waiting = []
+    for task in reversed(page["tasks"]):  # oldest first
+        state = states.get(task["stateName"])
+        waiting.append({
+            **task, "decisions": decisions_of(task.get("payload")),
+            "waited_ms": (now - task["since"]).total_seconds() * 1000,
+            "left_ms": (task["deadline"] - now).total_seconds() * 1000 if task.get("deadline") else None,
+            "answer": call_answer(state.submitted if state else None),
+        })
+    return waiting
 
 
 def _states_json(view: dict[str, Any]) -> dict[str, Any]:
     return {name: entry.to_json() for name, entry in view["states"].items()}
+
+
+def _history_page(rows: list[Any], before: str | None) -> dict[str, Any]:
+    """The history table's page: the newest TABLE_ROWS events, or those before event `before` (older pages)."""
+    end = len(rows)
+    if before and before.isdigit():
+        end = next((index for index, row in enumerate(rows) if row.id >= int(before)), len(rows))
+    start = max(0, end - TABLE_ROWS)
+    newer = None  # the `before` of the next newer page ("" for the newest)
+    if end < len(rows):
+        newer = str(rows[end + TABLE_ROWS].id) if end + TABLE_ROWS < len(rows) else ""
+    return {"shown_rows": rows[start:end], "older": rows[start].id if start > 0 else None, "newer": newer,
+            "first_shown": start + 1, "total_rows": len(rows)}
 
 
 async def execution_page(request: Request) -> Response:
@@ -117,10 +150,9 @@ async def execution_page(request: Request) -> Response:
         view = await _view(console, arn)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    rows = view["rows"]
     return console.render(
         request, "execution.html", title=view["execution"]["name"], graph=graph_of(view["definition"]),
-        states_json=_states_json(view), shown_rows=rows[-TABLE_ROWS:], hidden_rows=max(0, len(rows) - TABLE_ROWS), **view,
+        states_json=_states_json(view), **_history_page(view["rows"], request.query_params.get("before")), **view,
     )
 
 
@@ -144,7 +176,7 @@ async def progress(request: Request) -> Response:
     return JSONResponse({
         "changed": True, "status": view["execution"]["status"], "lastEventId": view["last_event_id"],
         "states": _states_json(view),
-        "summary": str(page.summary(view["execution"], state.get("csrf", ""))),  # type: ignore[attr-defined]
+        "summary": str(page.summary(view["execution"], view["waiting"], state.get("csrf", ""))),  # type: ignore[attr-defined]
         "rows": str(page.history_rows(new_rows)),  # type: ignore[attr-defined]
         "timeline": str(page.timeline(view["bars"], view["span_ms"])),  # type: ignore[attr-defined]
     })

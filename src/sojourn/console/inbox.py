@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sojourn import errors
+from sojourn.console.progress import lambda_payload
 from sojourn.console.web import console_of, redirect
 
 __all__ = ["decision_output", "decisions_of", "routes"]
@@ -55,19 +57,22 @@ async def inbox_page(request: Request, error: str | None = None) -> Response:
         page = await console.call("list_waiting_tasks", maxResults=100, nextToken=token)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    tasks = [{**task, "decisions": decisions_of(task.get("payload"))} for task in page["tasks"]]
+    tasks = [{**task, "decisions": decisions_of(task.get("payload")), "about": lambda_payload(task.get("payload"))}
+             for task in page["tasks"]]
     return console.render(request, "inbox.html", status=400 if error else 200, title="Inbox", tasks=tasks,
                           next_token=page.get("nextToken"), error=error)
 
 
 async def decide(request: Request) -> Response:
+    """Answer a task: a decision button, success with JSON output, or failure; back to the inbox or the execution."""
     console = console_of(request)
     form = await console.form(request)
     task_id = request.path_params["task_id"]
     action = form.get("action", "")
     try:
+        task = await console.call("describe_waiting_task", taskId=task_id)
         if action == "decision":
-            kwargs = await _decision(console, request, task_id, form.get("decision", ""))
+            kwargs = _decision(task, form.get("decision", ""), console.user(request))
         elif action == "success":
             text = form.get("output", "").strip() or "{}"
             try:
@@ -84,21 +89,14 @@ async def decide(request: Request) -> Response:
         return await inbox_page(request, error=GONE)
     except errors.SojournAPIError as e:
         return await inbox_page(request, error=f"{e.type_name}: {e.message}")
+    if form.get("back") == "execution":
+        return redirect(f"/executions/{quote(task['executionArn'], safe='')}", "sent")
     return redirect("/inbox", "sent")
 
 
-async def _decision(console: Any, request: Request, task_id: str, label: str) -> dict[str, Any]:
-    """The output for the button `label` of task `task_id`, read from the task's own payload (not the form)."""
-    token = None
-    while True:
-        page = await console.call("list_waiting_tasks", maxResults=1000, nextToken=token)
-        task = next((task for task in page["tasks"] if task["taskId"] == task_id), None)
-        if task is not None:
-            decision = decisions_of(task.get("payload")).get(label)
-            if decision is None:
-                raise errors.ValidationException(f"The task does not offer the decision '{label}'")
-            output = decision_output(decision, console.user(request), datetime.now(UTC))
-            return {"output": json.dumps(output, ensure_ascii=False)}
-        token = page.get("nextToken")
-        if not token:
-            raise errors.TaskDoesNotExist(GONE)
+def _decision(task: dict[str, Any], label: str, user: str) -> dict[str, Any]:
+    """The output for the button `label`, read from the task's own payload (never from the form)."""
+    decision = decisions_of(task.get("payload")).get(label)
+    if decision is None:
+        raise errors.ValidationException(f"The task does not offer the decision '{label}'")
+    return {"output": json.dumps(decision_output(decision, user, datetime.now(UTC)), ensure_ascii=False)}

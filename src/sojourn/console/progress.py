@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "history_rows", "state_progress", "timeline"]
+__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "call_answer", "history_rows", "lambda_payload", "state_progress", "timeline"]
 
 _TASK_PREFIXES = ("Task", "LambdaFunction", "Activity")
 _GROUP_FAILED = ("ParallelStateFailed", "MapStateFailed")
@@ -39,6 +39,7 @@ class StateProgress:
     retries: int = 0
     enteredDate: datetime | None = None
     exitedDate: datetime | None = None
+    submitted: str | None = None  # what a `.waitForTaskToken` call answered (TaskSubmitted), while it waits
     open: int = 0
     pending_error: bool = False
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -138,6 +139,9 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             if kind.endswith("Scheduled"):
                 task.attempts += 1
                 task.retries = max(0, task.attempts - task.entered)
+                task.submitted = None
+            elif kind.endswith("Submitted"):
+                task.submitted = details.get("output")
             elif kind.endswith(("Failed", "TimedOut")):
                 _record_failure(task, details, when, kind)
             elif kind.endswith("Succeeded"):
@@ -170,6 +174,27 @@ def _end_inside(states: dict[str, StateProgress], order: list[str], inside: froz
         entry = states[name]
         if name in inside:
             close(entry, "FAILED" if entry.pending_error or entry.type == "Fail" else status)
+
+
+def call_answer(submitted: str | None) -> Any:
+    """What a waiting task's call answered (TaskSubmitted's output); for a Lambda call, what the function returned.
+
+    The leave app's function returns `{"sent": true, "to": "john@example.com"}`: whom the task waits for.
+    """
+    if not submitted:
+        return None
+    try:
+        answer = json.loads(submitted)
+    except ValueError:
+        return submitted
+    return lambda_payload(answer)
+
+
+def lambda_payload(value: Any) -> Any:
+    """A Lambda invoke's `Payload` (its parameters, or its response); any other value as it is."""
+    if isinstance(value, dict) and "Payload" in value and ("FunctionName" in value or "StatusCode" in value):
+        return value["Payload"]
+    return value
 
 
 def _record_failure(entry: StateProgress, details: dict[str, Any], when: Any, kind: str) -> None:

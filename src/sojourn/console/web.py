@@ -1,7 +1,7 @@
 """The console's ASGI app: templates, the client calls made off the event loop, forms, errors.
 
 Every page talks to Sojourn through `sojourn.Client` only (the same methods boto3 has, plus the
-console's reads: `list_waiting_tasks`, `decide_task`, `search_executions`, `list_mail`...).
+console's reads: `list_waiting_tasks`, `describe_waiting_task`, `decide_task`, `search_executions`, `list_mail`...).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Console:
         )
         self.templates.filters.update(
             when=_when, quote=_quote, pretty=_pretty, duration=_duration, script_json=_script_json,
-            name_of=_name_of, fit=_fit,
+            name_of=_name_of, fit=_fit, fields=_fields,
         )
         self.templates.globals.update(base=PREFIX, has_mail=self.has_mail)
         self.app = Starlette(
@@ -180,6 +180,27 @@ def _script_json(value: Any) -> Markup:
 def _name_of(arn: str | None) -> str:
     """The last name in an ARN: a machine's or an execution's name."""
     return (arn or "").split(":")[-1]
+
+
+def _fields(value: Any, skip: tuple[Any, ...] = (), limit: int = 8) -> list[tuple[str, str]]:
+    """A JSON object's plain values as (key, text) pairs for one line; one level down as `outer.key`.
+
+    Decision buttons, redacted tokens and the `skip` values (e.g. the execution's own ARN) are left out.
+    """
+    if not isinstance(value, dict):
+        return [] if value is None else [("", _cut(value))]
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        inner = item.items() if isinstance(item, dict) and key != "decisions" else ()
+        for name, leaf in [(str(key), item), *((f"{key}.{k}", v) for k, v in inner)]:
+            if (leaf is None or isinstance(leaf, str | int | float | bool)) and leaf not in skip and "<task token" not in str(leaf):
+                pairs.append((name, _cut(leaf)))
+    return pairs[:limit]
+
+
+def _cut(value: Any, width: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _fit(text: str, width: float, char_width: float = 7.4) -> str:

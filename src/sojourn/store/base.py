@@ -275,6 +275,15 @@ class Tx:
             (after, after, limit),
         )
 
+    def execution_waiting_tokens(self, execution_arn: str, limit: int, after: float | None = None) -> list[dict[str, Any]]:
+        """`waiting_tokens` of one execution (the index `tokens_by_task` finds them)."""
+        return self.all(
+            "SELECT t.*, e.machine_arn FROM tokens t JOIN executions e ON e.arn = t.execution_arn "
+            "WHERE t.execution_arn = ? AND t.status = 'waiting' AND (? IS NULL OR t.created_at < ?) "
+            "ORDER BY t.created_at DESC LIMIT ?",
+            (execution_arn, after, after, limit),
+        )
+
 
 class Store:
     """A database: connections, transactions, migrations, wake-ups. Subclasses choose the dialect."""

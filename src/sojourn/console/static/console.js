@@ -38,6 +38,18 @@
     });
   }
 
+  // Box labels are cut to fit by an estimate of their width; squeeze those the browser draws wider.
+  function fitLabels() {
+    $all("svg.graph g.node").forEach(function (node) {
+      var box = $("rect", node), label = $("text.name", node);
+      var room = box.width.baseVal.value - 10;
+      if (label && label.getComputedTextLength() > room) {
+        label.setAttribute("textLength", room);
+        label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
+    });
+  }
+
   function text(tag, value, className) {
     var element = document.createElement(tag);
     element.textContent = value;
@@ -142,7 +154,8 @@
     root.setAttribute("data-last-event", answer.lastEventId);
     root.setAttribute("data-status", answer.status);
     $("#summary").innerHTML = answer.summary;
-    $("#history-rows").insertAdjacentHTML("beforeend", answer.rows);
+    var rows = $("#history-rows");
+    if (rows.hasAttribute("data-live")) { rows.insertAdjacentHTML("beforeend", answer.rows); }
     $("#timeline-bars").innerHTML = answer.timeline;
     colour();
     setupForms($("#summary"));
@@ -207,6 +220,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     setupZoom();
+    fitLabels();
     setupSelection();
     setupTabs();
     setupForms(document);
