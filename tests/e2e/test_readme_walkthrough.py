@@ -93,3 +93,12 @@ def test_the_readme_walkthrough_reaches_approved_in_the_employees_mailbox(app, p
     assert output["decidedBy"] == {"employeeId": "E001", "name": "John Carpenter"}
     assert re.fullmatch(r"2\d{3}-\d\d-\d\dT\d\d:\d\d:\d\dZ", output["decidedAt"])
     screenshot(page, "readme-4-execution")
+
+
+def test_the_walkthrough_above_is_the_one_the_readme_prints():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert CURL in readme
+    assert "make run    # creates .venv, installs Sojourn, serves the Leave Approval app and the console on :8080" in readme
+    for wording in ("Leave Request from Jim O'Dell for 2030-11-01", "Approve Jim O'Dell's leave on 2030-11-01?",
+                    "Your leave request for 2030-11-01 has been approved", f"{README_URL}/console"):
+        assert wording in readme, wording
