@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from .conftest import ROLE, wait_for
+from servers import wait_for
+
+from .conftest import ROLE
 
 pytestmark = pytest.mark.slow  # each CLI call starts a Python process
 

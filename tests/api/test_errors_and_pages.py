@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ROLE, wait_for, wait_for_status
+from servers import wait_for, wait_for_status
+
+from .conftest import ROLE
 
 MISSING_MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:errors-nobody"
 MISSING_EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:errors-nobody:nothing"

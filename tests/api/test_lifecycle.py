@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROLE, wait_for, wait_for_status
+from servers import wait_for, wait_for_status
+
+from .conftest import ROLE
 
 ACCOUNT = "123456789012"
 

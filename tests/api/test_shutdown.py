@@ -16,9 +16,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from servers import serve, wait_for, wait_for_status, worker
 from sojourn.client import Client
 
-from .conftest import ROLE, serve, wait_for, wait_for_status, worker
+from .conftest import ROLE
 
 pytestmark = pytest.mark.slow  # each test starts and stops servers
 

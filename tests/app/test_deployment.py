@@ -88,7 +88,7 @@ def test_sojourn_deploy_reaches_a_running_server(tmp_path):
     from servers import serve
 
     path = write_app(tmp_path)
-    with serve([], tmp_path) as server:
+    with serve(tmp_path) as server:
         assert httpx.post(server.url + "/greet/Ada", json={}, timeout=10).status_code == 404
         deployed = subprocess.run(
             [sys.executable, "-m", "sojourn.cli", "deploy", str(path), "--endpoint", server.url, "--json"],

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api.conftest import ROLE, free_port, serve, wait_for, wait_for_status
+from api.conftest import ROLE
+from servers import free_port, serve, wait_for, wait_for_status
 from sojourn.cli import app
 
 COMMANDS = ["serve", "worker", "validate", "run", "deploy", "start", "describe", "history", "list",

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 
+from servers import serving_app
 from sojourn import api, console
 from sojourn.client import Client
 from sojourn.config import Settings
@@ -27,31 +25,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving(client: Any, settings: Settings, app: Any = None) -> Iterator[str]:
     """The API and the console for `client` (or another ASGI `app`) over real HTTP; yields the base URL."""
     if app is None:
         app = Starlette(routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving_app(app) as url:
+        yield url
 
 
 def approval_definition(**approve: Any) -> dict[str, Any]:

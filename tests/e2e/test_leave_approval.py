@@ -49,7 +49,7 @@ def history_types(sfn, arn: str) -> list[str]:
 @pytest.fixture
 def app(smtp, tmp_path):
     env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port)}
-    with serve(["--app", str(APP)], tmp_path, env) as server:
+    with serve(tmp_path, "--app", str(APP), env=env) as server:
         yield server
 
 
@@ -151,7 +151,7 @@ def impatient_app(smtp, tmp_path):
         "SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port),
         "LEAVE_REMIND_AFTER_SECONDS": "1", "LEAVE_ESCALATE_AFTER_SECONDS": "1", "LEAVE_EXPIRE_AFTER_SECONDS": "1",
     }
-    with serve(["--app", str(APP)], tmp_path, env) as server:
+    with serve(tmp_path, "--app", str(APP), env=env) as server:
         yield server
 
 
@@ -181,7 +181,7 @@ def three_level_app(smtp, tmp_path):
         "SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port),
         "LEAVE_REMIND_AFTER_SECONDS": "1", "LEAVE_ESCALATE_AFTER_SECONDS": "1", "LEAVE_EXPIRE_AFTER_SECONDS": "60",
     }
-    with serve(["--app", str(folder / "app.yaml")], tmp_path, env) as server:
+    with serve(tmp_path, "--app", str(folder / "app.yaml"), env=env) as server:
         yield server
 
 

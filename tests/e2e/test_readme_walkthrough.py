@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 @pytest.fixture
 def app(tmp_path) -> Iterator[Server]:
-    with serve(["--app", str(APP)], tmp_path) as server:
+    with serve(tmp_path, "--app", str(APP)) as server:
         yield server
 
 
