@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sojourn.asl import errors as E
+from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
 from sojourn.asl.template import Dynamic, Payload
@@ -216,17 +217,6 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
-def _jsonata_type(value: Any) -> str:
-    """JSONata's name for a value's type (`$type`)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "undefined")
-
-
 def _plain_text(value: Any) -> str:
     """A value as AWS quotes it in a cause: strings bare, everything else as JSON."""
     return value if isinstance(value, str) else to_json(value)
@@ -259,6 +249,18 @@ def _wait_for_token(resource: str) -> bool:
 
 def _needs_token(resource: str) -> bool:
     return _wait_for_token(resource) or _resource_kind(resource)[0] == "activity"
+
+
+def _too_large(name: str | None) -> str:
+    return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+
+
+def _to_int(value: Any) -> Any:
+    """int(value) when Python can make one (`"3"`, `2.5`), else the value unchanged, as AWS parses a `...Path` field."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _matches(errors: tuple[str, ...], error: str) -> bool:
@@ -344,6 +346,11 @@ class _Run:
         phase = frame.get("phase")
         try:
             if isinstance(event, TaskSucceeded) and phase == "task":
+                if len(to_json(event.output).encode()) > MAX_PAYLOAD_BYTES:
+                    family, resource_type, _ = _resource_kind(state.resource or "")
+                    too_large = TaskFailed("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
+                    self.emit_task_end(state, None, too_large)
+                    raise E.DataLimitExceeded(cause=too_large.cause)
                 self.emit_task_end(state, event.output, None)
                 return self.complete(state, event.output)
             if isinstance(event, TaskFailed) and phase == "task":
@@ -410,10 +417,8 @@ class _Run:
         """Exit `state` with its output (after OutputPath when `plain`), then go on or finish."""
         output = self.output_path(state, value) if plain else value
         text = to_json(output)
-        if len(text.encode()) > MAX_PAYLOAD_BYTES:
-            raise E.DataLimitExceeded(
-                cause=f"The state/task '{state.name}' returned a result with a size exceeding the maximum number of bytes service limit."
-            )
+        if len(text.encode()) > MAX_PAYLOAD_BYTES:  # terminal: no Catch applies (AWS snapshot test_start_large_input)
+            raise _Finished(Fail("States.DataLimitExceeded", _too_large(state.name)))
         details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
         if assigned:
             self.frame["vars"].update(assigned)
@@ -451,13 +456,11 @@ class _Run:
             execution["RedriveTime"] = format_time(info.redrive_time)
         ctx: dict[str, Any] = {
             "Execution": execution,
-            "State": {
-                "EnteredTime": self.frame.get("entered"),
-                "Name": state.name,
-                "RetryCount": self.frame.get("retry_count", 0),
-            },
+            "State": {"EnteredTime": self.frame.get("entered"), "Name": state.name},
             "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
         }
+        if state.type in ("Task", "Parallel", "Map"):  # only states that can retry count their retries
+            ctx["State"]["RetryCount"] = self.frame.get("retry_count", 0)
         if self.token is not None:
             ctx["Task"] = {"Token": self.token}
         if extra:
@@ -748,11 +751,16 @@ class _Run:
         inputs = self.map_inputs(state, effective)
         key = state.processor.key if state.processor else ""
         children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
-        limit = self.number(state, state.max_concurrency, "MaxConcurrency", minimum=0) or 0
+        limit = self.map_limit(state, state.max_concurrency, "MaxConcurrency", effective) or 0
+        tolerated_count = self.map_limit(state, state.tolerated_count, "ToleratedFailureCount", effective)
+        tolerated_percentage = self.map_limit(state, state.tolerated_percentage, "ToleratedFailurePercentage", effective)
         first = len(children) if limit == 0 else min(limit, len(children))
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
         self.frame["phase"] = "fork"
-        self.frame["fork"] = {"n": len(children), "next": first, "out": {}, "failed": 0, "max": limit}
+        self.frame["fork"] = {
+            "n": len(children), "next": first, "out": {}, "failed": 0, "max": limit,
+            "tc": tolerated_count, "tp": tolerated_percentage,
+        }
         if not children:
             return self.fork_succeeded(state)
         for index in range(first):
@@ -764,11 +772,7 @@ class _Run:
             items = self.evaluate(state.items, state, effective) if state.items is not None else effective
             if not isinstance(items, list):
                 expression = getattr(getattr(state.items, "tree", None), "text", None)
-                source = f"The JSONata expression '{expression}'" if expression else "The value"
-                raise E.QueryEvaluationError(
-                    cause=f"{source} specified for the field 'Items' returned an unexpected result type. "
-                    f"Expected 'array', but was '{_jsonata_type(items)}' for value: {to_json(items)}"
-                )
+                raise E.QueryEvaluationError(cause=unexpected_type(expression, "Items", "array", items))
         else:
             items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
             if not isinstance(items, list):
@@ -839,15 +843,58 @@ class _Run:
         return Await()
 
     def tolerated(self, state: State, fork: dict[str, Any]) -> bool:
-        if state.type != "Map" or (state.tolerated_count is None and state.tolerated_percentage is None):
+        count, percentage = fork.get("tc"), fork.get("tp")
+        if state.type != "Map" or (count is None and percentage is None):
             return False
-        count = self.number(state, state.tolerated_count, "ToleratedFailureCount", minimum=0)
-        percentage = state.tolerated_percentage
-        if percentage is not None and not isinstance(percentage, (int, float)):
-            percentage = self.evaluate(percentage, state, self.effective_input(state))
         if count is not None and fork["failed"] > count:
             return False
-        return not (percentage is not None and fork["n"] and fork["failed"] * 100.0 / fork["n"] > float(percentage))
+        return not (percentage is not None and fork["n"] and fork["failed"] * 100.0 / fork["n"] > percentage)
+
+    def map_limit(self, state: State, value: Any, field: str, effective: Any) -> Any:
+        """MaxConcurrency or a ToleratedFailure* value, with AWS's causes for a bad `...Path` value."""
+        if value is None:
+            return None
+        if not isinstance(value, Path):
+            if field == "ToleratedFailurePercentage":
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return float(value)
+                value = self.evaluate(value, state, effective)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                    raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
+                return float(value)
+            return self.number(state, value, field, minimum=0)
+        try:
+            found = value.get(effective, self.context(state), self.vars)
+        except E.StatesRuntime:
+            raise E.StatesRuntime(
+                cause=f"The JSONPath '{value.text}' specified for the field '{field}Path' "
+                f"could not be found in the input '{to_json(effective)}'"
+            ) from None
+        shown = found if isinstance(found, str) else to_json(found)
+        number: Any = found
+        if field == "ToleratedFailurePercentage":
+            if isinstance(number, str):
+                number = _to_int(number)
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise E.StatesRuntime(
+                    cause=f'The {field}Path field refers to value "{shown}" which is not a valid float: {value.text}'
+                )
+            if not 0 <= number <= 100:
+                raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
+            return float(number)
+        if isinstance(number, str) or (field == "MaxConcurrency" and isinstance(number, float)):
+            number = _to_int(number)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise E.StatesRuntime(
+                cause=f'The {field}Path field refers to value "{shown}" which is not a valid integer: {value.text}'
+            )
+        if number < 0:
+            raise E.StatesRuntime(
+                cause="ToleratedFailureCount cannot be negative."
+                if field == "ToleratedFailureCount"
+                else f"Expected non-negative integer for MaxConcurrency, got '{number}' instead."
+            )
+        return number
 
     def fork_succeeded(self, state: State) -> Action:
         fork = self.frame["fork"]
