@@ -832,7 +832,8 @@ class _Run:
                 self.frame["fork_failed"] = True  # recover() records the state's failure unless it retries
                 if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
                     raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
-                raise E.StatesError(outcome.error or "States.BranchFailed", outcome.cause)
+                # A child that failed without an error name (a bare Fail state) fails this state the same way.
+                raise E.StatesError(outcome.error or "", outcome.cause)
         if len(fork["out"]) == fork["n"]:
             return self.fork_succeeded(state)
         if is_map and fork["next"] < fork["n"]:
@@ -919,7 +920,7 @@ class _Run:
         if catcher is None:
             if error == "States.QueryEvaluationError":
                 cause = self.decorated(state, cause)
-            raise _Finished(Fail(error, cause))
+            raise _Finished(Fail(error or None, cause))
         return self.catch(state, catcher, error, cause)
 
     def decorated(self, state: State, cause: str | None) -> str:
@@ -953,9 +954,8 @@ class _Run:
         return None
 
     def catch(self, state: State, catcher: Catcher, error: str, cause: str | None) -> Action:
-        error_output: dict[str, Any] = {"Error": error}
-        if cause is not None:
-            error_output["Cause"] = cause
+        # AWS binds an empty string for a missing cause (LocalStack's interpreter, matched to AWS snapshots).
+        error_output: dict[str, Any] = {"Error": error, "Cause": cause if cause is not None else ""}
         raw = self.frame["input"]
         if state.language == JSONATA:
             assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
