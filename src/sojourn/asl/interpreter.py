@@ -357,7 +357,7 @@ class _Run:
                 self.emit_task_end(state, None, event)
                 raise E.StatesError(event.error, event.cause)
             if isinstance(event, TimerFired) and phase == "wait":
-                return self.go(self.leave(state, self.effective_input(state), plain=True))
+                return self.go(self.leave_wait(state))
             if isinstance(event, TimerFired) and phase == "retry":
                 return self.work(state)
             if isinstance(event, ChildDone) and phase == "fork":
@@ -604,9 +604,13 @@ class _Run:
         else:
             until = self.wait_until(state)
         if until <= now:
-            return self.leave(state, self.effective_input(state), plain=True)
+            return self.leave_wait(state)
         self.frame["phase"] = "wait"
         return Sleep(until)
+
+    def leave_wait(self, state: State) -> Action | tuple[str, str, Any]:
+        effective = self.effective_input(state)
+        return self.leave(state, effective, plain=True, assigned=self.assignments(state, state.assign, effective))
 
     def seconds_path(self, state: State, path: Path) -> int:
         """SecondsPath's value, with AWS's causes for a missing, non-integer or negative one."""
@@ -793,8 +797,8 @@ class _Run:
 
     def batches(self, state: State, items: list[Any], effective: Any) -> list[Any]:
         batcher = state.batcher or {}
-        most = batcher.get("MaxItemsPerBatch") or len(items) or 1
-        max_bytes = batcher.get("MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
+        most = self.number(state, batcher.get("MaxItemsPerBatch"), "MaxItemsPerBatch") or len(items) or 1
+        max_bytes = self.number(state, batcher.get("MaxInputBytesPerBatch"), "MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
         batch_input = batcher.get("BatchInput")
         extra = self.evaluate(batch_input, state, effective) if batch_input is not None else None
         batches: list[Any] = []
@@ -957,20 +961,23 @@ class _Run:
         # AWS binds an empty string for a missing cause (LocalStack's interpreter, matched to AWS snapshots).
         error_output: dict[str, Any] = {"Error": error, "Cause": cause if cause is not None else ""}
         raw = self.frame["input"]
-        if state.language == JSONATA:
-            assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
-            if catcher.output is not None:
-                output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
+        try:
+            if state.language == JSONATA:
+                assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
+                if catcher.output is not None:
+                    output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
+                else:
+                    output = error_output
             else:
-                output = error_output
-        else:
-            assigned = self.assignments(state, catcher.assign, error_output)
-            if catcher.discard_result:
-                output = raw
-            elif catcher.result_path is not None:
-                output = catcher.result_path.set(raw, error_output)
-            else:
-                output = error_output
+                assigned = self.assignments(state, catcher.assign, error_output)
+                if catcher.discard_result:
+                    output = raw
+                elif catcher.result_path is not None:
+                    output = catcher.result_path.set(raw, error_output)
+                else:
+                    output = error_output
+        except E.StatesError as failure:  # the catcher itself failed: no second chance, the execution fails
+            raise _Finished(Fail(failure.error, self.decorated(state, failure.cause))) from None
         self.frame.pop("phase", None)
         # AWS records the state's exit with the catcher's output before entering the handler.
         return self.go(self.leave(state, output, next=catcher.next, assigned=assigned))

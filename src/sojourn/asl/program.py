@@ -257,6 +257,8 @@ class _Compiler:
         state.tolerated_percentage = self.number(raw, "ToleratedFailurePercentage", jsonata)
         if "ItemBatcher" in raw:
             batcher = dict(raw["ItemBatcher"])
+            for name in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+                batcher[name] = self.number(raw["ItemBatcher"], name, jsonata)
             if "BatchInput" in batcher:
                 batcher["BatchInput"] = (
                     _jsonata(batcher["BatchInput"], "ItemBatcher/BatchInput") if jsonata else compile_payload(batcher["BatchInput"])

@@ -192,6 +192,14 @@ def _compile_reference_path(text: str) -> None:
         paths.compile_reference_path(text)
 
 
+def _compile_single_path(text: str) -> None:
+    """Raise when `text` is not a path to a single node of the input, the context object or a variable."""
+    from sojourn.asl import paths
+
+    if not paths.compile_path(text).definite:
+        raise ValueError("a reference path selects a single node")
+
+
 def _fallback_path(text: str) -> None:
     from jsonpath_ng.ext import parse
 
@@ -507,17 +515,19 @@ class _Validator:
             )
 
     def path(
-        self, value: Any, where: str, field: str, reference: bool = False, nullable: bool = False
+        self, value: Any, where: str, field: str, reference: bool = False, nullable: bool = False, single: bool = False
     ) -> None:
+        """`reference`: ResultPath's kind (one node of the input); `single`: one node of the input, the context
+        object or a variable (ItemsPath, SecondsPath, MaxConcurrencyPath...: AWS takes `$var` there)."""
         if value is None and nullable:
             return
         if not isinstance(value, str):
             self.schema(where, f"The field '{field}' must be a string, not {_type_name(value)}")
             return
-        compiler = _compile_reference_path if reference else _compile_path
+        compiler = _compile_reference_path if reference else _compile_single_path if single else _compile_path
         reason = _check(compiler, value)
         if reason is not None:
-            kind = "reference path" if reference else "JSONPath"
+            kind = "JSONPath" if not (reference or single) else "reference path"
             self.error(
                 "INVALID_JSON_PATH",
                 where,
@@ -711,7 +721,7 @@ class _Validator:
                 self.schema(_join(location, "Timestamp"), "String does not match RFC3339 timestamp")
         for field in ("SecondsPath", "TimestampPath"):
             if field in state:
-                self.path(state[field], _join(location, field), field, reference=True)
+                self.path(state[field], _join(location, field), field, single=True)
 
     def state_task(
         self, state: dict[str, Any], location: str, names: set[Any], language: str, depth: int
@@ -734,7 +744,7 @@ class _Validator:
                 self.integer(location, field, state[field], minimum=1, jsonata=jsonata)
             if f"{field}Path" in state:
                 self.path(
-                    state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", reference=True
+                    state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", single=True
                 )
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
         if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:
@@ -909,7 +919,7 @@ class _Validator:
             if isinstance(processor, dict) and "ProcessorConfig" in processor:
                 self.processor_config(processor["ProcessorConfig"], _join(where, "ProcessorConfig"))
         if "ItemsPath" in state:
-            self.path(state["ItemsPath"], _join(location, "ItemsPath"), "ItemsPath", reference=True)
+            self.path(state["ItemsPath"], _join(location, "ItemsPath"), "ItemsPath", single=True)
         if "Items" in state and jsonata:
             items = state["Items"]
             if isinstance(items, str):
@@ -947,7 +957,7 @@ class _Validator:
                 )
         for field in ("MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"):
             if field in state:
-                self.path(state[field], _join(location, field), field, reference=True)
+                self.path(state[field], _join(location, field), field, single=True)
         if "Label" in state:
             self.string(state, "Label", location)
         if "ItemBatcher" in state:
@@ -989,7 +999,7 @@ class _Validator:
                 self.integer(where, field, batcher[field], minimum=1, jsonata=jsonata, maximum=262144 * 1024)
         for field in paths:
             if field in batcher:
-                self.path(batcher[field], _join(where, field), field, reference=True)
+                self.path(batcher[field], _join(where, field), field, single=True)
         if "BatchInput" in batcher:
             if jsonata:
                 self.jsonata_value(batcher["BatchInput"], _join(where, "BatchInput"), "BatchInput")
