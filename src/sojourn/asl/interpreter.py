@@ -251,6 +251,13 @@ def _needs_token(resource: str) -> bool:
     return _wait_for_token(resource) or _resource_kind(resource)[0] == "activity"
 
 
+def _place_result(raw: Any, value: Any, discard: bool, path: Any) -> Any:
+    """ResultPath: `null` keeps the input, a path places the value in a copy of it, none replaces it."""
+    if discard:
+        return raw
+    return path.set(raw, value) if path is not None else value
+
+
 def _too_large(name: str | None) -> str:
     return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
 
@@ -544,12 +551,7 @@ class _Run:
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, self.context(state), self.vars, rng=self.env.rng)
         assigned = self.assignments(state, state.assign, result)
-        if state.discard_result:
-            combined = raw
-        elif state.result_path is not None:
-            combined = state.result_path.set(raw, result)
-        else:
-            combined = result
+        combined = _place_result(raw, result, state.discard_result, state.result_path)
         return self.output_path(state, combined), assigned
 
     # -- simple states -------------------------------------------------------------------------------
@@ -970,12 +972,7 @@ class _Run:
                     output = error_output
             else:
                 assigned = self.assignments(state, catcher.assign, error_output)
-                if catcher.discard_result:
-                    output = raw
-                elif catcher.result_path is not None:
-                    output = catcher.result_path.set(raw, error_output)
-                else:
-                    output = error_output
+                output = _place_result(raw, error_output, catcher.discard_result, catcher.result_path)
         except E.StatesError as failure:  # the catcher itself failed: no second chance, the execution fails
             raise _Finished(Fail(failure.error, self.decorated(state, failure.cause))) from None
         self.frame.pop("phase", None)
