@@ -180,7 +180,7 @@ def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath", 
         condition = rule.get("Condition")
         if isinstance(condition, bool):
             return _Logic("Or", ()) if not condition else _Logic("Not", (_Logic("Or", ()),))
-        text = condition[2:-2].strip() if is_jsonata(condition) else str(condition)
+        text = str(condition)[2:-2].strip() if is_jsonata(condition) else str(condition)
         return _Condition(compile_jsonata_value(condition, field), text)
     for operator in ("And", "Or"):
         if operator in rule:

@@ -174,7 +174,8 @@ def jsonata_type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "undefined")
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), "undefined")
 
 
 def unexpected_type(expression: str | None, field: str, expected: str, value: Any) -> str:

@@ -239,7 +239,7 @@ class _Compiler:
             self.map(state, raw, where, jsonata)
 
     def map(self, state: State, raw: dict[str, Any], where: str, jsonata: bool) -> None:
-        processor = raw.get("ItemProcessor") or raw.get("Iterator")
+        processor = raw.get("ItemProcessor") or raw["Iterator"]
         field_name = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
         state.processor = self.machine(processor, f"{where}/{field_name}", state.language)
         if jsonata:

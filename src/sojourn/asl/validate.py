@@ -163,7 +163,8 @@ def _type_name(value: Any) -> str:
         return "boolean"
     if _is_number(value):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _join(location: str, *parts: Any) -> str:
@@ -747,7 +748,7 @@ class _Validator:
                     state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", single=True
                 )
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
-        if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:
+        if _is_int(timeout) and _is_int(heartbeat) and int(heartbeat) >= int(timeout):  # type: ignore[arg-type]
             self.schema(
                 _join(location, "HeartbeatSeconds"),
                 "The field 'HeartbeatSeconds' must be smaller than the field 'TimeoutSeconds'",
