@@ -299,6 +299,11 @@ def run(
     `.waitForTaskToken` resources answer by returning the value SendTaskSuccess would carry.
     Waits sleep on the wall clock unless `clock` is given (`VirtualClock()` skips time);
     `name` is the execution's name and `seed` fixes States.MathRandom, States.UUID and jitter.
+
+    A definition AWS would refuse at CreateStateMachine never runs: `run` raises `DefinitionError`
+    (from `sojourn.asl.loader`), whose `error` is `"InvalidDefinition"`, whose `cause` is AWS's
+    message (`Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ... at /States/X/Field'`)
+    and whose `diagnostics` list every problem. Everything that goes wrong while running is a Result.
     """
     program = compile_definition(definition)
     clock = clock or RealClock()

@@ -6,6 +6,8 @@ IsPresent, StringMatches escapes, timestamps), concepts-error-handling (States.N
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asl_conformance import FAILED, Case, check, machine
 
@@ -85,6 +87,49 @@ CASES = [
          cause="An error occurred while executing the state 'C' (entered at the event id #2). Invalid path '$.v': "
                "The choice state's condition path references an invalid value."),
 ]
+
+
+OPERATORS = "AWS via LocalStack snapshot test_{} (choice operator matrix)"
+
+
+def operator_case(operator: str, variable: object, value: object, matched: bool, suite: str) -> Case:
+    """LocalStack's recorded matrix: `Variable` compared with `Value`, by literal or, for `...Path`, by path."""
+    compared = "$.Value" if operator.endswith("Path") else value
+    rule = {"Variable": "$.Variable", operator: compared}
+    id = f"{operator}-{json.dumps(variable)}-{json.dumps(value)}"
+    return choose(rule, {"Variable": variable, "Value": value}, matched, id, OPERATORS.format(suite))
+
+
+MATRIX = [
+    ("IsNumeric", None, True, False, "is_operators"), ("IsNumeric", 0, True, True, "is_operators"),
+    ("IsNumeric", 1.1, True, True, "is_operators"), ("IsNumeric", "", True, False, "is_operators"),
+    ("IsNumeric", True, True, False, "is_operators"), ("IsNumeric", [], False, True, "is_operators"),
+    ("IsString", "", True, True, "is_operators"), ("IsString", "2012-10-09T19:00:55Z", True, True, "is_operators"),
+    ("IsString", {}, True, False, "is_operators"), ("IsBoolean", False, True, True, "is_operators"),
+    ("IsBoolean", 0, True, False, "is_operators"), ("IsNull", None, True, True, "is_operators"),
+    ("IsNull", 0, True, False, "is_operators"), ("IsNull", "", False, True, "is_operators"),
+    ("IsPresent", None, True, True, "is_operators"), ("IsPresent", {"A": 0}, False, False, "is_operators"),
+    ("BooleanEquals", 1, True, False, "boolean_equals"), ("BooleanEquals", True, True, True, "boolean_equals"),
+    ("BooleanEquals", None, False, False, "boolean_equals"), ("BooleanEqualsPath", False, False, True, "boolean_equals"),
+    ("BooleanEqualsPath", "HelloWorld", True, False, "boolean_equals"),
+    ("NumericEquals", 0.0, 0, True, "numeric"), ("NumericEquals", -0, 0, True, "numeric"),
+    ("NumericEquals", False, 0, False, "numeric"), ("NumericEquals", "", 0, False, "numeric"),
+    ("NumericEquals", 2.22, 2.22, True, "numeric"), ("NumericEqualsPath", 1, 1.0, True, "numeric"),
+    ("NumericEqualsPath", [""], 0, False, "numeric"), ("NumericGreaterThan", 1, 0, True, "numeric"),
+    ("NumericGreaterThanPath", 0, 1, False, "numeric"), ("NumericLessThanEquals", 1, 1, True, "numeric"),
+    ("StringEquals", " ", "     ", False, "string_operators"), ("StringEquals", "\t\n", "\t\r\n", False, "string_operators"),
+    ("StringEquals", 1, "HelloWorld", False, "string_operators"), ("StringEqualsPath", "Hello", "Hello", True, "string_operators"),
+    ("StringGreaterThan", "A", "A ", False, "string_operators"), ("StringGreaterThan", "AB", "ABC", False, "string_operators"),
+    ("StringGreaterThanEquals", "AB", "A", True, "string_operators"), ("StringLessThanEquals", "", "", True, "string_operators"),
+    ("StringLessThanPath", "A", "AB", True, "string_operators"),
+    ("TimestampEquals", "2023-02-24 12:15:56.832957", T0, False, "timestamp_operators"),
+    ("TimestampEquals", None, T0, False, "timestamp_operators"), ("TimestampEquals", T0, T0, True, "timestamp_operators"),
+    ("TimestampEqualsPath", T1, T0, False, "timestamp_operators"),
+    ("TimestampGreaterThanPath", T0, T1, False, "timestamp_operators"),
+    ("TimestampLessThanEqualsPath", T1, T0, False, "timestamp_operators"),
+    ("TimestampGreaterThanEquals", T1, T0, True, "timestamp_operators"),
+]
+CASES += [operator_case(*row) for row in MATRIX]
 
 
 @pytest.mark.parametrize("case", [case.param() for case in CASES])

@@ -77,6 +77,45 @@ CASES = [
 ]
 
 
+LOCALSTACK = "AWS via LocalStack snapshot test_{} (inputs of the recorded test)"
+# MathAdd rounds each argument half up, as Java's Math.round: -0.5 -> 0, 2.5 -> 3.
+MATH_ADD = [((-9, 3), -6), ((1.49, 1.50), 3), ((1.50, 1.51), 4), ((-1.49, -1.50), -2), ((-1.50, -1.51), -3),
+            ((1.49, 0), 1), ((1.49, -1.49), 0), ((1.50, 0), 2), ((1.51, 0), 2), ((-1.49, 0), -1), ((-1.50, 0), -1),
+            ((-1.51, 0), -2), ((0.5, 0), 1), ((1.5, 0), 2), ((2.5, 0), 3), ((3.5, 0), 4), ((-0.5, 0.5), 1),
+            ((-0.5, 0), 0), ((-1.5, 0), -1), ((-2.5, 0), -2), ((-3.5, 0), -3)]
+FORMAT_2 = [("", ""), (" ", " "), ("HelloWorld", "HelloWorld"), (None, "null"), (1, "1"), (1.1, "1.1"),
+            ('{"Arg1": 1, "Arg2": []}', '{"Arg1": 1, "Arg2": []}'), ({"Arg1": 1, "Arg2": []}, "{Arg1=1, Arg2=[]}")]
+STRING_TO_JSON = [("", None), (" ", None), ("null", None), ("-0", 0), ("1", 1), ("1.1", 1.1), ("true", True),
+                  ('"HelloWorld"', "HelloWorld"), ('[1, 2, "HelloWorld"]', [1, 2, "HelloWorld"]),
+                  ('{"Arg1": 1, "Arg2": []}', {"Arg1": 1, "Arg2": []})]
+CONTAINS = [([], None, False), ([], [], False), ([], 1, False), ([[1, 2, 3], 2], None, False),
+            ([[1, 2, 3], 2], [1, 2, 3], True), ([{"1": 2, "2": []}], [], False),
+            ([{"1": 2, "2": []}], {"1": 2, "2": []}, True), ([True, False], True, True), ([True, False], False, True)]
+
+CASES += [
+    *[call(f"math-add-{a}-{b}", "States.MathAdd($.a, $.b)", {"a": a, "b": b}, total, LOCALSTACK.format("math_operations"))
+      for (a, b), total in MATH_ADD],
+    *[call(f"format-{index}", "States.Format('fst={} and snd={}.', $.v, $.v)", {"v": value},
+           f"fst={shown} and snd={shown}.", LOCALSTACK.format("generic (format_2)"))
+      for index, (value, shown) in enumerate(FORMAT_2)],
+    *[call(f"string-to-json-{index}", "States.StringToJson($.s)", {"s": text}, value, LOCALSTACK.format("json_manipulation"))
+      for index, (text, value) in enumerate(STRING_TO_JSON)],
+    *[call(f"array-contains-{index}", "States.ArrayContains($.a, $.v)", {"a": array, "v": value}, found,
+           LOCALSTACK.format("array"))
+      for index, (array, value, found) in enumerate(CONTAINS)],
+    *[call(f"array-partition-{size}-of-{n}", "States.ArrayPartition($.a, $.n)", {"a": list(range(size)), "n": n},
+           [list(range(size))[i : i + n] for i in range(0, size, n)], LOCALSTACK.format("array"))
+      for size in range(5) for n in (1, 2, 5)],
+    call("json-to-string-negative-zero", "States.JsonToString($.v)", {"v": -0}, "0", LOCALSTACK.format("json_manipulation")),
+    call("json-merge-later-wins", "States.JsonMerge($.a, $.b, false)",
+         {"a": {"a": {"a1": 1, "a2": 2}, "b": 2, "d": 3}, "b": {"a": {"a3": 1, "a4": 2}, "c": 3, "d": 4}},
+         {"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3, "d": 4}, LOCALSTACK.format("json_manipulation")),
+    call("format-context-path", "States.Format('fst={} and snd={}.', $$.Execution.Name, $$.StateMachine)", None,
+         "fst=conformance and snd={Id=arn:aws:states:us-east-1:123456789012:stateMachine:in-memory, Name=in-memory}.",
+         LOCALSTACK.format("generic (format_context_path)")),
+]
+
+
 @pytest.mark.parametrize("case", [case.param() for case in CASES])
 def test_intrinsic_functions(case: Case) -> None:
     check(case)

@@ -129,6 +129,43 @@ CASES = [
 ]
 
 
+FUNCTIONS = "AWS via LocalStack snapshot test_{}_jsonata (Step Functions' JSONata functions)"
+
+
+def function(id: str, expression: str, input: object, output: object, suite: str) -> Case:
+    return Case(id, FUNCTIONS.format(suite), j(("State_0", pass_(Output=expression, **END))), {"FunctionInput": input},
+                output=output)
+
+
+PARSE = [("-0", 0), ("1", 1), ("1.1", 1.1), ("true", True), ('"HelloWorld"', "HelloWorld"),
+         ('[1, 2, "HelloWorld"]', [1, 2, "HelloWorld"]), ('{"Arg1": 1, "Arg2": []}', {"Arg1": 1, "Arg2": []})]
+RANGE = [((0, 9, 3), [0, 3, 6, 9]), ((0, 10, 3), [0, 3, 6, 9]), ((1, 9, 9), [1]), ((1, 9, 2), [1, 3, 5, 7, 9])]
+
+CASES += [
+    *[function(f"parse-{index}", "{% $parse($states.input.FunctionInput) %}", text, value, "json_manipulation")
+      for index, (text, value) in enumerate(PARSE)],
+    *[function(f"partition-{size}-by-{n}", "{% $partition($states.input.FunctionInput.fst, $states.input.FunctionInput.snd) %}",
+               {"fst": list(range(size)), "snd": n}, [list(range(size))[i : i + n] for i in range(0, size, n)], "array")
+      for size in range(1, 5) for n in range(1, 6)],
+    *[function(f"range-{a}-{b}-{c}", "{% $range($states.input.FunctionInput.fst, $states.input.FunctionInput.snd, "
+               "$states.input.FunctionInput.trd) %}", {"fst": a, "snd": b, "trd": c}, items, "array")
+      for (a, b, c), items in RANGE],
+    Case("hash-sha256", "AWS dg: transforming-data ($hash)", j(("S", pass_(Output="{% $hash('abc', 'SHA-256') %}", **END))),
+         {}, output="ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    Case("map-max-concurrency-and-tolerance-as-jsonata", "AWS via LocalStack snapshot test_base_evaluate_expressions "
+         "(MAX_CONCURRENCY, TOLERATED_FAILURE_*: '{% $variable := 1 %}')",
+         one({"Type": "Map", "Items": [1, '{% $number("2") %}', 3], "MaxConcurrency": "{% $variable := 1 %}",
+              "ToleratedFailureCount": "{% $variable := 1 %}", "ToleratedFailurePercentage": "{% $variable := 1 %}",
+              "ItemProcessor": machine(("P", pass_(**END)))}, **JSONATA),
+         {}, output=[1, 2, 3]),
+    Case("regex-in-expression", "AWS via LocalStack snapshot test_base_evaluate_expressions (JSONATA_REGEX_EXPRESSION)",
+         j(("S", pass_(Output=r'{% $contains("hello$world", /^hello\$/) %}', **END))), {}, output=True),
+    Case("escaped-quote-compares-equal", "AWS via LocalStack snapshot test_base_scenarios (escape_sequences_jsonata_comparison)",
+         j(("Pass", pass_(Output='"', Next="Check")), ("Check", pass_(Output="{% $states.input = '\"' %}", **END))),
+         {}, output=True),
+]
+
+
 @pytest.mark.parametrize("case", [case.param() for case in CASES])
 def test_jsonata_variables_and_wait(case: Case) -> None:
     check(case)

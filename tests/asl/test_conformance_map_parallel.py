@@ -21,6 +21,9 @@ def processor(state: dict) -> dict:
     return machine(("Item", state))
 
 
+VARIABLE_PATHS = "AWS via LocalStack snapshot test_assign_reference_variables (map_state_reference_in_*)"
+PROCESSOR = machine(("P", pass_state()))
+
 ZERO_FAILS = machine(
     ("Check", {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Boom"}], "Default": "Ok"}),
     ("Boom", {"Type": "Fail", "Error": "Zero", "Cause": "zero is not allowed"}),
@@ -85,6 +88,30 @@ CASES = [
          {"xs": [{}]}, status=FAILED, error="States.Runtime",
          cause="An error occurred while executing the state 'Item' (entered at the event id #5). Invalid path '$.nope' : "
                "No results for path: $['nope']"),
+]
+
+
+CASES += [
+    Case("map-paths-read-variables", VARIABLE_PATHS,
+         machine(("A", {"Type": "Pass", "Assign": {"items": [1, 2, 3], "mc": 1, "tc": 0, "batch": 2}, "Next": "M"}),
+                 ("M", {"Type": "Map", "ItemsPath": "$items", "MaxConcurrencyPath": "$mc", "ToleratedFailureCountPath": "$tc",
+                        "ItemBatcher": {"MaxItemsPerBatchPath": "$batch"}, "ItemProcessor": PROCESSOR, **END})),
+         {}, output=[{"Items": [1, 2]}, {"Items": [3]}]),
+    Case("map-item-batcher-jsonata", "AWS via LocalStack snapshot test_base_scenarios "
+         "(map_item_batcher_base_max_per_batch_jsonata: MaxItemsPerBatch and BatchInput as JSONata)",
+         one({"Type": "Map", "Items": "{% $states.input.xs %}", "ItemProcessor": PROCESSOR,
+              "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"t": "{% $states.input.t %}"}}},
+             QueryLanguage="JSONata"),
+         {"xs": [1, 2, 3], "n": 2, "t": "x"},
+         output=[{"Items": [1, 2], "BatchInput": {"t": "x"}}, {"Items": [3], "BatchInput": {"t": "x"}}]),
+    Case("parallel-branches-keep-order", "AWS via LocalStack snapshot test_base_scenarios (test_parallel_state_order)",
+         one({"Type": "Parallel", "Branches": [machine((f"Branch{i}", pass_state(Result={"branch": i}))) for i in range(4)]},
+             name="StartState"),
+         {}, output=[{"branch": 0}, {"branch": 1}, {"branch": 2}, {"branch": 3}]),
+    Case("parallel-branch-error-without-cause", "AWS via LocalStack snapshot test_base_scenarios (test_parallel_state_fail)",
+         one({"Type": "Parallel", "Branches": [machine(("Branch1", {"Type": "Fail", "Error": "FailureType"}))]},
+             name="ParallelState"),
+         {}, status=FAILED, error="FailureType", cause=None),
 ]
 
 

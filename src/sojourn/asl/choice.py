@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sojourn.asl.errors import QueryEvaluationError, StatesRuntime
+from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, compile_path
 
 __all__ = ["ChoiceRule", "compile_choice_rule"]
@@ -155,9 +156,7 @@ class _Condition(ChoiceRule):
     def matches(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> bool:
         value = self.expression.evaluate({"input": input, "context": context}, variables or {})
         if not isinstance(value, bool):
-            raise QueryEvaluationError(
-                cause=f"The Condition '{self.text}' returned a non-boolean result: {value!r}"
-            )
+            raise QueryEvaluationError(cause=unexpected_type(self.text, self.expression.field, "boolean", value))
         return value
 
 
@@ -176,12 +175,13 @@ _TYPE_TESTS = ("IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsT
 def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath", field: str = "Condition") -> ChoiceRule:
     """Compile one Choices entry (or a nested rule inside And/Or/Not); raise ValueError when it is malformed."""
     if "Condition" in rule or query_language == "JSONata":
-        from sojourn.asl.jsonata import compile_jsonata_value
+        from sojourn.asl.jsonata import compile_jsonata_value, is_jsonata
 
         condition = rule.get("Condition")
         if isinstance(condition, bool):
             return _Logic("Or", ()) if not condition else _Logic("Not", (_Logic("Or", ()),))
-        return _Condition(compile_jsonata_value(condition, field), str(condition))
+        text = str(condition)[2:-2].strip() if is_jsonata(condition) else str(condition)
+        return _Condition(compile_jsonata_value(condition, field), text)
     for operator in ("And", "Or"):
         if operator in rule:
             return _Logic(operator, tuple(compile_choice_rule(r, query_language) for r in rule[operator]))

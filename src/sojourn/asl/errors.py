@@ -6,7 +6,7 @@ custom name (a Lambda handler's exception type, a Fail state's Error): use `Stat
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 class StatesError(Exception):
@@ -18,14 +18,6 @@ class StatesError(Exception):
         self.error = error if error is not None else self.name
         self.cause = cause
         super().__init__(f"{self.error}: {cause}" if cause else self.error)
-
-    def to_output(self) -> dict[str, Any]:
-        """The error output a Catcher passes on: `{"Error": ..., "Cause": ...}`."""
-        out: dict[str, Any] = {"Error": self.error}
-        if self.cause is not None:
-            out["Cause"] = self.cause
-        return out
-
 
 
 class StatesRuntime(StatesError):
@@ -88,6 +80,8 @@ class QueryEvaluationError(StatesError):
     name = "States.QueryEvaluationError"
 
 
-# Errors that a Retrier or Catcher using States.ALL does not match (spec: "States.ALL ... does not match
-# States.DataLimitExceeded" and terminal runtime failures).
-UNCATCHABLE_BY_ALL: frozenset[str] = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+# Errors that a Retrier or Catcher using States.ALL does not match (AWS dg: concepts-error-handling).
+# A task result over the size quota fails the task with States.DataLimitExceeded, which States.ALL does
+# catch (AWS via LocalStack snapshot test_states_errors); a state output over the quota ends the
+# execution without consulting any catcher.
+UNCATCHABLE_BY_ALL: frozenset[str] = frozenset({"States.Runtime"})

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sojourn.asl import errors as E
+from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
 from sojourn.asl.template import Dynamic, Payload
@@ -216,17 +217,6 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
-def _jsonata_type(value: Any) -> str:
-    """JSONata's name for a value's type (`$type`)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "undefined")
-
-
 def _plain_text(value: Any) -> str:
     """A value as AWS quotes it in a cause: strings bare, everything else as JSON."""
     return value if isinstance(value, str) else to_json(value)
@@ -259,6 +249,25 @@ def _wait_for_token(resource: str) -> bool:
 
 def _needs_token(resource: str) -> bool:
     return _wait_for_token(resource) or _resource_kind(resource)[0] == "activity"
+
+
+def _place_result(raw: Any, value: Any, discard: bool, path: Any) -> Any:
+    """ResultPath: `null` keeps the input, a path places the value in a copy of it, none replaces it."""
+    if discard:
+        return raw
+    return path.set(raw, value) if path is not None else value
+
+
+def _too_large(name: str | None) -> str:
+    return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+
+
+def _to_int(value: Any) -> Any:
+    """int(value) when Python can make one (`"3"`, `2.5`), else the value unchanged, as AWS parses a `...Path` field."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _matches(errors: tuple[str, ...], error: str) -> bool:
@@ -344,13 +353,18 @@ class _Run:
         phase = frame.get("phase")
         try:
             if isinstance(event, TaskSucceeded) and phase == "task":
+                if len(to_json(event.output).encode()) > MAX_PAYLOAD_BYTES:
+                    family, resource_type, _ = _resource_kind(state.resource or "")
+                    too_large = TaskFailed("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
+                    self.emit_task_end(state, None, too_large)
+                    raise E.DataLimitExceeded(cause=too_large.cause)
                 self.emit_task_end(state, event.output, None)
                 return self.complete(state, event.output)
             if isinstance(event, TaskFailed) and phase == "task":
                 self.emit_task_end(state, None, event)
                 raise E.StatesError(event.error, event.cause)
             if isinstance(event, TimerFired) and phase == "wait":
-                return self.go(self.leave(state, self.effective_input(state), plain=True))
+                return self.go(self.leave_wait(state))
             if isinstance(event, TimerFired) and phase == "retry":
                 return self.work(state)
             if isinstance(event, ChildDone) and phase == "fork":
@@ -410,10 +424,8 @@ class _Run:
         """Exit `state` with its output (after OutputPath when `plain`), then go on or finish."""
         output = self.output_path(state, value) if plain else value
         text = to_json(output)
-        if len(text.encode()) > MAX_PAYLOAD_BYTES:
-            raise E.DataLimitExceeded(
-                cause=f"The state/task '{state.name}' returned a result with a size exceeding the maximum number of bytes service limit."
-            )
+        if len(text.encode()) > MAX_PAYLOAD_BYTES:  # terminal: no Catch applies (AWS snapshot test_start_large_input)
+            raise _Finished(Fail("States.DataLimitExceeded", _too_large(state.name)))
         details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
         if assigned:
             self.frame["vars"].update(assigned)
@@ -451,13 +463,11 @@ class _Run:
             execution["RedriveTime"] = format_time(info.redrive_time)
         ctx: dict[str, Any] = {
             "Execution": execution,
-            "State": {
-                "EnteredTime": self.frame.get("entered"),
-                "Name": state.name,
-                "RetryCount": self.frame.get("retry_count", 0),
-            },
+            "State": {"EnteredTime": self.frame.get("entered"), "Name": state.name},
             "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
         }
+        if state.type in ("Task", "Parallel", "Map"):  # only states that can retry count their retries
+            ctx["State"]["RetryCount"] = self.frame.get("retry_count", 0)
         if self.token is not None:
             ctx["Task"] = {"Token": self.token}
         if extra:
@@ -541,12 +551,7 @@ class _Run:
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, self.context(state), self.vars, rng=self.env.rng)
         assigned = self.assignments(state, state.assign, result)
-        if state.discard_result:
-            combined = raw
-        elif state.result_path is not None:
-            combined = state.result_path.set(raw, result)
-        else:
-            combined = result
+        combined = _place_result(raw, result, state.discard_result, state.result_path)
         return self.output_path(state, combined), assigned
 
     # -- simple states -------------------------------------------------------------------------------
@@ -601,9 +606,13 @@ class _Run:
         else:
             until = self.wait_until(state)
         if until <= now:
-            return self.leave(state, self.effective_input(state), plain=True)
+            return self.leave_wait(state)
         self.frame["phase"] = "wait"
         return Sleep(until)
+
+    def leave_wait(self, state: State) -> Action | tuple[str, str, Any]:
+        effective = self.effective_input(state)
+        return self.leave(state, effective, plain=True, assigned=self.assignments(state, state.assign, effective))
 
     def seconds_path(self, state: State, path: Path) -> int:
         """SecondsPath's value, with AWS's causes for a missing, non-integer or negative one."""
@@ -748,11 +757,16 @@ class _Run:
         inputs = self.map_inputs(state, effective)
         key = state.processor.key if state.processor else ""
         children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
-        limit = self.number(state, state.max_concurrency, "MaxConcurrency", minimum=0) or 0
+        limit = self.map_limit(state, state.max_concurrency, "MaxConcurrency", effective) or 0
+        tolerated_count = self.map_limit(state, state.tolerated_count, "ToleratedFailureCount", effective)
+        tolerated_percentage = self.map_limit(state, state.tolerated_percentage, "ToleratedFailurePercentage", effective)
         first = len(children) if limit == 0 else min(limit, len(children))
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
         self.frame["phase"] = "fork"
-        self.frame["fork"] = {"n": len(children), "next": first, "out": {}, "failed": 0, "max": limit}
+        self.frame["fork"] = {
+            "n": len(children), "next": first, "out": {}, "failed": 0, "max": limit,
+            "tc": tolerated_count, "tp": tolerated_percentage,
+        }
         if not children:
             return self.fork_succeeded(state)
         for index in range(first):
@@ -764,11 +778,7 @@ class _Run:
             items = self.evaluate(state.items, state, effective) if state.items is not None else effective
             if not isinstance(items, list):
                 expression = getattr(getattr(state.items, "tree", None), "text", None)
-                source = f"The JSONata expression '{expression}'" if expression else "The value"
-                raise E.QueryEvaluationError(
-                    cause=f"{source} specified for the field 'Items' returned an unexpected result type. "
-                    f"Expected 'array', but was '{_jsonata_type(items)}' for value: {to_json(items)}"
-                )
+                raise E.QueryEvaluationError(cause=unexpected_type(expression, "Items", "array", items))
         else:
             items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
             if not isinstance(items, list):
@@ -789,8 +799,8 @@ class _Run:
 
     def batches(self, state: State, items: list[Any], effective: Any) -> list[Any]:
         batcher = state.batcher or {}
-        most = batcher.get("MaxItemsPerBatch") or len(items) or 1
-        max_bytes = batcher.get("MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
+        most = self.number(state, batcher.get("MaxItemsPerBatch"), "MaxItemsPerBatch") or len(items) or 1
+        max_bytes = self.number(state, batcher.get("MaxInputBytesPerBatch"), "MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
         batch_input = batcher.get("BatchInput")
         extra = self.evaluate(batch_input, state, effective) if batch_input is not None else None
         batches: list[Any] = []
@@ -828,7 +838,8 @@ class _Run:
                 self.frame["fork_failed"] = True  # recover() records the state's failure unless it retries
                 if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
                     raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
-                raise E.StatesError(outcome.error or "States.BranchFailed", outcome.cause)
+                # A child that failed without an error name (a bare Fail state) fails this state the same way.
+                raise E.StatesError(outcome.error or "", outcome.cause)
         if len(fork["out"]) == fork["n"]:
             return self.fork_succeeded(state)
         if is_map and fork["next"] < fork["n"]:
@@ -839,15 +850,58 @@ class _Run:
         return Await()
 
     def tolerated(self, state: State, fork: dict[str, Any]) -> bool:
-        if state.type != "Map" or (state.tolerated_count is None and state.tolerated_percentage is None):
+        count, percentage = fork.get("tc"), fork.get("tp")
+        if state.type != "Map" or (count is None and percentage is None):
             return False
-        count = self.number(state, state.tolerated_count, "ToleratedFailureCount", minimum=0)
-        percentage = state.tolerated_percentage
-        if percentage is not None and not isinstance(percentage, (int, float)):
-            percentage = self.evaluate(percentage, state, self.effective_input(state))
         if count is not None and fork["failed"] > count:
             return False
-        return not (percentage is not None and fork["n"] and fork["failed"] * 100.0 / fork["n"] > float(percentage))
+        return not (percentage is not None and fork["n"] and fork["failed"] * 100.0 / fork["n"] > percentage)
+
+    def map_limit(self, state: State, value: Any, field: str, effective: Any) -> Any:
+        """MaxConcurrency or a ToleratedFailure* value, with AWS's causes for a bad `...Path` value."""
+        if value is None:
+            return None
+        if not isinstance(value, Path):
+            if field == "ToleratedFailurePercentage":
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return float(value)
+                value = self.evaluate(value, state, effective)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                    raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
+                return float(value)
+            return self.number(state, value, field, minimum=0)
+        try:
+            found = value.get(effective, self.context(state), self.vars)
+        except E.StatesRuntime:
+            raise E.StatesRuntime(
+                cause=f"The JSONPath '{value.text}' specified for the field '{field}Path' "
+                f"could not be found in the input '{to_json(effective)}'"
+            ) from None
+        shown = found if isinstance(found, str) else to_json(found)
+        number: Any = found
+        if field == "ToleratedFailurePercentage":
+            if isinstance(number, str):
+                number = _to_int(number)
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                raise E.StatesRuntime(
+                    cause=f'The {field}Path field refers to value "{shown}" which is not a valid float: {value.text}'
+                )
+            if not 0 <= number <= 100:
+                raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
+            return float(number)
+        if isinstance(number, str) or (field == "MaxConcurrency" and isinstance(number, float)):
+            number = _to_int(number)
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise E.StatesRuntime(
+                cause=f'The {field}Path field refers to value "{shown}" which is not a valid integer: {value.text}'
+            )
+        if number < 0:
+            raise E.StatesRuntime(
+                cause="ToleratedFailureCount cannot be negative."
+                if field == "ToleratedFailureCount"
+                else f"Expected non-negative integer for MaxConcurrency, got '{number}' instead."
+            )
+        return number
 
     def fork_succeeded(self, state: State) -> Action:
         fork = self.frame["fork"]
@@ -872,7 +926,7 @@ class _Run:
         if catcher is None:
             if error == "States.QueryEvaluationError":
                 cause = self.decorated(state, cause)
-            raise _Finished(Fail(error, cause))
+            raise _Finished(Fail(error or None, cause))
         return self.catch(state, catcher, error, cause)
 
     def decorated(self, state: State, cause: str | None) -> str:
@@ -906,24 +960,21 @@ class _Run:
         return None
 
     def catch(self, state: State, catcher: Catcher, error: str, cause: str | None) -> Action:
-        error_output: dict[str, Any] = {"Error": error}
-        if cause is not None:
-            error_output["Cause"] = cause
+        # AWS binds an empty string for a missing cause (LocalStack's interpreter, matched to AWS snapshots).
+        error_output: dict[str, Any] = {"Error": error, "Cause": cause if cause is not None else ""}
         raw = self.frame["input"]
-        if state.language == JSONATA:
-            assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
-            if catcher.output is not None:
-                output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
+        try:
+            if state.language == JSONATA:
+                assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
+                if catcher.output is not None:
+                    output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
+                else:
+                    output = error_output
             else:
-                output = error_output
-        else:
-            assigned = self.assignments(state, catcher.assign, error_output)
-            if catcher.discard_result:
-                output = raw
-            elif catcher.result_path is not None:
-                output = catcher.result_path.set(raw, error_output)
-            else:
-                output = error_output
+                assigned = self.assignments(state, catcher.assign, error_output)
+                output = _place_result(raw, error_output, catcher.discard_result, catcher.result_path)
+        except E.StatesError as failure:  # the catcher itself failed: no second chance, the execution fails
+            raise _Finished(Fail(failure.error, self.decorated(state, failure.cause))) from None
         self.frame.pop("phase", None)
         # AWS records the state's exit with the catcher's output before entering the handler.
         return self.go(self.leave(state, output, next=catcher.next, assigned=assigned))

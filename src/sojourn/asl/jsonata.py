@@ -18,7 +18,7 @@ import jsonata as _jsonata
 
 from sojourn.asl.errors import QueryEvaluationError
 
-__all__ = ["JsonataValue", "compile_jsonata_value", "is_jsonata"]
+__all__ = ["JsonataValue", "compile_jsonata_value", "is_jsonata", "jsonata_type", "unexpected_type"]
 
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 
@@ -30,7 +30,7 @@ def is_jsonata(value: Any) -> bool:
 
 def _partition(array: Any, size: Any) -> list[Any]:
     if not isinstance(array, list) or not isinstance(size, (int, float)) or size <= 0:
-        raise QueryEvaluationError(cause="$partition takes an array and a positive chunk size")
+        raise _Failure("$partition takes an array and a positive chunk size")
     size = int(size)
     return [array[i : i + size] for i in range(0, len(array), size)]
 
@@ -38,16 +38,16 @@ def _partition(array: Any, size: Any) -> list[Any]:
 def _range(start: Any, end: Any, step: Any) -> list[Any]:
     start, end, step = int(start), int(end), int(step)
     if step == 0:
-        raise QueryEvaluationError(cause="$range takes a step other than 0")
+        raise _Failure("$range takes a step other than 0")
     items = list(range(start, end + (1 if step > 0 else -1), step))
     if len(items) > 1000:
-        raise QueryEvaluationError(cause="$range gives at most 1000 items")
+        raise _Failure("$range gives at most 1000 items")
     return items
 
 
 def _hash(value: Any, algorithm: Any) -> str:
     if algorithm not in _HASHES:
-        raise QueryEvaluationError(cause=f"$hash takes one of {list(_HASHES)}")
+        raise _Failure(f"$hash takes one of {list(_HASHES)}")
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     return hashlib.new(_HASHES[algorithm], text.encode()).hexdigest()
 
@@ -56,7 +56,37 @@ def _parse(text: Any) -> Any:
     try:
         return json.loads(text)
     except (TypeError, json.JSONDecodeError):
-        raise QueryEvaluationError(cause="$parse takes a string of JSON") from None
+        raise _Failure("$parse takes a string of JSON") from None
+
+
+def _disabled_eval(*_: Any) -> Any:
+    # AWS removes JSONata's $eval: calling it fails as calling any unbound name does.
+    raise _Failure("Attempted to invoke a non-function", "T1006")
+
+
+class _Failure(Exception):
+    """An expression that threw: jsonata-js's message and, when it has one, its error code."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+# jsonata-python renders some of jsonata-js's templates with "Object" for "function" and type letters;
+# AWS runs jsonata-js's wording (T0410, T0412).
+_ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
+
+
+def _failure(error: Exception) -> _Failure:
+    code = getattr(error, "error", None)
+    if not isinstance(code, str):
+        return _Failure(str(error))
+    if code == "T0410":
+        return _Failure(f'Argument {error.current} of function "{error.expected}" does not match function signature', code)  # type: ignore[attr-defined]
+    if code == "T0412":
+        kind = _ARRAY_TYPES.get(str(error.extra), error.extra)  # type: ignore[attr-defined]
+        return _Failure(f'Argument {error.current} of function "{error.expected}" must be an array of "{kind}"', code)  # type: ignore[attr-defined]
+    return _Failure(str(error).replace(" Object signature", " function signature"), code)
 
 
 @dataclass(frozen=True)
@@ -72,10 +102,10 @@ class _Expression:
         expression.register_lambda("uuid", lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
         try:
             value = expression.evaluate(None, bindings)
-        except QueryEvaluationError:
+        except (QueryEvaluationError, _Failure):
             raise
         except Exception as e:  # jsonata-python raises its own JException and Python errors alike
-            raise QueryEvaluationError(cause=f"An error occurred while evaluating the JSONata expression '{self.text}': {e}") from None
+            raise _failure(e) from None
         return _plain(value)
 
 
@@ -101,6 +131,7 @@ def _compile(value: Any) -> Any:
         compiled.register_lambda("range", _range)
         compiled.register_lambda("hash", _hash)
         compiled.register_lambda("parse", _parse)
+        compiled.register_lambda("eval", _disabled_eval)
         return _Expression(text, compiled)
     if isinstance(value, dict):
         return {key: _compile(item) for key, item in value.items()}
@@ -112,7 +143,13 @@ def _compile(value: Any) -> Any:
 def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str) -> Any:
     """Evaluate every expression in `node`; `field` names where it sits (`Output/a/b[0]`), as AWS's causes do."""
     if isinstance(node, _Expression):
-        value = node.evaluate(states, variables, rng)
+        try:
+            value = node.evaluate(states, variables, rng)
+        except _Failure as failure:
+            tail = f". {failure.code}: {failure.message}" if failure.code else f": {failure.message}"
+            raise QueryEvaluationError(
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' threw an error during evaluation{tail}"
+            ) from None
         if value is None and not _yields_null(node.text):
             raise QueryEvaluationError(
                 cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned nothing (undefined)."
@@ -127,6 +164,28 @@ def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng:
     if isinstance(node, list):
         return [_evaluate(item, states, variables, rng, f"{field}[{index}]") for index, item in enumerate(node)]
     return node
+
+
+def jsonata_type(value: Any) -> str:
+    """JSONata's name for a value's type (`$type`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), "undefined")
+
+
+def unexpected_type(expression: str | None, field: str, expected: str, value: Any) -> str:
+    """AWS's cause for a field whose expression (or literal) yields the wrong type: `Items` must be an array."""
+    source = f"The JSONata expression '{expression}'" if expression is not None else "The value"
+    shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return (
+        f"{source} specified for the field '{field}' returned an unexpected result type. "
+        f"Expected '{expected}', but was '{jsonata_type(value)}' for value: {shown}"
+    )
 
 
 def _is_json(value: Any) -> bool:

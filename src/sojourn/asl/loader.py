@@ -37,11 +37,22 @@ class Diagnostic:
 
 
 class DefinitionError(Exception):
-    """A definition that cannot be loaded or run; `.diagnostics` lists every problem found."""
+    """A definition that cannot be loaded or run; `.diagnostics` lists every problem found.
+
+    `error` and `cause` are what CreateStateMachine answers for it on AWS: `InvalidDefinition` and
+    `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ... at /States/X/Field'`.
+    """
+
+    error = "InvalidDefinition"
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
         super().__init__(format_diagnostics(self.diagnostics))
+
+    @property
+    def cause(self) -> str:
+        problems = ", ".join(f"{d.code}: {d.message}" for d in self.diagnostics if d.severity == "ERROR")
+        return f"Invalid State Machine Definition: '{problems}'"
 
 
 def format_diagnostics(diagnostics: Iterable[Diagnostic]) -> str:

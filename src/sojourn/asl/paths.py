@@ -213,7 +213,8 @@ def _child(node: Any, step: str | int) -> Any:
 
 
 def _put(node: Any, step: str | int, value: Any, text: str) -> None:
-    if (isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node)) or (isinstance(step, str) and isinstance(node, dict)):
+    fits_list = isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node)
+    if fits_list or (isinstance(step, str) and isinstance(node, dict)):
         node[step] = value
     else:
         raise ResultPathMatchFailure(cause=f"Unable to apply ResultPath '{text}' at '{step}'")

@@ -199,7 +199,7 @@ class _Compiler:
                 state.credentials = _jsonata(raw["Credentials"], "Credentials") if jsonata else compile_payload(raw["Credentials"])
         if kind in ("Task", "Parallel", "Map"):
             state.retriers = tuple(self.retrier(r) for r in raw.get("Retry", []))
-            state.catchers = tuple(self.catcher(c, jsonata) for c in raw.get("Catch", []))
+            state.catchers = tuple(self.catcher(c, jsonata, f"Catch[{i}]") for i, c in enumerate(raw.get("Catch", [])))
         if kind == "Choice":
             from sojourn.asl.choice import compile_choice_rule
 
@@ -207,8 +207,8 @@ class _Compiler:
                 Choice(
                     compile_choice_rule(rule, state.language, f"Choices[{index}]/Condition"),
                     rule["Next"],
-                    self.assign(rule.get("Assign"), jsonata),
-                    _jsonata(rule["Output"], "Output") if jsonata and "Output" in rule else None,
+                    self.assign(rule.get("Assign"), jsonata, f"Choices[{index}]/Assign"),
+                    _jsonata(rule["Output"], f"Choices[{index}]/Output") if jsonata and "Output" in rule else None,
                 )
                 for index, rule in enumerate(raw["Choices"])
             )
@@ -239,7 +239,7 @@ class _Compiler:
             self.map(state, raw, where, jsonata)
 
     def map(self, state: State, raw: dict[str, Any], where: str, jsonata: bool) -> None:
-        processor = raw.get("ItemProcessor") or raw.get("Iterator")
+        processor = raw.get("ItemProcessor") or raw["Iterator"]
         field_name = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
         state.processor = self.machine(processor, f"{where}/{field_name}", state.language)
         if jsonata:
@@ -257,16 +257,18 @@ class _Compiler:
         state.tolerated_percentage = self.number(raw, "ToleratedFailurePercentage", jsonata)
         if "ItemBatcher" in raw:
             batcher = dict(raw["ItemBatcher"])
+            for name in ("MaxItemsPerBatch", "MaxInputBytesPerBatch"):
+                batcher[name] = self.number(raw["ItemBatcher"], name, jsonata)
             if "BatchInput" in batcher:
                 batcher["BatchInput"] = (
                     _jsonata(batcher["BatchInput"], "ItemBatcher/BatchInput") if jsonata else compile_payload(batcher["BatchInput"])
                 )
             state.batcher = batcher
 
-    def assign(self, value: Any, jsonata: bool) -> Any:
+    def assign(self, value: Any, jsonata: bool, field: str = "Assign") -> Any:
         if value is None:
             return None
-        return _jsonata(value, "Assign") if jsonata else compile_payload(value)
+        return _jsonata(value, field) if jsonata else compile_payload(value)
 
     def number(self, raw: dict[str, Any], name: str, jsonata: bool) -> Any:
         if name in raw:
@@ -286,15 +288,15 @@ class _Compiler:
             jitter=raw.get("JitterStrategy", "NONE") == "FULL",
         )
 
-    def catcher(self, raw: dict[str, Any], jsonata: bool) -> Catcher:
-        if jsonata:
+    def catcher(self, raw: dict[str, Any], jsonata: bool, where: str) -> Catcher:
+        if jsonata:  # AWS names a catcher's fields under its index: `Catch[1]/Output/v`
             return Catcher(
                 errors=tuple(raw["ErrorEquals"]),
                 next=raw["Next"],
                 result_path=None,
                 discard_result=False,
-                output=_jsonata(raw["Output"], "Output") if "Output" in raw else None,
-                assign=self.assign(raw.get("Assign"), True),
+                output=_jsonata(raw["Output"], f"{where}/Output") if "Output" in raw else None,
+                assign=self.assign(raw.get("Assign"), True, f"{where}/Assign"),
             )
         result_path = raw.get("ResultPath", "$")
         return Catcher(

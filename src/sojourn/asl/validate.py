@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
@@ -123,6 +124,17 @@ _PATH_COMPARATORS = {
     f"{name}Path" for name in _COMPARATORS if not name.startswith("Is") and name != "StringMatches"
 }
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _is_timestamp(value: Any) -> bool:
+    """An RFC 3339 timestamp with a real date and time (`2016-13-05T...` is not one)."""
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 _INTRINSIC = re.compile(r"^States\.[A-Za-z0-9]+\(.*\)$", re.DOTALL)
 _ARN = re.compile(r"^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+$")
 
@@ -151,7 +163,8 @@ def _type_name(value: Any) -> str:
         return "boolean"
     if _is_number(value):
         return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {str: "string", list: "array", dict: "object"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _join(location: str, *parts: Any) -> str:
@@ -178,6 +191,14 @@ def _compile_reference_path(text: str) -> None:
         _fallback_path(text)
     else:
         paths.compile_reference_path(text)
+
+
+def _compile_single_path(text: str) -> None:
+    """Raise when `text` is not a path to a single node of the input, the context object or a variable."""
+    from sojourn.asl import paths
+
+    if not paths.compile_path(text).definite:
+        raise ValueError("a reference path selects a single node")
 
 
 def _fallback_path(text: str) -> None:
@@ -495,17 +516,19 @@ class _Validator:
             )
 
     def path(
-        self, value: Any, where: str, field: str, reference: bool = False, nullable: bool = False
+        self, value: Any, where: str, field: str, reference: bool = False, nullable: bool = False, single: bool = False
     ) -> None:
+        """`reference`: ResultPath's kind (one node of the input); `single`: one node of the input, the context
+        object or a variable (ItemsPath, SecondsPath, MaxConcurrencyPath...: AWS takes `$var` there)."""
         if value is None and nullable:
             return
         if not isinstance(value, str):
             self.schema(where, f"The field '{field}' must be a string, not {_type_name(value)}")
             return
-        compiler = _compile_reference_path if reference else _compile_path
+        compiler = _compile_reference_path if reference else _compile_single_path if single else _compile_path
         reason = _check(compiler, value)
         if reason is not None:
-            kind = "reference path" if reference else "JSONPath"
+            kind = "JSONPath" if not (reference or single) else "reference path"
             self.error(
                 "INVALID_JSON_PATH",
                 where,
@@ -695,14 +718,11 @@ class _Validator:
             value = state["Timestamp"]
             if language == "JSONata" and isinstance(value, str) and value.startswith("{%"):
                 self.jsonata(value, _join(location, "Timestamp"), "Timestamp")
-            elif not isinstance(value, str) or not _TIMESTAMP.match(value):
-                self.schema(
-                    _join(location, "Timestamp"),
-                    "The field 'Timestamp' must be an RFC3339 timestamp such as 2016-03-14T01:59:00Z",
-                )
+            elif not _is_timestamp(value):  # AWS via LocalStack snapshot test_wait_timestamp_invalid
+                self.schema(_join(location, "Timestamp"), "String does not match RFC3339 timestamp")
         for field in ("SecondsPath", "TimestampPath"):
             if field in state:
-                self.path(state[field], _join(location, field), field, reference=True)
+                self.path(state[field], _join(location, field), field, single=True)
 
     def state_task(
         self, state: dict[str, Any], location: str, names: set[Any], language: str, depth: int
@@ -725,10 +745,10 @@ class _Validator:
                 self.integer(location, field, state[field], minimum=1, jsonata=jsonata)
             if f"{field}Path" in state:
                 self.path(
-                    state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", reference=True
+                    state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", single=True
                 )
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
-        if _is_int(timeout) and _is_int(heartbeat) and heartbeat >= timeout:
+        if _is_int(timeout) and _is_int(heartbeat) and int(heartbeat) >= int(timeout):  # type: ignore[arg-type]
             self.schema(
                 _join(location, "HeartbeatSeconds"),
                 "The field 'HeartbeatSeconds' must be smaller than the field 'TimeoutSeconds'",
@@ -851,7 +871,7 @@ class _Validator:
             "string": isinstance(value, str),
             "number": _is_number(value),
             "boolean": isinstance(value, bool),
-            "timestamp": isinstance(value, str) and bool(_TIMESTAMP.match(value)),
+            "timestamp": _is_timestamp(value),
         }[expected]
         if not valid:
             self.schema(
@@ -900,7 +920,7 @@ class _Validator:
             if isinstance(processor, dict) and "ProcessorConfig" in processor:
                 self.processor_config(processor["ProcessorConfig"], _join(where, "ProcessorConfig"))
         if "ItemsPath" in state:
-            self.path(state["ItemsPath"], _join(location, "ItemsPath"), "ItemsPath", reference=True)
+            self.path(state["ItemsPath"], _join(location, "ItemsPath"), "ItemsPath", single=True)
         if "Items" in state and jsonata:
             items = state["Items"]
             if isinstance(items, str):
@@ -938,7 +958,7 @@ class _Validator:
                 )
         for field in ("MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"):
             if field in state:
-                self.path(state[field], _join(location, field), field, reference=True)
+                self.path(state[field], _join(location, field), field, single=True)
         if "Label" in state:
             self.string(state, "Label", location)
         if "ItemBatcher" in state:
@@ -980,7 +1000,7 @@ class _Validator:
                 self.integer(where, field, batcher[field], minimum=1, jsonata=jsonata, maximum=262144 * 1024)
         for field in paths:
             if field in batcher:
-                self.path(batcher[field], _join(where, field), field, reference=True)
+                self.path(batcher[field], _join(where, field), field, single=True)
         if "BatchInput" in batcher:
             if jsonata:
                 self.jsonata_value(batcher["BatchInput"], _join(where, "BatchInput"), "BatchInput")
