@@ -80,6 +80,25 @@ def test_sesv2_send_email_queues_the_mail_and_the_smtp_server_receives_it(sojour
     assert client.get_mail(messageId=message_id)["status"] == "SENT"
 
 
+def test_a_sent_approval_mail_is_kept_with_its_task_token_redacted_and_the_token_still_answers(sojourn, smtp_server):
+    client, deliverer = sojourn
+    execution, _ = run(client, {
+        "Resource": "arn:aws:states:::sojourn:email.send.waitForTaskToken",
+        "Parameters": {"To": "lead@example.com", "Subject": "Approve?",
+                       "Text.$": "States.Format('Approve: https://leave.example.com/approve/{}', $$.Task.Token)",
+                       "Html.$": "States.Format('<a href=\"https://leave.example.com/approve/{}\">Approve</a>', $$.Task.Token)"},
+    })
+    assert deliverer.deliver_due() == 1
+    token = re.search(r"approve/(\S+)", smtp_server.received[0].part("plain"))[1]
+    [summary] = client.list_mail()["messages"]
+    kept = client.get_mail(messageId=summary["messageId"])
+    assert kept["status"] == "SENT" and token not in kept["text"] + kept["html"]
+    assert "approve/<task token: redacted>" in kept["text"] and "approve/<task token: redacted>" in kept["html"]
+    client.send_task_success(taskToken=token, output=json.dumps({"approved": True}))
+    client.run_until_idle()
+    assert json.loads(client.describe_execution(executionArn=execution)["output"]) == {"approved": True}
+
+
 def test_a_bad_sesv2_request_fails_the_task_with_sesv2_bad_request_exception(sojourn):
     client, _ = sojourn
     _, described = run(client, {

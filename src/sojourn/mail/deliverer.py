@@ -10,12 +10,16 @@ One runs in every `sojourn serve` and `sojourn worker` process. Outcomes:
 A message is leased to one deliverer at a time, so it is sent once even with several processes. A crash
 after the server accepted a message but before SENT was committed sends it again when the lease runs
 out (at-least-once); the copy carries the same Message-ID header.
+Once a message is SENT or FAILED, the task tokens in its bodies (approval links) are redacted: it no longer
+needs them, and Sojourn keeps tokens only as hashes. KEPT mail keeps them, for the developer to click.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import re
 import threading
 import time
 import uuid
@@ -35,6 +39,8 @@ __all__ = ["Deliverer", "Envelope", "Outcome", "SmtpTransport", "Transport", "re
 
 log = logging.getLogger("sojourn.mail")
 
+TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # secrets.token_urlsafe(32)
+REDACTED_TOKEN = "<task token: redacted>"
 FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 30 * 60.0
 GIVE_UP_SECONDS = 24 * 3600.0
@@ -181,14 +187,14 @@ class Deliverer:
         seq, attempts = row["seq"], int(row["attempts"])
         sender = row["sender"] or self.settings.smtp_sender
         if outcome.sent:
-            mail_store.finish(tx, seq, self.owner, "SENT", sender, outcome.error, now)
+            mail_store.finish(tx, seq, self.owner, "SENT", sender, outcome.error, now, *_without_tokens(tx, row))
             log.info("mail %s sent (attempt %d)", row["id"], attempts)
         elif outcome.permanent:
-            mail_store.finish(tx, seq, self.owner, "FAILED", sender, outcome.error, now)
+            mail_store.finish(tx, seq, self.owner, "FAILED", sender, outcome.error, now, *_without_tokens(tx, row))
             log.warning("mail %s refused: %s", row["id"], outcome.error)
         elif now - row["created_at"] >= self.give_up_seconds:
             error = f"Gave up after {attempts} attempts over {self.give_up_seconds / 3600:g} h: {outcome.error}"
-            mail_store.finish(tx, seq, self.owner, "FAILED", sender, error, now)
+            mail_store.finish(tx, seq, self.owner, "FAILED", sender, error, now, *_without_tokens(tx, row))
             log.warning("mail %s: %s", row["id"], error)
         else:
             delay = retry_delay(attempts)
@@ -236,3 +242,18 @@ class Deliverer:
                 log.exception("mail delivery round failed")
             wait = idle if due is None else min(idle, max(0.0, due - self.clock()))
             self.store.wait(wait, since=since)
+
+
+def _without_tokens(tx: Any, row: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The message's HTML and text bodies with every task token Sojourn issued replaced by a marker."""
+    bodies = (row["html"], row["text"])
+    candidates = {match for body in bodies if body for match in TOKEN_SHAPE.findall(body)}
+    hashes = {hashlib.sha256(candidate.encode()).hexdigest(): candidate for candidate in candidates}
+    tokens = [hashes[known] for known in mail_store.known_token_hashes(tx, sorted(hashes))]
+
+    def redact(body: str | None) -> str | None:
+        for token in tokens:
+            body = body.replace(token, REDACTED_TOKEN) if body else body
+        return body
+
+    return redact(bodies[0]), redact(bodies[1])

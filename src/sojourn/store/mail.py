@@ -69,13 +69,22 @@ def keep_due(tx: Tx, now: float, sender: str) -> int:
     ).rowcount)
 
 
-def finish(tx: Tx, seq: int, owner: str, status: str, sender: str, error: str | None, now: float) -> bool:
-    """Record SENT or FAILED for a message this owner holds; False when its lease was lost."""
+def finish(tx: Tx, seq: int, owner: str, status: str, sender: str, error: str | None, now: float,
+           html: str | None, text: str | None) -> bool:
+    """Record SENT or FAILED for a message this owner holds, with the bodies to keep; False when its lease was lost."""
     return bool(tx.execute(
         "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, lease_owner = NULL, "
-        "sent_at = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
-        (status, sender, error, now if status == "SENT" else None, seq, owner),
+        "sent_at = ?, html = ?, text = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
+        (status, sender, error, now if status == "SENT" else None, html, text, seq, owner),
     ).rowcount)
+
+
+def known_token_hashes(tx: Tx, hashes: list[str]) -> set[str]:
+    """Which of these SHA-256 hashes are task tokens Sojourn issued (waiting or not)."""
+    if not hashes:
+        return set()
+    marks = ", ".join("?" for _ in hashes)
+    return {row["hash"] for row in tx.all(f"SELECT hash FROM tokens WHERE hash IN ({marks})", hashes)}
 
 
 def retry_later(tx: Tx, seq: int, owner: str, error: str, due_at: float) -> bool:
