@@ -8,6 +8,8 @@ floci-io/floci#2665, #2668, #2736, #2737, PR #2689) for the JSONata causes.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from asl_conformance import FAILED, Case, check, machine, one
 
@@ -203,3 +205,32 @@ def test_a_task_result_over_256_kib_is_a_task_failure_states_all_catches() -> No
         "Error": "States.DataLimitExceeded",
         "Cause": f"The state/task '{arn}' returned a result with a size exceeding the maximum number of bytes service limit.",
     }
+
+
+# A missing `$$` path prints the context object, in AWS's key order and whole (AWS's cause quoted from an
+# execution in a public project note: '{"Execution":{"Id",...,"Input",...,"StartTime",...,"Name",...,
+# "RoleArn",...,"RedriveCount":0},"StateMachine":{"Id","Name"},"State":{"Name","EnteredTime",...}}'; the same
+# order in LocalStack's snapshot test_base::test_query_context_object_values).
+QUOTED = "AWS execution cause quoted in a public note; key order as snapshot test_query_context_object_values"
+CONTEXT = ('{"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:execution:in-memory:conformance",'
+           '"Input":{"reviewJobId":"r"},"StartTime":"2026-01-01T12:00:00.000Z","Name":"conformance",'
+           '"RoleArn":"arn:aws:iam::123456789012:role/sojourn","RedriveCount":0},'
+           '"StateMachine":{"Id":"arn:aws:states:us-east-1:123456789012:stateMachine:in-memory","Name":"in-memory"},'
+           '"State":{"Name":"ProcessReviewItem","EnteredTime":"2026-01-01T12:00:00.000Z"}}')
+LONG = {f"key{i}": "v" * 40 for i in range(12)}
+PRINTED = [
+    Case("missing-context-path-prints-the-context-object-in-aws-order", QUOTED,
+         one({"Type": "Pass", "Parameters": {"checkId.$": "$$.Map.Item.Value.checkId"}}, name="ProcessReviewItem"),
+         {"reviewJobId": "r"}, status=FAILED, error="States.Runtime",
+         cause=PREFIX.format("ProcessReviewItem", 2) + "The JSONPath '$$.Map.Item.Value.checkId' specified for the "
+         f"field 'checkId.$' could not be found in the input '{CONTEXT}'"),
+    Case("a-long-input-is-printed-whole-and-compact", QUOTED + " (900 characters, not cut)",
+         one({"Type": "Pass", "Parameters": {"a.$": "$.missing"}}), LONG, status=FAILED, error="States.Runtime",
+         cause=PREFIX.format("S", 2) + "The JSONPath '$.missing' specified for the field 'a.$' could not be found in the "
+         "input '" + json.dumps(LONG, separators=(",", ":")) + "'"),
+]
+
+
+@pytest.mark.parametrize("case", [c.param() for c in PRINTED])
+def test_documents_printed_into_causes(case: Case) -> None:
+    check(case)

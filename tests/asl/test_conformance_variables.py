@@ -133,10 +133,10 @@ CASES = [
          cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath "
                "'$$.State.RetryCount' specified for the field 'r.$' could not be found in the input "
                '\'{"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:execution:in-memory:conformance",'
-               '"Input":{},"Name":"conformance","RoleArn":"arn:aws:iam::123456789012:role/sojourn",'
-               '"StartTime":"2026-01-01T12:00:00.000Z","RedriveCount":0},"State":{"EnteredTime":'
-               '"2026-01-01T12:00:00.000Z","Name":"S"},"StateMachine":{"Id":'
-               '"arn:aws:states:us-east-1:123456789012:stateMachine:in-memory","Name":"in-memory"}}\''),
+               '"Input":{},"StartTime":"2026-01-01T12:00:00.000Z","Name":"conformance",'
+               '"RoleArn":"arn:aws:iam::123456789012:role/sojourn","RedriveCount":0},"StateMachine":{"Id":'
+               '"arn:aws:states:us-east-1:123456789012:stateMachine:in-memory","Name":"in-memory"},'
+               '"State":{"Name":"S","EnteredTime":"2026-01-01T12:00:00.000Z"}}\''),
     Case("jsonata-context-in-a-map-iteration", "AWS dg: transforming-data ($states.context)",
          one({"Type": "Map", "Items": [7], "ItemProcessor": machine(("I", pass_(Output="{% $states.context.State.Name %}",
                                                                                   **END)))}, **JSONATA),

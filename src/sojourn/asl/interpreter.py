@@ -454,17 +454,18 @@ class _Run:
         execution: dict[str, Any] = {
             "Id": info.execution_arn,
             "Input": info.input,
+            "StartTime": format_time(info.start_time),
             "Name": info.name,
             "RoleArn": info.role_arn,
-            "StartTime": format_time(info.start_time),
             "RedriveCount": info.redrive_count,
         }
         if info.redrive_time is not None:
             execution["RedriveTime"] = format_time(info.redrive_time)
+        # AWS's key order, which shows wherever the context object is printed into a cause.
         ctx: dict[str, Any] = {
             "Execution": execution,
-            "State": {"EnteredTime": self.frame.get("entered"), "Name": state.name},
             "StateMachine": {"Id": info.state_machine_arn, "Name": info.state_machine_name},
+            "State": {"Name": state.name, "EnteredTime": self.frame.get("entered")},
         }
         if state.type in ("Task", "Parallel", "Map"):  # only states that can retry count their retries
             ctx["State"]["RetryCount"] = self.frame.get("retry_count", 0)

@@ -114,7 +114,7 @@ class Path:
             return _walk(document, list(self.steps))
         except _Missing:
             raise PathNotFound(
-                self.text, document, f"The JSONPath '{self.text}' could not be found in the input '{_short(document)}'"
+                self.text, document, f"The JSONPath '{self.text}' could not be found in the input '{_shown(document)}'"
             ) from None
 
     def exists(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> bool:
@@ -140,11 +140,11 @@ class Path:
         return root + "".join(f"[{step}]" if isinstance(step, int) else f"['{step}']" for step in self.steps)
 
 
-def _short(document: Any) -> str:
+def _shown(document: Any) -> str:
+    """A document as AWS prints it into a cause: compact JSON, whole, non-ASCII as is."""
     import json
 
-    text = json.dumps(document, separators=(",", ":"), default=str)
-    return text if len(text) <= 256 else text[:253] + "..."
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def compile_path(text: str) -> Path:
@@ -187,7 +187,7 @@ class ReferencePath:
         root = copy_json(document)
         if not isinstance(root, dict):
             raise ResultPathMatchFailure(
-                cause=f"Unable to apply ResultPath '{self.text}' to input '{_short(document)}': it is not an object"
+                cause=f"Unable to apply ResultPath '{self.text}' to input '{_shown(document)}': it is not an object"
             )
         node: Any = root
         for step, following in zip(self.steps, (*self.steps[1:], None), strict=True):
@@ -200,7 +200,7 @@ class ReferencePath:
                 _put(node, step, child, self.text)
             elif not isinstance(child, (dict, list)):
                 raise ResultPathMatchFailure(
-                    cause=f"Unable to apply ResultPath '{self.text}': '{step}' is not an object in '{_short(document)}'"
+                    cause=f"Unable to apply ResultPath '{self.text}': '{step}' is not an object in '{_shown(document)}'"
                 )
             node = child
         return root
