@@ -23,6 +23,7 @@ from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, is_token_form, new_token, replace_token
+from sojourn.runtime.history import api_event
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
 
@@ -318,9 +319,10 @@ class Client:
         with self.store.transaction() as tx:
             execution = self._get_execution(tx, executionArn)
             machine = tx.machine(execution["machine_arn"])
+            definition = tx.definition(execution["definition_id"])
         answer = {
             "stateMachineArn": execution["machine_arn"], "name": execution["machine_arn"].split(":")[6],
-            "definition": execution["definition"], "roleArn": execution["role_arn"],
+            "definition": definition, "roleArn": execution["role_arn"],
             "updateDate": _date(machine["updated_at"] if machine else execution["started_at"]),
             "loggingConfiguration": json.loads(machine["logging"]) if machine and machine["logging"] else {"level": "OFF"},
             "tracingConfiguration": json.loads(machine["tracing"]) if machine and machine["tracing"] else {"enabled": False},
@@ -493,14 +495,12 @@ class Client:
                 if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
                     return existing  # idempotent by name (and a re-invoked parent task finds its child)
                 raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-            row = {
+            execution = tx.insert_execution({
                 "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
-                "name": name, "status": "RUNNING", "definition": source["definition"], "role_arn": source["role_arn"],
-                "input": text, "started_at": now, "redrive_count": 0, "next_event_id": 1, "seq": tx.next_seq(),
+                "status": "RUNNING", "definition_id": tx.definition_id(source["definition"]),
+                "role_arn": source["role_arn"], "input": text, "started_at": now,
                 "parent": json.dumps(parent) if parent else None,
-            }
-            tx.insert("executions", row)
-            execution = {**row, "redrive_at": None, "output": None, "error": None, "cause": None, "stopped_at": None}
+            })
             self.runtime.engine.start_execution(tx, execution)
         return execution
 
@@ -627,39 +627,24 @@ class Client:
             items.append(item)
         answer: dict[str, Any] = {"executions": items}
         if len(rows) > limit:
-            answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
+            answer["nextToken"] = _page_token(rows[limit - 1]["id"])
         return answer
 
     def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
                               nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
         limit = _limit(maxResults)
         position = _read_page_token(nextToken)
-        with self.store.transaction() as tx:
-            self._get_execution(tx, executionArn)
+        with self.store.transaction(write=False) as tx:
+            execution = self._get_execution(tx, executionArn)
             if reverseOrder:
-                rows = tx.events(executionArn, 0, limit + 1, reverse=True, before_id=position)
+                rows = tx.events(execution["id"], 0, limit + 1, reverse=True, before_id=position)
             else:
-                rows = tx.events(executionArn, position or 0, limit + 1)
-        events = [self._event(row, includeExecutionData) for row in rows[:limit]]
+                rows = tx.events(execution["id"], position or 0, limit + 1)
+        events = [api_event(row, execution, includeExecutionData) for row in rows[:limit]]
         answer: dict[str, Any] = {"events": events}
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["id"])
         return answer
-
-    @staticmethod
-    def _event(row: dict[str, Any], include_data: bool) -> dict[str, Any]:
-        event: dict[str, Any] = {"timestamp": _date(row["ts"]), "type": row["type"], "id": row["id"],
-                                 "previousEventId": row["previous_id"]}
-        if row["details"]:
-            details = json.loads(row["details"])
-            if not include_data:
-                for value in details.values():
-                    for key in ("input", "output", "parameters"):
-                        if key in value:
-                            value.pop(key)
-                            value.setdefault(f"{key}Details", {})["truncated"] = False
-            event.update(details)
-        return event
 
     def redrive_execution(self, *, executionArn: str, clientToken: str | None = None) -> dict[str, Any]:
         with self.store.transaction() as tx:
@@ -697,7 +682,7 @@ class Client:
                 raise E.TaskDoesNotExist("Task Does Not Exist")
             if row["status"] != "waiting":
                 raise E.TaskTimedOut("Task Timed Out")
-            tx.update("tokens", {"hash": row["hash"]}, {"heartbeat_at": self.clock()})
+            tx.set_token(row["hash"], {"heartbeat_at": self.clock()})
         return {}
 
     def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
@@ -821,32 +806,24 @@ class Client:
             self.store.wait(min(1.0, remaining))
 
     def _take_activity_task(self, tx: Tx, activity_arn: str, worker: str | None) -> dict[str, Any] | None:
-        task = tx.one("SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'pending' ORDER BY id LIMIT 1"
-                      + self.store.skip_locked, (activity_arn,))
+        task = tx.take_activity_task(activity_arn)
         if task is None:
             return None
-        execution = tx.execution(task["execution_arn"], lock=True)
-        run = tx.run(task["run_id"])
-        tx.update("activity_tasks", {"id": task["id"]}, {"status": "started"})
-        if execution is None or execution["status"] != "RUNNING" or run is None or run["generation"] != task["task_id"]:
+        found = tx.run_and_execution(task["run_id"], lock=True)
+        if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task["task_id"]:
             return None
+        execution = found[1]
         token = new_token()
         now = self.clock()
-        tx.insert("tokens", {
-            "hash": hash_token(token), "execution_arn": task["execution_arn"], "run_id": task["run_id"],
+        tx.insert_token({
+            "hash": hash_token(token), "execution_id": execution["id"], "run_id": task["run_id"],
             "task_id": task["task_id"], "state_name": task["state_name"], "resource": activity_arn,
-            "status": "waiting", "created_at": now, "timeout_at": None,
-            "heartbeat_seconds": self._activity_heartbeat(tx, task), "heartbeat_at": now, "parameters": task["input"],
+            "created_at": now, "timeout_at": None, "heartbeat_seconds": tx.heartbeat_seconds(task["run_id"]),
+            "heartbeat_at": now, "parameters": task["input"],
         })
-        tx.append_event(execution, now, "ActivityStarted", {"activityStartedEventDetails": {"workerName": worker or ""}})
+        tx.append_events(execution, now, [("ActivityStarted", {"workerName": worker or ""})])
         tx.save_event_counter(execution)
         return {"taskToken": token, "input": task["input"]}
-
-    @staticmethod
-    def _activity_heartbeat(tx: Tx, task: dict[str, Any]) -> int | None:
-        work = tx.one("SELECT payload FROM work WHERE run_id = ? AND kind = 'event' AND payload LIKE ?",
-                      (task["run_id"], '%"heartbeat"%'))
-        return json.loads(work["payload"]).get("seconds") if work else None
 
     # -- tags ----------------------------------------------------------------------------------------
 
