@@ -68,6 +68,10 @@ def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
     return text
 
 
+def _started(execution: dict[str, Any]) -> dict[str, Any]:
+    return {"executionArn": execution["arn"], "startDate": _date(execution["started_at"])}
+
+
 def _check_token(token: Any) -> None:
     if not is_token_form(token):
         raise E.InvalidToken("Invalid Token: 'Invalid token'")
@@ -474,8 +478,25 @@ class Client:
 
     def start_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                         traceHeader: str | None = None) -> dict[str, Any]:
-        execution = self._start(stateMachineArn, name, input, None)
-        return {"executionArn": execution["arn"], "startDate": _date(execution["started_at"])}
+        return _started(self._start(stateMachineArn, name, input, None))
+
+    def start_executions(self, requests: list[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
+        """StartExecution for each of `requests` (its keyword arguments), all in one transaction.
+
+        The HTTP layer groups the requests that arrive together: one commit serves them all. Each gets
+        its own answer or error (the exception, not raised); a request that fails changes nothing.
+        """
+        answers: list[dict[str, Any] | Exception] = []
+        with self.store.transaction() as tx:
+            for request in requests:
+                try:
+                    with tx.savepoint():
+                        execution = self._start_in(tx, request["stateMachineArn"], request.get("name"),
+                                                   request.get("input"), None)
+                    answers.append(_started(execution))
+                except Exception as e:  # this request's own error, for its own answer
+                    answers.append(e)
+        return answers
 
     def start_nested_execution(self, *, stateMachineArn: str, input: str | None, name: str | None,
                                parent: dict[str, Any]) -> dict[str, Any]:
@@ -483,26 +504,27 @@ class Client:
         return self._start(stateMachineArn, name, input, parent)
 
     def _start(self, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            return self._start_in(tx, machine_arn, name, input, parent)
+
+    def _start_in(self, tx: Tx, machine_arn: str, name: str | None, input: str | None,
+                  parent: dict[str, Any] | None) -> dict[str, Any]:
         text = _json_payload("{}" if input is None else input, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
-        now = self.clock()
-        with self.store.transaction() as tx:
-            machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
-            arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
-            existing = tx.execution(arn)
-            if existing is not None:
-                same_parent = parent is not None and existing["parent"] == json.dumps(parent)
-                if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
-                    return existing  # idempotent by name (and a re-invoked parent task finds its child)
-                raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-            execution = tx.insert_execution({
-                "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
-                "status": "RUNNING", "definition_id": tx.definition_id(source["definition"]),
-                "role_arn": source["role_arn"], "input": text, "started_at": now,
-                "parent": json.dumps(parent) if parent else None,
-            })
-            self.runtime.engine.start_execution(tx, execution)
-        return execution
+        machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
+        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
+        existing = tx.execution(arn)
+        if existing is not None:
+            same_parent = parent is not None and existing["parent"] == json.dumps(parent)
+            if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
+                return existing  # idempotent by name (and a re-invoked parent task finds its child)
+            raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        return self.runtime.engine.start_execution(tx, {
+            "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
+            "status": "RUNNING", "definition_id": tx.definition_id(source["definition"]),
+            "role_arn": source["role_arn"], "input": text, "started_at": self.clock(),
+            "parent": json.dumps(parent) if parent else None,
+        })
 
     def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                              traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:

@@ -165,23 +165,30 @@ class Engine:
             found = self._interpreters.get(definition_id)
         if found is None:
             found = Interpreter(compile_definition(json.loads(tx.definition(definition_id))))
-            with self._lock:
-                if len(self._interpreters) > 256:
-                    self._interpreters.clear()
-                self._interpreters[definition_id] = found
+            # kept once committed: a definition stored by a transaction that rolls back frees its id
+            tx.committed.append(lambda: self._keep(definition_id, found))
         return found
+
+    def _keep(self, definition_id: int, interpreter: Interpreter) -> None:
+        with self._lock:
+            if len(self._interpreters) > 256:
+                self._interpreters.clear()
+            self._interpreters[definition_id] = interpreter
 
     # -- starting and ending executions --------------------------------------------------------------
 
-    def start_execution(self, tx: Tx, execution: dict[str, Any]) -> None:
-        """Record ExecutionStarted, the top-level run and its first work (the row is already inserted)."""
+    def start_execution(self, tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
+        """Insert a RUNNING execution (`values`: its columns) with ExecutionStarted, its top-level run and its
+        first work; returns the execution's row."""
         now = self.clock()
-        # its details are the execution's own columns (sojourn.runtime.history)
-        self._record(tx, execution, now, [("ExecutionStarted", None)])
+        execution = tx.insert_execution({**values, "next_event_id": 2})
+        # event 1; its details are the execution's own columns (sojourn.runtime.history)
+        tx.append_events({**execution, "next_event_id": 1}, now, [("ExecutionStarted", None)])
         interpreter = self.interpreter(tx, execution["definition_id"])
         run_id = tx.insert_run(execution["id"], interpreter.start_frame(json.loads(execution["input"])))
         tx.add_work(execution["id"], run_id, "event", {"e": "start"}, now, now=now)
         self._schedule_execution_timeout(tx, execution, run_id, interpreter, now)
+        return execution
 
     @staticmethod
     def _record(tx: Tx, execution: dict[str, Any], now: float, events: list[tuple[str, dict[str, Any] | None]]) -> None:

@@ -153,10 +153,20 @@ class Runtime:
             try:
                 taken, next_due = self._poll(self.batch)
                 if not taken:  # sleep until the next item falls due or new work wakes this worker
-                    self.store.wait_for_work(1.0 if next_due is None else min(1.0, max(0.0, next_due - self.clock())))
+                    self.store.wait_for_work(self._rest(next_due))
             except Exception:  # a database hiccup must not kill the worker; the lease brings the work back
                 log.exception("worker loop")
                 self._stop.wait(0.5)
+
+    def _rest(self, next_due: float | None) -> float:
+        """How long an idle worker sleeps unless woken: until the next item falls due, at most a second.
+
+        An item that was due but not taken is another worker's, locked in its transaction: this one
+        waits for new work rather than try again at once (SKIP LOCKED would skip it again).
+        """
+        if next_due is None or next_due <= self.clock():
+            return 1.0
+        return min(1.0, next_due - self.clock())
 
     def recover(self) -> int:
         """Re-enqueue the work leased by dead workers of this machine; returns how many items.

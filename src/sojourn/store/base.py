@@ -30,6 +30,7 @@ class Tx:
         self.connection = connection
         self.notify = False  # set when new work is due now: the store wakes the workers after commit
         self.committed: list[Callable[[], None]] = []  # called once the transaction has committed
+        self._savepoints: list[int] = []  # for each open savepoint: how many `committed` callbacks preceded it
 
     # -- raw SQL (for store modules only) ---------------------------------------------------------
 
@@ -49,6 +50,22 @@ class Tx:
     def all(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         rows = (self.store._row(row) for row in self.execute(sql, params).fetchall())
         return [row for row in rows if row is not None]
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+        name = f"s{len(self._savepoints)}"
+        self._savepoints.append(len(self.committed))
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            del self.committed[self._savepoints[-1]:]  # what was undone must not be remembered
+            raise
+        finally:
+            self._savepoints.pop()
+        self.execute(f"RELEASE SAVEPOINT {name}")
 
     def insert(self, table: str, values: dict[str, Any], returning: str | None = None) -> Any:
         columns = ", ".join(values)
