@@ -805,7 +805,7 @@ class Client:
         limit = _limit(maxResults)
         after = _read_page_token(nextToken)
         with self.store.transaction() as tx:
-            rows = tx.all("SELECT * FROM activities WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
+            rows = tx.all("SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
         answer: dict[str, Any] = {"activities": [
             {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])} for row in rows[:limit]]}
         if len(rows) > limit:

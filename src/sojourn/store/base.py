@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from importlib import resources
 from typing import Any
 
@@ -89,7 +89,7 @@ class Tx:
 
     def machines(self, after: str | None, limit: int) -> list[dict[str, Any]]:
         return self.all(
-            "SELECT * FROM state_machines WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit)
+            "SELECT * FROM state_machines WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit)
         )
 
     def versions(self, machine_arn: str) -> list[dict[str, Any]]:
@@ -368,7 +368,7 @@ class Tx:
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         return self.all(
             "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-            "WHERE t.status = 'waiting' AND (? IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
+            "WHERE t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
             (after, after, limit),
         )
 
@@ -490,10 +490,12 @@ class Store:
             generation = self._generation if since is None else since
             return self._wake.wait_for(lambda: self._generation != generation, timeout=max(0.0, timeout))
 
-    def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied, in order; returns their names."""
+    def migrate(self, only: Collection[str] | None = None) -> list[str]:
+        """Apply the migrations not yet applied, in order (`only`: of these; tests build older schemas);
+        returns their names."""
         folder = resources.files("sojourn.store") / "migrations" / self.dialect
-        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+        names = sorted(entry.name for entry in folder.iterdir()
+                       if entry.name.endswith(".sql") and (only is None or entry.name in only))
         applied: list[str] = []
         with self.transaction() as tx:
             self._lock_migrations(tx)
