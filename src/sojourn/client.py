@@ -23,6 +23,7 @@ from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, is_token_form, new_token, replace_token
+from sojourn.runtime.history import api_event
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
 
@@ -76,6 +77,10 @@ def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
         "payload": replace_token(payload, TOKEN_PLACEHOLDER, "<task token>") if payload is not None else None,
         "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
     }
+
+
+def _started(execution: dict[str, Any]) -> dict[str, Any]:
+    return {"executionArn": execution["arn"], "startDate": _date(execution["started_at"])}
 
 
 def _check_token(token: Any) -> None:
@@ -329,9 +334,10 @@ class Client:
         with self.store.transaction() as tx:
             execution = self._get_execution(tx, executionArn)
             machine = tx.machine(execution["machine_arn"])
+            definition = tx.definition(execution["definition_id"])
         answer = {
             "stateMachineArn": execution["machine_arn"], "name": execution["machine_arn"].split(":")[6],
-            "definition": execution["definition"], "roleArn": execution["role_arn"],
+            "definition": definition, "roleArn": execution["role_arn"],
             "updateDate": _date(machine["updated_at"] if machine else execution["started_at"]),
             "loggingConfiguration": json.loads(machine["logging"]) if machine and machine["logging"] else {"level": "OFF"},
             "tracingConfiguration": json.loads(machine["tracing"]) if machine and machine["tracing"] else {"enabled": False},
@@ -483,8 +489,25 @@ class Client:
 
     def start_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                         traceHeader: str | None = None) -> dict[str, Any]:
-        execution = self._start(stateMachineArn, name, input, None)
-        return {"executionArn": execution["arn"], "startDate": _date(execution["started_at"])}
+        return _started(self._start(stateMachineArn, name, input, None))
+
+    def start_executions(self, requests: list[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
+        """StartExecution for each of `requests` (its keyword arguments), all in one transaction.
+
+        The HTTP layer groups the requests that arrive together: one commit serves them all. Each gets
+        its own answer or error (the exception, not raised); a request that fails changes nothing.
+        """
+        answers: list[dict[str, Any] | Exception] = []
+        with self.store.transaction() as tx:
+            for request in requests:
+                try:
+                    with tx.savepoint():
+                        execution = self._start_in(tx, request["stateMachineArn"], request.get("name"),
+                                                   request.get("input"), None)
+                    answers.append(_started(execution))
+                except Exception as e:  # this request's own error, for its own answer
+                    answers.append(e)
+        return answers
 
     def start_nested_execution(self, *, stateMachineArn: str, input: str | None, name: str | None,
                                parent: dict[str, Any]) -> dict[str, Any]:
@@ -492,28 +515,27 @@ class Client:
         return self._start(stateMachineArn, name, input, parent)
 
     def _start(self, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            return self._start_in(tx, machine_arn, name, input, parent)
+
+    def _start_in(self, tx: Tx, machine_arn: str, name: str | None, input: str | None,
+                  parent: dict[str, Any] | None) -> dict[str, Any]:
         text = _json_payload("{}" if input is None else input, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
-        now = self.clock()
-        with self.store.transaction() as tx:
-            machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
-            arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
-            existing = tx.execution(arn)
-            if existing is not None:
-                same_parent = parent is not None and existing["parent"] == json.dumps(parent)
-                if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
-                    return existing  # idempotent by name (and a re-invoked parent task finds its child)
-                raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-            row = {
-                "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
-                "name": name, "status": "RUNNING", "definition": source["definition"], "role_arn": source["role_arn"],
-                "input": text, "started_at": now, "redrive_count": 0, "next_event_id": 1, "seq": tx.next_seq(),
-                "parent": json.dumps(parent) if parent else None,
-            }
-            tx.insert("executions", row)
-            execution = {**row, "redrive_at": None, "output": None, "error": None, "cause": None, "stopped_at": None}
-            self.runtime.engine.start_execution(tx, execution)
-        return execution
+        machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
+        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
+        existing = tx.execution(arn)
+        if existing is not None:
+            same_parent = parent is not None and existing["parent"] == json.dumps(parent)
+            if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
+                return existing  # idempotent by name (and a re-invoked parent task finds its child)
+            raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
+        return self.runtime.engine.start_execution(tx, {
+            "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
+            "status": "RUNNING", "definition_id": tx.definition_id(source["definition"]),
+            "role_arn": source["role_arn"], "input": text, "started_at": self.clock(),
+            "parent": json.dumps(parent) if parent else None,
+        })
 
     def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                              traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:
@@ -638,39 +660,24 @@ class Client:
             items.append(item)
         answer: dict[str, Any] = {"executions": items}
         if len(rows) > limit:
-            answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
+            answer["nextToken"] = _page_token(rows[limit - 1]["id"])
         return answer
 
     def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
                               nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
         limit = _limit(maxResults)
         position = _read_page_token(nextToken)
-        with self.store.transaction() as tx:
-            self._get_execution(tx, executionArn)
+        with self.store.transaction(write=False) as tx:
+            execution = self._get_execution(tx, executionArn)
             if reverseOrder:
-                rows = tx.events(executionArn, 0, limit + 1, reverse=True, before_id=position)
+                rows = tx.events(execution["id"], 0, limit + 1, reverse=True, before_id=position)
             else:
-                rows = tx.events(executionArn, position or 0, limit + 1)
-        events = [self._event(row, includeExecutionData) for row in rows[:limit]]
+                rows = tx.events(execution["id"], position or 0, limit + 1)
+        events = [api_event(row, execution, includeExecutionData) for row in rows[:limit]]
         answer: dict[str, Any] = {"events": events}
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["id"])
         return answer
-
-    @staticmethod
-    def _event(row: dict[str, Any], include_data: bool) -> dict[str, Any]:
-        event: dict[str, Any] = {"timestamp": _date(row["ts"]), "type": row["type"], "id": row["id"],
-                                 "previousEventId": row["previous_id"]}
-        if row["details"]:
-            details = json.loads(row["details"])
-            if not include_data:
-                for value in details.values():
-                    for key in ("input", "output", "parameters"):
-                        if key in value:
-                            value.pop(key)
-                            value.setdefault(f"{key}Details", {})["truncated"] = False
-            event.update(details)
-        return event
 
     def redrive_execution(self, *, executionArn: str, clientToken: str | None = None) -> dict[str, Any]:
         with self.store.transaction() as tx:
@@ -708,7 +715,7 @@ class Client:
                 raise E.TaskDoesNotExist("Task Does Not Exist")
             if row["status"] != "waiting":
                 raise E.TaskTimedOut("Task Timed Out")
-            tx.update("tokens", {"hash": row["hash"]}, {"heartbeat_at": self.clock()})
+            tx.set_token(row["hash"], {"heartbeat_at": self.clock()})
         return {}
 
     def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None,
@@ -729,11 +736,10 @@ class Client:
     def describe_waiting_task(self, *, taskId: str) -> dict[str, Any]:
         """One task of the inbox, by its `taskId`; TaskDoesNotExist once it waits no more."""
         with self.store.transaction(write=False) as tx:
-            row = tx.token(taskId)
-            execution = tx.execution(row["execution_arn"]) if row is not None and row["status"] == "waiting" else None
-        if row is None or execution is None:
+            row = tx.waiting_task(taskId)
+        if row is None:
             raise E.TaskDoesNotExist("Task Does Not Exist")
-        return _waiting_task({**row, "machine_arn": execution["machine_arn"]})
+        return _waiting_task(row)
 
     def decide_task(self, *, taskId: str, output: str | None = None, error: str | None = None,
                     cause: str | None = None) -> dict[str, Any]:
@@ -816,7 +822,7 @@ class Client:
         limit = _limit(maxResults)
         after = _read_page_token(nextToken)
         with self.store.transaction() as tx:
-            rows = tx.all("SELECT * FROM activities WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
+            rows = tx.all("SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
         answer: dict[str, Any] = {"activities": [
             {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])} for row in rows[:limit]]}
         if len(rows) > limit:
@@ -839,32 +845,24 @@ class Client:
             self.store.wait(min(1.0, remaining))
 
     def _take_activity_task(self, tx: Tx, activity_arn: str, worker: str | None) -> dict[str, Any] | None:
-        task = tx.one("SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'pending' ORDER BY id LIMIT 1"
-                      + self.store.skip_locked, (activity_arn,))
+        task = tx.take_activity_task(activity_arn)
         if task is None:
             return None
-        execution = tx.execution(task["execution_arn"], lock=True)
-        run = tx.run(task["run_id"])
-        tx.update("activity_tasks", {"id": task["id"]}, {"status": "started"})
-        if execution is None or execution["status"] != "RUNNING" or run is None or run["generation"] != task["task_id"]:
+        found = tx.run_and_execution(task["run_id"], lock=True)
+        if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task["task_id"]:
             return None
+        execution = found[1]
         token = new_token()
         now = self.clock()
-        tx.insert("tokens", {
-            "hash": hash_token(token), "execution_arn": task["execution_arn"], "run_id": task["run_id"],
+        tx.insert_token({
+            "hash": hash_token(token), "execution_id": execution["id"], "run_id": task["run_id"],
             "task_id": task["task_id"], "state_name": task["state_name"], "resource": activity_arn,
-            "status": "waiting", "created_at": now, "timeout_at": None,
-            "heartbeat_seconds": self._activity_heartbeat(tx, task), "heartbeat_at": now, "parameters": task["input"],
+            "created_at": now, "timeout_at": None, "heartbeat_seconds": tx.heartbeat_seconds(task["run_id"]),
+            "heartbeat_at": now, "parameters": task["input"],
         })
-        tx.append_event(execution, now, "ActivityStarted", {"activityStartedEventDetails": {"workerName": worker or ""}})
+        tx.append_events(execution, now, [("ActivityStarted", {"workerName": worker or ""})])
         tx.save_event_counter(execution)
         return {"taskToken": token, "input": task["input"]}
-
-    @staticmethod
-    def _activity_heartbeat(tx: Tx, task: dict[str, Any]) -> int | None:
-        work = tx.one("SELECT payload FROM work WHERE run_id = ? AND kind = 'event' AND payload LIKE ?",
-                      (task["run_id"], '%"heartbeat"%'))
-        return json.loads(work["payload"]).get("seconds") if work else None
 
     # -- tags ----------------------------------------------------------------------------------------
 

@@ -70,14 +70,12 @@ def test_recovery_re_enqueues_a_dead_workers_claims_without_running_them(make_cl
     owner = f"{_process_space()}/{dead.pid}/gone"
     invoked = threading.Event()
     runtime = Runtime(client.store, clock=clock, invoker=lambda call: invoked.set())
-    with client.store.transaction() as tx:
-        claimed = tx.add_work("arn:execution", 1, "event", {"e": "timer"}, clock(), owner=owner,
-                              lease_until=clock() + 30)
-        tx.add_work("arn:execution", 1, "event", {"e": "timer"}, clock(), owner=runtime.owner,
-                    lease_until=clock() + 30)
+    with client.store.transaction() as tx:  # leased until clock() + 30
+        claimed = tx.add_work(1, 1, "event", {"e": "timer"}, clock() + 30, owner=owner)
+        tx.add_work(1, 1, "event", {"e": "timer"}, clock() + 30, owner=runtime.owner)
     assert runtime.recover() == 1
-    with client.store.transaction(write=False) as tx:
-        leases = {item["id"]: (item["lease_owner"], item["lease_until"]) for item in tx.due_work(clock(), 10)}
-    assert leases == {claimed: (None, 0)}  # due again for any worker; the live worker's claim is untouched
+    with client.store.transaction() as tx:
+        taken = tx.claim_work("another", clock(), 30, 10)
+    assert [item["id"] for item in taken] == [claimed]  # due again for any worker; the live worker's claim is untouched
     assert not invoked.is_set()
     runtime.stop()

@@ -389,3 +389,22 @@ def test_an_activity_worker_polls_a_task_and_answers_it(make_client):
     assert json.loads(client.describe_execution(executionArn=arn)["output"]) == "ok"
     assert types(client, arn) == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
                                   "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]
+
+
+def test_executions_started_together_each_get_their_own_answer_and_a_failed_one_changes_nothing(make_client):
+    """`start_executions`: one transaction for requests that arrive together (the HTTP layer's group commit)."""
+    client = make_client()
+    hello = machine(client, {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}}, name="hello")
+    answers = client.start_executions([
+        {"stateMachineArn": hello, "name": "first", "input": "{}"},
+        {"stateMachineArn": hello, "name": "bad", "input": "{not json"},
+        {"stateMachineArn": hello.replace("hello", "nope"), "name": "lost"},
+        {"stateMachineArn": hello, "name": "first", "input": '{"other": 1}'},
+        {"stateMachineArn": hello, "name": "second"},
+    ])
+    assert [type(answer).__name__ for answer in answers] == [
+        "dict", "InvalidExecutionInput", "StateMachineDoesNotExist", "ExecutionAlreadyExists", "dict"]
+    client.run_until_idle()
+    listed = client.list_executions(stateMachineArn=hello)["executions"]
+    assert [(item["name"], item["status"]) for item in listed] == [("second", "SUCCEEDED"), ("first", "SUCCEEDED")]
+    assert answers[0]["executionArn"] == listed[1]["executionArn"]

@@ -7,6 +7,7 @@ answer `{"__type": ..., "message": ...}` with AWS's status so boto3 raises the m
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -46,6 +47,7 @@ class StepFunctionsAPI:
         # event loop loses no parallelism and saves two thread switches per request: bench/api_bench.py
         # measured twice the StartExecution rate. PostgreSQL runs transactions side by side: threads.
         self.inline = getattr(getattr(client, "store", None), "dialect", None) == "sqlite"
+        self.starts = _GroupedStarts(client) if self.inline and hasattr(client, "start_executions") else None
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/", self.handle, methods=["POST"], name="stepfunctions-api")]
@@ -78,7 +80,9 @@ class StepFunctionsAPI:
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise errors.SerializationException(f"Request body is not valid JSON: {e.msg if hasattr(e, 'msg') else e}") from None
         kwargs = op.check(params)
-        if self.inline and op.name not in WAITING_ACTIONS:
+        if self.starts is not None and op.name == "StartExecution":
+            result = await self.starts.start(kwargs)
+        elif self.inline and op.name not in WAITING_ACTIONS:
             result = method(**kwargs)
         else:
             result = await run_in_threadpool(method, **kwargs)
@@ -93,6 +97,40 @@ class StepFunctionsAPI:
             raise errors.UnrecognizedClientException("Request is missing Authentication Token")
         if not hmac.compare_digest(given.encode(), self.api_key.encode()):
             raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
+
+
+class _GroupedStarts:
+    """StartExecution requests that arrive together share one transaction (group commit).
+
+    On SQLite the commit costs more than the start itself and commits run one at a time: the requests
+    parsed in one turn of the event loop are started together, each with its own answer or error.
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.waiting: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
+
+    async def start(self, kwargs: dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self.waiting.append((kwargs, future))
+        if len(self.waiting) == 1:  # after the requests already read in this turn of the loop
+            loop.call_soon(self._start_waiting)
+        return await future
+
+    def _start_waiting(self) -> None:
+        batch, self.waiting = self.waiting, []
+        try:
+            answers = self.client.start_executions([kwargs for kwargs, _ in batch])
+        except Exception as e:  # the transaction itself failed: every request in it did
+            answers = [e] * len(batch)
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if future.cancelled():
+                continue
+            if isinstance(answer, Exception):
+                future.set_exception(answer)
+            else:
+                future.set_result(answer)
 
 
 async def _read_body(request: Request) -> bytes:

@@ -1,6 +1,6 @@
 """The transactional core: apply interpreter steps to stored runs, one transaction per delivery.
 
-`Engine.deliver(tx, execution_arn, run_id, payload)` feeds one event to a run and keeps going with
+`Engine.deliver(tx, run_id, payload)` feeds one event to a run and keeps going with
 the events that follow inside the same execution (a child's end wakes its parent), so a transition,
 its history events and the next work always commit together. Work payloads are JSON:
 `{"e": "start" | "ok" | "fail" | "timer" | "child" | "redrive" | "heartbeat" | "exec_timeout", "gen": n}`;
@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sojourn.asl.interpreter import (
     DEFAULT_TASK_TIMEOUT,
@@ -105,6 +105,7 @@ class Invocation:
     """A task to invoke once the transaction that scheduled it commits. The token lives only here."""
 
     work_id: int
+    execution_id: int
     execution_arn: str
     run_id: int
     gen: int
@@ -156,99 +157,91 @@ class Engine:
         # commit; otherwise (a client that only answers tokens, a test driving work inline) the task is
         # left due for whichever worker claims it first
         self.runs_tasks = False
-        self._interpreters: dict[str, Interpreter] = {}
+        self._interpreters: dict[int, Interpreter] = {}  # by definition id (a definition never changes)
         self._lock = threading.Lock()
 
-    def interpreter(self, definition: str) -> Interpreter:
+    def interpreter(self, tx: Tx, definition_id: int) -> Interpreter:
         with self._lock:
-            found = self._interpreters.get(definition)
+            found = self._interpreters.get(definition_id)
         if found is None:
-            found = Interpreter(compile_definition(json.loads(definition)))
-            with self._lock:
-                if len(self._interpreters) > 256:
-                    self._interpreters.clear()
-                self._interpreters[definition] = found
+            found = Interpreter(compile_definition(json.loads(tx.definition(definition_id))))
+            # kept once committed: a definition stored by a transaction that rolls back frees its id
+            tx.committed.append(lambda: self._keep(definition_id, found))
         return found
+
+    def _keep(self, definition_id: int, interpreter: Interpreter) -> None:
+        with self._lock:
+            if len(self._interpreters) > 256:
+                self._interpreters.clear()
+            self._interpreters[definition_id] = interpreter
 
     # -- starting and ending executions --------------------------------------------------------------
 
-    def start_execution(self, tx: Tx, execution: dict[str, Any]) -> None:
-        """Record ExecutionStarted, the top-level run and its first work (the row is already inserted)."""
+    def start_execution(self, tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
+        """Insert a RUNNING execution (`values`: its columns) with ExecutionStarted, its top-level run and its
+        first work; returns the execution's row."""
         now = self.clock()
-        details: dict[str, Any] = {
-            "input": execution["input"], "inputDetails": {"truncated": False},
-            "roleArn": execution["role_arn"], "stateMachineArn": execution["machine_arn"],
-        }
-        if execution.get("version_arn"):
-            details["stateMachineVersionArn"] = execution["version_arn"]
-        if execution.get("alias_arn"):
-            details["stateMachineAliasArn"] = execution["alias_arn"]
-        tx.append_event(execution, now, "ExecutionStarted", {"executionStartedEventDetails": details})
-        tx.save_event_counter(execution)
-        interpreter = self.interpreter(execution["definition"])
-        frame = interpreter.start_frame(json.loads(execution["input"]))
-        run_id = tx.insert("runs", {
-            "execution_arn": execution["arn"], "parent_id": None, "child_index": 0, "status": "active",
-            "frame": json.dumps(frame, separators=(",", ":")),
-        }, returning="id")
-        tx.add_work(execution["arn"], run_id, "event", {"e": "start"}, now, now=now)
+        execution = tx.insert_execution({**values, "next_event_id": 2})
+        # event 1; its details are the execution's own columns (sojourn.runtime.history)
+        tx.append_events({**execution, "next_event_id": 1}, now, [("ExecutionStarted", None)])
+        interpreter = self.interpreter(tx, execution["definition_id"])
+        run_id = tx.insert_run(execution["id"], interpreter.start_frame(json.loads(execution["input"])))
+        tx.add_work(execution["id"], run_id, "event", {"e": "start"}, now, now=now)
         self._schedule_execution_timeout(tx, execution, run_id, interpreter, now)
+        return execution
+
+    @staticmethod
+    def _record(tx: Tx, execution: dict[str, Any], now: float, events: list[tuple[str, dict[str, Any] | None]]) -> None:
+        """Append events outside a delivery (which saves the counter once at its end)."""
+        tx.append_events(execution, now, events)
+        tx.save_event_counter(execution)
 
     def _schedule_execution_timeout(self, tx: Tx, execution: dict[str, Any], run_id: int,
                                     interpreter: Interpreter, now: float) -> None:
         timeout = interpreter.program.timeout_seconds
         if isinstance(timeout, int) and timeout > 0:
-            tx.add_work(execution["arn"], run_id, "event", {"e": "exec_timeout"}, now + timeout)
+            tx.add_work(execution["id"], run_id, "event", {"e": "exec_timeout"}, now + timeout)
 
     def stop_execution(self, tx: Tx, execution: dict[str, Any], error: str | None, cause: str | None) -> None:
         details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
-        self._end(tx, execution, "ABORTED", "ExecutionAborted", {"executionAbortedEventDetails": details},
-                  error=error, cause=cause)
+        self._end(tx, execution, "ABORTED", "ExecutionAborted", details, error=error, cause=cause)
 
     def redrive(self, tx: Tx, execution: dict[str, Any]) -> None:
         """Restart a stopped execution at the state its top-level run stopped at (RedriveExecution)."""
         now = self.clock()
         count = execution["redrive_count"] + 1
-        tx.update("executions", {"arn": execution["arn"]}, {
+        tx.update_execution(execution["id"], {
             "status": "RUNNING", "redrive_count": count, "redrive_at": now, "stopped_at": None,
             "output": None, "error": None, "cause": None,
         })
         execution.update(status="RUNNING", redrive_count=count, redrive_at=now)
-        tx.append_event(execution, now, "ExecutionRedriven", {"executionRedrivenEventDetails": {"redriveCount": count}})
-        tx.save_event_counter(execution)
-        root = next(run for run in tx.runs(execution["arn"]) if run["parent_id"] is None)
-        tx.update("runs", {"id": root["id"]}, {"status": "active", "generation": root["generation"] + 1})
-        tx.add_work(execution["arn"], root["id"], "event", {"e": "redrive"}, now, now=now)
-        self._schedule_execution_timeout(tx, execution, root["id"], self.interpreter(execution["definition"]), now)
+        self._record(tx, execution, now, [("ExecutionRedriven", {"redriveCount": count})])
+        root = next(run for run in tx.runs(execution["id"]) if run["parent_id"] is None)
+        tx.update_run(root["id"], {"status": "active", "generation": root["generation"] + 1})
+        tx.add_work(execution["id"], root["id"], "event", {"e": "redrive"}, now, now=now)
+        self._schedule_execution_timeout(tx, execution, root["id"], self.interpreter(tx, execution["definition_id"]), now)
 
     def task_submitted(self, tx: Tx, invocation: Invocation, output: Any) -> None:
         """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned, the token is now awaited."""
-        execution = tx.execution(invocation.execution_arn, lock=True)
-        run = tx.run(invocation.run_id)
-        if execution is None or execution["status"] != "RUNNING" or run is None or run["generation"] != invocation.gen:
+        found = tx.run_and_execution(invocation.run_id, lock=True)
+        if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != invocation.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
         resource_type, resource = task_resource_names(invocation.payload["resource"])
-        text = to_json(output)
-        tx.append_event(execution, self.clock(), "TaskSubmitted", {"taskSubmittedEventDetails": {
-            "resourceType": resource_type, "resource": resource, "output": text,
-            "outputDetails": {"truncated": False}}})
-        tx.save_event_counter(execution)
+        self._record(tx, found[1], self.clock(), [("TaskSubmitted", {
+            "resourceType": resource_type, "resource": resource, "output": to_json(output),
+            "outputDetails": {"truncated": False}})])
 
     def _end(self, tx: Tx, execution: dict[str, Any], status: str, event_type: str, details: dict[str, Any],
              output: str | None = None, error: str | None = None, cause: str | None = None) -> None:
         now = self.clock()
-        tx.append_event(execution, now, event_type, details)
-        tx.save_event_counter(execution)
-        tx.update("executions", {"arn": execution["arn"]}, {
+        self._record(tx, execution, now, [(event_type, details)])
+        tx.update_execution(execution["id"], {
             "status": status, "stopped_at": now, "output": output, "error": error, "cause": cause,
         })
         execution["status"] = status
-        tx.execute("DELETE FROM work WHERE execution_arn = ?", (execution["arn"],))
-        tx.close_tokens(execution["arn"], status="closed")
-        tx.execute("UPDATE activity_tasks SET status = 'closed' WHERE execution_arn = ? AND status <> 'closed'",
-                   (execution["arn"],))
-        tx.execute("UPDATE runs SET status = 'cancelled' WHERE execution_arn = ? AND status = 'active'",
-                   (execution["arn"],))
+        tx.delete_execution_work(execution["id"])
+        tx.close_tasks(execution["id"])
+        tx.cancel_runs(execution["id"])
         self._notify_parent(tx, execution, status, output, error, cause, now)
 
     def _notify_parent(self, tx: Tx, execution: dict[str, Any], status: str, output: str | None,
@@ -272,33 +265,43 @@ class Engine:
             described.update({key: value for key, value in (("Error", error), ("Cause", cause)) if value is not None})
             payload = {"e": "fail", "error": "States.TaskFailed", "cause": to_json(described)}
         payload["gen"] = parent["gen"]
-        tx.add_work(parent["execution_arn"], parent["run_id"], "event", payload, now, now=now)
+        run = tx.run(parent["run_id"])
+        if run is not None:
+            tx.add_work(run["execution_id"], run["id"], "event", payload, now, now=now)
 
     # -- delivering events -----------------------------------------------------------------------------
 
-    def deliver(self, tx: Tx, execution_arn: str, run_id: int, payload: dict[str, Any]) -> Delivery:
-        """Apply `payload` to the run and everything it sets off inside this execution, in this transaction."""
+    def deliver(self, tx: Tx, run_id: int, payload: dict[str, Any],
+                found: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Delivery:
+        """Apply `payload` to the run and everything it sets off inside this execution, in this transaction.
+
+        `found` is the run and its execution when the caller has read them already (locked).
+        """
         out = Delivery()
-        execution = tx.execution(execution_arn, lock=True)
-        if execution is None or execution["status"] != "RUNNING":
+        found = found or tx.run_and_execution(run_id, lock=True)
+        if found is None or found[1]["status"] != "RUNNING":
             return out
+        run, execution = found
         if payload["e"] == "exec_timeout":
-            self._end(tx, execution, "TIMED_OUT", "ExecutionTimedOut", {"executionTimedOutEventDetails": {
-                "error": "States.Timeout", "cause": "The execution timed out"}},
+            self._end(tx, execution, "TIMED_OUT", "ExecutionTimedOut", {
+                "error": "States.Timeout", "cause": "The execution timed out"},
                 error="States.Timeout", cause="The execution timed out")
-            out.finished.append(execution_arn)
+            out.finished.append(execution["arn"])
             return out
-        queue: deque[tuple[int, dict[str, Any]]] = deque([(run_id, payload)])
+        queue: deque[tuple[int, dict[str, Any]]] = deque()
+        self._deliver_one(tx, execution, run, payload, queue, out)
         while queue and execution["status"] == "RUNNING":
             target, message = queue.popleft()
-            self._deliver_one(tx, execution, target, message, queue, out)
-        tx.save_event_counter(execution)
+            child_or_parent = tx.run(target)
+            if child_or_parent is not None:
+                self._deliver_one(tx, execution, child_or_parent, message, queue, out)
+        if execution["status"] == "RUNNING":  # an ended execution saved its counter already
+            tx.save_event_counter(execution)
         return out
 
-    def _deliver_one(self, tx: Tx, execution: dict[str, Any], run_id: int, payload: dict[str, Any],
+    def _deliver_one(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], payload: dict[str, Any],
                      queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
-        run = tx.run(run_id)
-        if run is None or run["status"] != "active":
+        if run["status"] != "active":
             return
         if payload.get("gen") is not None and payload["gen"] != run["generation"]:
             return  # an answer to a task or timer this run has moved past
@@ -308,7 +311,8 @@ class Engine:
         if payload["e"] == "heartbeat":
             self._check_heartbeat(tx, execution, run, payload, now, queue)
             return
-        interpreter = self.interpreter(execution["definition"])
+        run_id = run["id"]
+        interpreter = self.interpreter(tx, execution["definition_id"])
         frame = json.loads(run["frame"])
         tokens: list[str] = []
 
@@ -317,13 +321,13 @@ class Engine:
             return tokens[-1]
 
         # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
-        seed = hashlib.blake2b(f"{execution['arn']}/{run_id}/{run['generation']}".encode(), digest_size=8).digest()
-        env = Env(now=_moment(now), new_task_token=token, rng=random.Random(int.from_bytes(seed, "big")),
+        rng = _SeededOnUse(f"{execution['arn']}/{run_id}/{run['generation']}")
+        env = Env(now=_moment(now), new_task_token=token, rng=cast(random.Random, rng),
                   next_event_id=execution["next_event_id"])
         step = interpreter.advance(frame, _event(payload), self._info(execution), env)
         events = []
         for event in step.events:
-            details = {event.details_key: event.details} if event.details_key and event.details is not None else None
+            details = event.details if event.details_key and event.details is not None else None
             if tokens and details is not None:
                 details = _without_tokens(details, tokens)
             events.append((event.type, details))
@@ -332,28 +336,25 @@ class Engine:
         gen = run["generation"] + 1
         changes: dict[str, Any] = {"frame": json.dumps(step.frame, separators=(",", ":")), "generation": gen}
         if step.cancel_children:
-            self._cancel_children(tx, run_id)
+            self._cancel_children(tx, execution, run_id)
         action = step.action
         if isinstance(action, InvokeTask):
             self._invoke(tx, execution, run_id, gen, action, step.frame, now, out)
         elif isinstance(action, Sleep):
-            tx.add_work(execution["arn"], run_id, "event", {"e": "timer", "gen": gen}, _epoch(action.until), now=now)
+            tx.add_work(execution["id"], run_id, "event", {"e": "timer", "gen": gen}, _epoch(action.until), now=now)
         elif isinstance(action, Fork):
-            self._cancel_children(tx, run_id)
+            self._cancel_children(tx, execution, run_id)
             fork = run["fork_generation"] + 1
             changes["fork_generation"] = fork
             for index, child in enumerate(action.children):
-                tx.insert("runs", {
-                    "execution_arn": execution["arn"], "parent_id": run_id, "child_index": index, "status": "active",
-                    "parent_fork": fork, "frame": json.dumps(child, separators=(",", ":")),
-                })
+                tx.insert_run(execution["id"], child, parent_id=run_id, child_index=index, parent_fork=fork)
             self._start_children(tx, execution, run_id, fork, action.start, now)
         elif isinstance(action, Await):
             self._start_children(tx, execution, run_id, run["fork_generation"], action.start, now)
         elif isinstance(action, (Finish, Fail)):
             changes["status"] = "done"
             self._run_ended(tx, execution, run, action, queue, out)
-        tx.update("runs", {"id": run_id}, changes)
+        tx.update_run(run_id, changes)
 
     def _info(self, execution: dict[str, Any]) -> ExecutionInfo:
         return ExecutionInfo(
@@ -366,31 +367,28 @@ class Engine:
 
     def _invoke(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
                 frame: dict[str, Any], now: float, out: Delivery) -> None:
-        arn = execution["arn"]
+        arn, execution_id = execution["arn"], execution["id"]
         token = action.task_token
         parameters = replace_token(action.parameters, token, TOKEN_PLACEHOLDER) if token else action.parameters
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
-            tx.add_work(arn, run_id, "event", {"e": "fail", "error": "States.Timeout", "gen": gen},
+            tx.add_work(execution_id, run_id, "event", {"e": "fail", "error": "States.Timeout", "gen": gen},
                         now + action.timeout_seconds)
         if action.heartbeat_seconds and (token or is_activity(action.resource)):
-            tx.add_work(arn, run_id, "event", {"e": "heartbeat", "gen": gen, "seconds": action.heartbeat_seconds},
+            tx.add_work(execution_id, run_id, "event", {"e": "heartbeat", "gen": gen, "seconds": action.heartbeat_seconds},
                         now + action.heartbeat_seconds)
         if is_activity(action.resource):  # served by GetActivityTask, which issues the token
-            tx.insert("activity_tasks", {
-                "activity_arn": action.resource, "execution_arn": arn, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "input": to_json(action.parameters), "status": "pending",
-                "created_at": now,
+            tx.insert_activity_task({
+                "activity_arn": action.resource, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
+                "state_name": action.state_name, "input": to_json(action.parameters), "created_at": now,
             })
-            self.store_wake(tx)
+            tx.notify = True  # wakes GetActivityTask's long polls
             return
         if token:
-            tx.insert("tokens", {
-                "hash": hash_token(token), "execution_arn": arn, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "resource": action.resource, "status": "waiting",
-                "created_at": now, "timeout_at": now + action.timeout_seconds
-                if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
-                "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now,
-                "parameters": to_json(parameters),
+            tx.insert_token({
+                "hash": hash_token(token), "execution_id": execution_id, "run_id": run_id, "task_id": gen,
+                "state_name": action.state_name, "resource": action.resource, "created_at": now,
+                "timeout_at": now + action.timeout_seconds if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
+                "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now, "parameters": to_json(parameters),
             })
         payload = {
             "resource": action.resource, "parameters": parameters, "wait_for_token": action.wait_for_token,
@@ -399,27 +397,21 @@ class Engine:
             "idempotency_key": f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}",
         }
         if not self.runs_tasks:  # the claimer issues a fresh token; this one is never handed out
-            tx.add_work(arn, run_id, "invoke", payload, now, now=now)
+            tx.add_work(execution_id, run_id, "invoke", payload, now, now=now)
             return
-        # Claimed at once by this worker, which invokes it after commit; a crash leaves it to expire
-        work_id = tx.add_work(arn, run_id, "invoke", payload, now, owner=self.owner,
-                              lease_until=now + self.lease_seconds)
-        out.invocations.append(Invocation(work_id, arn, run_id, gen, payload, token))
-
-    @staticmethod
-    def store_wake(tx: Tx) -> None:
-        tx.notify = True
+        # Leased at once to this worker, which invokes it after commit; a crash leaves it to expire
+        work_id = tx.add_work(execution_id, run_id, "invoke", payload, now + self.lease_seconds, owner=self.owner)
+        out.invocations.append(Invocation(work_id, execution_id, arn, run_id, gen, payload, token))
 
     def _check_heartbeat(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], payload: dict[str, Any],
                          now: float, queue: deque[tuple[int, dict[str, Any]]]) -> None:
-        row = tx.one("SELECT * FROM tokens WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-                     (execution["arn"], run["id"], payload["gen"]))
+        row = tx.waiting_token(execution["id"], run["id"], payload["gen"])
         if row is None:  # an activity not yet handed out: its heartbeat clock has not started
-            tx.add_work(execution["arn"], run["id"], "event", payload, now + payload["seconds"])
+            tx.add_work(execution["id"], run["id"], "event", payload, now + payload["seconds"])
             return
         due = row["heartbeat_at"] + row["heartbeat_seconds"]
         if due > now:
-            tx.add_work(execution["arn"], run["id"], "event", payload, due)
+            tx.add_work(execution["id"], run["id"], "event", payload, due)
             return
         queue.appendleft((run["id"], {"e": "fail", "error": "States.HeartbeatTimeout", "gen": payload["gen"]}))
 
@@ -427,11 +419,12 @@ class Engine:
                         now: float) -> None:
         if not indices:
             return
-        for child in tx.all("SELECT id, child_index FROM runs WHERE parent_id = ? AND parent_fork = ?", (run_id, fork)):
-            if child["child_index"] in indices:
-                tx.add_work(execution["arn"], child["id"], "event", {"e": "start"}, now, now=now)
+        wanted = set(indices)
+        for child in tx.children(run_id, fork):
+            if child["child_index"] in wanted:
+                tx.add_work(execution["id"], child["id"], "event", {"e": "start"}, now, now=now)
 
-    def _cancel_children(self, tx: Tx, run_id: int) -> None:
+    def _cancel_children(self, tx: Tx, execution: dict[str, Any], run_id: int) -> None:
         """Cancel the unfinished runs below `run_id`: their work, tokens and activity tasks."""
         pending = [run_id]
         while pending:
@@ -439,15 +432,13 @@ class Engine:
             for child in tx.children(parent):
                 pending.append(child["id"])
                 if child["status"] == "active":
-                    tx.update("runs", {"id": child["id"]}, {"status": "cancelled"})
-                    tx.execute("DELETE FROM work WHERE run_id = ?", (child["id"],))
-                    tx.execute("UPDATE tokens SET status = 'closed' WHERE run_id = ? AND status = 'waiting'", (child["id"],))
-                    tx.execute("UPDATE activity_tasks SET status = 'closed' WHERE run_id = ? AND status <> 'closed'",
-                               (child["id"],))
+                    tx.update_run(child["id"], {"status": "cancelled"})
+                    tx.delete_run_work(child["id"])
+                    tx.close_tasks(execution["id"], child["id"])
 
     def _run_ended(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], action: Finish | Fail,
                    queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
-        tx.execute("DELETE FROM work WHERE run_id = ?", (run["id"],))
+        tx.delete_run_work(run["id"])
         if run["parent_id"] is not None:
             if isinstance(action, Finish):
                 outcome = {"succeeded": True, "output": action.output}
@@ -458,12 +449,11 @@ class Engine:
             return
         if isinstance(action, Finish):
             output = to_json(action.output)
-            self._end(tx, execution, "SUCCEEDED", "ExecutionSucceeded", {"executionSucceededEventDetails": {
-                "output": output, "outputDetails": {"truncated": False}}}, output=output)
+            self._end(tx, execution, "SUCCEEDED", "ExecutionSucceeded", {
+                "output": output, "outputDetails": {"truncated": False}}, output=output)
         else:
             details = {key: value for key, value in (("error", action.error), ("cause", action.cause)) if value is not None}
-            self._end(tx, execution, "FAILED", "ExecutionFailed", {"executionFailedEventDetails": details},
-                      error=action.error, cause=action.cause)
+            self._end(tx, execution, "FAILED", "ExecutionFailed", details, error=action.error, cause=action.cause)
         out.finished.append(execution["arn"])
 
     # -- task tokens ------------------------------------------------------------------------------------
@@ -475,10 +465,24 @@ class Engine:
             return "missing", None
         if row["status"] != "waiting":
             return "closed", None
-        execution = tx.execution(row["execution_arn"], lock=True)
+        found = tx.run_and_execution(row["run_id"], lock=True)  # locks the execution, then the token
         row = tx.token(token_hash, lock=True)
-        if row is None or row["status"] != "waiting" or execution is None or execution["status"] != "RUNNING":
+        if row is None or row["status"] != "waiting" or found is None or found[1]["status"] != "RUNNING":
             return "closed", None
-        tx.update("tokens", {"hash": token_hash}, {"status": "done"})
-        tx.execute("UPDATE activity_tasks SET status = 'closed' WHERE run_id = ? AND task_id = ?", (row["run_id"], row["task_id"]))
-        return "ok", self.deliver(tx, row["execution_arn"], row["run_id"], {**payload, "gen": row["task_id"]})
+        tx.set_token(token_hash, {"status": "done"})
+        tx.close_tasks(row["execution_id"], row["run_id"], row["task_id"])  # its activity task, if any
+        return "ok", self.deliver(tx, row["run_id"], {**payload, "gen": row["task_id"]}, found)
+
+
+class _SeededOnUse:
+    """A `random.Random` seeded from `key` on first use: most steps draw no random number at all."""
+
+    def __init__(self, key: str):
+        self._key = key
+        self._rng: random.Random | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._rng is None:
+            seed = hashlib.blake2b(self._key.encode(), digest_size=8).digest()
+            self._rng = random.Random(int.from_bytes(seed, "big"))
+        return getattr(self._rng, name)

@@ -133,7 +133,7 @@ class Runtime:
     def stop(self, timeout: float = 5.0) -> None:
         self.engine.runs_tasks = False
         self._stop.set()
-        self.store.wake()
+        self.store.wake_worker(len(self._threads))
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -146,23 +146,27 @@ class Runtime:
         """Give up this runtime's leases: a process that ran no workers (the CLI on `--db`, an API-only
         client) hands the tasks its calls scheduled to the workers of the processes that serve the database."""
         with self.store.transaction() as tx:
-            if tx.execute("UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (self.owner,)).rowcount:
-                tx.notify = True
+            tx.release_leases(self.owner, self.clock())
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self.poll():
-                    self._idle()
+                taken, next_due = self._poll(self.batch)
+                if not taken:  # sleep until the next item falls due or new work wakes this worker
+                    self.store.wait_for_work(self._rest(next_due))
             except Exception:  # a database hiccup must not kill the worker; the lease brings the work back
                 log.exception("worker loop")
                 self._stop.wait(0.5)
 
-    def _idle(self) -> None:
-        with self.store.transaction(write=False) as tx:
-            due = tx.next_due()
-        now = self.clock()
-        self.store.wait(1.0 if due is None else min(1.0, max(0.0, due - now)))
+    def _rest(self, next_due: float | None) -> float:
+        """How long an idle worker sleeps unless woken: until the next item falls due, at most a second.
+
+        An item that was due but not taken is another worker's, locked in its transaction: this one
+        waits for new work rather than try again at once (SKIP LOCKED would skip it again).
+        """
+        if next_due is None or next_due <= self.clock():
+            return 1.0
+        return min(1.0, next_due - self.clock())
 
     def recover(self) -> int:
         """Re-enqueue the work leased by dead workers of this machine; returns how many items.
@@ -172,9 +176,9 @@ class Runtime:
         """
         space = _process_space()
         with self.store.transaction() as tx:
-            owners = [row["lease_owner"] for row in tx.lease_owners(self.clock())]
-            dead = [owner for owner in owners if owner != self.owner and _is_dead(owner, space)]
-            return sum(tx.release_leases(owner) for owner in dead)
+            now = self.clock()
+            dead = [owner for owner in tx.lease_owners(now) if owner != self.owner and _is_dead(owner, space)]
+            return sum(tx.release_leases(owner, now) for owner in dead)
 
     def _renew_leases(self) -> None:
         while not self._stop.wait(self.lease_seconds / 3):
@@ -184,64 +188,73 @@ class Runtime:
                 ids = list(self._inflight)
             if not ids:
                 continue
-            until = self.clock() + self.lease_seconds
             try:
                 with self.store.transaction() as tx:
-                    for work_id in ids:
-                        tx.execute("UPDATE work SET lease_until = ? WHERE id = ? AND lease_owner = ?", (until, work_id, self.owner))
+                    tx.renew_leases(self.owner, ids, self.clock() + self.lease_seconds)
             except Exception:
                 continue
 
     # -- claiming and processing ---------------------------------------------------------------------
 
     def poll(self, limit: int | None = None) -> int:
-        """Take one batch of due work and apply it in one transaction; returns how many items were taken.
+        """Take one batch of due work and apply it in one transaction; returns how many items were taken."""
+        return self._poll(limit or self.batch)[0]
+
+    def _poll(self, limit: int) -> tuple[int, float | None]:
+        """(items taken, when the next item falls due as seen before taking).
 
         Events are applied in the transaction that takes them; tasks are leased there and invoked
         after commit. Should that transaction fail, the batch is taken again one item at a time,
         each leased first, so that one bad item cannot hold back the others.
         """
         now = self.clock()
-        with self.store.transaction(write=False) as tx:
-            if not tx.has_due_work(now):
-                return 0
+        with self.store.transaction(write=False) as tx:  # a read: it neither waits for nor holds up writers
+            next_due = tx.next_due()
+        if next_due is None or next_due > now:
+            return 0, next_due
         try:
             with self.store.transaction() as tx:
-                items = tx.due_work(now, limit or self.batch)
-                items.sort(key=lambda item: item["execution_arn"])  # one lock order: no deadlock between workers
+                items = tx.due_work(now, limit)
+                items.sort(key=lambda item: item["execution_id"])  # one lock order: no deadlock between workers
+                tx.delete_work([item["id"] for item in items if item["kind"] != "invoke"])
                 outcomes = [self._take(tx, item, now) for item in items]
         except Exception:
             log.exception("applying a batch of work failed; taking it one item at a time")
-            return self._poll_one_by_one(now, limit or self.batch)
+            return self._poll_one_by_one(now, limit), next_due
+        if len(items) == limit:  # more may be due: another idle worker helps
+            self.store.wake_worker()
         for outcome in outcomes:
             self._after(outcome)
-        return len(items)
+        return len(items), next_due
 
     def _poll_one_by_one(self, now: float, limit: int) -> int:
         with self.store.transaction() as tx:
             items = tx.claim_work(self.owner, now, self.lease_seconds, limit)
-        for item in items:
+        for claimed in items:
             with self.store.transaction() as tx:
-                if not tx.holds_work(item["id"], self.owner):
+                item = tx.held_work(claimed["id"], self.owner)
+                if item is None:
                     continue
+                if item["kind"] != "invoke":
+                    tx.delete_work([item["id"]])
                 outcome = self._take(tx, item, now)
             self._after(outcome)
         return len(items)
 
     def _take(self, tx: Tx, item: dict[str, Any], now: float) -> Invocation | Delivery | None:
-        """Apply a due event, or lease a due task (reissuing its token); in the caller's transaction."""
+        """Apply a due event (its item already deleted), or lease a due task, reissuing its token."""
         payload = json.loads(item["payload"])
         if item["kind"] != "invoke":
-            tx.delete_work(item["id"])
-            return self.engine.deliver(tx, item["execution_arn"], item["run_id"], payload)
+            return self.engine.deliver(tx, item["run_id"], payload)
         token = None
         if payload.get("has_token"):  # the token of a task left due, or of a dead worker, was never handed out
             token = new_token()
-            if not tx.reissue_token(item["execution_arn"], item["run_id"], payload["gen"], hash_token(token)):
-                tx.delete_work(item["id"])  # already answered, or the execution moved on
+            if not tx.reissue_token(item["execution_id"], item["run_id"], payload["gen"], hash_token(token)):
+                tx.delete_work([item["id"]])  # already answered, or the execution moved on
                 return None
         tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
-        return Invocation(item["id"], item["execution_arn"], item["run_id"], payload["gen"], payload, token)
+        return Invocation(item["id"], item["execution_id"], item["execution_arn"], item["run_id"], payload["gen"], payload,
+                          token)
 
     def _after(self, outcome: Invocation | Delivery | None) -> None:
         if isinstance(outcome, Invocation):
@@ -268,7 +281,7 @@ class Runtime:
         for invocation in delivery.invocations:
             self._dispatch(invocation)
         if delivery.finished:
-            self.store.wake()
+            self.store.wake(work=False)  # whoever waits for these executions to end
 
     def _dispatch(self, invocation: Invocation) -> None:
         """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
@@ -341,7 +354,7 @@ class Runtime:
                     self._inflight.difference_update(invocation.work_id for invocation, _ in batch)
 
     def _apply_answers(self, batch: list[tuple[Invocation, dict[str, Any]]]) -> None:
-        batch.sort(key=lambda answer: answer[0].execution_arn)  # one lock order: no deadlock between workers
+        batch.sort(key=lambda answer: answer[0].execution_id)  # one lock order: no deadlock between workers
         try:
             with self.store.transaction() as tx:
                 deliveries = [self._apply_answer(tx, invocation, answer) for invocation, answer in batch]
@@ -363,7 +376,7 @@ class Runtime:
             if answer["e"] == "ok":
                 self.engine.task_submitted(tx, invocation, answer["output"])
             return None  # SendTaskSuccess (or the nested execution) answers it
-        return self.engine.deliver(tx, invocation.execution_arn, invocation.run_id, {**answer, "gen": invocation.gen})
+        return self.engine.deliver(tx, invocation.run_id, {**answer, "gen": invocation.gen})
 
     # -- task tokens ---------------------------------------------------------------------------------
 

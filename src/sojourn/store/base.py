@@ -9,10 +9,11 @@ share one database; PostgreSQL's LISTEN/NOTIFY wakes idle workers, SQLite serves
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from importlib import resources
 from typing import Any
 
@@ -28,8 +29,16 @@ class Tx:
         self.store = store
         self.connection = connection
         self.notify = False  # set when new work is due now: the store wakes the workers after commit
+        self.committed: list[Callable[[], None]] = []  # called once the transaction has committed
+        self._savepoints: list[int] = []  # for each open savepoint: how many `committed` callbacks preceded it
 
     # -- raw SQL (for store modules only) ---------------------------------------------------------
+
+    def locking(self, *, of: str | None = None, skip_locked: bool = False) -> str:
+        """PostgreSQL's row lock clause (`FOR UPDATE [OF table] [SKIP LOCKED]`); SQLite locks the whole database."""
+        if not self.store.for_update:
+            return ""
+        return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
 
     def execute(self, sql: str, params: tuple | list = ()) -> Any:
         return self.store._execute(self.connection, sql, params)
@@ -41,6 +50,22 @@ class Tx:
     def all(self, sql: str, params: tuple | list = ()) -> list[dict[str, Any]]:
         rows = (self.store._row(row) for row in self.execute(sql, params).fetchall())
         return [row for row in rows if row is not None]
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+        name = f"s{len(self._savepoints)}"
+        self._savepoints.append(len(self.committed))
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            del self.committed[self._savepoints[-1]:]  # what was undone must not be remembered
+            raise
+        finally:
+            self._savepoints.pop()
+        self.execute(f"RELEASE SAVEPOINT {name}")
 
     def insert(self, table: str, values: dict[str, Any], returning: str | None = None) -> Any:
         columns = ", ".join(values)
@@ -64,7 +89,7 @@ class Tx:
 
     def machines(self, after: str | None, limit: int) -> list[dict[str, Any]]:
         return self.all(
-            "SELECT * FROM state_machines WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit)
+            "SELECT * FROM state_machines WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit)
         )
 
     def versions(self, machine_arn: str) -> list[dict[str, Any]]:
@@ -89,200 +114,301 @@ class Tx:
             (arn, key, value),
         )
 
+    # -- definitions ----------------------------------------------------------------------------
+
+    def definition_id(self, text: str) -> int:
+        """The id of the definition `text`, stored once (by its SHA-256) however many executions use it."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        known = self.store.definition_ids.get(digest)
+        if known is not None:
+            return known
+        row = self.one("SELECT id FROM definitions WHERE hash = ?", (digest,)) or self.one(
+            "INSERT INTO definitions (hash, definition) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id",
+            (digest, text),
+        ) or self.one("SELECT id FROM definitions WHERE hash = ?", (digest,))  # another transaction stored it meanwhile
+        assert row is not None
+        definition_id = int(row["id"])
+        self.committed.append(lambda: self.store.definition_ids.__setitem__(digest, definition_id))
+        return definition_id
+
+    def definition(self, definition_id: int) -> str:
+        row = self.one("SELECT definition FROM definitions WHERE id = ?", (definition_id,))
+        if row is None:
+            raise LookupError(f"No definition {definition_id}")
+        return str(row["definition"])
+
     # -- executions -----------------------------------------------------------------------------
+    # An execution's `id` is its place in the listing order; its `name` is the last part of its ARN.
+
+    def insert_execution(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Insert a RUNNING execution (`row` without `id` and `name`); returns the full row."""
+        values = {key: value for key, value in row.items() if key not in ("id", "name")}
+        values["id"] = self.insert("executions", values, returning="id")
+        return _named({**_EXECUTION_DEFAULTS, **values})
 
     def execution(self, arn: str, lock: bool = False) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM executions WHERE arn = ?" + (self.store.for_update if lock else ""), (arn,))
+        row = self.one("SELECT * FROM executions WHERE arn = ?" + (self.store.for_update if lock else ""), (arn,))
+        return _named(row) if row else None
 
-    def execution_by_name(self, machine_arn: str, name: str) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM executions WHERE machine_arn = ? AND name = ?", (machine_arn, name))
-
-    def next_seq(self) -> int:
-        row = self.one("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM executions")
-        return int(row["seq"]) if row else 1
+    def update_execution(self, execution_id: int, changes: dict[str, Any]) -> None:
+        self.update("executions", {"id": execution_id}, changes)
 
     def list_executions(
-        self, machine_arn: str | None, status: str | None, before_seq: int | None, limit: int,
+        self, machine_arn: str | None, status: str | None, before_id: int | None, limit: int,
         version_arn: str | None = None, alias_arn: str | None = None,
         started_after: float | None = None, started_before: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first (keyset on `seq`); `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
+        """Newest first (keyset on `id`); `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (("machine_arn", machine_arn), ("status", status), ("version_arn", version_arn), ("alias_arn", alias_arn)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
-        for clause, value in (("seq < ?", before_seq), ("started_at >= ?", started_after), ("started_at < ?", started_before)):
+        for clause, value in (("id < ?", before_id), ("started_at >= ?", started_after), ("started_at < ?", started_before)):
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        columns = "arn, machine_arn, version_arn, alias_arn, name, status, started_at, stopped_at, redrive_count, redrive_at, seq"
-        return self.all(f"SELECT {columns} FROM executions{where} ORDER BY seq DESC LIMIT ?", (*params, limit))
+        columns = "id, arn, machine_arn, version_arn, alias_arn, status, started_at, stopped_at, redrive_count, redrive_at"
+        rows = self.all(f"SELECT {columns} FROM executions{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+        return [_named(row) for row in rows]
 
     # -- history --------------------------------------------------------------------------------
-
-    def append_event(self, execution: dict[str, Any], ts: float, type: str, details: dict[str, Any] | None) -> int:
-        """Append one event with the next id; `execution` is the locked row, kept in step."""
-        self.append_events(execution, ts, [(type, details)])
-        return int(execution["next_event_id"]) - 1
+    # An event's details are stored without their wrapper key (see sojourn.runtime.history).
 
     def append_events(self, execution: dict[str, Any], ts: float,
                       events: list[tuple[str, dict[str, Any] | None]]) -> None:
-        """Append events with the next ids, in one statement; `execution` is the locked row, kept in step."""
+        """Append events with the next ids, in one statement; `execution` is the locked row, kept in step
+        (`save_event_counter` stores the counter)."""
         first = execution["next_event_id"]
         rows = [
-            (execution["arn"], event_id, event_id - 1, ts, type,
+            (execution["id"], event_id, ts, type,
              json.dumps(details, separators=(",", ":")) if details is not None else None)
             for event_id, (type, details) in enumerate(events, start=first)
         ]
         # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
         for start in range(0, len(rows), 500):
             chunk = rows[start:start + 500]
-            self.execute("INSERT INTO events (execution_arn, id, previous_id, ts, type, details) VALUES "
-                         + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk)), [value for row in chunk for value in row])
+            self.execute("INSERT INTO events (execution_id, id, ts, type, details) VALUES "
+                         + ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk)), [value for row in chunk for value in row])
         execution["next_event_id"] = first + len(rows)
 
     def save_event_counter(self, execution: dict[str, Any]) -> None:
-        self.update("executions", {"arn": execution["arn"]}, {"next_event_id": execution["next_event_id"]})
+        self.update("executions", {"id": execution["id"]}, {"next_event_id": execution["next_event_id"]})
 
-    def events(self, arn: str, after_id: int, limit: int, reverse: bool = False, before_id: int | None = None) -> list[dict[str, Any]]:
+    def events(self, execution_id: int, after_id: int, limit: int, reverse: bool = False,
+               before_id: int | None = None) -> list[dict[str, Any]]:
         if reverse:
             return self.all(
-                "SELECT * FROM events WHERE execution_arn = ? AND id < ? ORDER BY id DESC LIMIT ?",
-                (arn, before_id if before_id is not None else 2**62, limit),
+                "SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                (execution_id, before_id if before_id is not None else 2**31, limit),
             )
-        return self.all("SELECT * FROM events WHERE execution_arn = ? AND id > ? ORDER BY id LIMIT ?", (arn, after_id, limit))
+        return self.all("SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        (execution_id, after_id, limit))
 
     # -- runs -----------------------------------------------------------------------------------
+
+    def insert_run(self, execution_id: int, frame: dict[str, Any], parent_id: int | None = None,
+                   child_index: int = 0, parent_fork: int = 0) -> int:
+        return int(self.insert("runs", {
+            "execution_id": execution_id, "parent_id": parent_id, "child_index": child_index,
+            "parent_fork": parent_fork, "status": "active", "frame": json.dumps(frame, separators=(",", ":")),
+        }, returning="id"))
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
 
-    def runs(self, execution_arn: str) -> list[dict[str, Any]]:
-        return self.all("SELECT * FROM runs WHERE execution_arn = ? ORDER BY id", (execution_arn,))
+    def run_and_execution(self, run_id: int, lock: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """A run and its execution in one read; `lock` locks the execution's row (PostgreSQL)."""
+        columns = ", ".join(f"r.{column} AS run_{column}" for column in _RUN_COLUMNS)
+        row = self.one(f"SELECT e.*, {columns} FROM runs r JOIN executions e ON e.id = r.execution_id WHERE r.id = ?"
+                       + (self.locking(of="e") if lock else ""), (run_id,))
+        if row is None:
+            return None
+        run = {column: row.pop(f"run_{column}") for column in _RUN_COLUMNS}
+        return run, _named(row)
 
-    def children(self, parent_id: int) -> list[dict[str, Any]]:
-        return self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
+    def update_run(self, run_id: int, changes: dict[str, Any]) -> None:
+        self.update("runs", {"id": run_id}, changes)
+
+    def runs(self, execution_id: int) -> list[dict[str, Any]]:
+        return self.all("SELECT * FROM runs WHERE execution_id = ? ORDER BY id", (execution_id,))
+
+    def children(self, parent_id: int, fork: int | None = None) -> list[dict[str, Any]]:
+        """The runs a Fork of `parent_id` made (all of them, or those of Fork number `fork`)."""
+        if fork is None:
+            return self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
+        return self.all("SELECT * FROM runs WHERE parent_id = ? AND parent_fork = ? ORDER BY id", (parent_id, fork))
+
+    def cancel_runs(self, execution_id: int) -> None:
+        self.execute("UPDATE runs SET status = 'cancelled' WHERE execution_id = ? AND status = 'active'", (execution_id,))
 
     # -- work -----------------------------------------------------------------------------------
+    # An item is due at `due_at`. Leasing it moves `due_at` to the lease's end: a dead worker's
+    # claims fall due again by themselves, and the next due time is the smallest `due_at`.
 
-    def add_work(self, execution_arn: str, run_id: int, kind: str, payload: dict[str, Any], due_at: float,
-                 owner: str | None = None, lease_until: float = 0, now: float | None = None) -> int:
+    def add_work(self, execution_id: int, run_id: int, kind: str, payload: dict[str, Any], due_at: float,
+                 owner: str | None = None, now: float | None = None) -> int:
+        """Record work due at `due_at`; with `owner`, leased to it until `due_at` (it runs the work now)."""
         if now is not None and due_at <= now and owner is None:
             self.notify = True
         return int(self.insert("work", {
-            "execution_arn": execution_arn, "run_id": run_id, "kind": kind,
-            "payload": json.dumps(payload, separators=(",", ":")), "due_at": due_at,
-            "lease_owner": owner, "lease_until": lease_until,
+            "execution_id": execution_id, "run_id": run_id, "kind": kind,
+            "payload": json.dumps(payload, separators=(",", ":")), "due_at": due_at, "lease_owner": owner,
         }, returning="id"))
 
     def claim_work(self, owner: str, now: float, lease_seconds: float, limit: int) -> list[dict[str, Any]]:
-        """Take up to `limit` due items whose lease is free or expired (a dead worker's claims come back)."""
-        rows = self.all(
-            "SELECT id FROM work WHERE due_at <= ? AND lease_until <= ? ORDER BY due_at, id LIMIT ?" + self.store.skip_locked,
-            (now, now, limit),
+        """Lease up to `limit` due items (a dead worker's claims come back when their lease ends)."""
+        return self.all(
+            "UPDATE work SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE id IN "
+            "(SELECT id FROM work WHERE due_at <= ? ORDER BY due_at, id LIMIT ?" + self.store.skip_locked + ") "
+            "RETURNING *",
+            (owner, now + lease_seconds, now, limit),
         )
-        claimed = []
-        for row in rows:
-            item = self.one(
-                "UPDATE work SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 "
-                "WHERE id = ? AND lease_until <= ? RETURNING *",
-                (owner, now + lease_seconds, row["id"], now),
-            )
-            if item is not None:
-                claimed.append(item)
-        return claimed
 
-    def lease_owners(self, now: float) -> list[dict[str, Any]]:
+    def due_work(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` due items with their execution's ARN, locked for this transaction (PostgreSQL)."""
+        return self.all(
+            "SELECT w.*, e.arn AS execution_arn FROM work w JOIN executions e ON e.id = w.execution_id "
+            "WHERE w.due_at <= ? ORDER BY w.due_at, w.id LIMIT ?" + self.locking(of="w", skip_locked=True),
+            (now, limit),
+        )
+
+    def next_due(self) -> float | None:
+        """When the next item falls due (a leased one when its lease ends); None when there is no work."""
+        row = self.one("SELECT MIN(due_at) AS due FROM work")
+        return float(row["due"]) if row and row["due"] is not None else None
+
+    def lease_owners(self, now: float) -> list[str]:
         """The workers holding live leases."""
-        return self.all("SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL AND lease_until > ?", (now,))
+        rows = self.all("SELECT DISTINCT lease_owner FROM work WHERE lease_owner IS NOT NULL AND due_at > ?", (now,))
+        return [row["lease_owner"] for row in rows]
 
-    def release_leases(self, owner: str) -> int:
-        """Make a dead worker's claims due again for any worker; returns how many."""
+    def release_leases(self, owner: str, now: float) -> int:
+        """Make `owner`'s claims due now for any worker (a dead worker's, or a process that runs no workers)."""
         released = int(self.execute(
-            "UPDATE work SET lease_owner = NULL, lease_until = 0 WHERE lease_owner = ?", (owner,)).rowcount)
+            "UPDATE work SET lease_owner = NULL, due_at = ? WHERE lease_owner = ?", (now, owner)).rowcount)
         if released:
             self.notify = True
         return released
 
-    def due_work(self, now: float, limit: int) -> list[dict[str, Any]]:
-        """Up to `limit` due items whose lease is free or expired, locked for this transaction (PostgreSQL)."""
-        return self.all(
-            "SELECT * FROM work WHERE due_at <= ? AND lease_until <= ? ORDER BY due_at, id LIMIT ?" + self.store.skip_locked,
-            (now, now, limit),
-        )
-
-    def has_due_work(self, now: float) -> bool:
-        return self.one("SELECT 1 AS due FROM work WHERE due_at <= ? AND lease_until <= ? LIMIT 1", (now, now)) is not None
+    def renew_leases(self, owner: str, work_ids: list[int], until: float) -> None:
+        for work_id in work_ids:
+            self.execute("UPDATE work SET due_at = ? WHERE id = ? AND lease_owner = ?", (until, work_id, owner))
 
     def lease_work(self, work_id: int, owner: str, until: float) -> None:
-        self.execute("UPDATE work SET lease_owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+        self.execute("UPDATE work SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE id = ?",
                      (owner, until, work_id))
 
-    def holds_work(self, work_id: int, owner: str) -> bool:
-        return self.one("SELECT id FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)) is not None
+    def held_work(self, work_id: int, owner: str) -> dict[str, Any] | None:
+        """The item `work_id` with its execution's ARN if `owner` holds it still."""
+        return self.one("SELECT w.*, e.arn AS execution_arn FROM work w JOIN executions e ON e.id = w.execution_id "
+                        "WHERE w.id = ? AND w.lease_owner = ?", (work_id, owner))
 
     def take_work(self, work_id: int, owner: str) -> bool:
         """Delete an item `owner` holds; False when it is gone or another worker holds it now."""
         return bool(self.execute("DELETE FROM work WHERE id = ? AND lease_owner = ?", (work_id, owner)).rowcount)
 
-    def next_due(self) -> float | None:
-        row = self.one("SELECT MIN(CASE WHEN lease_until > due_at THEN lease_until ELSE due_at END) AS due FROM work")
-        return float(row["due"]) if row and row["due"] is not None else None
+    def delete_work(self, work_ids: list[int]) -> None:
+        for start in range(0, len(work_ids), 500):
+            chunk = work_ids[start:start + 500]
+            self.execute(f"DELETE FROM work WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
 
-    def delete_work(self, work_id: int) -> None:
-        self.execute("DELETE FROM work WHERE id = ?", (work_id,))
+    def delete_run_work(self, run_id: int) -> None:
+        self.execute("DELETE FROM work WHERE run_id = ?", (run_id,))
 
-    def delete_run_work(self, run_ids: list[int]) -> None:
-        for run_id in run_ids:
-            self.execute("DELETE FROM work WHERE run_id = ?", (run_id,))
+    def delete_execution_work(self, execution_id: int) -> None:
+        self.execute("DELETE FROM work WHERE run_id IN (SELECT id FROM runs WHERE execution_id = ?)", (execution_id,))
 
-    # -- task tokens ----------------------------------------------------------------------------
-
-    def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
-
-    def reissue_token(self, execution_arn: str, run_id: int, task_id: int, token_hash: str) -> bool:
-        """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
-        return bool(self.execute(
-            "UPDATE tokens SET hash = ? WHERE execution_arn = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-            (token_hash, execution_arn, run_id, task_id),
-        ).rowcount)
-
-    def close_tokens(self, execution_arn: str, task_id: int | None = None, status: str = "done") -> None:
-        if task_id is None:
-            self.execute("UPDATE tokens SET status = ? WHERE execution_arn = ? AND status = 'waiting'", (status, execution_arn))
-        else:
-            self.execute(
-                "UPDATE tokens SET status = ? WHERE execution_arn = ? AND task_id = ? AND status = 'waiting'",
-                (status, execution_arn, task_id),
-            )
-
-    def count_waiting_tokens(self) -> int:
-        row = self.one("SELECT COUNT(*) AS n FROM tokens WHERE status = 'waiting'")
-        return int(row["n"]) if row else 0
+    def heartbeat_seconds(self, run_id: int) -> int | None:
+        """The heartbeat timeout of the task `run_id` waits on, from its pending heartbeat check."""
+        row = self.one("SELECT payload FROM work WHERE run_id = ? AND kind = 'event' AND payload LIKE ?",
+                       (run_id, '%"heartbeat"%'))
+        return json.loads(row["payload"]).get("seconds") if row else None
 
     def count_work(self) -> int:
         row = self.one("SELECT COUNT(*) AS n FROM work")
         return int(row["n"]) if row else 0
 
+    # -- task tokens (stored as SHA-256 hashes) and activity tasks --------------------------------
+
+    def insert_token(self, values: dict[str, Any]) -> None:
+        self.insert("tokens", {**values, "status": "waiting"})
+
+    def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
+
+    def waiting_token(self, execution_id: int, run_id: int, task_id: int) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+                        (execution_id, run_id, task_id))
+
+    def set_token(self, token_hash: str, changes: dict[str, Any]) -> None:
+        self.update("tokens", {"hash": token_hash}, changes)
+
+    def reissue_token(self, execution_id: int, run_id: int, task_id: int, token_hash: str) -> bool:
+        """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
+        return bool(self.execute(
+            "UPDATE tokens SET hash = ? WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+            (token_hash, execution_id, run_id, task_id),
+        ).rowcount)
+
+    def close_tasks(self, execution_id: int, run_id: int | None = None, task_id: int | None = None) -> None:
+        """Close the tokens and activity tasks still open for an execution (or one run, or one task of a run)."""
+        where = "execution_id = ?" + (" AND run_id = ?" if run_id is not None else "") + (
+            " AND task_id = ?" if task_id is not None else "")
+        params = [value for value in (execution_id, run_id, task_id) if value is not None]
+        self.execute(f"UPDATE tokens SET status = 'closed' WHERE {where} AND status = 'waiting'", params)
+        self.execute(f"UPDATE activity_tasks SET status = 'closed' WHERE {where} AND status <> 'closed'", params)
+
+    def count_waiting_tokens(self) -> int:
+        row = self.one("SELECT COUNT(*) AS n FROM tokens WHERE status = 'waiting'")
+        return int(row["n"]) if row else 0
+
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         return self.all(
-            "SELECT t.*, e.machine_arn FROM tokens t JOIN executions e ON e.arn = t.execution_arn "
-            "WHERE t.status = 'waiting' AND (? IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
+            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
+            "WHERE t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
             (after, after, limit),
         )
 
     def execution_waiting_tokens(self, execution_arn: str, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         """`waiting_tokens` of one execution (the index `tokens_by_task` finds them)."""
         return self.all(
-            "SELECT t.*, e.machine_arn FROM tokens t JOIN executions e ON e.arn = t.execution_arn "
-            "WHERE t.execution_arn = ? AND t.status = 'waiting' AND (? IS NULL OR t.created_at < ?) "
+            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
+            "WHERE e.arn = ? AND t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
             "ORDER BY t.created_at DESC LIMIT ?",
             (execution_arn, after, after, limit),
         )
+
+    def waiting_task(self, token_hash: str) -> dict[str, Any] | None:
+        """The token `token_hash` while it waits, with its execution's ARN and machine (the inbox's task)."""
+        return self.one(
+            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
+            "WHERE t.hash = ? AND t.status = 'waiting'", (token_hash,))
+
+    def insert_activity_task(self, values: dict[str, Any]) -> None:
+        self.insert("activity_tasks", {**values, "status": "pending"})
+
+    def take_activity_task(self, activity_arn: str) -> dict[str, Any] | None:
+        """The oldest pending task of `activity_arn`, marked started (locked against other pollers)."""
+        task = self.one("SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'pending' ORDER BY id LIMIT 1"
+                        + self.store.skip_locked, (activity_arn,))
+        if task is not None:
+            self.update("activity_tasks", {"id": task["id"]}, {"status": "started"})
+        return task
+
+
+_RUN_COLUMNS = ("id", "execution_id", "parent_id", "child_index", "parent_fork", "generation", "fork_generation",
+                "status", "frame")
+_EXECUTION_DEFAULTS = {"version_arn": None, "alias_arn": None, "output": None, "error": None, "cause": None,
+                       "stopped_at": None, "redrive_count": 0, "redrive_at": None, "parent": None, "next_event_id": 1}
+
+
+def _named(row: dict[str, Any]) -> dict[str, Any]:
+    """An execution row with its name, the last part of its ARN."""
+    row["name"] = row["arn"].rsplit(":", 1)[1]
+    return row
 
 
 class Store:
@@ -296,6 +422,9 @@ class Store:
         self.url = url
         self._wake = threading.Condition()
         self._generation = 0
+        self._work = threading.Condition()
+        self._work_signals = 0
+        self.definition_ids: dict[str, int] = {}  # SHA-256 -> id of the definitions committed (never change)
 
     # dialect hooks
     def _connect(self) -> Any:
@@ -335,15 +464,35 @@ class Store:
                 self._rollback(connection)
                 raise
             self._commit(connection)
+        for callback in tx.committed:
+            callback()
         if tx.notify:
             self.wake()
 
-    # wake-ups: idle workers wait here; new due work anywhere in the process (or, on PostgreSQL,
-    # from another process through NOTIFY) wakes them
-    def wake(self) -> None:
+    # Wake-ups. Whoever waits for a change (a long poll, `wait_for_execution`) waits on the generation;
+    # idle workers wait for work, one at a time: new work wakes one worker, and a worker that finds a
+    # full batch wakes the next (waking them all made most claim nothing). Commits that add due work
+    # wake both, in this process and (PostgreSQL, through NOTIFY) in others.
+    def wake(self, work: bool = True) -> None:
         with self._wake:
             self._generation += 1
             self._wake.notify_all()
+        if work:
+            self.wake_worker()
+
+    def wake_worker(self, count: int = 1) -> None:
+        """Wake `count` idle workers (one for new work; all of them to stop)."""
+        with self._work:
+            self._work_signals = max(self._work_signals, count)
+            self._work.notify(count)
+
+    def wait_for_work(self, timeout: float) -> bool:
+        """An idle worker sleeps here until `wake_worker` or `timeout`; True when woken."""
+        with self._work:
+            woken = self._work.wait_for(lambda: self._work_signals > 0, timeout=max(0.0, timeout))
+            if woken:
+                self._work_signals -= 1
+            return woken
 
     @property
     def generation(self) -> int:
@@ -356,10 +505,12 @@ class Store:
             generation = self._generation if since is None else since
             return self._wake.wait_for(lambda: self._generation != generation, timeout=max(0.0, timeout))
 
-    def migrate(self) -> list[str]:
-        """Apply the migrations not yet applied, in order; returns their names."""
+    def migrate(self, only: Collection[str] | None = None) -> list[str]:
+        """Apply the migrations not yet applied, in order (`only`: of these; tests build older schemas);
+        returns their names."""
         folder = resources.files("sojourn.store") / "migrations" / self.dialect
-        names = sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".sql"))
+        names = sorted(entry.name for entry in folder.iterdir()
+                       if entry.name.endswith(".sql") and (only is None or entry.name in only))
         applied: list[str] = []
         with self.transaction() as tx:
             self._lock_migrations(tx)

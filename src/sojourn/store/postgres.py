@@ -45,6 +45,8 @@ class PostgresStore(Store):
         if self.schema:
             with psycopg.connect(self.conninfo, autocommit=True) as connection:
                 connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        # the server processes of this store's connections: their NOTIFYs echo wake-ups given already
+        self._own_backends: set[int] = set()
         self.pool = ConnectionPool(
             self.conninfo, min_size=1, max_size=pool_size, open=True,
             kwargs={"row_factory": dict_row, "autocommit": False}, configure=self._configure,
@@ -52,6 +54,7 @@ class PostgresStore(Store):
         self._sql_cache: dict[str, str] = {}
 
     def _configure(self, connection: psycopg.Connection) -> None:
+        self._own_backends.add(connection.info.backend_pid)
         if self.schema:
             connection.execute(f'SET search_path TO "{self.schema}"')
             connection.commit()
@@ -94,8 +97,9 @@ class PostgresStore(Store):
                         connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
                         ready.set()
                         while not stop.is_set():
-                            for _ in connection.notifies(timeout=1.0):
-                                self.wake()
+                            for notice in connection.notifies(timeout=1.0):
+                                if notice.pid not in self._own_backends:
+                                    self.wake()
                 except psycopg.Error:
                     stop.wait(1.0)
 

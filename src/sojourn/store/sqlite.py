@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,10 @@ from sojourn.store.base import Store
 __all__ = ["SqliteStore"]
 
 CHECKPOINT_DELAY = 0.5  # seconds between a write and the checkpoint that follows it
+
+
+def _sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class SqliteStore(Store):
@@ -39,6 +44,8 @@ class SqliteStore(Store):
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         connection.row_factory = sqlite3.Row
+        # migrations hash stored text as PostgreSQL's sha256() does
+        connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         # checkpoints (and their fsyncs) run in the checkpointer thread, not inside commits; this is a backstop

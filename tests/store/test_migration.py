@@ -1,0 +1,79 @@
+"""Migration 0003 carries existing data over: a database migrated from the schema before it, with data,
+answers exactly as a fresh database where the same executions ran, and both go on the same way.
+
+The old rows (data/schema_0002.json) were written by Sojourn before 0003, running `migration_workload`
+(see make_schema_0002_fixture.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import migration_workload as workload
+
+from sojourn.client import Client
+from sojourn.store.base import open_store
+
+FIXTURE = json.loads((Path(__file__).parent / "data" / "schema_0002.json").read_text(encoding="utf-8"))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def migrated_from_0002(url: str) -> Client:
+    """A database at the schema before 0003, filled with the old rows, then migrated."""
+    store = open_store(url, migrate=False)
+    store.migrate(only=FIXTURE["migrations"])
+    with store.transaction() as tx:
+        for table, rows in FIXTURE["rows"].items():
+            for row in rows:
+                tx.insert(table, row)
+    assert store.migrate() == ["0003_compact_executions.sql"]
+    return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
+
+
+def test_a_migrated_database_answers_and_continues_as_a_fresh_one(store_url, tmp_path):
+    old = migrated_from_0002(store_url)
+    fresh_clock, fresh_tokens = Clock(workload.START), {}
+    fresh = Client(f"sqlite:///{tmp_path}/fresh.db", resources=workload.resources(fresh_tokens), clock=fresh_clock,
+                   start=False)
+    workload.begin(fresh, fresh_clock, fresh_tokens)
+    assert fresh_clock.now == FIXTURE["clock"]
+    before = workload.snapshot(fresh)
+    assert workload.snapshot(old) == before
+    assert {e["describe"]["status"] for e in before["executions"].values()} == {
+        "SUCCEEDED", "FAILED", "ABORTED", "RUNNING"}
+
+    workload.finish(fresh, fresh_clock, fresh_tokens)
+    workload.finish(old, old.clock, dict(FIXTURE["tokens"]))
+    after = workload.snapshot(fresh)
+    assert workload.snapshot(old) == after
+    assert after != before and after["waiting"] == []
+    for client in (old, fresh):
+        client.close()
+    old.store.close()
+
+
+def test_a_lease_taken_before_the_migration_still_holds_until_it_ends(store_url):
+    """A leased item's lease end becomes its due time: a dead worker's claim falls due when its lease ends."""
+    store = open_store(store_url, migrate=False)
+    store.migrate(only=FIXTURE["migrations"])
+    with store.transaction() as tx:
+        for table in ("state_machines", "executions", "runs"):
+            for row in FIXTURE["rows"][table]:
+                tx.insert(table, row)
+        execution = FIXTURE["rows"]["executions"][0]["arn"]
+        tx.insert("work", {"execution_arn": execution, "run_id": 1, "kind": "invoke", "payload": "{}", "due_at": 10.0,
+                           "lease_owner": "gone", "lease_until": 40.0, "attempts": 1})
+    store.migrate()
+    with store.transaction() as tx:
+        assert tx.next_due() == 40.0
+        assert tx.claim_work("w", now=39.0, lease_seconds=30, limit=5) == []
+        assert [item["lease_owner"] for item in tx.claim_work("w", now=40.0, lease_seconds=30, limit=5)] == ["w"]
+    store.close()
