@@ -37,6 +37,7 @@ from botocore.config import Config
 
 HELLO = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "world", "End": True}}}
 ROLE = "arn:aws:iam::123456789012:role/bench"
+READ_TIMEOUT = 60.0  # seconds a server may take to answer one request before the benchmark gives up
 
 
 def free_port() -> int:
@@ -99,17 +100,22 @@ class Connection:
             f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
         )
         assert self.reader is not None
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
         status = int(head[9:12])
-        length = 0
+        length, closing = 0, False
         for line in head.split(b"\r\n"):
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
-        return status, await self.reader.readexactly(length)
+            closing = closing or line.lower() == b"connection: close"
+        body = await asyncio.wait_for(self.reader.readexactly(length), READ_TIMEOUT)
+        if closing:  # the server ends the connection after this answer (moto's does for some actions)
+            self.close()
+        return status, body
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 @dataclass
@@ -266,7 +272,9 @@ def table(rows: list[dict[str, Any]], concurrency: list[int]) -> str:
 
 
 def moto_installed() -> bool:
+    """moto with its server's dependencies (`moto[server]`: Flask)."""
     try:
+        import flask  # noqa: F401
         import moto  # noqa: F401
     except ImportError:
         return False
@@ -282,7 +290,7 @@ def main() -> None:
     args = parser.parse_args()
     with_moto = args.only != "sojourn" and moto_installed()
     if args.only == "moto" and not with_moto:
-        raise SystemExit("moto is not installed: pip install -e '.[bench]'")
+        raise SystemExit("moto's server is not installed: pip install 'moto[server,stepfunctions]'")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} before the run", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="sojourn-bench-") as tmp:
@@ -294,7 +302,7 @@ def main() -> None:
             with moto_server(workdir) as url:
                 rows.append(measure("moto server", url, moto_tokens, args))
         elif args.only is None:
-            print("  (moto not installed: pip install -e '.[bench]' to measure it side by side)")
+            print("  (moto's server not installed: pip install 'moto[server,stepfunctions]' to measure it side by side)")
     print(f"\nload average {os.getloadavg()[0]:.2f} after the run (other processes share the CPUs)\n")
     print(table(rows, args.concurrency))
 
