@@ -22,7 +22,8 @@ from urllib.parse import quote
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "console"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS), str(TESTS / "console")]  # the tests' real-server helpers
 
 from support import ROLE, serving
 
@@ -56,12 +57,12 @@ def many_executions(client: Client, machine: str, count: int) -> None:
     """`count` finished executions straight into the store (starting them one by one would take minutes)."""
     now = time.time() - count
     with client.store.transaction() as tx:
+        definition = tx.definition_id("{}")
         for seq in range(1, count + 1):
-            name = uuid.uuid4().hex
-            tx.insert("executions", {
-                "arn": f"{machine.replace(':stateMachine:', ':execution:')}:{name}", "machine_arn": machine, "name": name,
-                "status": "SUCCEEDED" if seq % 10 else "FAILED", "definition": "{}", "role_arn": ROLE, "input": "{}",
-                "started_at": now + seq, "stopped_at": now + seq + 0.5, "redrive_count": 0, "next_event_id": 1, "seq": seq,
+            tx.insert_execution({
+                "arn": f"{machine.replace(':stateMachine:', ':execution:')}:{uuid.uuid4().hex}", "machine_arn": machine,
+                "status": "SUCCEEDED" if seq % 10 else "FAILED", "definition_id": definition, "role_arn": ROLE,
+                "input": "{}", "started_at": now + seq, "stopped_at": now + seq + 0.5,
             })
 
 
