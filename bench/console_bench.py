@@ -25,10 +25,10 @@ import httpx
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path[:0] = [str(TESTS), str(TESTS / "console")]  # the tests' real-server helpers
 
-from support import ROLE, serving
+from support import ROLE, serving  # noqa: E402
 
-from sojourn.client import Client
-from sojourn.config import Settings
+from sojourn.client import Client  # noqa: E402
+from sojourn.config import Settings  # noqa: E402
 
 # A Map over 248 items, each one Pass state: 4 events per item, plus the Map's and the execution's: 998 events.
 MAP_ITEMS = 248
