@@ -180,11 +180,10 @@ class Client:
         try:
             parsed = read_definition(definition)
         except DefinitionError as e:
-            raise E.InvalidDefinition(f"Invalid State Machine Definition: '{'; '.join(d.message for d in e.diagnostics)}'") from None
+            raise E.InvalidDefinition(e.cause) from None
         problems = [d for d in validate(parsed) if d.severity == "ERROR"]
         if problems:
-            text = "; ".join(f"{d.code} at {d.location or '/'}: {d.message}" for d in problems)
-            raise E.InvalidDefinition(f"Invalid State Machine Definition: '{text}'")
+            raise E.InvalidDefinition(DefinitionError(problems).cause)
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
 
     def _get_machine(self, tx: Tx, arn: str) -> dict[str, Any]:
