@@ -526,11 +526,14 @@ class _Run:
             raise E.QueryEvaluationError(cause=f"The Assign field of state '{state.name}' must be an object")
         return values
 
-    def number(self, state: State, value: Any, field_name: str, minimum: int = 1) -> int | None:
+    def number(self, state: State, value: Any, field_name: str, minimum: int = 1, sampled: bool = False) -> int | None:
+        """A whole-number field; `sampled` paths (TimeoutSecondsPath, HeartbeatSecondsPath) fail in Jayway's words."""
         if value is None:
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             result: Any = value
+        elif sampled and isinstance(value, Path):
+            result = value.sample(self.effective_input(state), self.context(state), self.vars)
         else:
             result = self.evaluate(value, state, self.effective_input(state))
         if isinstance(result, bool) or not isinstance(result, (int, float)) or result != int(result):
@@ -672,8 +675,8 @@ class _Run:
             parameters = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
         else:
             parameters = effective
-        timeout = self.number(state, state.timeout, "TimeoutSeconds") or DEFAULT_TASK_TIMEOUT
-        heartbeat = self.number(state, state.heartbeat, "HeartbeatSeconds")
+        timeout = self.number(state, state.timeout, "TimeoutSeconds", sampled=True) or DEFAULT_TASK_TIMEOUT
+        heartbeat = self.number(state, state.heartbeat, "HeartbeatSeconds", sampled=True)
         if heartbeat is not None and heartbeat >= timeout and state.timeout is not None:
             raise E.StatesRuntime(cause=f"HeartbeatSeconds must be smaller than TimeoutSeconds in state '{state.name}'")
         credentials = self.evaluate(state.credentials, state, effective) if state.credentials is not None else None
