@@ -98,18 +98,13 @@ CASES = [
          passes(OutputPath="$.x"), {"a": 1}, status=FAILED, error="States.Runtime",
          cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.x' : "
                "No results for path: $['x']"),
-    Case("timeout-seconds-path-missing", "LocalStack's interpreter, fitted to its AWS snapshot "
-         "test_base_scenarios (invalid_jsonpath_in_timeoutsecondspath)",
-         one({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSecondsPath": "$.nope",
-              "Parameters": {"FunctionName": "f"}}), {"a": 1}, status=FAILED, error="States.Runtime",
-         cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.nope' : "
-               "No results for path: $['nope']"),
-    Case("heartbeat-seconds-path-missing", "LocalStack's interpreter, fitted to its AWS snapshot "
-         "test_base_scenarios (invalid_jsonpath_in_heartbeatsecondspath)",
-         one({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "HeartbeatSecondsPath": "$.beat",
-              "Parameters": {"FunctionName": "f"}}), {"a": 1}, status=FAILED, error="States.Runtime",
-         cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.beat' : "
-               "No results for path: $['beat']"),
+    *[Case(f"{name}-path-missing", "LocalStack's interpreter, fitted to its AWS snapshot test_base_scenarios "
+           f"(invalid_jsonpath_in_{name.replace('-', '')}path)",
+           one({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", field: "$.nope",
+                "Parameters": {"FunctionName": "f"}}), {"a": 1}, status=FAILED, error="States.Runtime",
+           cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.nope' : "
+                 "No results for path: $['nope']")
+      for name, field in (("timeout-seconds", "TimeoutSecondsPath"), ("heartbeat-seconds", "HeartbeatSecondsPath"))],
     Case("missing-path-in-second-state-names-its-event", "AWS dg: concepts-error-handling (entered event id)",
          machine(("A", {"Type": "Pass", "Next": "B"}), ("B", {"Type": "Pass", "Parameters": {"v.$": "$.nope"}, "End": True})),
          {}, status=FAILED, error="States.Runtime",
