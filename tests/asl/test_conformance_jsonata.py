@@ -123,6 +123,22 @@ CASES = [
          one({"Type": "Wait", "TimestampPath": "$.t"}), {"t": "yesterday"}, status=FAILED, error="States.Runtime",
          cause="An error occurred while executing the state 'S' (entered at the event id #2). The TimestampPath parameter "
                "does not reference a valid ISO-8601 extended offset date-time format string: $.t == yesterday"),
+    *[Case(f"wait-timestamp-{kind}-invalid-{label}", f"AWS via LocalStack snapshot test_base_scenarios "
+           f"(test_wait_timestamp_{'jsonata' if kind == 'expression' else 'path'}[{label.upper().replace('-', '_')}])",
+           one({"Type": "Wait", **wait}, **top), {"t": stamp}, status=FAILED, error=error,
+           cause=f"An error occurred while executing the state 'S' (entered at the event id #2). {message}{stamp}")
+      for kind, wait, top, error, message in (
+          ("expression", {"Timestamp": "{% $states.input.t %}"}, JSONATA, "States.QueryEvaluationError",
+           "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "),
+          ("path", {"TimestampPath": "$.t"}, {}, "States.Runtime",
+           "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "
+           "$.t == "))
+      for label, stamp in (("no-t", "2016-12-05 21:29:29Z"), ("no-z", "2016-12-05T21:29:29"),
+                           ("invalid-date", "2016-13-05T21:29:29Z"), ("invalid-time", "2016-12-05T25:29:29Z"),
+                           ("invalid-iso", "05-12-2016T21:29:29Z"))],
+    Case("wait-timestamp-path-nanoseconds", "AWS via LocalStack snapshot test_base_scenarios "
+         "(test_wait_timestamp_path[NANOSECONDS])", one({"Type": "Wait", "TimestampPath": "$.t"}),
+         {"t": "2016-12-05T21:29:29.123456789Z"}, output={"t": "2016-12-05T21:29:29.123456789Z"}),
     Case("execution-timeout", "spec: Top-level fields (TimeoutSeconds)",
          one({"Type": "Wait", "Seconds": 100}, TimeoutSeconds=10), {}, status="TIMED_OUT", error="States.Timeout",
          cause="The execution timed out"),

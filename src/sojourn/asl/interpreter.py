@@ -222,6 +222,14 @@ def _plain_text(value: Any) -> str:
     return value if isinstance(value, str) else to_json(value)
 
 
+def _instant(stamp: Any, failure: E.StatesError) -> datetime:
+    """`stamp` parsed as a timestamp, or `failure` raised."""
+    try:
+        return parse_time(stamp)
+    except (TypeError, ValueError):
+        raise failure from None
+
+
 def _resource_kind(resource: str) -> tuple[str, str, str]:
     """(family, resourceType, resource) of a Task's resource, as history events name them."""
     if resource.startswith("arn:aws:lambda:"):
@@ -644,17 +652,15 @@ class _Run:
                     cause=f"The JSONPath '{source.text}' specified for the field 'TimestampPath' "
                     f"could not be found in the input '{to_json(data)}'"
                 ) from None
-            field, described = "TimestampPath", f"{source.text} == {_plain_text(stamp)}"
-        else:
-            stamp = self.evaluate(source, state, data)
-            field, described = "Timestamp", f"{stamp}" if isinstance(stamp, str) else to_json(stamp)
-        try:
-            return parse_time(stamp)
-        except (TypeError, ValueError):
-            raise E.StatesRuntime(
-                cause=f"The {field} parameter does not reference a valid ISO-8601 extended offset date-time "
-                f"format string: {described}"
-            ) from None
+            return _instant(stamp, E.StatesRuntime(
+                cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                f"format string: {source.text} == {_plain_text(stamp)}"
+            ))
+        stamp = self.evaluate(source, state, data)
+        return _instant(stamp, E.QueryEvaluationError(
+            cause=f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
+            f"{_plain_text(stamp)}"
+        ))
 
     # -- Task, Parallel, Map ---------------------------------------------------------------------
 
