@@ -747,9 +747,7 @@ class Client:
             payload: dict[str, Any] = {"e": "ok", "output": json.loads(_json_payload(output, E.InvalidOutput, "output"))}
         else:
             payload = {"e": "fail", "error": error or "", "cause": cause}
-        with self.store.transaction() as tx:
-            status, delivery = self.runtime.engine.answer_token(tx, taskId, payload)
-        self.runtime.after_commit(delivery)
+        status = self.runtime.answer_task(taskId, payload)
         if status == "missing":
             raise E.TaskDoesNotExist("Task Does Not Exist")
         if status == "closed":

@@ -40,6 +40,7 @@ __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes
 Invoker = Callable[[TaskCall], Any]
 _current = threading.local()
 log = logging.getLogger("sojourn.runtime")
+TRANSIENT_ATTEMPTS = 5  # a deadlock victim's transaction is run again up to this many times
 _live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
 
 
@@ -382,8 +383,19 @@ class Runtime:
 
     def answer_token(self, token: str, payload: dict[str, Any]) -> str:
         """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out)."""
-        with self.store.transaction() as tx:
-            status, delivery = self.engine.answer_token(tx, hash_token(token), payload)
+        return self.answer_task(hash_token(token), payload)
+
+    def answer_task(self, token_hash: str, payload: dict[str, Any]) -> str:
+        """`answer_token` for the task whose token hashes to `token_hash` (the console's inbox knows only that)."""
+        for attempt in range(TRANSIENT_ATTEMPTS):
+            try:
+                with self.store.transaction() as tx:
+                    status, delivery = self.engine.answer_token(tx, token_hash, payload)
+                break
+            except self.store.transient_errors:
+                if attempt == TRANSIENT_ATTEMPTS - 1:
+                    raise
+                log.info("answering a task token met a deadlock; trying again")
         self.after_commit(delivery)
         return status
 

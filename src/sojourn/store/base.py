@@ -315,11 +315,17 @@ class Tx:
             chunk = work_ids[start:start + 500]
             self.execute(f"DELETE FROM work WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
 
+    # A run or execution that moved on drops its pending work, but not the items a worker holds locked right now:
+    # waiting for them would invert the worker's lock order (work, then execution) and deadlock. That worker
+    # finds its item stale (an older generation) and drops it itself.
+
     def delete_run_work(self, run_id: int) -> None:
-        self.execute("DELETE FROM work WHERE run_id = ?", (run_id,))
+        self.execute("DELETE FROM work WHERE id IN (SELECT id FROM work WHERE run_id = ?" + self.store.skip_locked + ")",
+                     (run_id,))
 
     def delete_execution_work(self, execution_id: int) -> None:
-        self.execute("DELETE FROM work WHERE run_id IN (SELECT id FROM runs WHERE execution_id = ?)", (execution_id,))
+        self.execute("DELETE FROM work WHERE id IN (SELECT id FROM work WHERE run_id IN "
+                     "(SELECT id FROM runs WHERE execution_id = ?)" + self.store.skip_locked + ")", (execution_id,))
 
     def heartbeat_seconds(self, run_id: int) -> int | None:
         """The heartbeat timeout of the task `run_id` waits on, from its pending heartbeat check."""
@@ -417,6 +423,8 @@ class Store:
     dialect = "sqlite"
     for_update = ""
     skip_locked = ""
+    # Errors after which the same transaction, run again, may well succeed (PostgreSQL's deadlock victims).
+    transient_errors: tuple[type[Exception], ...] = ()
 
     def __init__(self, url: str):
         self.url = url

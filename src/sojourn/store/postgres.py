@@ -36,6 +36,7 @@ class PostgresStore(Store):
     dialect = "postgres"
     for_update = " FOR UPDATE"
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    transient_errors = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
     def __init__(self, url: str, pool_size: int = 10):
         super().__init__(url)
