@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection, Iterator
 from importlib import resources
 from typing import Any
 
+from sojourn.store.packing import pack, unpack
+
 __all__ = ["Store", "Tx", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
@@ -184,7 +186,7 @@ class Tx:
         first = execution["next_event_id"]
         rows = [
             (execution["id"], event_id, ts, type,
-             json.dumps(details, separators=(",", ":")) if details is not None else None)
+             pack(json.dumps(details, separators=(",", ":"))) if details is not None else None)
             for event_id, (type, details) in enumerate(events, start=first)
         ]
         # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
@@ -200,12 +202,16 @@ class Tx:
     def events(self, execution_id: int, after_id: int, limit: int, reverse: bool = False,
                before_id: int | None = None) -> list[dict[str, Any]]:
         if reverse:
-            return self.all(
+            rows = self.all(
                 "SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
                 (execution_id, before_id if before_id is not None else 2**31, limit),
             )
-        return self.all("SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
-                        (execution_id, after_id, limit))
+        else:
+            rows = self.all("SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+                            (execution_id, after_id, limit))
+        for row in rows:
+            row["details"] = unpack(row["details"])
+        return rows
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -213,11 +219,12 @@ class Tx:
                    child_index: int = 0, parent_fork: int = 0) -> int:
         return int(self.insert("runs", {
             "execution_id": execution_id, "parent_id": parent_id, "child_index": child_index,
-            "parent_fork": parent_fork, "status": "active", "frame": json.dumps(frame, separators=(",", ":")),
+            "parent_fork": parent_fork, "status": "active", "frame": pack(json.dumps(frame, separators=(",", ":"))),
         }, returning="id"))
 
     def run(self, run_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return _run(row) if row else None
 
     def run_and_execution(self, run_id: int, lock: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """A run and its execution in one read; `lock` locks the execution's row (PostgreSQL)."""
@@ -227,19 +234,24 @@ class Tx:
         if row is None:
             return None
         run = {column: row.pop(f"run_{column}") for column in _RUN_COLUMNS}
-        return run, _named(row)
+        return _run(run), _named(row)
 
     def update_run(self, run_id: int, changes: dict[str, Any]) -> None:
+        """Change a run's columns (`frame` as JSON text)."""
+        if "frame" in changes:
+            changes = {**changes, "frame": pack(changes["frame"])}
         self.update("runs", {"id": run_id}, changes)
 
     def runs(self, execution_id: int) -> list[dict[str, Any]]:
-        return self.all("SELECT * FROM runs WHERE execution_id = ? ORDER BY id", (execution_id,))
+        return [_run(row) for row in self.all("SELECT * FROM runs WHERE execution_id = ? ORDER BY id", (execution_id,))]
 
     def children(self, parent_id: int, fork: int | None = None) -> list[dict[str, Any]]:
         """The runs a Fork of `parent_id` made (all of them, or those of Fork number `fork`)."""
         if fork is None:
-            return self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
-        return self.all("SELECT * FROM runs WHERE parent_id = ? AND parent_fork = ? ORDER BY id", (parent_id, fork))
+            rows = self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
+        else:
+            rows = self.all("SELECT * FROM runs WHERE parent_id = ? AND parent_fork = ? ORDER BY id", (parent_id, fork))
+        return [_run(row) for row in rows]
 
     def cancel_runs(self, execution_id: int) -> None:
         self.execute("UPDATE runs SET status = 'cancelled' WHERE execution_id = ? AND status = 'active'", (execution_id,))
@@ -331,26 +343,29 @@ class Tx:
         row = self.one("SELECT COUNT(*) AS n FROM work")
         return int(row["n"]) if row else 0
 
-    # -- task tokens (stored as SHA-256 hashes) and activity tasks --------------------------------
+    # -- task tokens (stored as SHA-256 hashes, 32 raw bytes; hex outside the store) and activity tasks
 
     def insert_token(self, values: dict[str, Any]) -> None:
-        self.insert("tokens", {**values, "status": "waiting"})
+        """Record a waiting token: `hash` in hex, `parameters` as JSON text."""
+        self.insert("tokens", {**values, "hash": bytes.fromhex(values["hash"]), "parameters": _packed(values.get("parameters")),
+                               "status": "waiting"})
 
     def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
+        return _token(self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""),
+                               (bytes.fromhex(token_hash),)))
 
     def waiting_token(self, execution_id: int, run_id: int, task_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-                        (execution_id, run_id, task_id))
+        return _token(self.one("SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+                               (execution_id, run_id, task_id)))
 
     def set_token(self, token_hash: str, changes: dict[str, Any]) -> None:
-        self.update("tokens", {"hash": token_hash}, changes)
+        self.update("tokens", {"hash": bytes.fromhex(token_hash)}, changes)
 
     def reissue_token(self, execution_id: int, run_id: int, task_id: int, token_hash: str) -> bool:
         """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
         return bool(self.execute(
             "UPDATE tokens SET hash = ? WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-            (token_hash, execution_id, run_id, task_id),
+            (bytes.fromhex(token_hash), execution_id, run_id, task_id),
         ).rowcount)
 
     def close_tasks(self, execution_id: int, run_id: int | None = None, task_id: int | None = None) -> None:
@@ -366,26 +381,26 @@ class Tx:
         return int(row["n"]) if row else 0
 
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
-        return self.all(
+        return [_token(row) for row in self.all(
             "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
             "WHERE t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
             (after, after, limit),
-        )
+        )]
 
     def execution_waiting_tokens(self, execution_arn: str, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         """`waiting_tokens` of one execution (the index `tokens_by_task` finds them)."""
-        return self.all(
+        return [_token(row) for row in self.all(
             "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
             "WHERE e.arn = ? AND t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
             "ORDER BY t.created_at DESC LIMIT ?",
             (execution_arn, after, after, limit),
-        )
+        )]
 
     def waiting_task(self, token_hash: str) -> dict[str, Any] | None:
         """The token `token_hash` while it waits, with its execution's ARN and machine (the inbox's task)."""
-        return self.one(
+        return _token(self.one(
             "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-            "WHERE t.hash = ? AND t.status = 'waiting'", (token_hash,))
+            "WHERE t.hash = ? AND t.status = 'waiting'", (bytes.fromhex(token_hash),)))
 
     def insert_activity_task(self, values: dict[str, Any]) -> None:
         self.insert("activity_tasks", {**values, "status": "pending"})
@@ -403,6 +418,24 @@ _RUN_COLUMNS = ("id", "execution_id", "parent_id", "child_index", "parent_fork",
                 "status", "frame")
 _EXECUTION_DEFAULTS = {"version_arn": None, "alias_arn": None, "output": None, "error": None, "cause": None,
                        "stopped_at": None, "redrive_count": 0, "redrive_at": None, "parent": None, "next_event_id": 1}
+
+
+def _packed(text: str | None) -> bytes | None:
+    return pack(text) if text is not None else None
+
+
+def _run(row: dict[str, Any]) -> dict[str, Any]:
+    """A run row with its frame as JSON text."""
+    row["frame"] = unpack(row["frame"])
+    return row
+
+
+def _token(row: dict[str, Any] | None) -> Any:
+    """A token row as the store's callers see it: the hash in hex, the parameters as JSON text."""
+    if row is not None:
+        row["hash"] = bytes(row["hash"]).hex()
+        row["parameters"] = unpack(row["parameters"])
+    return row
 
 
 def _named(row: dict[str, Any]) -> dict[str, Any]:
