@@ -34,7 +34,7 @@ def migrated_from_0002(url: str) -> Client:
         for table, rows in FIXTURE["rows"].items():
             for row in rows:
                 tx.insert(table, row)
-    assert store.migrate() == ["0003_compact_executions.sql", "0004_packed_columns.sql"]
+    assert store.migrate() == ["0003_compact_executions.sql", "0004_smaller_executions.sql"]
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
 
 
