@@ -10,8 +10,8 @@ import pytest
 
 from sojourn.store.base import Store, open_store
 
-TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "activities", "definitions", "executions",
-          "runs", "events", "work", "tokens", "activity_tasks"}
+TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "activities", "definitions", "machine_arns",
+          "executions", "runs", "events", "work", "tokens", "activity_tasks"}
 
 
 def _execution(tx, arn: str = "arn:aws:states:us-east-1:1:execution:m:e", definition: str = "{}") -> dict:
@@ -151,7 +151,8 @@ def test_executions_started_together_get_distinct_ids_in_start_order(store: Stor
     barrier = threading.Barrier(4 if together else 1)
     errors: list[BaseException] = []
     with store.transaction() as tx:
-        tx.definition_id("{}")  # a new definition's row would make the others wait for the first commit
+        tx.definition_id("{}")  # a new definition's (or machine ARN's) row would make the others wait for the first commit
+        tx.machine_id("arn:aws:states:us-east-1:1:stateMachine:m")
 
     def start(number: int) -> None:
         try:

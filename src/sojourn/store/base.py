@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection, Iterator
 from importlib import resources
 from typing import Any
 
+from sojourn.store.packing import pack, unpack
+
 __all__ = ["Store", "Tx", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
@@ -118,18 +120,27 @@ class Tx:
 
     def definition_id(self, text: str) -> int:
         """The id of the definition `text`, stored once (by its SHA-256) however many executions use it."""
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        known = self.store.definition_ids.get(digest)
+        return self._interned("definitions", "hash", hashlib.sha256(text.encode()).hexdigest(), {"definition": text})
+
+    def machine_id(self, arn: str) -> int:
+        """The id of the state machine ARN `arn`, stored once however many executions name it."""
+        return self._interned("machine_arns", "arn", arn, {})
+
+    def _interned(self, table: str, column: str, key: str, values: dict[str, Any]) -> int:
+        """The id of the row of `table` whose `column` is `key`, inserted with `values` the first time."""
+        known = self.store.interned.get((table, key))
         if known is not None:
             return known
-        row = self.one("SELECT id FROM definitions WHERE hash = ?", (digest,)) or self.one(
-            "INSERT INTO definitions (hash, definition) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING RETURNING id",
-            (digest, text),
-        ) or self.one("SELECT id FROM definitions WHERE hash = ?", (digest,))  # another transaction stored it meanwhile
+        find = f"SELECT id FROM {table} WHERE {column} = ?"
+        marks = ", ".join("?" * (1 + len(values)))
+        row = self.one(find, (key,)) or self.one(
+            f"INSERT INTO {table} ({', '.join([column, *values])}) VALUES ({marks}) ON CONFLICT ({column}) DO NOTHING RETURNING id",
+            (key, *values.values()),
+        ) or self.one(find, (key,))  # another transaction stored it meanwhile
         assert row is not None
-        definition_id = int(row["id"])
-        self.committed.append(lambda: self.store.definition_ids.__setitem__(digest, definition_id))
-        return definition_id
+        interned = int(row["id"])
+        self.committed.append(lambda: self.store.interned.__setitem__((table, key), interned))
+        return interned
 
     def definition(self, definition_id: int) -> str:
         row = self.one("SELECT definition FROM definitions WHERE id = ?", (definition_id,))
@@ -142,12 +153,14 @@ class Tx:
 
     def insert_execution(self, row: dict[str, Any]) -> dict[str, Any]:
         """Insert a RUNNING execution (`row` without `id` and `name`); returns the full row."""
-        values = {key: value for key, value in row.items() if key not in ("id", "name")}
+        values = {key: value for key, value in row.items() if key not in ("id", "name", "machine_arn")}
+        values["machine_id"] = self.machine_id(row["machine_arn"])
         values["id"] = self.insert("executions", values, returning="id")
-        return _named({**_EXECUTION_DEFAULTS, **values})
+        return _named({**_EXECUTION_DEFAULTS, **values, "machine_arn": row["machine_arn"]})
 
     def execution(self, arn: str, lock: bool = False) -> dict[str, Any] | None:
-        row = self.one("SELECT * FROM executions WHERE arn = ?" + (self.store.for_update if lock else ""), (arn,))
+        row = self.one(f"SELECT e.*, m.arn AS machine_arn FROM executions e {_MACHINE} WHERE e.arn = ?"
+                       + (self.locking(of="e") if lock else ""), (arn,))
         return _named(row) if row else None
 
     def update_execution(self, execution_id: int, changes: dict[str, Any]) -> None:
@@ -161,17 +174,17 @@ class Tx:
         """Newest first (keyset on `id`); `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
         clauses: list[str] = []
         params: list[Any] = []
-        for column, value in (("machine_arn", machine_arn), ("status", status), ("version_arn", version_arn), ("alias_arn", alias_arn)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        for clause, value in (("id < ?", before_id), ("started_at >= ?", started_after), ("started_at < ?", started_before)):
+        filters = (("e.machine_id = (SELECT id FROM machine_arns WHERE arn = ?)", machine_arn), ("e.status = ?", status),
+                   ("e.version_arn = ?", version_arn), ("e.alias_arn = ?", alias_arn), ("e.id < ?", before_id),
+                   ("e.started_at >= ?", started_after), ("e.started_at < ?", started_before))
+        for clause, value in filters:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        columns = "id, arn, machine_arn, version_arn, alias_arn, status, started_at, stopped_at, redrive_count, redrive_at"
-        rows = self.all(f"SELECT {columns} FROM executions{where} ORDER BY id DESC LIMIT ?", (*params, limit))
+        columns = ("e.id, e.arn, m.arn AS machine_arn, e.version_arn, e.alias_arn, e.status, e.started_at, e.stopped_at, "
+                   "e.redrive_count, e.redrive_at")
+        rows = self.all(f"SELECT {columns} FROM executions e {_MACHINE}{where} ORDER BY e.id DESC LIMIT ?", (*params, limit))
         return [_named(row) for row in rows]
 
     # -- history --------------------------------------------------------------------------------
@@ -184,7 +197,7 @@ class Tx:
         first = execution["next_event_id"]
         rows = [
             (execution["id"], event_id, ts, type,
-             json.dumps(details, separators=(",", ":")) if details is not None else None)
+             pack(json.dumps(details, separators=(",", ":"))) if details is not None else None)
             for event_id, (type, details) in enumerate(events, start=first)
         ]
         # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
@@ -200,12 +213,16 @@ class Tx:
     def events(self, execution_id: int, after_id: int, limit: int, reverse: bool = False,
                before_id: int | None = None) -> list[dict[str, Any]]:
         if reverse:
-            return self.all(
+            rows = self.all(
                 "SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
                 (execution_id, before_id if before_id is not None else 2**31, limit),
             )
-        return self.all("SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
-                        (execution_id, after_id, limit))
+        else:
+            rows = self.all("SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+                            (execution_id, after_id, limit))
+        for row in rows:
+            row["details"] = unpack(row["details"])
+        return rows
 
     # -- runs -----------------------------------------------------------------------------------
 
@@ -213,33 +230,40 @@ class Tx:
                    child_index: int = 0, parent_fork: int = 0) -> int:
         return int(self.insert("runs", {
             "execution_id": execution_id, "parent_id": parent_id, "child_index": child_index,
-            "parent_fork": parent_fork, "status": "active", "frame": json.dumps(frame, separators=(",", ":")),
+            "parent_fork": parent_fork, "status": "active", "frame": pack(json.dumps(frame, separators=(",", ":"))),
         }, returning="id"))
 
     def run(self, run_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        row = self.one("SELECT * FROM runs WHERE id = ?", (run_id,))
+        return _run(row) if row else None
 
     def run_and_execution(self, run_id: int, lock: bool = False) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """A run and its execution in one read; `lock` locks the execution's row (PostgreSQL)."""
         columns = ", ".join(f"r.{column} AS run_{column}" for column in _RUN_COLUMNS)
-        row = self.one(f"SELECT e.*, {columns} FROM runs r JOIN executions e ON e.id = r.execution_id WHERE r.id = ?"
+        row = self.one(f"SELECT e.*, m.arn AS machine_arn, {columns} FROM runs r JOIN executions e ON e.id = r.execution_id "
+                       f"{_MACHINE} WHERE r.id = ?"
                        + (self.locking(of="e") if lock else ""), (run_id,))
         if row is None:
             return None
         run = {column: row.pop(f"run_{column}") for column in _RUN_COLUMNS}
-        return run, _named(row)
+        return _run(run), _named(row)
 
     def update_run(self, run_id: int, changes: dict[str, Any]) -> None:
+        """Change a run's columns (`frame` as JSON text)."""
+        if "frame" in changes:
+            changes = {**changes, "frame": pack(changes["frame"])}
         self.update("runs", {"id": run_id}, changes)
 
     def runs(self, execution_id: int) -> list[dict[str, Any]]:
-        return self.all("SELECT * FROM runs WHERE execution_id = ? ORDER BY id", (execution_id,))
+        return [_run(row) for row in self.all("SELECT * FROM runs WHERE execution_id = ? ORDER BY id", (execution_id,))]
 
     def children(self, parent_id: int, fork: int | None = None) -> list[dict[str, Any]]:
         """The runs a Fork of `parent_id` made (all of them, or those of Fork number `fork`)."""
         if fork is None:
-            return self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
-        return self.all("SELECT * FROM runs WHERE parent_id = ? AND parent_fork = ? ORDER BY id", (parent_id, fork))
+            rows = self.all("SELECT * FROM runs WHERE parent_id = ? ORDER BY id", (parent_id,))
+        else:
+            rows = self.all("SELECT * FROM runs WHERE parent_id = ? AND parent_fork = ? ORDER BY id", (parent_id, fork))
+        return [_run(row) for row in rows]
 
     def cancel_runs(self, execution_id: int) -> None:
         self.execute("UPDATE runs SET status = 'cancelled' WHERE execution_id = ? AND status = 'active'", (execution_id,))
@@ -337,26 +361,29 @@ class Tx:
         row = self.one("SELECT COUNT(*) AS n FROM work")
         return int(row["n"]) if row else 0
 
-    # -- task tokens (stored as SHA-256 hashes) and activity tasks --------------------------------
+    # -- task tokens (stored as SHA-256 hashes, 32 raw bytes; hex outside the store) and activity tasks
 
     def insert_token(self, values: dict[str, Any]) -> None:
-        self.insert("tokens", {**values, "status": "waiting"})
+        """Record a waiting token: `hash` in hex, `parameters` as JSON text."""
+        self.insert("tokens", {**values, "hash": bytes.fromhex(values["hash"]), "parameters": _packed(values.get("parameters")),
+                               "status": "waiting"})
 
     def token(self, token_hash: str, lock: bool = False) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""), (token_hash,))
+        return _token(self.one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""),
+                               (bytes.fromhex(token_hash),)))
 
     def waiting_token(self, execution_id: int, run_id: int, task_id: int) -> dict[str, Any] | None:
-        return self.one("SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-                        (execution_id, run_id, task_id))
+        return _token(self.one("SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+                               (execution_id, run_id, task_id)))
 
     def set_token(self, token_hash: str, changes: dict[str, Any]) -> None:
-        self.update("tokens", {"hash": token_hash}, changes)
+        self.update("tokens", {"hash": bytes.fromhex(token_hash)}, changes)
 
     def reissue_token(self, execution_id: int, run_id: int, task_id: int, token_hash: str) -> bool:
         """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
         return bool(self.execute(
             "UPDATE tokens SET hash = ? WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
-            (token_hash, execution_id, run_id, task_id),
+            (bytes.fromhex(token_hash), execution_id, run_id, task_id),
         ).rowcount)
 
     def close_tasks(self, execution_id: int, run_id: int | None = None, task_id: int | None = None) -> None:
@@ -372,26 +399,25 @@ class Tx:
         return int(row["n"]) if row else 0
 
     def waiting_tokens(self, limit: int, after: float | None = None) -> list[dict[str, Any]]:
-        return self.all(
-            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-            "WHERE t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
+        return [_token(row) for row in self.all(
+            _TASKS + " WHERE t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) ORDER BY t.created_at DESC LIMIT ?",
             (after, after, limit),
-        )
+        )]
 
     def execution_waiting_tokens(self, execution_arn: str, limit: int, after: float | None = None) -> list[dict[str, Any]]:
         """`waiting_tokens` of one execution (the index `tokens_by_task` finds them)."""
-        return self.all(
-            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-            "WHERE e.arn = ? AND t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
+        return [_token(row) for row in self.all(
+            _TASKS + " WHERE e.arn = ? AND t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
             "ORDER BY t.created_at DESC LIMIT ?",
             (execution_arn, after, after, limit),
-        )
+        )]
 
     def waiting_task(self, token_hash: str) -> dict[str, Any] | None:
         """The token `token_hash` while it waits, with its execution's ARN and machine (the inbox's task)."""
-        return self.one(
-            "SELECT t.*, e.arn AS execution_arn, e.machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-            "WHERE t.hash = ? AND t.status = 'waiting'", (token_hash,))
+        if not re.fullmatch(r"[0-9a-f]{64}", token_hash):
+            return None  # no task's id
+        return _token(self.one(
+            _TASKS + " WHERE t.hash = ? AND t.status = 'waiting'", (bytes.fromhex(token_hash),)))
 
     def insert_activity_task(self, values: dict[str, Any]) -> None:
         self.insert("activity_tasks", {**values, "status": "pending"})
@@ -411,8 +437,32 @@ _EXECUTION_DEFAULTS = {"version_arn": None, "alias_arn": None, "output": None, "
                        "stopped_at": None, "redrive_count": 0, "redrive_at": None, "parent": None, "next_event_id": 1}
 
 
+def _packed(text: str | None) -> bytes | None:
+    return pack(text) if text is not None else None
+
+
+def _run(row: dict[str, Any]) -> dict[str, Any]:
+    """A run row with its frame as JSON text."""
+    row["frame"] = unpack(row["frame"])
+    return row
+
+
+def _token(row: dict[str, Any] | None) -> Any:
+    """A token row as the store's callers see it: the hash in hex, the parameters as JSON text."""
+    if row is not None:
+        row["hash"] = bytes(row["hash"]).hex()
+        row["parameters"] = unpack(row["parameters"])
+    return row
+
+
+_MACHINE = "JOIN machine_arns m ON m.id = e.machine_id"  # an execution's machine ARN is stored once
+_TASKS = ("SELECT t.*, e.arn AS execution_arn, m.arn AS machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
+          + _MACHINE)
+
+
 def _named(row: dict[str, Any]) -> dict[str, Any]:
     """An execution row with its name, the last part of its ARN."""
+    row.pop("machine_id", None)
     row["name"] = row["arn"].rsplit(":", 1)[1]
     return row
 
@@ -432,7 +482,7 @@ class Store:
         self._generation = 0
         self._work = threading.Condition()
         self._work_signals = 0
-        self.definition_ids: dict[str, int] = {}  # SHA-256 -> id of the definitions committed (never change)
+        self.interned: dict[tuple[str, str], int] = {}  # ids of committed definitions and machine ARNs (never change)
 
     # dialect hooks
     def _connect(self) -> Any:

@@ -80,11 +80,12 @@ def finish(tx: Tx, seq: int, owner: str, status: str, sender: str, error: str | 
 
 
 def known_token_hashes(tx: Tx, hashes: list[str]) -> set[str]:
-    """Which of these SHA-256 hashes are task tokens Sojourn issued (waiting or not)."""
+    """Which of these SHA-256 hashes (hex) are task tokens Sojourn issued (waiting or not); stored as raw bytes."""
     if not hashes:
         return set()
     marks = ", ".join("?" for _ in hashes)
-    return {row["hash"] for row in tx.all(f"SELECT hash FROM tokens WHERE hash IN ({marks})", hashes)}
+    rows = tx.all(f"SELECT hash FROM tokens WHERE hash IN ({marks})", [bytes.fromhex(known) for known in hashes])
+    return {bytes(row["hash"]).hex() for row in rows}
 
 
 def retry_later(tx: Tx, seq: int, owner: str, error: str, due_at: float) -> bool:

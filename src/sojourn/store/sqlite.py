@@ -21,6 +21,10 @@ def _sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _hex_blob(text: str) -> bytes:
+    return bytes.fromhex(text)
+
+
 class SqliteStore(Store):
     dialect = "sqlite"
 
@@ -46,6 +50,7 @@ class SqliteStore(Store):
         connection.row_factory = sqlite3.Row
         # migrations hash stored text as PostgreSQL's sha256() does
         connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
+        connection.create_function("hex_blob", 1, _hex_blob, deterministic=True)  # migration 0004: hashes as bytes
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         # checkpoints (and their fsyncs) run in the checkpointer thread, not inside commits; this is a backstop
