@@ -640,18 +640,22 @@ class _Run:
             raise E.StatesRuntime(cause=f"The SecondsPath parameter references a negative value: {path.text} == {seconds}")
         return seconds
 
+    def field_path(self, state: State, path: Path, field: str, data: Any) -> Any:
+        """The value `path` selects for `field` (a *Path field); States.Runtime in AWS's words when it selects nothing."""
+        try:
+            return path.get(data, self.context(state), self.vars)
+        except E.StatesRuntime:
+            raise E.StatesRuntime(
+                cause=f"The JSONPath '{path.text}' specified for the field '{field}' "
+                f"could not be found in the input '{to_json(data)}'"
+            ) from None
+
     def wait_until(self, state: State) -> datetime:
         """Timestamp/TimestampPath (or a JSONata Timestamp) as an instant."""
         source = state.wait_timestamp
         data = self.effective_input(state)
         if isinstance(source, Path):
-            try:
-                stamp = source.get(data, self.context(state), self.vars)
-            except E.StatesRuntime:
-                raise E.StatesRuntime(
-                    cause=f"The JSONPath '{source.text}' specified for the field 'TimestampPath' "
-                    f"could not be found in the input '{to_json(data)}'"
-                ) from None
+            stamp = self.field_path(state, source, "TimestampPath", data)
             return _instant(stamp, E.StatesRuntime(
                 cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
                 f"format string: {source.text} == {_plain_text(stamp)}"
@@ -880,13 +884,7 @@ class _Run:
                     raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
                 return float(value)
             return self.number(state, value, field, minimum=0)
-        try:
-            found = value.get(effective, self.context(state), self.vars)
-        except E.StatesRuntime:
-            raise E.StatesRuntime(
-                cause=f"The JSONPath '{value.text}' specified for the field '{field}Path' "
-                f"could not be found in the input '{to_json(effective)}'"
-            ) from None
+        found = self.field_path(state, value, f"{field}Path", effective)
         shown = found if isinstance(found, str) else to_json(found)
         number: Any = found
         if field == "ToleratedFailurePercentage":
