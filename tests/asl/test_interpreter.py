@@ -505,3 +505,16 @@ def test_oversized_state_output_fails_with_data_limit_exceeded():
     definition = machine(("T", {"Type": "Task", "Resource": FN, "End": True}))
     result = run(definition, resources={FN: lambda _: "x" * (256 * 1024 + 1)})
     assert result.error == "States.DataLimitExceeded"
+
+
+@pytest.mark.parametrize(("state", "field"), [
+    ({"Type": "Wait", "TimestampPath": "$.when", "End": True}, "TimestampPath"),
+    ({"Type": "Map", "ItemsPath": "$.other", "MaxConcurrencyPath": "$.limit", "End": True,
+      "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}, "MaxConcurrencyPath"),
+])
+def test_a_path_field_that_selects_nothing_fails_naming_the_field_and_the_input(state, field):
+    result = sojourn.run({"StartAt": "S", "States": {"S": state}}, {"other": [1]}, clock=sojourn.VirtualClock())
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    path = state.get("TimestampPath") or state["MaxConcurrencyPath"]
+    assert f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{{\"other\":[1]}}'" \
+        in result.cause
