@@ -10,7 +10,6 @@ idempotency key. Every transition commits with its next work, so an exit at any 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -129,13 +128,15 @@ async def _health(request: Request) -> JSONResponse:
 
 def _deploy_endpoint(runtime: Runtime) -> Any:
     """`POST /sojourn/apps {"path": "/abs/app.yaml"}`: deploy a manifest found on this server's disk
-    (`sojourn deploy app.yaml` without --db). Requires `X-Api-Key` when an API key is set."""
+    (`sojourn deploy app.yaml` without --db). Requires the API key, as the API does, when one is set."""
     from sojourn import app as apps
+    from sojourn.api.protocol import authenticate
 
     async def deploy(request: Request) -> JSONResponse:
-        key = runtime.settings.api_key
-        if key and not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), key.encode()):
-            return JSONResponse({"message": "The API key is missing or wrong"}, status_code=403)
+        try:
+            authenticate(request, runtime.settings.api_key)
+        except SojournAPIError as e:
+            return JSONResponse({"__type": e.type_name, "message": e.message}, status_code=e.status)
         try:
             body = json.loads(await request.body())
             path = body["path"]

@@ -99,3 +99,18 @@ def test_sojourn_deploy_reaches_a_running_server(tmp_path):
         assert answer.json() == {"text": "Hello, Ada"}
         machines = server.client().list_state_machines()["stateMachines"]
         assert [m["name"] for m in machines] == ["Greet"]
+
+
+@pytest.mark.slow
+def test_deploying_through_the_server_needs_the_api_key_when_one_is_set(tmp_path):
+    from servers import serve
+
+    path = write_app(tmp_path)
+    with serve(tmp_path, env={"SOJOURN_API_KEY": "s3cret"}) as server:
+        refused = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, timeout=30)
+        assert refused.json()["__type"] == "UnrecognizedClientException"
+        wrong = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "guess"}, timeout=30)
+        assert wrong.json()["__type"] == "UnrecognizedClientException"
+        deployed = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "s3cret"},
+                              timeout=60)
+        assert deployed.status_code == 200 and "function:greet" in deployed.json()["created"]

@@ -89,14 +89,20 @@ class StepFunctionsAPI:
         return json.dumps(op.serialize(result), separators=(",", ":")).encode("utf-8")
 
     def _authenticate(self, request: Request) -> None:
-        if not self.api_key:
-            return
-        found = _CREDENTIAL.search(request.headers.get("authorization", ""))
-        given = found.group(1) if found else request.headers.get("x-api-key", "")
-        if not given:
-            raise errors.UnrecognizedClientException("Request is missing Authentication Token")
-        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
+        authenticate(request, self.api_key)
+
+
+def authenticate(request: Request, api_key: str | None) -> None:
+    """With `api_key` set, the request must carry it: as SigV4's access key id, or in `X-Api-Key`.
+    Raises UnrecognizedClientException as AWS words it."""
+    if not api_key:
+        return
+    found = _CREDENTIAL.search(request.headers.get("authorization", ""))
+    given = found.group(1) if found else request.headers.get("x-api-key", "")
+    if not given:
+        raise errors.UnrecognizedClientException("Request is missing Authentication Token")
+    if not hmac.compare_digest(given.encode(), api_key.encode()):
+        raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
 
 
 class _GroupedStarts:
