@@ -17,7 +17,6 @@ needs them, and Sojourn keeps tokens only as hashes. KEPT mail keeps them, for t
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import threading
@@ -32,6 +31,7 @@ import aiosmtplib
 
 from sojourn.mail import outbox
 from sojourn.mail.message import Message, bare_address
+from sojourn.runtime.engine import REDACTED_TOKEN, hash_token
 from sojourn.store import mail as mail_store
 from sojourn.store.base import Store
 
@@ -40,7 +40,6 @@ __all__ = ["Deliverer", "Envelope", "Outcome", "SmtpTransport", "Transport", "re
 log = logging.getLogger("sojourn.mail")
 
 TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # secrets.token_urlsafe(32)
-REDACTED_TOKEN = "<task token: redacted>"
 FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 30 * 60.0
 GIVE_UP_SECONDS = 24 * 3600.0
@@ -248,7 +247,7 @@ def _without_tokens(tx: Any, row: dict[str, Any]) -> tuple[str | None, str | Non
     """The message's HTML and text bodies with every task token Sojourn issued replaced by a marker."""
     bodies = (row["html"], row["text"])
     candidates = {match for body in bodies if body for match in TOKEN_SHAPE.findall(body)}
-    hashes = {hashlib.sha256(candidate.encode()).hexdigest(): candidate for candidate in candidates}
+    hashes = {hash_token(candidate): candidate for candidate in candidates}
     tokens = [hashes[known] for known in mail_store.known_token_hashes(tx, sorted(hashes))]
 
     def redact(body: str | None) -> str | None:
