@@ -19,6 +19,7 @@ from typing import Any
 
 from sojourn import arns
 from sojourn import errors as E
+from sojourn.asl.budget import Limits
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
@@ -124,7 +125,8 @@ class Client:
 
             invoker = resources_invoker(resources, invoker or _integration_invoker(self.services))
         workers = settings.workers if workers is None else workers
-        self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers)
+        self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers,
+                               limits=Limits(step_seconds=settings.expression_timeout))
         self._started = start and workers > 0
         self._polling_ended = threading.Event()
         self._closed = False

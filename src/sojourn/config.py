@@ -44,6 +44,7 @@ class Settings:
     # When set, every API request must carry it (SigV4 access key id, or `X-Api-Key`).
     api_key: str | None = field(default=None, repr=False)
     workers: int = 4
+    expression_timeout: float = 1.0  # seconds one step's expressions may run (sojourn.asl.budget)
 
     def __post_init__(self) -> None:
         if not self.public_base_url:

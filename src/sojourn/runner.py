@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import (
     HISTORY_LIMIT_CAUSE,
@@ -126,8 +127,10 @@ class _RunRecord:
 
 
 class _Driver:
-    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, clock: Clock, seed: int | None):
+    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, clock: Clock, seed: int | None,
+                 limits: Limits = DEFAULT_LIMITS):
         self.interpreter = interpreter
+        self.limits = limits
         self.info = info
         self.resources = resources
         self.clock = clock
@@ -156,7 +159,7 @@ class _Driver:
 
     def env(self) -> Env:
         return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
-                   next_event_id=len(self.history) + 1)
+                   next_event_id=len(self.history) + 1, limits=self.limits)
 
     def execute(self, input: Any) -> Result:
         self.record("ExecutionStarted", "executionStartedEventDetails", {
@@ -221,12 +224,7 @@ class _Driver:
             if record.parent is None:
                 self.finish_execution(action)
             else:
-                outcome = (
-                    RunOutcome(True, output=action.output)
-                    if isinstance(action, Finish)
-                    else RunOutcome(False, error=action.error, cause=action.cause)
-                )
-                self.queue.append((record.parent, ChildDone(record.index, outcome)))
+                self.queue.append((record.parent, ChildDone(record.index, RunOutcome.of(action, step.frame))))
 
     def start_children(self, record: _RunRecord, indices: list[int]) -> None:
         for index in indices:
@@ -291,6 +289,7 @@ def run(
     clock: Clock | None = None,
     name: str | None = None,
     seed: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Result:
     """Run `definition` on `input` (JSON; `{}` when left out) in memory and return its Result.
 
@@ -299,6 +298,8 @@ def run(
     `.waitForTaskToken` resources answer by returning the value SendTaskSuccess would carry.
     Waits sleep on the wall clock unless `clock` is given (`VirtualClock()` skips time);
     `name` is the execution's name and `seed` fixes States.MathRandom, States.UUID and jitter.
+    `limits` bounds what evaluating expressions may spend (`sojourn.asl.budget.Limits`: AWS's depth
+    and memory bounds, and Sojourn's 1 s a step and 60 s a run).
 
     A definition AWS would refuse at CreateStateMachine never runs: `run` raises `DefinitionError`
     (from `sojourn.asl.loader`), whose `error` is `"InvalidDefinition"`, whose `cause` is AWS's
@@ -319,5 +320,5 @@ def run(
         state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
         state_machine_name=machine,
     )
-    driver = _Driver(Interpreter(program), info, resources or {}, clock, seed)
+    driver = _Driver(Interpreter(program), info, resources or {}, clock, seed, limits)
     return driver.execute(payload)

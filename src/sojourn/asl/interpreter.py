@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sojourn.asl import budget
 from sojourn.asl import errors as E
 from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
@@ -50,6 +51,11 @@ __all__ = [
 MAX_PAYLOAD_BYTES = 256 * 1024  # AWS's quota on a state's input and output
 MAX_HISTORY_EVENTS = 25000  # AWS's quota on one execution's history
 HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history events (25000)."
+
+
+def _over_budget(limits: budget.Limits) -> str:
+    return (f"The run spent more than {limits.run_seconds:g} seconds computing its states "
+            "(Sojourn's bound on one run; see sojourn.asl.budget).")
 DEFAULT_TASK_TIMEOUT = 99999999
 
 
@@ -78,6 +84,7 @@ class Env:
     now: datetime
     new_task_token: Callable[[], str]
     rng: random.Random = field(default_factory=random.Random)
+    limits: budget.Limits = budget.DEFAULT_LIMITS  # what evaluating expressions may spend (sojourn.asl.budget)
     next_event_id: int = 0  # the id the step's first event will get; 0 when the driver cannot tell
 
 
@@ -115,6 +122,15 @@ class RunOutcome:
     output: Any = None
     error: str | None = None
     cause: str | None = None
+    spent: float = 0.0  # seconds the child computed: its parent's budget counts them (sojourn.asl.budget)
+
+    @staticmethod
+    def of(action: Finish | Fail, frame: dict[str, Any]) -> RunOutcome:
+        """How a run that ended with `action` (its last frame `frame`) ended, for its parent."""
+        spent = frame.get("spent", 0.0)
+        if isinstance(action, Finish):
+            return RunOutcome(True, output=action.output, spent=spent)
+        return RunOutcome(False, error=action.error, cause=action.cause, spent=spent)
 
 
 @dataclass(frozen=True)
@@ -315,8 +331,16 @@ class Interpreter:
         Never raises: an internal bug fails the run with States.Runtime.
         """
         run = _Run(self.program, frame, info, env)
+        limits = env.limits
+        spent = frame.get("spent", 0.0)
         try:
-            action = run.handle(event)
+            if spent >= limits.run_seconds:
+                raise _Finished(Fail("States.Runtime", _over_budget(limits)))
+            with budget.spend(limits, min(limits.step_seconds, limits.run_seconds - spent)) as step:
+                try:
+                    action = run.handle(event)
+                finally:
+                    run.frame["spent"] = round(run.frame.get("spent", 0.0) + step.spent(), 6)
         except _Finished as done:
             action = done.action
         except E.StatesError as e:  # a failure outside any state's error handling
@@ -386,8 +410,6 @@ class _Run:
     def enter(self, name: str, input: Any) -> Action:
         """Enter `name` with `input` and run until an effect or the end of the run."""
         while True:
-            if len(self.events) >= MAX_HISTORY_EVENTS:  # a loop of states without effects
-                raise _Finished(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
             state = self.machine.states[name]
             frame = self.frame
             frame.update(state=name, input=input, entered=format_time(self.env.now), retries={}, retry_count=0)
@@ -440,10 +462,11 @@ class _Run:
             details["assignedVariables"] = {key: to_json(val) for key, val in assigned.items()}
             details["assignedVariablesDetails"] = {"truncated": False}
         self.event(f"{state.type}StateExited", "stateExitedEventDetails", details)
-        target = next or state.next
-        if final or state.end or target is None:
+        if next is not None and not final:  # a catcher's Next: also from a state that ends the run
+            return ("next", next, output)
+        if final or state.end or state.next is None:
             raise _Finished(Finish(output))
-        return ("next", target, output)
+        return ("next", state.next, output)
 
     # -- data flow ------------------------------------------------------------------------------------
 
@@ -769,6 +792,10 @@ class _Run:
             self.frame["fork"] = {"n": len(children), "next": len(children), "out": {}, "failed": 0, "max": 0}
             return Fork(children, list(range(len(children))))
         inputs = self.map_inputs(state, effective)
+        if self.history_size() + 1 + 2 * len(inputs) > MAX_HISTORY_EVENTS:
+            # Every iteration records at least its start and its end: a Map whose iterations cannot fit
+            # fails now, before its runs are made, where AWS fails once the history is full.
+            raise _Finished(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
         key = state.processor.key if state.processor else ""
         children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
         limit = self.map_limit(state, state.max_concurrency, "MaxConcurrency", effective) or 0
@@ -837,6 +864,7 @@ class _Run:
         if key in fork["out"]:
             return Await()
         outcome = event.outcome
+        self.frame["spent"] = self.frame.get("spent", 0.0) + outcome.spent
         is_map = state.type == "Map"
         if outcome.succeeded:
             fork["out"][key] = outcome.output
@@ -989,7 +1017,13 @@ class _Run:
 
     # -- events -------------------------------------------------------------------------------------
 
+    def history_size(self) -> int:
+        """The execution's events so far, this step's included (this step's alone when the driver cannot tell)."""
+        return max(self.env.next_event_id - 1, 0) + len(self.events)
+
     def event(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
+        if self.history_size() >= MAX_HISTORY_EVENTS:  # AWS fails the execution whose history is full
+            raise _Finished(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
         if type.endswith("StateEntered") and self.env.next_event_id:
             self.frame["entered_id"] = self.env.next_event_id + len(self.events)
         self.events.append(NewEvent(type, details_key, details))

@@ -220,10 +220,10 @@ def _array_range(name: str, args: list[Any], rng: random.Random) -> list[int]:
     start, end, step = (_integer(name, _rounded(a), "each argument") for a in args)
     if step == 0:
         raise _fail(name, "the step must not be 0")
-    items = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(items) > MAX_ARRAY_RANGE:
+    items = range(start, end + (1 if step > 0 else -1), step)
+    if len(items) > MAX_ARRAY_RANGE:  # measured before the list is made
         raise _fail(name, f"the range has more than {MAX_ARRAY_RANGE} items")
-    return items
+    return list(items)
 
 
 def _array_partition(name: str, args: list[Any], rng: random.Random) -> list[list[Any]]:

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jsonata as _jsonata
+import regex
+from jsonata.functions import Functions as _Functions
+from jsonata.regex_engine import RegexFlags
+from jsonata.utils import Utils as _Utils
 
+from sojourn.asl import budget as _budget
 from sojourn.asl.errors import QueryEvaluationError
 
 __all__ = ["JsonataValue", "compile_jsonata_value", "is_jsonata", "jsonata_type", "unexpected_type"]
@@ -39,10 +46,77 @@ def _range(start: Any, end: Any, step: Any) -> list[Any]:
     start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise _Failure("$range takes a step other than 0")
-    items = list(range(start, end + (1 if step > 0 else -1), step))
-    if len(items) > 1000:
+    items = range(start, end + (1 if step > 0 else -1), step)
+    if len(items) > 1000:  # measured before the list is made
         raise _Failure("$range gives at most 1000 items")
-    return items
+    return list(items)
+
+
+_RangeList = _Utils.RangeList
+
+
+class _Bounded:
+    """JSONata's functions whose result can be far larger than their arguments, refused before they allocate."""
+
+    @staticmethod
+    def pad(string: Any, width: Any, char: Any) -> Any:
+        if isinstance(width, (int, float)) and not isinstance(width, bool) and math.isfinite(width):
+            _budget.current().allow(abs(int(width)) * max(1, len(char) if isinstance(char, str) else 1))
+        return _Functions.pad(string, width, char)
+
+
+class _Pattern:
+    """A JSONata regular expression on the `regex` module, so that a pattern that backtracks without end
+    (`/^(a|a)*$/` on "aaa...b") stops near its step's deadline, and lets other threads run meanwhile:
+    Python's `re` can be neither interrupted nor timed out."""
+
+    def __init__(self, compiled: Any):
+        self.compiled = compiled
+        self.pattern = compiled.pattern
+
+    def search(self, string: str) -> Any:
+        return self._run(lambda timeout: self.compiled.search(string, concurrent=True, timeout=timeout))
+
+    def finditer(self, string: str) -> Any:
+        return iter(self._run(lambda timeout: list(self.compiled.finditer(string, concurrent=True, timeout=timeout))))
+
+    def split(self, string: str, maxsplit: int = 0) -> list[str]:
+        return self._run(lambda timeout: self.compiled.split(string, maxsplit=maxsplit, concurrent=True, timeout=timeout))  # type: ignore[no-any-return]
+
+    def sub(self, repl: Any, string: str, count: int = 0) -> str:
+        budget = _budget.current()
+        made = [len(string)]
+
+        def counted(match: Any) -> str:
+            text = repl(match) if callable(repl) else match.expand(repl)
+            made[0] += len(text)
+            budget.allow(made[0])
+            return str(text)
+
+        return self._run(lambda timeout: self.compiled.sub(counted, string, count=count, concurrent=True, timeout=timeout))  # type: ignore[no-any-return]
+
+    def _run(self, call: Callable[[float], Any]) -> Any:
+        try:
+            return call(max(0.001, _budget.current().remaining()))
+        except TimeoutError:
+            raise _budget.Exceeded(_budget.TIMED_OUT) from None
+
+
+def _regex_engine(pattern: str, flags: RegexFlags) -> _Pattern:
+    options = (regex.IGNORECASE if flags.case_insensitive else 0) | (regex.MULTILINE if flags.multiline else 0)
+    return _Pattern(regex.compile(pattern, options | regex.VERSION0))
+
+
+def _on_entry(expr: Any, input: Any, environment: Any) -> None:
+    if not environment.is_parallel_call:
+        _budget.current().enter()
+
+
+def _on_exit(expr: Any, input: Any, environment: Any, result: Any) -> None:
+    if not environment.is_parallel_call:
+        # jsonata-python's lazy range counts one item more than it holds
+        items = result.b - result.a if isinstance(result, _RangeList) else None
+        _budget.current().leave(result, items)
 
 
 def _hash(value: Any, algorithm: Any) -> str:
@@ -100,12 +174,18 @@ class _Expression:
         expression = self.compiled
         expression.register_lambda("random", lambda seed=None: random.Random(seed).random() if seed is not None else rng.random())
         expression.register_lambda("uuid", lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
-        try:
-            value = expression.evaluate(None, bindings)
-        except (QueryEvaluationError, _Failure):
-            raise
-        except Exception as e:  # jsonata-python raises its own JException and Python errors alike
-            raise _failure(e) from None
+        with _budget.expression() as budget:
+            budget.depth = 0
+            try:
+                value = _budget.guarded(budget, lambda: expression.evaluate(None, bindings))
+            except _budget.Exceeded as e:
+                raise _Failure(e.message) from None
+            except (QueryEvaluationError, _Failure):
+                raise
+            except RecursionError:  # Python's own stack, before the depth bound (deeply nested input)
+                raise _Failure(_budget.DEPTH_EXCEEDED) from None
+            except Exception as e:  # jsonata-python raises its own JException and Python errors alike
+                raise _failure(e) from None
         return _plain(value)
 
 
@@ -124,7 +204,7 @@ def _compile(value: Any) -> Any:
     if is_jsonata(value):
         text = value[2:-2].strip()
         try:
-            compiled = _jsonata.Jsonata(text)
+            compiled = _jsonata.Jsonata(text, _regex_engine)
         except Exception as e:  # its parser raises JException
             raise ValueError(f"Invalid JSONata expression '{text}': {e}") from None
         compiled.register_lambda("partition", _partition)
@@ -132,6 +212,9 @@ def _compile(value: Any) -> Any:
         compiled.register_lambda("hash", _hash)
         compiled.register_lambda("parse", _parse)
         compiled.register_lambda("eval", _disabled_eval)
+        compiled.register_function("pad", _jsonata.Jsonata.JNativeFunction("pad", "<s-ns?:s>", _Bounded, "pad"))
+        compiled.environment.set_evaluate_entry_callback(_on_entry)
+        compiled.environment.set_evaluate_exit_callback(_on_exit)
         return _Expression(text, compiled)
     if isinstance(value, dict):
         return {key: _compile(item) for key, item in value.items()}

@@ -9,6 +9,7 @@ its history events and the next work always commit together. Work payloads are J
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.interpreter import (
     DEFAULT_TASK_TIMEOUT,
     Await,
@@ -149,8 +151,10 @@ def _moment(epoch: float) -> datetime:
 class Engine:
     """Drives stored runs through the interpreter. Thread-safe; holds no per-execution state."""
 
-    def __init__(self, clock: Callable[[], float], owner: str, lease_seconds: float = 30.0):
+    def __init__(self, clock: Callable[[], float], owner: str, lease_seconds: float = 30.0,
+                 limits: Limits = DEFAULT_LIMITS):
         self.clock = clock
+        self.limits = limits
         self.owner = owner
         self.lease_seconds = lease_seconds
         # True while this process's workers run: a task it schedules is leased to it and invoked after
@@ -323,7 +327,7 @@ class Engine:
         # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
         rng = _SeededOnUse(f"{execution['arn']}/{run_id}/{run['generation']}")
         env = Env(now=_moment(now), new_task_token=token, rng=cast(random.Random, rng),
-                  next_event_id=execution["next_event_id"])
+                  next_event_id=execution["next_event_id"], limits=self.limits)
         step = interpreter.advance(frame, _event(payload), self._info(execution), env)
         events = []
         for event in step.events:
@@ -353,7 +357,7 @@ class Engine:
             self._start_children(tx, execution, run_id, run["fork_generation"], action.start, now)
         elif isinstance(action, (Finish, Fail)):
             changes["status"] = "done"
-            self._run_ended(tx, execution, run, action, queue, out)
+            self._run_ended(tx, execution, run, action, step.frame, queue, out)
         tx.update_run(run_id, changes)
 
     def _info(self, execution: dict[str, Any]) -> ExecutionInfo:
@@ -437,13 +441,10 @@ class Engine:
                     tx.close_tasks(execution["id"], child["id"])
 
     def _run_ended(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], action: Finish | Fail,
-                   queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
+                   frame: dict[str, Any], queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
         tx.delete_run_work(run["id"])
         if run["parent_id"] is not None:
-            if isinstance(action, Finish):
-                outcome = {"succeeded": True, "output": action.output}
-            else:
-                outcome = {"succeeded": False, "error": action.error, "cause": action.cause}
+            outcome = dataclasses.asdict(RunOutcome.of(action, frame))
             queue.append((run["parent_id"], {"e": "child", "index": run["child_index"], "outcome": outcome,
                                              "fork": run["parent_fork"]}))
             return

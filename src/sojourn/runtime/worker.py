@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
@@ -93,12 +94,12 @@ class Runtime:
 
     def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
                  services: Services | None = None, workers: int = 4, lease_seconds: float = 30.0,
-                 batch: int = 16):
+                 batch: int = 16, limits: Limits = DEFAULT_LIMITS):
         self.store = store
         self.clock = clock
         self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
         _live_owners.add(self.owner)
-        self.engine = Engine(clock, self.owner, lease_seconds)
+        self.engine = Engine(clock, self.owner, lease_seconds, limits)
         self.services = services or Services(store=store)
         self.invoker = invoker or _integration_invoker(self.services)
         self.workers = workers
@@ -217,16 +218,24 @@ class Runtime:
             with self.store.transaction() as tx:
                 items = tx.due_work(now, limit)
                 items.sort(key=lambda item: item["execution_id"])  # one lock order: no deadlock between workers
-                tx.delete_work([item["id"] for item in items if item["kind"] != "invoke"])
-                outcomes = [self._take(tx, item, now) for item in items]
+                outcomes: list[Invocation | Delivery | None] = []
+                started = time.perf_counter()
+                for item in items:
+                    # A batch holds its transaction (on SQLite, the one write lock) while it runs: once it has
+                    # run for a step's worth of time (a costly expression), the rest waits for the next batch.
+                    if outcomes and time.perf_counter() - started > self.engine.limits.step_seconds:
+                        break
+                    outcomes.append(self._take(tx, item, now))
+                taken = items[: len(outcomes)]
+                tx.delete_work([item["id"] for item in taken if item["kind"] != "invoke"])
         except Exception:
             log.exception("applying a batch of work failed; taking it one item at a time")
             return self._poll_one_by_one(now, limit), next_due
-        if len(items) == limit:  # more may be due: another idle worker helps
+        if len(items) == limit or len(taken) < len(items):  # more may be due: another idle worker helps
             self.store.wake_worker()
         for outcome in outcomes:
             self._after(outcome)
-        return len(items), next_due
+        return len(taken), next_due
 
     def _poll_one_by_one(self, now: float, limit: int) -> int:
         with self.store.transaction() as tx:
