@@ -127,6 +127,11 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
             if name == "port" and not 0 <= number <= 65535:
                 raise ValueError
             return number
+        if kind.startswith("float"):
+            seconds = float(value)
+            if not 0 < seconds < float("inf"):
+                raise ValueError
+            return seconds
         if kind.startswith("bool"):
             if isinstance(value, bool):
                 return value

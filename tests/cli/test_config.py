@@ -59,3 +59,10 @@ def test_replace_keeps_unset_optional_settings_unset():
     changed = Settings(smtp_host="mail.example.com").replace(smtp_tls=True)
     assert (changed.smtp_username, changed.smtp_password, changed.api_key) == (None, None, None)
     assert (changed.smtp_host, changed.smtp_tls) == ("mail.example.com", True)
+
+
+def test_the_expression_timeout_is_a_positive_number_of_seconds():
+    assert Settings.load({"SOJOURN_EXPRESSION_TIMEOUT": "0.5"}).expression_timeout == 0.5
+    for bad in ("0", "-1", "soon", "inf"):
+        with pytest.raises(SettingsError, match="SOJOURN_EXPRESSION_TIMEOUT"):
+            Settings.load({"SOJOURN_EXPRESSION_TIMEOUT": bad})
