@@ -294,6 +294,14 @@ def test_with_an_api_key_the_console_asks_for_it_and_keeps_only_a_keyed_hash(mak
         assert http.get("/console/executions").status_code == 303
 
 
+def test_the_menu_offers_sign_out_only_to_someone_signed_in(make_client, settings):
+    with serving(make_client(), settings.replace(api_key="s3cret-key")) as url, httpx.Client(base_url=url) as http:
+        login = http.get("/console/login")
+        assert login.status_code == 200 and 'action="/console/logout"' not in login.text
+        http.post("/console/login", data={"csrf_token": csrf(login), "key": "s3cret-key", "name": "Ada"})
+        assert 'action="/console/logout"' in http.get("/console/inbox").text
+
+
 def test_sojourn_serve_mounts_the_console_under_slash_console(client, settings):
     from sojourn.server import Runtime, build_app
 

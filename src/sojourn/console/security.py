@@ -79,7 +79,8 @@ def _cookies(scope: Scope) -> dict[str, str]:
 class SecurityMiddleware:
     """Requires the session when an API key is set; gives each browser a CSRF cookie; sets safety headers.
 
-    Puts `user` (the session's name or "console") and `csrf` (this browser's token) in the request state.
+    Puts `user` (the session's name or "console"), `signed_in` (a valid session) and `csrf` (this browser's
+    token) in the request state.
     """
 
     def __init__(self, app: ASGIApp, api_key: str | None, prefix: str):
@@ -93,18 +94,18 @@ class SecurityMiddleware:
             return
         cookies = _cookies(scope)
         path = scope["path"].removeprefix(self.prefix) or "/"
-        user = ""
+        user, signed_in = "", False
         if self.api_key:
             found = session_user(self.api_key, cookies.get(SESSION_COOKIE))
             if found is None and not path.startswith(OPEN_PATHS):
                 await self._refuse(scope, send, path)
                 return
-            user = found or ""
+            user, signed_in = found or "", found is not None
         token = cookies.get(CSRF_COOKIE) or ""
         fresh = not token or len(token) < 32
         if fresh:
             token = secrets.token_urlsafe(32)
-        scope.setdefault("state", {}).update(user=user or "console", csrf=token)
+        scope.setdefault("state", {}).update(user=user or "console", signed_in=signed_in, csrf=token)
         secure = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Any) -> None:

@@ -78,7 +78,7 @@ class Console:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         state = request.scope.get("state", {})
         context.update(request=request, csrf=state.get("csrf", ""), user=state.get("user", "console"),
-                       signed_in=bool(self.api_key), notice=_NOTICES.get(request.query_params.get("done", "")))
+                       signed_in=state.get("signed_in", False), notice=_NOTICES.get(request.query_params.get("done", "")))
         html = self.templates.get_template(name).render(**context)
         return HTMLResponse(html, status_code=status)
 
