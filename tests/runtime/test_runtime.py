@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from pathlib import Path
@@ -11,6 +12,7 @@ from runtime_support import history, machine, start, types
 
 from sojourn import errors as E
 from sojourn.asl.errors import StatesError
+from sojourn.runtime.engine import is_token_form
 from sojourn.runtime.worker import takes_call
 
 ADD = "arn:aws:lambda:us-east-1:123456789012:function:add"
@@ -408,3 +410,22 @@ def test_executions_started_together_each_get_their_own_answer_and_a_failed_one_
     listed = client.list_executions(stateMachineArn=hello)["executions"]
     assert [(item["name"], item["status"]) for item in listed] == [("second", "SUCCEEDED"), ("first", "SUCCEEDED")]
     assert answers[0]["executionArn"] == listed[1]["executionArn"]
+
+
+def test_a_token_written_in_base64_or_echoed_in_its_answer_is_never_kept_in_clear(make_client):
+    sent: list[str] = []
+    client = make_client({CALLBACK: lambda parameters: sent.append(parameters["Payload"]["encoded"])})
+    arn = start(client, machine(client, {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": CALLBACK, "End": True, "Parameters": {"FunctionName": "ask", "Payload": {
+            "encoded.$": "States.Base64Encode($$.Task.Token)"}}}}}))
+    client.run_until_idle()
+    [encoded] = sent
+    token = base64.b64decode(encoded).decode()
+    assert is_token_form(token)  # the function was given the real token's base64, which answers
+    client.send_task_success(taskToken=token, output=json.dumps({"approved": True, "echo": token, "link": f"/a/{encoded}"}))
+    client.run_until_idle()
+    history = json.dumps(client.get_execution_history(executionArn=arn)["events"], default=str)
+    assert token not in history and encoded not in history
+    assert "<task token: redacted>" in history
+    assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {
+        "approved": True, "echo": "<task token: redacted>", "link": "/a/<task token: redacted>"}

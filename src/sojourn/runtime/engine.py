@@ -9,6 +9,7 @@ its history events and the next work always commit together. Work payloads are J
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -47,10 +48,23 @@ from sojourn.asl.interpreter import (
 from sojourn.asl.program import compile_definition
 from sojourn.store.base import Tx
 
-__all__ = ["TOKEN_PLACEHOLDER", "Delivery", "Engine", "Invocation", "hash_token", "is_activity", "is_token_form",
-           "new_token"]
+__all__ = [
+    "TOKEN_PLACEHOLDER",
+    "TOKEN_PLACEHOLDER_BASE64",
+    "Delivery",
+    "Engine",
+    "Invocation",
+    "hash_token",
+    "hide_token",
+    "is_activity",
+    "is_token_form",
+    "new_token",
+    "redact_token",
+    "reveal_token",
+]
 
 TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
+TOKEN_PLACEHOLDER_BASE64 = "\x00sojourn:task-token:base64\x00"  # stands for the token's base64
 REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
 
 
@@ -88,16 +102,42 @@ def replace_token(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
-    """Event details with each task token redacted: history is stored, and tokens are kept only as hashes.
+def token_forms(token: str) -> list[tuple[str, str]]:
+    """The forms a definition can write a token in (as is; States.Base64Encode or JSONata's $base64encode
+    of it), each with the placeholder that stands for it in stored parameters."""
+    return [(token, TOKEN_PLACEHOLDER), (base64.b64encode(token.encode()).decode(), TOKEN_PLACEHOLDER_BASE64)]
 
-    Tokens are URL-safe base64, so they cannot straddle JSON escapes inside `parameters` strings.
-    """
+
+def hide_token(value: Any, token: str) -> Any:
+    """`value` with every form of `token` replaced by its placeholder (parameters about to be stored)."""
+    for form, placeholder in token_forms(token):
+        value = replace_token(value, form, placeholder)
+    return value
+
+
+def reveal_token(value: Any, token: str) -> Any:
+    """`hide_token` undone: the parameters a task is invoked with."""
+    for form, placeholder in token_forms(token):
+        value = replace_token(value, placeholder, form)
+    return value
+
+
+def redact_token(value: Any, token: str) -> Any:
+    """`value` with every form of `token` shown redacted (what an answer to that token carries into history)."""
+    for form, _ in token_forms(token):
+        value = replace_token(value, form, REDACTED_TOKEN)
+    return value
+
+
+def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
+    """Event details with each task token redacted, in each form: history is stored, and tokens are kept
+    only as hashes. Tokens and their base64 are JSON-safe, so they cannot straddle escapes in strings."""
     text = json.dumps(details)
-    if not any(token in text for token in tokens):
+    forms = [form for token in tokens for form, _ in token_forms(token)]
+    if not any(form in text for form in forms):
         return details
-    for token in tokens:
-        text = text.replace(token, REDACTED_TOKEN)
+    for form in forms:
+        text = text.replace(form, REDACTED_TOKEN)
     redacted: dict[str, Any] = json.loads(text)
     return redacted
 
@@ -373,7 +413,7 @@ class Engine:
                 frame: dict[str, Any], now: float, out: Delivery) -> None:
         arn, execution_id = execution["arn"], execution["id"]
         token = action.task_token
-        parameters = replace_token(action.parameters, token, TOKEN_PLACEHOLDER) if token else action.parameters
+        parameters = hide_token(action.parameters, token) if token else action.parameters
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
             tx.add_work(execution_id, run_id, "event", {"e": "fail", "error": "States.Timeout", "gen": gen},
                         now + action.timeout_seconds)

@@ -26,13 +26,13 @@ from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
 from sojourn.runtime.engine import (
-    TOKEN_PLACEHOLDER,
     Delivery,
     Engine,
     Invocation,
     hash_token,
     new_token,
-    replace_token,
+    redact_token,
+    reveal_token,
 )
 from sojourn.store.base import Store, Tx
 
@@ -312,7 +312,7 @@ class Runtime:
         token = invocation.token
         parameters = payload["parameters"]
         if token:
-            parameters = replace_token(parameters, TOKEN_PLACEHOLDER, token)
+            parameters = reveal_token(parameters, token)
         call = TaskCall(
             resource=payload["resource"], parameters=parameters, task_token=token,
             wait_for_token=payload["wait_for_token"], idempotency_key=payload["idempotency_key"],
@@ -391,8 +391,11 @@ class Runtime:
     # -- task tokens ---------------------------------------------------------------------------------
 
     def answer_token(self, token: str, payload: dict[str, Any]) -> str:
-        """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out)."""
-        return self.answer_task(hash_token(token), payload)
+        """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out).
+
+        An answer that carries its own token (an app echoing the link it was sent) keeps it redacted: the
+        answer goes into history, where tokens are never kept in clear."""
+        return self.answer_task(hash_token(token), redact_token(payload, token))
 
     def answer_task(self, token_hash: str, payload: dict[str, Any]) -> str:
         """`answer_token` for the task whose token hashes to `token_hash` (the console's inbox knows only that)."""
