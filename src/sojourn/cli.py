@@ -471,24 +471,111 @@ def _wait(sfn: Any, arn: str) -> dict:
 
 @app.command()
 def describe(
-    arn: str = typer.Argument(..., help="Execution ARN, state machine ARN or state machine name."),
+    target: str = typer.Argument(..., metavar="WHAT", help=(
+        "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) or a "
+        "state machine (its ARN or name).")),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Describe an execution or a state machine."""
+    """Describe an execution or a state machine; for a running execution, what it waits for.
+
+    A name is looked up among state machines and the executions of every state machine: a name that
+    fits several is an error listing their ARNs. What a running execution waits for (a task token, an
+    activity worker, a Wait's end, a Map's iterations...) is read from its history; with --json it is
+    the answer's `waitingFor` (Sojourn's addition to DescribeExecution's answer).
+    """
     with _connected(endpoint, db) as sfn:
-        if ":execution:" in arn or ":express:" in arn:
-            answer = sfn.describe_execution(executionArn=arn)
-        else:
-            answer = sfn.describe_state_machine(stateMachineArn=_machine_arn(sfn, arn))
+        answer = dict(_describe(sfn, target))
+        if answer.get("status") == "RUNNING" and "executionArn" in answer:
+            answer["waitingFor"] = _waiting_for(sfn, answer["executionArn"])
     if as_json:
-        _print_json(answer)
+        _print_json({**answer, "waitingFor": [w.to_json() for w in answer["waitingFor"]]} if "waitingFor" in answer
+                    else answer)
     elif "executionArn" in answer:
         _print_execution(answer)
+        _print_waiting(answer.get("waitingFor", []))
     else:
         _print_status(answer["status"], answer["stateMachineArn"])
         _print_fields(answer, ("name", "type", "creationDate", "revisionId", "description", "roleArn"))
+
+
+def _describe(sfn: Any, target: str) -> dict:
+    """DescribeExecution or DescribeStateMachine of an ARN, a name or MACHINE/NAME (see `describe`)."""
+    if target.startswith("arn:"):
+        if ":execution:" in target or ":express:" in target:
+            return sfn.describe_execution(executionArn=target)
+        return sfn.describe_state_machine(stateMachineArn=target)
+    if "/" in target:  # names have no "/" (AWS's rule)
+        machine, _, name = target.partition("/")
+        return sfn.describe_execution(executionArn=_execution_arn(_machine_arn(sfn, machine), name))
+    found = _named(sfn, target)
+    if not found:
+        _fail(f"no state machine or execution named {target!r}")
+    if len(found) > 1:
+        arns = [answer.get("executionArn") or answer["stateMachineArn"] for answer in found]
+        _fail(f"{target!r} names {len(found)} resources; give one of these ARNs (or MACHINE/NAME):\n  " + "\n  ".join(arns))
+    return found[0]
+
+
+def _named(sfn: Any, name: str) -> list[dict]:
+    """The state machine named `name` and the executions named `name` of every state machine."""
+    found = []
+    for machine in _pages(sfn.list_state_machines, "stateMachines"):
+        if machine["name"] == name:
+            found.append(sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"]))
+        try:
+            found.append(sfn.describe_execution(executionArn=_execution_arn(machine["stateMachineArn"], name)))
+        except Exception as e:
+            if _error_code(e) not in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
+                raise
+    return found
+
+
+def _execution_arn(machine_arn: str, name: str) -> str:
+    """The ARN of the execution `name` of the state machine `machine_arn` (same region and account)."""
+    from sojourn import arns
+
+    parts = machine_arn.split(":")
+    return arns.execution_arn(parts[3], parts[4], parts[6], name)
+
+
+def _error_code(error: Exception) -> str | None:
+    """The API error name of a boto3 ClientError or a `sojourn.Client` error; None for anything else."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return getattr(error, "type_name", None)
+
+
+def _waiting_for(sfn: Any, arn: str) -> list[Any]:
+    """What the running execution `arn` waits for, read from its history (console/progress.py)."""
+    from sojourn.console.progress import waiting_for
+
+    definition = json.loads(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
+    events = list(_pages(sfn.get_execution_history, "events", executionArn=arn, maxResults=1000))
+    return waiting_for(definition, events)
+
+
+def _print_waiting(waiting: list[Any]) -> None:
+    """One line per open state: what it waits for, since when, until when; then its resource and answer."""
+    if waiting:
+        out.print("  [dim]waiting for:[/]", highlight=False)
+    for w in waiting:
+        facts = [w.what]
+        if w.total is not None:
+            facts.append(f"{w.running} of {w.total} running")
+        if w.since:
+            facts.append(f"since {w.since.isoformat()}")
+        if w.until:
+            facts.append(f"{'ends' if w.type == 'Wait' else 'times out'} at {w.until.isoformat()}")
+        if w.heartbeatSeconds:
+            facts.append(f"heartbeat every {w.heartbeatSeconds} s")
+        out.print(f"    [bold]{escape(w.state)}[/] ({w.type}): {escape(', '.join(facts))}", highlight=False)
+        if w.resource:
+            out.print(f"      resource: {escape(w.resource)}", highlight=False)
+        if w.answer is not None:
+            out.print(f"      its call answered: {escape(json.dumps(w.answer))}", highlight=False)
 
 
 def _print_status(status: str, subject: str) -> None:
@@ -505,7 +592,7 @@ def _print_fields(answer: dict, names: tuple[str, ...]) -> None:
     for key in names:
         if answer.get(key) is not None:
             value = answer[key].isoformat() if isinstance(answer[key], datetime) else answer[key]
-            out.print(f"  [dim]{key}:[/] {value}", highlight=False)
+            out.print(f"  [dim]{key}:[/] {escape(str(value))}", highlight=False)
 
 
 @app.command()
@@ -578,12 +665,14 @@ def _print_table(columns: dict[str, int] | tuple[str, ...], rows: list[list[str]
         table.add_column(column, no_wrap=True, min_width=width or None)
     for row in rows:
         table.add_row(*row)
+    # Rich never prints wider than its console: render on one as wide as the table, without the padding
+    # that would fill the last column to its width on every line.
     needed = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
-    if needed <= out.width:
-        out.print(table)
-    else:  # Rich never prints wider than its console: a console as wide as the table
-        Console(width=needed, soft_wrap=True, color_system=out.color_system,
-                force_terminal=out.is_terminal).print(table)
+    wide = Console(width=max(needed, out.width), color_system=out.color_system, force_terminal=out.is_terminal)
+    with wide.capture() as captured:
+        wide.print(table)
+    sys.stdout.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
+    sys.stdout.flush()
 
 
 UNBOUNDED = 1_000_000
