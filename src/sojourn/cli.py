@@ -668,14 +668,16 @@ def _print_table(columns: dict[str, int] | tuple[str, ...], rows: list[list[str]
     # Rich never prints wider than its console: render on one as wide as the table, without the padding
     # that would fill the last column to its width on every line.
     needed = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
-    wide = Console(width=max(needed, out.width), color_system=out.color_system, force_terminal=out.is_terminal)
+    wide = Console(width=max(needed, out.width), force_terminal=out.is_terminal, no_color=out.no_color,
+                   color_system="auto" if out.color_system else None)
     with wide.capture() as captured:
         wide.print(table)
-    sys.stdout.write("".join(line.rstrip(" ") + "\n" for line in captured.get().splitlines()))
+    sys.stdout.write("".join(_TRAILING_SPACES.sub(r"\1", line) + "\n" for line in captured.get().splitlines()))
     sys.stdout.flush()
 
 
 UNBOUNDED = 1_000_000
+_TRAILING_SPACES = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")  # before the colour codes that end a line
 
 
 @app.command("list")
