@@ -15,13 +15,14 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 app = typer.Typer(
@@ -78,17 +79,16 @@ def _user_errors() -> Iterator[None]:
         _fail(str(e))
 
 
-def _client(endpoint: str | None, db: str | None) -> Any:
+def _client(endpoint: str | None, db: str | None, create: bool = False) -> Any:
     """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server.
 
     On `--db` the client runs no workers: what its calls schedule is left to the processes serving that
-    database (`close()` hands it over), so close it, or use `_connected`.
+    database (`close()` hands it over), so close it, or use `_connected`. Only with `create` may it
+    create the database (`sojourn deploy`): any other command on a missing SQLite file is an error.
     """
     settings = _settings(db_url=db)
     if db:
-        from sojourn.client import Client
-
-        return Client(settings=settings, workers=0, start=False)
+        return _database_client(settings, create)
     import boto3
     from botocore.config import Config
 
@@ -100,17 +100,57 @@ def _client(endpoint: str | None, db: str | None) -> Any:
     )
 
 
+def _database_client(settings: Any, create: bool = False) -> Any:
+    """`sojourn.Client` on `settings.db_url`, running no workers; a SQLite file that is not there is an
+    error unless `create` (reading must never leave an empty database behind)."""
+    import sqlite3
+
+    import psycopg
+
+    from sojourn.client import Client
+    from sojourn.store.base import database_exists
+
+    if not create and not database_exists(settings.db_url):
+        _fail(f"no database at {settings.db_url} (only `sojourn deploy` creates one)")
+    try:
+        return Client(settings=settings, workers=0, start=False)
+    except (sqlite3.Error, psycopg.Error) as e:
+        _fail(f"cannot open the database {settings.db_url}: {e}")
+
+
 @contextlib.contextmanager
-def _connected(endpoint: str | None, db: str | None) -> Iterator[Any]:
-    """`_client(endpoint, db)` inside `_user_errors()`, closed at the end."""
+def _connected(endpoint: str | None, db: str | None, create: bool = False) -> Iterator[Any]:
+    """`_client(endpoint, db, create)` inside `_user_errors()`, closed at the end."""
     with _user_errors():
-        sfn = _client(endpoint, db)
+        sfn = _client(endpoint, db, create)
         try:
             yield sfn
         finally:
             close = getattr(sfn, "close", None)
             if close is not None:
                 close()
+
+
+def _server_call(endpoint: str | None, method: str, path: str, local: str = "--db", **request: Any) -> Any:
+    """Call one of the server's own endpoints (`/sojourn/...`, not Step Functions actions) with the API key;
+    its JSON answer. An unreachable server or an error answer is one red line (`local`: the option that
+    works without a server)."""
+    import httpx
+
+    settings = _settings()
+    url = (endpoint or settings.endpoint_url).rstrip("/") + path
+    headers = {"X-Api-Key": settings.api_key} if settings.api_key else {}
+    try:
+        answer = httpx.request(method, url, headers=headers, timeout=120, **request)
+    except httpx.HTTPError:
+        _fail(f"cannot reach Sojourn at {url} (is `sojourn serve` running? or pass {local})")
+    is_json = answer.headers.get("content-type", "").startswith("application/json")
+    body = answer.json() if is_json else None
+    if answer.status_code != 200 or not isinstance(body, dict):
+        problem = body if isinstance(body, dict) else {}
+        message = problem.get("message") or f"{url} answered {answer.status_code}"
+        _fail(f"{problem['__type']}: {message}" if problem.get("__type") else message)
+    return body
 
 
 def _pages(call: Any, key: str, limit: int | None = None, **params: Any) -> Iterator[dict]:
@@ -333,7 +373,7 @@ def deploy(
         if "StartAt" not in document:
             answer = _deploy_app(file, endpoint, db)
         else:
-            with _connected(endpoint, db) as sfn:
+            with _connected(endpoint, db, create=True) as sfn:
                 answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
     if as_json:
         _print_json(answer)
@@ -377,27 +417,16 @@ def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
         _fail(str(e))
     settings = _settings(db_url=db, manifest=manifest.settings)
     if db:
-        from sojourn.client import Client
         from sojourn.deployment import AppHost
 
-        client = Client(settings=settings, workers=0, start=False)
+        client = _database_client(settings, create=True)
         try:
             report = AppHost(client, settings).deploy(manifest)
         finally:
             client.close()
     else:
-        import httpx
-
-        url = (endpoint or settings.endpoint_url).rstrip("/") + "/sojourn/apps"
-        headers = {"X-Api-Key": settings.api_key} if settings.api_key else {}
-        try:
-            answer = httpx.post(url, json={"path": str(manifest.path)}, headers=headers, timeout=120)
-        except httpx.HTTPError:
-            _fail(f"cannot reach Sojourn at {url} (is `sojourn serve` running? or pass --db)")
-        if answer.status_code != 200:
-            _fail(answer.json().get("message", answer.text) if answer.headers.get("content-type", "").startswith(
-                "application/json") else f"{url} answered {answer.status_code}")
-        report = {k: v for k, v in answer.json().items() if k in ("created", "updated", "unchanged")}
+        answer = _server_call(endpoint, "POST", "/sojourn/apps", json={"path": str(manifest.path)})
+        report = {k: v for k, v in answer.items() if k in ("created", "updated", "unchanged")}
     return {"action": "deployed app", "app": manifest.name, "path": str(manifest.path), **report}
 
 
@@ -442,24 +471,111 @@ def _wait(sfn: Any, arn: str) -> dict:
 
 @app.command()
 def describe(
-    arn: str = typer.Argument(..., help="Execution ARN, state machine ARN or state machine name."),
+    target: str = typer.Argument(..., metavar="WHAT", help=(
+        "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) or a "
+        "state machine (its ARN or name).")),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Describe an execution or a state machine."""
+    """Describe an execution or a state machine; for a running execution, what it waits for.
+
+    A name is looked up among state machines and the executions of every state machine: a name that
+    fits several is an error listing their ARNs. What a running execution waits for (a task token, an
+    activity worker, a Wait's end, a Map's iterations...) is read from its history; with --json it is
+    the answer's `waitingFor` (Sojourn's addition to DescribeExecution's answer).
+    """
     with _connected(endpoint, db) as sfn:
-        if ":execution:" in arn or ":express:" in arn:
-            answer = sfn.describe_execution(executionArn=arn)
-        else:
-            answer = sfn.describe_state_machine(stateMachineArn=_machine_arn(sfn, arn))
+        answer = dict(_describe(sfn, target))
+        if answer.get("status") == "RUNNING" and "executionArn" in answer:
+            answer["waitingFor"] = _waiting_for(sfn, answer["executionArn"])
     if as_json:
-        _print_json(answer)
+        _print_json({**answer, "waitingFor": [w.to_json() for w in answer["waitingFor"]]} if "waitingFor" in answer
+                    else answer)
     elif "executionArn" in answer:
         _print_execution(answer)
+        _print_waiting(answer.get("waitingFor", []))
     else:
         _print_status(answer["status"], answer["stateMachineArn"])
         _print_fields(answer, ("name", "type", "creationDate", "revisionId", "description", "roleArn"))
+
+
+def _describe(sfn: Any, target: str) -> dict:
+    """DescribeExecution or DescribeStateMachine of an ARN, a name or MACHINE/NAME (see `describe`)."""
+    if target.startswith("arn:"):
+        if ":execution:" in target or ":express:" in target:
+            return sfn.describe_execution(executionArn=target)
+        return sfn.describe_state_machine(stateMachineArn=target)
+    if "/" in target:  # names have no "/" (AWS's rule)
+        machine, _, name = target.partition("/")
+        return sfn.describe_execution(executionArn=_execution_arn(_machine_arn(sfn, machine), name))
+    found = _named(sfn, target)
+    if not found:
+        _fail(f"no state machine or execution named {target!r}")
+    if len(found) > 1:
+        arns = [answer.get("executionArn") or answer["stateMachineArn"] for answer in found]
+        _fail(f"{target!r} names {len(found)} resources; give one of these ARNs (or MACHINE/NAME):\n  " + "\n  ".join(arns))
+    return found[0]
+
+
+def _named(sfn: Any, name: str) -> list[dict]:
+    """The state machine named `name` and the executions named `name` of every state machine."""
+    found = []
+    for machine in _pages(sfn.list_state_machines, "stateMachines"):
+        if machine["name"] == name:
+            found.append(sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"]))
+        try:
+            found.append(sfn.describe_execution(executionArn=_execution_arn(machine["stateMachineArn"], name)))
+        except Exception as e:
+            if _error_code(e) not in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
+                raise
+    return found
+
+
+def _execution_arn(machine_arn: str, name: str) -> str:
+    """The ARN of the execution `name` of the state machine `machine_arn` (same region and account)."""
+    from sojourn import arns
+
+    parts = machine_arn.split(":")
+    return arns.execution_arn(parts[3], parts[4], parts[6], name)
+
+
+def _error_code(error: Exception) -> str | None:
+    """The API error name of a boto3 ClientError or a `sojourn.Client` error; None for anything else."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return getattr(error, "type_name", None)
+
+
+def _waiting_for(sfn: Any, arn: str) -> list[Any]:
+    """What the running execution `arn` waits for, read from its history (console/progress.py)."""
+    from sojourn.console.progress import waiting_for
+
+    definition = json.loads(sfn.describe_state_machine_for_execution(executionArn=arn)["definition"])
+    events = list(_pages(sfn.get_execution_history, "events", executionArn=arn, maxResults=1000))
+    return waiting_for(definition, events)
+
+
+def _print_waiting(waiting: list[Any]) -> None:
+    """One line per open state: what it waits for, since when, until when; then its resource and answer."""
+    if waiting:
+        out.print("  [dim]waiting for:[/]", highlight=False)
+    for w in waiting:
+        facts = [w.what]
+        if w.total is not None:
+            facts.append(f"{w.running} of {w.total} running")
+        if w.since:
+            facts.append(f"since {w.since.isoformat()}")
+        if w.until:
+            facts.append(f"{'ends' if w.type == 'Wait' else 'times out'} at {w.until.isoformat()}")
+        if w.heartbeatSeconds:
+            facts.append(f"heartbeat every {w.heartbeatSeconds} s")
+        out.print(f"    [bold]{escape(w.state)}[/] ({w.type}): {escape(', '.join(facts))}", highlight=False)
+        if w.resource:
+            out.print(f"      resource: {escape(w.resource)}", highlight=False)
+        if w.answer is not None:
+            out.print(f"      its call answered: {escape(json.dumps(w.answer))}", highlight=False)
 
 
 def _print_status(status: str, subject: str) -> None:
@@ -476,7 +592,7 @@ def _print_fields(answer: dict, names: tuple[str, ...]) -> None:
     for key in names:
         if answer.get(key) is not None:
             value = answer[key].isoformat() if isinstance(answer[key], datetime) else answer[key]
-            out.print(f"  [dim]{key}:[/] {value}", highlight=False)
+            out.print(f"  [dim]{key}:[/] {escape(str(value))}", highlight=False)
 
 
 @app.command()
@@ -525,20 +641,43 @@ def _show_events(events: list[dict], as_json: bool, header: bool) -> None:
             sys.stdout.write(json.dumps(_plain(event)) + "\n")
         sys.stdout.flush()
     elif events or header:
-        out.print(_history_table(events, header))
+        _print_table(HISTORY_COLUMNS, [_history_row(event) for event in events], header)
 
 
-def _history_table(events: list[dict], header: bool = True) -> Table:
+HISTORY_COLUMNS = {"id": 5, "time": 12, "type": 28, "details": 0}  # minimum widths: --follow's rows line up
+
+
+def _history_row(event: dict) -> list[str]:
+    details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
+    colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
+    return [str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
+            f"[{colour}]{event['type']}[/]" if colour else event["type"], escape(summary)]
+
+
+def _print_table(columns: dict[str, int] | tuple[str, ...], rows: list[list[str]], header: bool = True) -> None:
+    """Print rows under `columns` (names, or names to minimum widths), each row on one line, never broken:
+    an ARN or an id cut in two cannot be copied. A row wider than the terminal is printed whole (the
+    terminal wraps it where it must; copying still gives the whole line)."""
+    widths = columns if isinstance(columns, dict) else dict.fromkeys(columns, 0)
     table = Table(box=None, pad_edge=False, show_header=header)
-    for column, width in (("id", 5), ("time", 12), ("type", 28), ("details", None)):
-        table.add_column(column, overflow="fold", min_width=width)
-    for event in events:
-        details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-        summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
-        colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
-        table.add_row(str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
-                      f"[{colour}]{event['type']}[/]" if colour else event["type"], summary)
-    return table
+    for column, width in widths.items():
+        table.add_column(column, no_wrap=True, min_width=width or None)
+    for row in rows:
+        table.add_row(*row)
+    # Rich never prints wider than its console: render on one as wide as the table, without the padding
+    # that would fill the last column to its width on every line.
+    needed = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
+    wide = Console(width=max(needed, out.width), force_terminal=out.is_terminal, no_color=out.no_color,
+                   color_system="auto" if out.color_system else None)
+    with wide.capture() as captured:
+        wide.print(table)
+    sys.stdout.write("".join(_TRAILING_SPACES.sub(r"\1", line) + "\n" for line in captured.get().splitlines()))
+    sys.stdout.flush()
+
+
+UNBOUNDED = 1_000_000
+_TRAILING_SPACES = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")  # before the colour codes that end a line
 
 
 @app.command("list")
@@ -564,12 +703,7 @@ def list_(
     if as_json:
         _print_json({key: rows})
         return
-    table = Table(box=None, pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[_cell(row.get(column)) for column in columns])
-    out.print(table)
+    _print_table(columns, [[escape(_cell(row.get(column))) for column in columns] for row in rows])
 
 
 def _cell(value: Any) -> str:
@@ -656,20 +790,29 @@ def redrive(
 @app.command()
 def logs(
     function: str = typer.Argument(None, help="Function name (default: every function)."),
-    limit: int = typer.Option(20, "--limit", "-n", help="How many of the latest invocations."),
-    data_dir: str = typer.Option(None, "--data-dir", help="Sojourn's data folder (default SOJOURN_DATA_DIR or .sojourn)."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000, help="How many of the latest invocations."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    data_dir: str = typer.Option(None, "--data-dir", help="Read this data folder directly instead of asking the server."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Show the latest function invocations: status, duration and what they printed or logged."""
-    from sojourn.functions.pool import function_logs
+    """Show the latest function invocations: status, duration and what they printed or logged.
 
-    settings = _settings(data_dir=data_dir)
-    records = function_logs(settings.data_dir, function, limit)
+    They are asked of the running server (--endpoint), which keeps them in its data folder; --data-dir
+    reads such a folder directly.
+    """
+    if data_dir:
+        from sojourn.functions.pool import function_logs
+
+        records, where = function_logs(data_dir, function, limit), f"under {data_dir}"
+    else:
+        params = {"maxResults": limit, **({"functionName": function} if function else {})}
+        records = _server_call(endpoint, "GET", "/sojourn/logs", local="--data-dir", params=params)["invocations"]
+        where = f"by {endpoint or _settings().endpoint_url}"
     if as_json:
         _print_json(records)
         return
     if not records:
-        out.print(f"no invocations recorded under {settings.data_dir}", highlight=False)
+        out.print(f"no invocations recorded {where}", highlight=False)
         return
     for record in records:
         error = record.get("error") or {}
@@ -690,14 +833,16 @@ MAIL_COLOURS = {"SENT": "green", "FAILED": "red", "PENDING": "yellow", "KEPT": "
 def mail(
     words: list[str] = typer.Argument(None, metavar="[show] [ID]", help="A message id: print that message."),
     to: str = typer.Option(None, "--to", help="Only mail addressed to this address (To, Cc or Bcc)."),
-    limit: int = typer.Option(50, "--max", help="At most this many messages, newest first."),
-    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL or sqlite:///.sojourn/sojourn.db)."),
+    limit: int = typer.Option(50, "--max", min=1, help="At most this many messages, newest first."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help="Read this database directly instead of asking the server."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The mailbox: mail queued, sent, failed, or kept because no SMTP server is configured.
 
     `sojourn mail` lists it, newest first; `sojourn mail ID` (or `sojourn mail show ID`) prints one message.
-    Mail is not part of the Step Functions API: this reads the database of the settings (--db overrides).
+    It is asked of the running server (--endpoint; mail is Sojourn's, not part of the Step Functions API),
+    or read from a database with --db.
     """
     words = list(words or [])
     if words[:1] == ["show"]:
@@ -706,14 +851,14 @@ def mail(
             _fail("`sojourn mail show` needs a message id")
     if len(words) > 1:
         _fail(f"expected one message id, got {len(words)}: {' '.join(words)}")
-    with _user_errors(), _mail_client(db) as client:
+    with _user_errors(), _mailbox(endpoint, db) as mailbox:
         if words:
-            _print_mail(client.get_mail(messageId=words[0]), as_json)
+            _print_mail(mailbox.get_mail(messageId=words[0]), as_json)
             return
         messages: list[dict] = []
         token = None
         while len(messages) < limit:
-            page = client.list_mail(maxResults=min(100, limit - len(messages)), nextToken=token, to=to)
+            page = mailbox.list_mail(maxResults=min(100, limit - len(messages)), nextToken=token, to=to)
             messages += page["messages"]
             token = page.get("nextToken")
             if not token:
@@ -724,30 +869,44 @@ def mail(
     if not messages:
         out.print("no mail" + (f" to {to}" if to else ""), highlight=False)
         return
-    table = Table(box=None, pad_edge=False)
-    for column in ("date", "status", "to", "subject", "messageId"):
-        table.add_column(column, overflow="fold")
-    for message in messages:
-        status = message["status"]
-        table.add_row(_cell(message["createdDate"]), f"[{MAIL_COLOURS.get(status, '')}]{status}[/]",
-                      escape(", ".join(message["to"] + message["cc"])), escape(message["subject"]), message["messageId"])
-    out.print(table)
+    rows = [[_cell(m["createdDate"]), f"[{MAIL_COLOURS.get(m['status'], '')}]{m['status']}[/]",
+             escape(", ".join(m["to"] + m["cc"])), escape(m["subject"]), escape(m["messageId"])] for m in messages]
+    _print_table(("date", "status", "to", "subject", "messageId"), rows)
+
+
+class _ServerMailbox:
+    """`list_mail` and `get_mail` as `sojourn.Client` has them, answered by the server (`/sojourn/mail`)."""
+
+    def __init__(self, endpoint: str | None):
+        self.endpoint = endpoint
+
+    def list_mail(self, *, maxResults: int, nextToken: str | None = None, to: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("maxResults", maxResults), ("nextToken", nextToken), ("to", to)) if v is not None}
+        return _dates(_server_call(self.endpoint, "GET", "/sojourn/mail", params=params))
+
+    def get_mail(self, *, messageId: str) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        return _dates(_server_call(self.endpoint, "GET", "/sojourn/mail/" + quote(messageId, safe="")))
+
+
+def _dates(value: Any) -> Any:
+    """The server's epoch-second `...Date` members as datetimes, as `sojourn.Client` answers them."""
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: datetime.fromtimestamp(v, UTC) if k.endswith("Date") and isinstance(v, int | float) else _dates(v)
+            for k, v in value.items()}
 
 
 @contextlib.contextmanager
-def _mail_client(db: str | None) -> Iterator[Any]:
-    """A client on the settings' database that runs no workers (it only reads the mailbox)."""
-    import sqlite3
-
-    import psycopg
-
-    from sojourn.client import Client
-
-    settings = _settings(db_url=db)
-    try:
-        client = Client(settings=settings, workers=0, start=False)
-    except (sqlite3.Error, psycopg.Error) as e:
-        _fail(f"cannot open the database {settings.db_url}: {e}")
+def _mailbox(endpoint: str | None, db: str | None) -> Iterator[Any]:
+    """The mailbox of the server, or of the database `db` (read with a client that runs no workers)."""
+    if not db:
+        yield _ServerMailbox(endpoint)
+        return
+    client = _database_client(_settings(db_url=db))
     try:
         yield client
     finally:

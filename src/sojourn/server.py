@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from sojourn import api, gateway
+from sojourn.api import extensions
 from sojourn.config import Settings
 from sojourn.errors import SojournAPIError
 
@@ -90,15 +91,18 @@ def open_runtime(settings: Settings, workers: int | None = None, grace: float = 
 
 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
-    """The server's ASGI app: `/health`, the Step Functions API, the console, app deploys and the apps' REST
-    routes (kept current as apps are deployed, by this process or another on the same database)."""
+    """The server's ASGI app: `/health`, the Step Functions API, the console, Sojourn's own endpoints (app
+    deploys, the mailbox, function logs: `/sojourn/...`) and the apps' REST routes (kept current as apps are
+    deployed, by this process or another on the same database)."""
     live = gateway.LiveRoutes()
     runtime.apps.on_routes = lambda endpoints: live.update(
         gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     routes += api.routes(runtime.client, runtime.settings)
     routes += _optional_routes("sojourn.console", runtime, manifest)
-    routes += [Route("/sojourn/apps", _deploy_endpoint(runtime), methods=["POST"]), Mount("", app=live)]
+    routes += [Route("/sojourn/apps", _deploy_endpoint(runtime), methods=["POST"])]
+    routes += extensions.routes(runtime.client, runtime.settings)
+    routes += [Mount("", app=live)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -136,7 +140,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
         try:
             authenticate(request, runtime.settings.api_key)
         except SojournAPIError as e:
-            return JSONResponse({"__type": e.type_name, "message": e.message}, status_code=e.status)
+            return extensions.error_response(e)
         try:
             body = json.loads(await request.body())
             path = body["path"]
@@ -148,7 +152,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
         try:
             report = await run_in_threadpool(runtime.apps.deploy, manifest)
         except SojournAPIError as e:
-            return JSONResponse({"__type": e.type_name, "message": e.message}, status_code=e.status)
+            return extensions.error_response(e)
         return JSONResponse({"app": manifest.name, "path": str(manifest.path), **report})
 
     return deploy

@@ -17,7 +17,7 @@ from servers import free_port, serve, wait_for, wait_for_status
 from sojourn.cli import app
 
 COMMANDS = ["serve", "worker", "validate", "run", "deploy", "start", "describe", "history", "list",
-            "send-task-success", "send-task-failure", "stop", "redrive"]
+            "send-task-success", "send-task-failure", "stop", "redrive", "mail", "logs"]
 HELLO = {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": True}}}
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sojourn.client import Client
-from sojourn.console.progress import history_rows, state_progress, timeline
+from sojourn.console.progress import history_rows, state_progress, timeline, waiting_for
 from sojourn.errors import SojournAPIError
 
 from .support import CALLBACK, ROLE, WORK
@@ -154,3 +154,40 @@ def test_timeline_bars_span_from_first_entry_to_last_exit(run):
 def test_unknown_executions_are_client_errors(run, tmp_path):
     with Client(f"sqlite:///{tmp_path}/other.db", start=False, workers=0) as client, pytest.raises(SojournAPIError):
         client.get_execution_history(executionArn="arn:aws:states:us-east-1:123456789012:execution:m:nope")
+
+
+def test_waiting_for_says_a_retry_waits_after_its_error(run):
+    definition = {"StartAt": "Work", "States": {"Work": {
+        "Type": "Task", "Resource": FAILING, "End": True,
+        "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 1, "IntervalSeconds": 60}]}}}
+    _, events, described = run(definition)
+    assert described["status"] == "RUNNING"
+    [waiting] = waiting_for(definition, events)
+    failed = next(e for e in events if e["type"] == "LambdaFunctionFailed" or e["type"] == "TaskFailed")
+    assert (waiting.state, waiting.what, waiting.since) == ("Work", "a retry after Boom", failed["timestamp"])
+
+
+def test_waiting_for_reads_a_wait_states_timestamp_path_after_its_input_path(run):
+    definition = {"StartAt": "Until", "States": {"Until": {
+        "Type": "Wait", "InputPath": "$.leave", "TimestampPath": "$.remindAt", "End": True}}}
+    _, events, _ = run(definition, {"leave": {"remindAt": "2030-11-01T09:00:00Z"}})
+    [waiting] = waiting_for(definition, events)
+    assert (waiting.what, waiting.until) == ("a timer", datetime(2030, 11, 1, 9, tzinfo=UTC))
+
+
+def test_waiting_for_an_activity_names_the_worker_once_one_took_it(run):
+    activity = "arn:aws:states:us-east-1:123456789012:activity:review"
+    definition = {"StartAt": "Review", "States": {"Review": {
+        "Type": "Task", "Resource": activity, "TimeoutSeconds": 300, "End": True}}}
+
+    def take(client, arn, clock):
+        client.create_activity(name="review")
+        assert client.get_activity_task(activityArn=activity, workerName="alice")["taskToken"]
+
+    _, events, _ = run(definition, after=take)
+    taken = next(i for i, e in enumerate(events) if e["type"] == "ActivityStarted")
+    [before] = waiting_for(definition, events[:taken])
+    assert before.what == "an activity worker (GetActivityTask)"
+    scheduled = next(e for e in events if e["type"] == "ActivityScheduled")["timestamp"]
+    assert before.until == scheduled + timedelta(seconds=300)
+    assert waiting_for(definition, events)[0].what == "activity worker alice to finish"

@@ -1,4 +1,5 @@
-"""`sojourn mail`: the development mailbox from the command line, read from the database of the settings."""
+"""`sojourn mail --db`: the development mailbox from the command line, read from a database
+(tests/cli/test_mail_and_logs.py: from the server)."""
 
 from __future__ import annotations
 
@@ -58,9 +59,10 @@ def test_mail_show_prints_headers_and_the_text_body_or_else_the_html(db):
     assert html_only.output.endswith("\n<p>Enjoy</p>\n")
 
 
-def test_mail_reads_the_database_from_the_environment(db):
-    result = sojourn("--json", env={"SOJOURN_DB_URL": db})
-    assert len(json.loads(result.output)["messages"]) == 2
+def test_without_db_mail_asks_the_server_not_the_database_of_the_environment(db):
+    result = sojourn("--json", "--endpoint", "http://127.0.0.1:9", env={"SOJOURN_DB_URL": db})
+    assert result.exit_code == 1
+    assert "cannot reach Sojourn at http://127.0.0.1:9/sojourn/mail" in result.output
 
 
 def test_an_unknown_message_is_one_red_line_not_a_traceback(db):

@@ -4,6 +4,8 @@ The graph colours states by status, the side panel shows a state's input, output
 and the timeline draws one bar per state. Statuses: RUNNING, SUCCEEDED, FAILED, CAUGHT_ERROR (it
 failed and a Catch went on), CANCELLED (stopped, or a sibling branch failed); a state with no entry
 was not reached. Task events carry no state name, so they belong to the latest open Task state.
+`waiting_for` says what each open state of a running execution waits for, since when and until when
+(`sojourn describe`).
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "call_answer", "history_rows", "lambda_payload", "state_progress", "timeline"]
+from sojourn.asl.interpreter import DEFAULT_TASK_TIMEOUT
+from sojourn.asl.paths import compile_path
+
+__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "Waiting", "call_answer", "history_rows", "lambda_payload",
+           "state_progress", "timeline", "waiting_for"]
 
 _TASK_PREFIXES = ("Task", "LambdaFunction", "Activity")
+_CALL_LIMITS = ("timeoutInSeconds", "heartbeatInSeconds")
 _GROUP_FAILED = ("ParallelStateFailed", "MapStateFailed")
 _EXECUTION_END = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "FAILED",
                   "ExecutionAborted": "CANCELLED"}
@@ -40,13 +47,20 @@ class StateProgress:
     enteredDate: datetime | None = None
     exitedDate: datetime | None = None
     submitted: str | None = None  # what a `.waitForTaskToken` call answered (TaskSubmitted), while it waits
+    latestEnteredDate: datetime | None = None
+    call: dict[str, Any] | None = None  # the latest call's timeouts (from its ...Scheduled event), while it runs
+    callDate: datetime | None = None
+    worker: str | None = None  # the activity worker that took the latest call (ActivityStarted)
+    children: int | None = None  # a Map's iterations (MapStateStarted), over all its entries
+    childrenStarted: int = 0
+    childrenDone: int = 0
     open: int = 0
     pending_error: bool = False
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("enteredDate", "exitedDate"):
+        for key in ("enteredDate", "exitedDate", "latestEnteredDate", "callDate"):
             data[key] = data[key].isoformat() if data[key] else None
         for failure in data["failures"]:
             failure["timestamp"] = failure["timestamp"].isoformat() if failure.get("timestamp") else None
@@ -119,6 +133,7 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             entry.status = "RUNNING"
             entry.input = details.get("input", entry.input)
             entry.enteredDate = entry.enteredDate or when
+            entry.latestEnteredDate = when
             order.append(name)
         elif kind.endswith("StateExited"):
             entry = states.setdefault(details.get("name", ""), StateProgress(details.get("name", ""), kind.removesuffix("StateExited")))
@@ -139,7 +154,11 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             if kind.endswith("Scheduled"):
                 task.attempts += 1
                 task.retries = max(0, task.attempts - task.entered)
-                task.submitted = None
+                task.submitted = task.worker = None
+                task.call = {k: details[k] for k in _CALL_LIMITS if k in details}
+                task.callDate = when
+            elif kind == "ActivityStarted":
+                task.worker = details.get("workerName")
             elif kind.endswith("Submitted"):
                 task.submitted = details.get("output")
             elif kind.endswith(("Failed", "TimedOut")):
@@ -151,12 +170,22 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             if group is not None:
                 group.pending_error = True
                 _end_inside(states, order, structure.descendants.get(group.name, frozenset()), "CANCELLED", close)
-        elif kind == "MapIterationFailed":
-            inside = structure.descendants.get(details.get("name", ""), frozenset())
-            for name in list(order):
-                entry = states[name]
-                if name in inside and (entry.pending_error or entry.type == "Fail"):
-                    close(entry, "FAILED")
+        elif kind == "MapStateStarted":
+            group = latest(("Map",))
+            if group is not None:
+                group.children = (group.children or 0) + int(details.get("length", 0))
+        elif kind.startswith("MapIteration"):
+            group = states.get(details.get("name", ""))
+            if group is not None and kind == "MapIterationStarted":
+                group.childrenStarted += 1
+            elif group is not None:
+                group.childrenDone += 1
+            if kind == "MapIterationFailed":
+                inside = structure.descendants.get(details.get("name", ""), frozenset())
+                for name in list(order):
+                    entry = states[name]
+                    if name in inside and (entry.pending_error or entry.type == "Fail"):
+                        close(entry, "FAILED")
         elif kind in _EXECUTION_END:
             status = _EXECUTION_END[kind]
             for name in list(order):
@@ -211,6 +240,109 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
         if key.endswith("EventDetails") and isinstance(value, dict):
             return value
     return {}
+
+
+# -- what a running execution waits for ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What one open state of a running execution waits for, since when and until when."""
+
+    state: str
+    type: str
+    what: str  # for people: "a task token (SendTaskSuccess or SendTaskFailure)", "a timer", "its iterations", ...
+    since: datetime | None
+    until: datetime | None = None  # a Task's timeout, a Wait's end (None: none, or not known from the history)
+    heartbeatSeconds: int | None = None
+    resource: str | None = None
+    answer: Any = None  # what a `.waitForTaskToken` call answered (`call_answer`)
+    running: int | None = None  # a Map's iterations or a Parallel's branches still running ...
+    total: int | None = None    # ... of so many
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        for key in ("since", "until"):
+            if key in data:
+                data[key] = data[key].isoformat()
+        return data
+
+
+def waiting_for(definition: dict[str, Any], events: list[dict[str, Any]]) -> list[Waiting]:
+    """The open states of an execution, from its history, each with what it waits for; outermost first."""
+    states = state_progress(definition, events)
+    specs = _state_specs(definition.get("States") or {})
+    found = []
+    for entry in states.values():
+        if entry.status == "RUNNING" and entry.open > 0:
+            found.append(_waiting(entry, specs.get(entry.name, {}), states))
+    return sorted(found, key=lambda w: (w.since is None, w.since or datetime.min))
+
+
+def _state_specs(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state's definition by name, nested ones too (names are unique across a state machine)."""
+    specs: dict[str, dict[str, Any]] = {}
+    for name, spec in states.items():
+        specs[name] = spec
+        for scope in [*(spec.get("Branches") or []), spec.get("ItemProcessor") or spec.get("Iterator") or {}]:
+            specs.update(_state_specs(scope.get("States") or {}))
+    return specs
+
+
+def _waiting(entry: StateProgress, spec: dict[str, Any], states: dict[str, StateProgress]) -> Waiting:
+    since = entry.latestEnteredDate
+    if entry.type == "Task":
+        return _waiting_task(entry, spec)
+    if entry.type == "Wait":
+        return Waiting(entry.name, "Wait", "a timer", since, until=_wait_end(spec, entry.input, since))
+    if entry.type == "Map":
+        return Waiting(entry.name, "Map", "its iterations", since,
+                       running=entry.childrenStarted - entry.childrenDone, total=entry.children)
+    if entry.type == "Parallel":
+        branches = [set(_state_specs(branch.get("States") or {})) for branch in spec.get("Branches") or []]
+        running = sum(1 for names in branches if any(states[n].open > 0 for n in names if n in states))
+        return Waiting(entry.name, "Parallel", "its branches", since, running=running, total=len(branches))
+    return Waiting(entry.name, entry.type, "its next step", since)
+
+
+def _waiting_task(entry: StateProgress, spec: dict[str, Any]) -> Waiting:
+    resource = str(spec.get("Resource", ""))
+    if entry.pending_error:  # failed, and a Retry waits for its backoff
+        last = entry.failures[-1] if entry.failures else {}
+        return Waiting(entry.name, "Task", f"a retry after {entry.error}", last.get("timestamp"), resource=resource)
+    call, since = entry.call or {}, entry.callDate or entry.latestEnteredDate
+    timeout = call.get("timeoutInSeconds")
+    until = since + timedelta(seconds=timeout) if since and timeout and timeout < DEFAULT_TASK_TIMEOUT else None
+    if resource.endswith(".waitForTaskToken"):
+        what = "a task token (SendTaskSuccess or SendTaskFailure)"
+    elif ":activity:" in resource:
+        what = f"activity worker {entry.worker} to finish" if entry.worker else "an activity worker (GetActivityTask)"
+    elif ":states:startExecution.sync" in resource:
+        what = "the execution it started to end"
+    else:
+        what = "its call to return"
+    return Waiting(entry.name, "Task", what, since, until=until, heartbeatSeconds=call.get("heartbeatInSeconds"),
+                   resource=resource, answer=call_answer(entry.submitted))
+
+
+def _wait_end(spec: dict[str, Any], state_input: str | None, since: datetime | None) -> datetime | None:
+    """When a Wait state ends: its Seconds or Timestamp, or the SecondsPath or TimestampPath of its input
+    (None when a JSONata expression or a variable decides, which the history does not show)."""
+    with contextlib.suppress(Exception):  # an unreadable value: the history does not say, nor do we
+        if isinstance(spec.get("Seconds"), int) and since is not None:
+            return since + timedelta(seconds=spec["Seconds"])
+        if isinstance(spec.get("Timestamp"), str) and not spec["Timestamp"].startswith("{%"):
+            return datetime.fromisoformat(spec["Timestamp"].replace("Z", "+00:00"))
+        data = json.loads(state_input or "{}")
+        if spec.get("InputPath", "$") is None:
+            data = {}
+        elif "InputPath" in spec:
+            data = compile_path(spec["InputPath"]).get(data)
+        if "SecondsPath" in spec and since is not None:
+            return since + timedelta(seconds=int(compile_path(spec["SecondsPath"]).get(data)))
+        if "TimestampPath" in spec:
+            return datetime.fromisoformat(str(compile_path(spec["TimestampPath"]).get(data)).replace("Z", "+00:00"))
+    return None
 
 
 # -- the history as a table and as a timeline -------------------------------------------------------

@@ -367,7 +367,7 @@ def _log_path(data_dir: Path, name: str) -> Path:
 def function_logs(data_dir: str | Path, name: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest invocation records written under `data_dir` (all functions, or one), oldest first.
 
-    For the CLI, which runs in another process than the server that ran the functions.
+    The server answers them at `GET /sojourn/logs` (`sojourn logs`); `sojourn logs --data-dir` reads a folder.
     """
     folder = Path(data_dir) / "functions"
     paths = [_log_path(Path(data_dir), name)] if name else sorted(folder.glob("*.jsonl"))

@@ -15,11 +15,12 @@ import re
 import threading
 from collections.abc import Callable, Collection, Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from sojourn.store.packing import pack, unpack
 
-__all__ = ["Store", "Tx", "open_store"]
+__all__ = ["Store", "Tx", "database_exists", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
 
@@ -595,6 +596,17 @@ class Store:
         ready = threading.Event()
         ready.set()  # SQLite serves one process: in-process wake-ups suffice
         return ready
+
+
+def database_exists(url: str) -> bool:
+    """False when `url` names a SQLite file that is not there (opening it would create it); True otherwise
+    (an in-memory SQLite database, or PostgreSQL, whose server says whether the database exists)."""
+    if not url.startswith("sqlite:"):
+        return True
+    from sojourn.store.sqlite import sqlite_path
+
+    path = sqlite_path(url)
+    return path == ":memory:" or Path(path).is_file()
 
 
 def _statements(script: str) -> list[str]:

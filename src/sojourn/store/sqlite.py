@@ -12,7 +12,7 @@ from typing import Any
 
 from sojourn.store.base import Store
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "sqlite_path"]
 
 CHECKPOINT_DELAY = 0.5  # seconds between a write and the checkpoint that follows it
 
@@ -25,14 +25,17 @@ def _hex_blob(text: str) -> bytes:
     return bytes.fromhex(text)
 
 
+def sqlite_path(url: str) -> str:
+    """The file a `sqlite:` URL names (SQLAlchemy's convention: sqlite:///relative.db, sqlite:////abs.db)."""
+    return url.removeprefix("sqlite:").removeprefix("///") or ":memory:"
+
+
 class SqliteStore(Store):
     dialect = "sqlite"
 
     def __init__(self, url: str):
         super().__init__(url)
-        # SQLAlchemy's convention: sqlite:///relative.db, sqlite:////absolute/path.db
-        path = url.removeprefix("sqlite:").removeprefix("///")
-        self.path = path or ":memory:"
+        self.path = sqlite_path(url)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
