@@ -8,13 +8,16 @@ then the defaults below: a deployment can override what the app's file says with
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENVIRONMENT", "Settings", "SettingsError"]
+__all__ = ["ENVIRONMENT", "Settings", "SettingsError", "function_credential"]
 
 
 class SettingsError(ValueError):
@@ -89,6 +92,11 @@ class Settings:
         return f"http://{_url_host(host)}:{self.port}"
 
     @property
+    def function_credential(self) -> str | None:
+        """The access key id Sojourn gives its functions when `api_key` is set (`function_credential`)."""
+        return function_credential(self.api_key) if self.api_key else None
+
+    @property
     def is_local(self) -> bool:
         """True when the server listens only on the loopback interface."""
         return self.host in ("127.0.0.1", "localhost", "::1")
@@ -105,6 +113,15 @@ class Settings:
             raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
         converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
         return cls(**converted)
+
+
+@functools.lru_cache(maxsize=8)
+def function_credential(api_key: str) -> str:
+    """The functions' own credential: an HMAC of the API key, so every process that shares the key (each
+    `sojourn serve` and `sojourn worker`) gives and accepts the same one, and it reveals nothing of the key.
+    The API accepts it only for what a function may do (`sojourn.api.protocol.FUNCTION_ACTIONS`)."""
+    digest = hmac.new(api_key.encode(), b"sojourn function credential", hashlib.sha256).hexdigest()
+    return "SOJOURNFN" + digest[:32].upper()
 
 
 # Field name -> environment variable.

@@ -199,3 +199,31 @@ def test_an_undecided_request_escalates_to_the_leads_lead_who_decides(three_leve
               three_level_app.client().get_execution_history(executionArn=arn, maxResults=1000)["events"]
               if e["type"] == "TaskStateEntered"]
     assert states == ["ProcessLeaveLambda", "RemindLead", "EscalateToNextLead", "ProcessLeadLeaveResponseLambda"]
+
+
+API_KEY = "e2e-api-key"
+
+
+@pytest.fixture
+def keyed_app(smtp, tmp_path):
+    """The app as the README says to expose it: SOJOURN_API_KEY set (the functions must still reach Sojourn)."""
+    env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port), "SOJOURN_API_KEY": API_KEY}
+    with serve(tmp_path, "--app", str(APP), env=env) as server:
+        yield server
+
+
+def test_with_an_api_key_set_a_request_is_emailed_approved_and_the_employee_told(keyed_app, smtp):
+    answer = request(keyed_app, {"employeeId": "E002", "date": DAY})
+    assert answer.status_code == 200, answer.text
+    arn = answer.json()["ref"]
+    approve = links(smtp.to(JOHN, f"Leave Request from Jim O'Dell for {DAY}"))["Approve"]
+    confirmation = httpx.get(approve, timeout=30)
+    assert confirmation.status_code == 200, confirmation.text
+    assert "Approve Jim O" in confirmation.text
+    decided = httpx.post(approve, timeout=30)
+    assert decided.status_code == 200, decided.text
+    assert "You approved" in decided.text
+    smtp.to(JIM, f"Your leave request for {DAY} has been approved")
+    output = json.loads(wait_status(keyed_app.client(), arn, "SUCCEEDED")["output"])
+    assert (output["decision"], output["decidedBy"]["name"]) == ("approved", "John Carpenter")
+    assert API_KEY not in keyed_app.logs()
