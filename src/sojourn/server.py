@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from sojourn import api, gateway
-from sojourn.config import Settings
+from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
 
 __all__ = ["SHUTDOWN_GRACE_SECONDS", "Runtime", "build_app", "open_runtime", "run_workers", "serve"]
@@ -227,10 +227,17 @@ def _exit_unless_finished(runtime: Runtime) -> None:
 
 
 def _check_exposure(settings: Settings) -> None:
+    """Warn about what an exposed server is missing: an API key, and where people reach it (links in emails)."""
     if not settings.is_local and not settings.api_key:
         log.warning(
             "listening on %s without SOJOURN_API_KEY: anyone who reaches this port can drive your workflows",
             settings.host,
+        )
+    if settings.host in WILDCARD_HOSTS and settings.public_base_url_is_derived:
+        log.warning(
+            "listening on %s without SOJOURN_PUBLIC_BASE_URL: links in emails will point to %s, which only this "
+            "machine reaches; set SOJOURN_PUBLIC_BASE_URL to the URL people reach this server at",
+            settings.host or "every interface", settings.public_base_url,
         )
 
 

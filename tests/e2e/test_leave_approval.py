@@ -329,3 +329,14 @@ def test_an_approved_day_is_not_asked_again_and_a_denied_day_may_be(app, smtp):
     assert httpx.post(second["Approve"], timeout=30).status_code == 200
     assert "already" in httpx.post(first["Approve"], timeout=30).text.lower()  # the first email keeps its answer
     assert sorted(executions_of(app)) == sorted([jim, jane, asked_again.json()["ref"]])  # Jim's refusal started nothing
+
+
+def test_on_every_interface_without_a_public_url_it_warns_and_links_to_the_loopback_address(smtp, tmp_path):
+    env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port), "SOJOURN_API_KEY": API_KEY}
+    with serve(tmp_path, "--app", str(APP), "--host", "0.0.0.0", env=env) as server:
+        warnings = [line for line in server.logs().splitlines() if "SOJOURN_PUBLIC_BASE_URL" in line]
+        assert len(warnings) == 1 and "0.0.0.0" in warnings[0] and server.url in warnings[0], server.logs()
+        assert request(server, {"employeeId": "E002", "date": DAY}).status_code == 200
+        approve = links(smtp.to(JOHN, f"Leave Request from Jim O'Dell for {DAY}"))["Approve"]
+        assert approve.startswith(f"{server.url}/leave_lead_response/")  # http://127.0.0.1:<port>, never 0.0.0.0
+        assert httpx.post(approve, timeout=30).status_code == 200
