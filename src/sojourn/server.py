@@ -23,8 +23,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from sojourn import api, gateway
 from sojourn.config import WILDCARD_HOSTS, Settings
@@ -92,7 +93,7 @@ def open_runtime(settings: Settings, workers: int | None = None, grace: float = 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
     """The server's ASGI app: `/health`, the Step Functions API, the console, app deploys and the apps' REST
     routes (kept current as apps are deployed, by this process or another on the same database)."""
-    live = gateway.LiveRoutes()
+    live = gateway.LiveRoutes(default=_to_the_console)  # the apps' routes, then a person at `/` goes to the console
     runtime.apps.on_routes = lambda endpoints: live.update(
         gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
@@ -120,6 +121,17 @@ def _optional_routes(module: str, runtime: Runtime, manifest: Any) -> list[BaseR
     if make is None:
         return []
     return list(make(client=runtime.client, settings=runtime.settings, manifest=manifest))
+
+
+async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:
+    """What no route serves: `GET /` (a person opening the server in a browser) goes to the console's home,
+    anything else is API Gateway's 404. An app route that owns `/` is matched before this."""
+    from sojourn.console.web import PREFIX
+
+    if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
+        await RedirectResponse(f"{scope.get('root_path', '')}{PREFIX}/", status_code=307)(scope, receive, send)
+    else:
+        await gateway.not_found(scope, receive, send)
 
 
 async def _health(request: Request) -> JSONResponse:
