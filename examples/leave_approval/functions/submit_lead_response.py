@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from datetime import UTC
 from typing import Any
 from urllib.parse import unquote
 
@@ -81,7 +82,7 @@ def _confirm(ask: Ask, person: dict[str, Any], day: str, decision: str) -> dict[
         f"{verb} {person['name']}'s leave on {day}?",
         f"""<dl><dt>Employee</dt><dd>{html.escape(person['name'])} ({html.escape(person['id'])})</dd>
 <dt>Date</dt><dd>{html.escape(day)}</dd><dt>Approver</dt><dd>{html.escape(deciding['name'])}</dd>
-<dt>Asked</dt><dd>{html.escape(ask.asked_at.strftime('%Y-%m-%dT%H:%M:%SZ'))}</dd></dl>
+<dt>Asked</dt><dd>{html.escape(ask.asked_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))}</dd></dl>
 <form method="post"><button class="{decision}" type="submit">{verb}</button></form>
 <p class="note">Nothing is decided until you press the button.</p>""",
     )
