@@ -102,9 +102,9 @@ def asking_sojourn() -> Iterator[None]:
     try:
         yield
     except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in REQUEST_ERRORS:
+        if error_code(e) in REQUEST_ERRORS:
             raise
-        raise Unavailable(f"{e.response.get('Error', {}).get('Code')}: {e.response.get('Error', {}).get('Message')}") from None
+        raise Unavailable(f"{error_code(e)}: {e.response.get('Error', {}).get('Message')}") from None
     except BotoCoreError as e:
         raise Unavailable(type(e).__name__) from None
 
