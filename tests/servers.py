@@ -109,16 +109,18 @@ class Server:
     log: Path
     process: subprocess.Popen
     home: Path
+    api_key: str | None = None  # the server's SOJOURN_API_KEY: its clients present it
 
     def client(self, **config: Any) -> Any:
-        """boto3's stepfunctions client on this server (StartSyncExecution's host prefix off: 127.0.0.1 has none)."""
+        """boto3's stepfunctions client on this server (StartSyncExecution's host prefix off: 127.0.0.1 has none),
+        with the server's API key as the access key id when it has one."""
         import boto3
         from botocore.config import Config
 
         options = {"retries": {"max_attempts": 1}, "read_timeout": 70, "inject_host_prefix": False, **config}
         return boto3.client(
             "stepfunctions", endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test", config=Config(**options),
+            aws_access_key_id=self.api_key or "test", aws_secret_access_key="test", config=Config(**options),
         )
 
     def aws(self, *args: str) -> Any:
@@ -168,7 +170,7 @@ def serve(home: Path, *args: str, db_url: str | None = None, env: dict[str, str]
             [sys.executable, "-m", "sojourn.cli", "serve", "--port", str(port), "--db", db_url, *args],
             cwd=home, env=_environment(home, db_url, env), stdout=out, stderr=subprocess.STDOUT,
         )
-    server = Server(url, db_url, log, process, home)
+    server = Server(url, db_url, log, process, home, (env or {}).get("SOJOURN_API_KEY"))
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -43,6 +43,7 @@ import yaml
 
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
+from sojourn.config import is_wildcard_url
 from sojourn.functions import Function, function_arn, function_pool_for
 from sojourn.gateway import Endpoint
 
@@ -151,6 +152,8 @@ class _Checker:
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(r"https?://", raw["public_base_url"]):
                 self.problem("public_base_url", "", "must be an http:// or https:// URL")
+            elif is_wildcard_url(raw["public_base_url"]):
+                self.problem("public_base_url", "", "names a wildcard address nobody can reach (0.0.0.0, ::)")
             else:
                 settings["public_base_url"] = raw["public_base_url"]
         self.references(functions, machines)

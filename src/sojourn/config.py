@@ -8,13 +8,21 @@ then the defaults below: a deployment can override what the app's file says with
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["ENVIRONMENT", "Settings", "SettingsError"]
+__all__ = ["ENVIRONMENT", "WILDCARD_HOSTS", "Settings", "SettingsError", "function_credential", "is_wildcard_url",
+           "reachable_host"]
+
+# Addresses a server listens on to accept every interface; nobody can connect to them.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
 class SettingsError(ValueError):
@@ -30,7 +38,8 @@ class Settings:
     port: int = 8080
     region: str = "us-east-1"
     account_id: str = "123456789012"
-    # Where people reach this server (links in emails); defaults to http://host:port.
+    # Where people reach this server (links in emails); defaults to http://host:port, with the loopback
+    # address for a wildcard host (0.0.0.0 -> 127.0.0.1, :: -> ::1; `sojourn serve` then warns).
     public_base_url: str = ""
     # SMTP: with no host, mail goes only to the dev mailbox (`sojourn mail`).
     smtp_host: str | None = None
@@ -48,7 +57,10 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.public_base_url:
-            object.__setattr__(self, "public_base_url", f"http://{_url_host(self.host)}:{self.port}")
+            object.__setattr__(self, "public_base_url", self.endpoint_url)
+        elif is_wildcard_url(self.public_base_url):
+            raise SettingsError(f"SOJOURN_PUBLIC_BASE_URL (public_base_url) {self.public_base_url!r} names a wildcard "
+                                "address nobody can reach; give the name or address people reach this server at")
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))
 
     @classmethod
@@ -67,7 +79,7 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (None = keep); `public_base_url` follows host/port unless set."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        if self.public_base_url == Settings(host=self.host, port=self.port).public_base_url:
+        if self.public_base_url_is_derived:
             values["public_base_url"] = ""  # derived, so it follows a new host or port
         values.update({k: v for k, v in changes.items() if v is not None})
         return self._build(values)
@@ -84,10 +96,19 @@ class Settings:
         return ":".join(("arn", "aws", "states", self.region, self.account_id, kind, *names))
 
     @property
+    def public_base_url_is_derived(self) -> bool:
+        """True when `public_base_url` was not given but made from host and port."""
+        return self.public_base_url == self.endpoint_url
+
+    @property
     def endpoint_url(self) -> str:
-        """Where a local client reaches this server's API."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{_url_host(host)}:{self.port}"
+        """Where a client on this machine reaches this server's API (the loopback address for a wildcard host)."""
+        return f"http://{_url_host(reachable_host(self.host))}:{self.port}"
+
+    @property
+    def function_credential(self) -> str | None:
+        """The access key id Sojourn gives its functions when `api_key` is set (`function_credential`)."""
+        return function_credential(self.api_key) if self.api_key else None
 
     @property
     def is_local(self) -> bool:
@@ -106,6 +127,15 @@ class Settings:
             raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
         converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
         return cls(**converted)
+
+
+@functools.lru_cache(maxsize=8)
+def function_credential(api_key: str) -> str:
+    """The functions' own credential: an HMAC of the API key, so every process that shares the key (each
+    `sojourn serve` and `sojourn worker`) gives and accepts the same one, and it reveals nothing of the key.
+    The API accepts it only for what a function may do (`sojourn.api.protocol.FUNCTION_ACTIONS`)."""
+    digest = hmac.new(api_key.encode(), b"sojourn function credential", hashlib.sha256).hexdigest()
+    return "SOJOURNFN" + digest[:32].upper()
 
 
 # Field name -> environment variable.
@@ -142,6 +172,21 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
     except (TypeError, ValueError):
         raise SettingsError(f"{ENVIRONMENT[name]} ({name}) has an invalid value: {value!r}") from None
     return str(value)
+
+
+def reachable_host(host: str) -> str:
+    """`host`, or for a wildcard the loopback address of the same family (0.0.0.0 -> 127.0.0.1, :: -> ::1)."""
+    if host not in WILDCARD_HOSTS:
+        return host
+    return "::1" if host == "::" else "127.0.0.1"
+
+
+def is_wildcard_url(url: str) -> bool:
+    """True when `url` names a wildcard address (http://0.0.0.0:8080, http://[::]/): no link may point there."""
+    try:
+        return (urlsplit(url).hostname or "") in WILDCARD_HOSTS - {""}
+    except ValueError:
+        return False
 
 
 def _url_host(host: str) -> str:

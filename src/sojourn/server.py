@@ -23,12 +23,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
 
 from sojourn import api, gateway
 from sojourn.api import extensions
-from sojourn.config import Settings
+from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
 
 __all__ = ["SHUTDOWN_GRACE_SECONDS", "Runtime", "build_app", "open_runtime", "run_workers", "serve"]
@@ -93,8 +94,8 @@ def open_runtime(settings: Settings, workers: int | None = None, grace: float = 
 def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
     """The server's ASGI app: `/health`, the Step Functions API, the console, Sojourn's own endpoints (app
     deploys, the mailbox, function logs: `/sojourn/...`) and the apps' REST routes (kept current as apps are
-    deployed, by this process or another on the same database)."""
-    live = gateway.LiveRoutes()
+    deployed, by this process or another on the same database); a person at `/` goes to the console."""
+    live = gateway.LiveRoutes(default=_to_the_console)
     runtime.apps.on_routes = lambda endpoints: live.update(
         gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
@@ -124,6 +125,17 @@ def _optional_routes(module: str, runtime: Runtime, manifest: Any) -> list[BaseR
     if make is None:
         return []
     return list(make(client=runtime.client, settings=runtime.settings, manifest=manifest))
+
+
+async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:
+    """What no route serves: `GET /` (a person opening the server in a browser) goes to the console's home,
+    anything else is API Gateway's 404. An app route that owns `/` is matched before this."""
+    from sojourn.console.web import PREFIX
+
+    if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
+        await RedirectResponse(f"{scope.get('root_path', '')}{PREFIX}/", status_code=307)(scope, receive, send)
+    else:
+        await gateway.not_found(scope, receive, send)
 
 
 async def _health(request: Request) -> JSONResponse:
@@ -231,10 +243,17 @@ def _exit_unless_finished(runtime: Runtime) -> None:
 
 
 def _check_exposure(settings: Settings) -> None:
+    """Warn about what an exposed server is missing: an API key, and where people reach it (links in emails)."""
     if not settings.is_local and not settings.api_key:
         log.warning(
             "listening on %s without SOJOURN_API_KEY: anyone who reaches this port can drive your workflows",
             settings.host,
+        )
+    if settings.host in WILDCARD_HOSTS and settings.public_base_url_is_derived:
+        log.warning(
+            "listening on %s without SOJOURN_PUBLIC_BASE_URL: links in emails will point to %s, which only this "
+            "machine reaches; set SOJOURN_PUBLIC_BASE_URL to the URL people reach this server at",
+            settings.host or "every interface", settings.public_base_url,
         )
 
 

@@ -116,8 +116,13 @@ def test_a_malformed_body_is_a_serialization_exception(server, body):
     assert answer.headers["content-type"].startswith("application/x-amz-json-1.0")
 
 
-def test_a_get_or_a_post_elsewhere_is_not_the_api(server):
-    assert httpx.get(server.url + "/").status_code in (404, 405)
+def test_a_get_of_the_root_sends_a_person_to_the_console_and_is_not_the_api(server):
+    root = httpx.get(server.url + "/")
+    assert root.status_code == 307 and root.headers["location"] == "/console/"
+    followed = httpx.get(server.url + "/", follow_redirects=True)
+    assert followed.status_code == 200 and str(followed.url).startswith(server.url + "/console/")
+    assert "text/html" in followed.headers["content-type"]
+    assert httpx.get(server.url + "/nowhere").status_code == 404
     assert httpx.get(server.url + "/health").json() == {"status": "ok"}
 
 

@@ -206,3 +206,24 @@ def test_an_api_key_when_set_is_required_as_the_sigv4_access_key_id():
         assert anonymous.json()["__type"] == "UnrecognizedClientException"
         keyed = post(url, "StartExecution", json.dumps({"stateMachineArn": ARN}), **{"X-Api-Key": "s3cret"})
         assert keyed.status_code == 200
+
+
+def test_the_functions_credential_may_start_and_answer_executions_but_not_change_definitions():
+    settings = Settings(api_key="s3cret")
+    credential = settings.function_credential
+    assert credential and "s3cret" not in credential
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+    with serving(RecordingClient(), settings) as url:
+        function = sfn(url, key=credential)
+        assert function.start_execution(stateMachineArn=ARN)["executionArn"]
+        with pytest.raises(function.exceptions.ExecutionDoesNotExist):  # let through: the client answered
+            function.describe_execution(executionArn=ARN.replace("stateMachine", "execution") + ":run")
+        with pytest.raises(function.exceptions.ClientError) as raised:
+            function.validate_state_machine_definition(definition=definition)
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert "states:ValidateStateMachineDefinition" in raised.value.response["Error"]["Message"]
+        assert sfn(url, key="s3cret").validate_state_machine_definition(definition=definition)["result"] == "OK"
+        other = Settings(api_key="another key").function_credential
+        with pytest.raises(function.exceptions.ClientError) as raised:
+            sfn(url, key=other).start_execution(stateMachineArn=ARN)
+        assert raised.value.response["Error"]["Code"] == "UnrecognizedClientException"

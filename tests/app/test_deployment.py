@@ -111,6 +111,21 @@ def test_deploying_through_the_server_needs_the_api_key_when_one_is_set(tmp_path
         assert refused.json()["__type"] == "UnrecognizedClientException"
         wrong = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "guess"}, timeout=30)
         assert wrong.json()["__type"] == "UnrecognizedClientException"
+        function = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, timeout=30,
+                              headers={"X-Api-Key": Settings(api_key="s3cret").function_credential})
+        assert function.json()["__type"] == "AccessDeniedException"  # a function may not deploy apps
         deployed = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "s3cret"},
                               timeout=60)
         assert deployed.status_code == 200 and "function:greet" in deployed.json()["created"]
+
+
+@pytest.mark.slow
+def test_an_app_whose_route_owns_the_root_keeps_it(tmp_path):
+    from servers import serve
+
+    path = write_app(tmp_path)
+    path.write_text(path.read_text().replace('path: "/greet/{name}"', 'path: "/"').replace("POST", "GET"))
+    (tmp_path / "functions" / "greet.py").write_text("def handler(event, context):\n    return {'text': 'the app'}\n")
+    with serve(tmp_path, "--app", str(path)) as server:
+        root = httpx.get(server.url + "/", timeout=30)
+        assert root.status_code == 200 and root.json() == {"text": "the app"}

@@ -96,6 +96,7 @@ def test_a_manifest_declares_functions_state_machines_routes_email_and_secrets(t
         (("${StateMachine:Leave}", "${StateMachine:Other}"),
          "app.yaml: functions.askLead.environment.STATE_MACHINE_ARN: ${StateMachine:Other} names no state machine"),
         (("port: 587", "port: many"), "app.yaml: email.port: must be a port number"),
+        (("http://leave.example.com", "http://0.0.0.0:8080"), "app.yaml: public_base_url: names a wildcard address"),
     ],
 )
 def test_a_wrong_manifest_names_the_file_the_entry_and_the_field(tmp_path, change, expected):

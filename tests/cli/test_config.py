@@ -66,3 +66,21 @@ def test_the_expression_timeout_is_a_positive_number_of_seconds():
     for bad in ("0", "-1", "soon", "inf"):
         with pytest.raises(SettingsError, match="SOJOURN_EXPRESSION_TIMEOUT"):
             Settings.load({"SOJOURN_EXPRESSION_TIMEOUT": bad})
+
+
+@pytest.mark.parametrize(("host", "link"), [("0.0.0.0", "http://127.0.0.1:8080"), ("::", "http://[::1]:8080")])
+def test_a_wildcard_host_never_makes_a_link_on_the_wildcard_address(host, link):
+    s = Settings.load(env={"SOJOURN_HOST": host})
+    assert s.public_base_url == link and s.public_base_url_is_derived
+    assert s.endpoint_url == link
+    assert Settings(host=host).replace(port=9001).public_base_url == link.replace("8080", "9001")
+
+
+@pytest.mark.parametrize("url", ["http://0.0.0.0:8080", "http://[::]:8080/"])
+def test_a_public_url_on_a_wildcard_address_is_refused(url):
+    with pytest.raises(SettingsError, match="SOJOURN_PUBLIC_BASE_URL"):
+        Settings.load(env={"SOJOURN_PUBLIC_BASE_URL": url})
+
+
+def test_an_explicit_public_url_is_not_derived():
+    assert not Settings(host="0.0.0.0", public_base_url="https://leave.example.com").public_base_url_is_derived

@@ -102,6 +102,20 @@ def test_each_function_sees_only_its_own_environment_and_the_sojourn_endpoint(po
     assert pool.invoke("byPath", {}).result["color"] == "green"
 
 
+def test_with_an_api_key_functions_get_their_own_credential_never_the_key(code, tmp_path):
+    from sojourn.config import Settings
+    from sojourn.functions.pool import sojourn_environment
+
+    settings = Settings(api_key="the API key", db_url=f"sqlite:///{tmp_path}/s.db", data_dir=str(tmp_path))
+    pool = FunctionPool([Function("red", "app.handler", code)], environment=sojourn_environment(settings))
+    try:
+        key = pool.invoke("red", {}).result["key"]
+    finally:
+        pool.close()
+    assert key == settings.function_credential and "the API key" not in key
+    assert "the API key" not in json.dumps(sojourn_environment(settings))
+
+
 def test_the_context_object_has_lambdas_fields(pool):
     context = pool.invoke("red", {}).result["context"]
     assert context["function_name"] == "red" and context["function_version"] == "$LATEST"

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from leave_common import employee
+
 from sojourn.mail import send_email
 
 OUTCOMES = {"approved": "has been approved", "denied": "has been denied", "expired": "has expired without a decision"}

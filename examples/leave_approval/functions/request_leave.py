@@ -2,22 +2,35 @@
 
 Called by `POST /request_leave` (API Gateway proxy event) or directly with
 `{"employeeId": "E002", "date": "2020-11-01"}`; returns
-`{"status": "Leave request submitted", "ref": "<execution ARN>"}`.
+`{"status": "Leave request submitted", "ref": "<execution ARN>"}`. A day already pending or already
+approved is refused (409); a denied or expired day may be asked again.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import uuid
 from datetime import date
 from typing import Any
 
-import boto3
-from leave_common import LeaveError, employee, json_response, now, records, today
+from botocore.exceptions import ClientError
+from leave_common import (
+    DATE,
+    RETRY_AFTER,
+    LeaveError,
+    Unavailable,
+    asking_sojourn,
+    decision_of,
+    employee,
+    error_code,
+    json_response,
+    request_name,
+    requests_for,
+    stepfunctions,
+    today,
+)
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PENDING = ("RUNNING", "PENDING_REDRIVE")
 
 
 def _policy() -> dict[str, int]:
@@ -49,25 +62,36 @@ def _validate(request: Any) -> tuple[dict[str, Any], str]:
     return person, day
 
 
+def _next_attempt(sfn: Any, person: dict[str, Any], day: str) -> int:
+    """The number of the new request for that day; LeaveError when one is pending or the day is approved."""
+    attempt = 1
+    for execution in requests_for(sfn, person["id"], day):
+        if execution["status"] in PENDING:
+            raise LeaveError(409, f"A leave request for {person['name']} on {day} is already pending")
+        if decision_of(execution) == "approved":
+            raise LeaveError(409, f"{person['name']}'s leave on {day} is already approved", "AlreadyApproved")
+        attempt += 1
+    return attempt
+
+
 def request_leave(request: Any) -> dict[str, str]:
     person, day = _validate(request)
-    sfn = boto3.client("stepfunctions")
-    with records() as db:
-        db.execute("BEGIN IMMEDIATE")  # one request at a time decides what is pending
-        for row in db.execute("SELECT execution_arn FROM requests WHERE employee_id = ? AND date = ?", (person["id"], day)):
-            status = sfn.describe_execution(executionArn=row["execution_arn"])["status"]
-            if status in ("RUNNING", "PENDING_REDRIVE"):
-                raise LeaveError(409, f"A leave request for {person['name']} on {day} is already pending")
-        started = sfn.start_execution(
-            stateMachineArn=os.environ["STATE_MACHINE_ARN"],
-            name=f"{person['id']}-{day}-{uuid.uuid4().hex[:8]}",
-            input=json.dumps({"employeeId": person["id"], "date": day, "policy": _policy()}),
-        )
-        db.execute(
-            "INSERT INTO requests (execution_arn, employee_id, date, created_at) VALUES (?, ?, ?, ?)",
-            (started["executionArn"], person["id"], day, now()),
-        )
-    return {"status": "Leave request submitted", "ref": started["executionArn"]}
+    sfn = stepfunctions()
+    arguments = {"stateMachineArn": os.environ["STATE_MACHINE_ARN"],
+                 "input": json.dumps({"employeeId": person["id"], "date": day, "policy": _policy()})}
+    for _ in range(3):
+        name = request_name(person["id"], day, _next_attempt(sfn, person, day))
+        try:
+            with asking_sojourn():
+                started = sfn.start_execution(name=name, **arguments)
+        except ClientError as e:  # a request under this name ended a moment ago: look again
+            if error_code(e) != "ExecutionAlreadyExists":
+                raise
+            continue
+        # A second request that raced this one under the same name gets the same execution (StartExecution is
+        # idempotent by name and input while it runs): one workflow, one email.
+        return {"status": "Leave request submitted", "ref": started["executionArn"]}
+    raise Unavailable(f"the requests for {person['id']} on {day} keep changing")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -80,5 +104,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return json_response(200, request_leave(body))
     except LeaveError as e:
-        names = {400: "BadRequest", 404: "UnknownEmployee", 409: "DuplicateRequest", 422: "InvalidRequest"}
-        return json_response(e.status, {"error": names.get(e.status, "Error"), "message": e.message})
+        return json_response(e.status, {"error": e.error, "message": e.message})
+    except Unavailable as e:
+        print(f"Sojourn could not be asked: {e}")
+        return json_response(503, {"error": "ServiceUnavailable", "message": "The leave service cannot reach Sojourn "
+                                   "right now, so nothing was requested; please try again in a moment."}, RETRY_AFTER)

@@ -22,8 +22,9 @@ from starlette.routing import BaseRoute, Route
 
 from sojourn import errors
 from sojourn.api.model import TARGET_PREFIX, operation
+from sojourn.config import function_credential
 
-__all__ = ["CONTENT_TYPE", "MAX_REQUEST_BYTES", "StepFunctionsAPI"]
+__all__ = ["CONTENT_TYPE", "FUNCTION_ACTIONS", "MAX_REQUEST_BYTES", "StepFunctionsAPI", "authenticate"]
 
 log = logging.getLogger("sojourn.api")
 
@@ -33,6 +34,14 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 MAX_REQUEST_BYTES = 1024 * 1024
 _DRAIN_LIMIT = 16 * MAX_REQUEST_BYTES
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+# What the functions' own credential (`Settings.function_credential`) may do: start, read, stop and answer
+# executions, as a Lambda's execution role commonly allows. Never: change definitions, activities, tags,
+# versions or aliases, redrive, TestState (it invokes any resource), nor deploy apps.
+FUNCTION_ACTIONS = frozenset({
+    "StartExecution", "StartSyncExecution", "StopExecution", "DescribeExecution", "DescribeStateMachine",
+    "DescribeStateMachineForExecution", "DescribeMapRun", "GetExecutionHistory", "ListExecutions",
+    "ListStateMachines", "ListMapRuns", "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat",
+})
 # Actions that can wait (long polls, synchronous executions, TestState's task) always run in a thread.
 WAITING_ACTIONS = frozenset({"GetActivityTask", "StartSyncExecution", "TestState"})
 
@@ -65,9 +74,9 @@ class StepFunctionsAPI:
             return _error(errors.InternalFailure("An internal error occurred."), request_id)
 
     async def _answer(self, request: Request) -> bytes:
-        self._authenticate(request)
         target = request.headers.get("x-amz-target", "")
         prefix, _, action = target.partition(".")
+        authenticate(request, self.api_key, action if prefix == TARGET_PREFIX else None)
         op = operation(action) if prefix == TARGET_PREFIX else None
         method = getattr(self.client, op.method, None) if op else None
         if op is None or method is None:
@@ -88,21 +97,30 @@ class StepFunctionsAPI:
             result = await run_in_threadpool(method, **kwargs)
         return json.dumps(op.serialize(result), separators=(",", ":")).encode("utf-8")
 
-    def _authenticate(self, request: Request) -> None:
-        authenticate(request, self.api_key)
 
 
-def authenticate(request: Request, api_key: str | None) -> None:
+def authenticate(request: Request, api_key: str | None, action: str | None = None) -> None:
     """With `api_key` set, the request must carry it: as SigV4's access key id, or in `X-Api-Key`.
-    Raises UnrecognizedClientException as AWS words it."""
+
+    The functions' credential derived from it is accepted too, for an API `action` in FUNCTION_ACTIONS only
+    (`action=None`: anything else, such as deploying an app). Raises UnrecognizedClientException as AWS words
+    it, or AccessDeniedException for the functions' credential out of its scope.
+    """
     if not api_key:
         return
     found = _CREDENTIAL.search(request.headers.get("authorization", ""))
-    given = found.group(1) if found else request.headers.get("x-api-key", "")
+    given = (found.group(1) if found else request.headers.get("x-api-key", "")).encode()
     if not given:
         raise errors.UnrecognizedClientException("Request is missing Authentication Token")
-    if not hmac.compare_digest(given.encode(), api_key.encode()):
+    if hmac.compare_digest(given, api_key.encode()):
+        return
+    if not hmac.compare_digest(given, function_credential(api_key).encode()):
         raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
+    if action not in FUNCTION_ACTIONS:
+        what = f"states:{action}" if action else "this request"
+        raise errors.AccessDeniedException(
+            f"User: sojourn-function is not authorized to perform: {what} (a function's credential may only "
+            "start, read, stop and answer executions)")
 
 
 class _GroupedStarts:

@@ -291,7 +291,8 @@ class FunctionPool:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            # Dummy credentials: Sojourn does not check signatures, boto3 only needs some.
+            # Sojourn does not check signatures, boto3 only needs some credentials; with an API key set,
+            # `sojourn_environment` gives the functions' own access key id instead of this one.
             "AWS_ACCESS_KEY_ID": "sojourn",
             "AWS_SECRET_ACCESS_KEY": "sojourn",
             # Keep the user's ~/.aws profiles out of the function.
@@ -396,16 +397,20 @@ def function_pool_for(client: Any, settings: Any = None) -> FunctionPool:
 
 
 def sojourn_environment(settings: Any) -> dict[str, str]:
-    """What a function needs to reach this Sojourn with `Settings.load()` (e.g. the mail helper's outbox):
-    the database, data folder, public URL, region and account; paths made absolute (functions run in
-    their code folder)."""
+    """What a function needs to reach this Sojourn with `Settings.load()` (e.g. the mail helper's outbox) and
+    with boto3: the database, data folder, public URL, region and account, paths made absolute (functions run
+    in their code folder), and with an API key set the functions' own credential (never the key itself)."""
     db_url = settings.db_url
     if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).expanduser().is_absolute():
         db_url = "sqlite:///" + str(Path(db_url.removeprefix("sqlite:///")).expanduser().resolve())
-    return {
+    environment = {
         "SOJOURN_DB_URL": db_url,
         "SOJOURN_DATA_DIR": str(Path(settings.data_dir).resolve()),
         "SOJOURN_PUBLIC_BASE_URL": settings.public_base_url,
         "SOJOURN_REGION": settings.region,
         "SOJOURN_ACCOUNT_ID": settings.account_id,
     }
+    credential = getattr(settings, "function_credential", None)
+    if credential:
+        environment["AWS_ACCESS_KEY_ID"] = credential
+    return environment

@@ -22,11 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sojourn.gateway.proxy import internal_error, parse_json_body, proxy_event, proxy_response
 
-__all__ = ["Endpoint", "LiveRoutes", "TemplateError", "routes"]
+__all__ = ["Endpoint", "LiveRoutes", "TemplateError", "not_found", "routes"]
 
 log = logging.getLogger("sojourn.gateway")
 
@@ -113,19 +113,24 @@ def routes(source: Any = None, *, client: Any = None, settings: Any = None, mani
 
 
 class LiveRoutes:
-    """An ASGI app serving the current REST routes; `update` swaps them while requests are being served."""
+    """An ASGI app serving the current REST routes; `update` swaps them while requests are being served.
 
-    def __init__(self, routes: list[BaseRoute] | None = None):
-        self._router = Router(routes or [], default=_not_found)
+    `default` answers what no route matches (API Gateway's `{"message": "Not Found"}` unless given).
+    """
+
+    def __init__(self, routes: list[BaseRoute] | None = None, *, default: ASGIApp | None = None):
+        self._default = default or not_found
+        self._router = Router(routes or [], default=self._default)
 
     def update(self, routes: list[BaseRoute]) -> None:
-        self._router = Router(routes, default=_not_found)  # one assignment: a request sees old or new
+        self._router = Router(routes, default=self._default)  # one assignment: a request sees old or new
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._router(scope, receive, send)
 
 
-async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    """API Gateway's answer to a path no route serves."""
     if scope["type"] == "http":
         await JSONResponse({"message": "Not Found"}, status_code=404)(scope, receive, send)
 
