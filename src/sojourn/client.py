@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sojourn import arns
+from sojourn import arns, jsontext
 from sojourn import errors as E
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
@@ -42,30 +42,47 @@ def _page_token(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
-def _read_page_token(token: str | None) -> Any:
+# The largest row id a page token may name: events' ids are 32-bit in PostgreSQL, the others 64-bit.
+EVENT_ID_MAX = 2**31 - 1
+ROW_ID_MAX = 2**63 - 1
+
+
+def _read_page_token(token: str | None, kind: type = int, maximum: int = ROW_ID_MAX) -> Any:
+    """The position a `_page_token` holds: an int in 0..`maximum`, a float, or a name (`kind=str`).
+
+    Anything else, however it was made (`e30=` is `{}`), is AWS's InvalidToken, never a query with it.
+    """
     if not token:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
+        value = jsontext.parse(base64.urlsafe_b64decode(token.encode("utf-8", "surrogatepass")))
     except ValueError:
-        raise E.ValidationException(f"Invalid nextToken: '{token}'") from None
+        value = None  # not base64 (binascii.Error), not UTF-8 or not JSON: refused below
+    if kind is str:
+        valid = isinstance(value, str) and arns.is_name(value)
+    elif kind is float:
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+    else:
+        valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
+    if not valid:
+        raise E.InvalidToken(f"Invalid Token: '{token}'")
+    return value
 
 
 def _limit(max_results: int | None, default: int = 100) -> int:
     return default if not max_results else max(1, min(int(max_results), 1000))
 
 
-def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
-    """Check `text` is JSON within AWS's size limit; returns it unchanged."""
+def _parse_payload(text: str, error: type[E.SojournAPIError], what: str) -> Any:
+    """The JSON document of a payload (input, output, variables) within AWS's size limit; `error` otherwise."""
     if not isinstance(text, str):
         raise error(f"Invalid {what}: the value must be a JSON string")
-    if len(text.encode()) > MAX_PAYLOAD:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
         raise error(f"The {what} exceeds the maximum size of 262144 bytes")
     try:
-        json.loads(text)
-    except ValueError as e:
+        return jsontext.parse(text)
+    except jsontext.InvalidJSON as e:
         raise error(f"Invalid {what}: {e}") from None
-    return text
 
 
 def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
@@ -194,9 +211,7 @@ class Client:
         return machine
 
     def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> dict[str, Any]:
-        kind, _ = arns.parse(arn)
-        if kind not in ("execution", "express"):
-            raise E.InvalidArn(f"Invalid Arn: '{arn}'")
+        arns.parse(arn, ("execution", "express"))
         execution = tx.execution(arn, lock=lock)
         if execution is None:
             raise E.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
@@ -210,7 +225,7 @@ class Client:
             return machine, machine, None, None
         base = self._machine_arn(names[0])
         machine = self._get_machine(tx, base)
-        if names[1].isdigit():
+        if arns.is_version(names[1]):
             version = tx.version(arn)
             if version is None:
                 raise E.ResourceNotFound(f"Version Does Not Exist: '{arn}'")
@@ -238,6 +253,7 @@ class Client:
                              tags: list[dict[str, str]] | None = None, publish: bool = False,
                              versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
         arns.validate_name(name)
+        arns.validate_role_arn(roleArn)
         if type not in ("STANDARD", "EXPRESS"):
             raise E.StateMachineTypeNotSupported(f"Invalid type: '{type}'")
         text = self._definition(definition)
@@ -294,7 +310,7 @@ class Client:
         if definition is not None:
             changes["definition"] = self._definition(definition)
         if roleArn is not None:
-            changes["role_arn"] = roleArn
+            changes["role_arn"] = arns.validate_role_arn(roleArn)
         if loggingConfiguration is not None:
             changes["logging"] = json.dumps(loggingConfiguration)
         if tracingConfiguration is not None:
@@ -312,7 +328,7 @@ class Client:
     def list_state_machines(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
         limit = _limit(maxResults)
         with self.store.transaction() as tx:
-            rows = tx.machines(_read_page_token(nextToken), limit + 1)
+            rows = tx.machines(_read_page_token(nextToken, str), limit + 1)
         answer: dict[str, Any] = {"stateMachines": [
             {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"], "creationDate": _date(row["created_at"])}
             for row in rows[:limit]
@@ -322,7 +338,9 @@ class Client:
         return answer
 
     def delete_state_machine(self, *, stateMachineArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineArn, "stateMachine")
+        _kind, names = arns.parse(stateMachineArn, "stateMachine")
+        if len(names) > 1:  # AWS: a version or alias ARN is DeleteStateMachineVersion's or DeleteStateMachineAlias's
+            raise E.ValidationException(f"Invalid Arn: a qualified state machine ARN cannot be deleted: '{stateMachineArn}'")
         with self.store.transaction() as tx:
             for table, column in (("state_machines", "arn"), ("machine_versions", "machine_arn"), ("machine_aliases", "machine_arn")):
                 tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (stateMachineArn,))
@@ -398,7 +416,7 @@ class Client:
         return answer
 
     def delete_state_machine_version(self, *, stateMachineVersionArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineVersionArn, "stateMachine")
+        arns.parse(stateMachineVersionArn, "stateMachine", qualifier="version")
         with self.store.transaction() as tx:
             for alias in tx.all("SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{stateMachineVersionArn}"%',)):
                 raise E.ConflictException(f"Version is referenced by the alias '{alias['arn']}'")
@@ -436,7 +454,7 @@ class Client:
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
     def _get_alias(self, tx: Tx, arn: str) -> dict[str, Any]:
-        arns.parse(arn, "stateMachine")
+        arns.parse(arn, "stateMachine", qualifier="alias")
         alias = tx.alias(arn)
         if alias is None:
             raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
@@ -466,7 +484,7 @@ class Client:
         return {"updateDate": _date(now)}
 
     def delete_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineAliasArn, "stateMachine")
+        arns.parse(stateMachineAliasArn, "stateMachine", qualifier="alias")
         with self.store.transaction() as tx:
             tx.execute("DELETE FROM machine_aliases WHERE arn = ?", (stateMachineAliasArn,))
         return {}
@@ -519,7 +537,8 @@ class Client:
 
     def _start_in(self, tx: Tx, machine_arn: str, name: str | None, input: str | None,
                   parent: dict[str, Any] | None) -> dict[str, Any]:
-        text = _json_payload("{}" if input is None else input, E.InvalidExecutionInput, "execution input")
+        text = "{}" if input is None else input
+        _parse_payload(text, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
         machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
         arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
@@ -609,7 +628,7 @@ class Client:
             _, names = arns.parse(stateMachineArn, "stateMachine")
             machine = self._machine_arn(names[0])
             if len(names) > 1:
-                version, alias = (stateMachineArn, None) if names[1].isdigit() else (None, stateMachineArn)
+                version, alias = (stateMachineArn, None) if arns.is_version(names[1]) else (None, stateMachineArn)
         with self.store.transaction() as tx:
             if machine is not None:
                 self._get_machine(tx, machine)
@@ -665,7 +684,7 @@ class Client:
     def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
                               nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
         limit = _limit(maxResults)
-        position = _read_page_token(nextToken)
+        position = _read_page_token(nextToken, maximum=EVENT_ID_MAX)
         with self.store.transaction(write=False) as tx:
             execution = self._get_execution(tx, executionArn)
             if reverseOrder:
@@ -700,8 +719,7 @@ class Client:
         return {}
 
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
-        text = _json_payload(output, E.InvalidOutput, "output")
-        return self._answer(taskToken, {"e": "ok", "output": json.loads(text)})
+        return self._answer(taskToken, {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")})
 
     def send_task_failure(self, *, taskToken: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
         return self._answer(taskToken, {"e": "fail", "error": error or "", "cause": cause})
@@ -721,7 +739,7 @@ class Client:
                            executionArn: str | None = None) -> dict[str, Any]:
         """The console's inbox: tasks waiting for a person (of one execution, or all), newest first, without tokens."""
         limit = _limit(maxResults)
-        after = _read_page_token(nextToken)
+        after = _read_page_token(nextToken, float)
         with self.store.transaction() as tx:
             if executionArn is None:
                 rows = tx.waiting_tokens(limit + 1, after)
@@ -744,7 +762,7 @@ class Client:
                     cause: str | None = None) -> dict[str, Any]:
         """SendTaskSuccess (with `output`) or SendTaskFailure, addressed by the inbox's task id."""
         if output is not None:
-            payload: dict[str, Any] = {"e": "ok", "output": json.loads(_json_payload(output, E.InvalidOutput, "output"))}
+            payload: dict[str, Any] = {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")}
         else:
             payload = {"e": "fail", "error": error or "", "cause": cause}
         status = self.runtime.answer_task(taskId, payload)
@@ -817,7 +835,7 @@ class Client:
 
     def list_activities(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
         limit = _limit(maxResults)
-        after = _read_page_token(nextToken)
+        after = _read_page_token(nextToken, str)
         with self.store.transaction() as tx:
             rows = tx.all("SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
         answer: dict[str, Any] = {"activities": [
@@ -902,8 +920,6 @@ class Client:
 
         limit = _limit(maxResults)
         before = _read_page_token(nextToken)
-        if before is not None and not isinstance(before, int):
-            raise E.ValidationException(f"Invalid nextToken: '{nextToken}'")
         with self.store.transaction() as tx:
             rows = mail_store.messages(tx, before, limit + 1, bare_address(to) if to else None)
         answer: dict[str, Any] = {"messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]}
@@ -930,8 +946,14 @@ class Client:
         from sojourn.asl.interpreter import Env, ExecutionInfo
         from sojourn.asl.teststate import test_state
 
+        if roleArn is not None:
+            arns.validate_role_arn(roleArn)
         now = datetime.fromtimestamp(self.clock(), UTC)
-        data = json.loads(_json_payload(input or "{}", E.InvalidExecutionInput, "input"))
+        data = _parse_payload(input or "{}", E.InvalidExecutionInput, "input")
+        # TestState's variables are JSON input data as much as its input is: the same error, InvalidExecutionInput.
+        bound = _parse_payload(variables, E.InvalidExecutionInput, "variables") if variables else None
+        if bound is not None and not isinstance(bound, dict):
+            raise E.InvalidExecutionInput("Invalid variables: the value must be a JSON object of variable names")
         info = ExecutionInfo(
             execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
             input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
@@ -950,7 +972,7 @@ class Client:
 
         try:
             return test_state(definition, data, state_name=stateName,
-                              variables=json.loads(variables) if variables else None, invoke=invoke, mock=mock,
+                              variables=bound, invoke=invoke, mock=mock,
                               inspection_level=inspectionLevel, info=info, env=env)
         except DefinitionError as e:
             raise E.InvalidDefinition("; ".join(d.message for d in e.diagnostics)) from None

@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sojourn import errors
+from sojourn import errors, jsontext
 from sojourn.api.model import TARGET_PREFIX, operation
+from sojourn.store.base import StoreUnavailable
 
 __all__ = ["CONTENT_TYPE", "MAX_REQUEST_BYTES", "StepFunctionsAPI"]
 
@@ -59,6 +60,12 @@ class StepFunctionsAPI:
             return Response(body, media_type=CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
         except errors.SojournAPIError as e:
             return _error(e, request_id)
+        except StoreUnavailable:
+            # The database is out of reach for now (PostgreSQL down or restarting, the pool exhausted):
+            # AWS's common ServiceUnavailable, HTTP 503, which botocore retries on its own in every retry
+            # mode (legacy: `service_unavailable` on 503; standard and adaptive: 503 is a transient status).
+            log.warning("database unavailable during %s", request.headers.get("x-amz-target", "?"))
+            return _error(errors.ServiceUnavailable("The service is unavailable. Please try again shortly."), request_id)
         except Exception:
             # A bug, not the caller's fault: log it (never the body: it may carry task tokens).
             log.exception("internal error in %s", request.headers.get("x-amz-target", "?"))
@@ -76,9 +83,9 @@ class StepFunctionsAPI:
             )
         raw = await _read_body(request)
         try:
-            params = json.loads(raw) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise errors.SerializationException(f"Request body is not valid JSON: {e.msg if hasattr(e, 'msg') else e}") from None
+            params = jsontext.parse(raw) if raw.strip() else {}
+        except jsontext.InvalidJSON as e:
+            raise errors.SerializationException(f"Request body is not valid JSON: {e}") from None
         kwargs = op.check(params)
         if self.starts is not None and op.name == "StartExecution":
             result = await self.starts.start(kwargs)

@@ -19,9 +19,13 @@ from typing import Any
 
 from sojourn.store.packing import pack, unpack
 
-__all__ = ["Store", "Tx", "open_store"]
+__all__ = ["Store", "StoreUnavailable", "Tx", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached for now (down, restarting, no free connection): try again later."""
 
 
 class Tx:

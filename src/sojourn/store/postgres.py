@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sojourn.store.base import NOTIFY_CHANNEL, Store, Tx
+from sojourn.store.base import NOTIFY_CHANNEL, Store, StoreUnavailable, Tx
 
 __all__ = ["PostgresStore"]
 
@@ -62,8 +62,18 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _connection(self, write: bool = True) -> Iterator[psycopg.Connection]:
-        with self.pool.connection() as connection:
-            yield connection
+        """A pooled connection; StoreUnavailable when the server cannot be reached or the link broke."""
+        try:
+            with self.pool.connection() as connection:
+                try:
+                    yield connection
+                except psycopg.OperationalError as e:
+                    # Deadlocks and serialization failures are OperationalErrors too, on a live connection.
+                    if connection.broken or connection.closed:
+                        raise StoreUnavailable(f"PostgreSQL connection lost: {type(e).__name__}") from e
+                    raise
+        except PoolTimeout as e:
+            raise StoreUnavailable("No PostgreSQL connection could be had in time") from e
 
     def _begin(self, connection: psycopg.Connection, write: bool = True) -> None:
         """psycopg opens the transaction with the first statement."""
