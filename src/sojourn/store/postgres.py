@@ -74,6 +74,11 @@ class PostgresStore(Store):
                     raise
         except PoolTimeout as e:
             raise StoreUnavailable("No PostgreSQL connection could be had in time") from e
+        except StoreUnavailable:
+            # The other idle connections most likely went with this one (a restart, a network cut): test
+            # them now, so that one request meets the loss rather than one per pooled connection.
+            self.pool.check()
+            raise
 
     def _begin(self, connection: psycopg.Connection, write: bool = True) -> None:
         """psycopg opens the transaction with the first statement."""
