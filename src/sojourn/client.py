@@ -19,7 +19,7 @@ from typing import Any
 
 from sojourn import arns, jsontext
 from sojourn import errors as E
-from sojourn.asl.loader import DefinitionError, read_definition
+from sojourn.asl.loader import DefinitionError, parse_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, is_token_form, new_token, replace_token
@@ -83,6 +83,15 @@ def _parse_payload(text: str, error: type[E.SojournAPIError], what: str) -> Any:
         return jsontext.parse(text)
     except jsontext.InvalidJSON as e:
         raise error(f"Invalid {what}: {e}") from None
+
+
+def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
+    """(key, value) of each tag; the model leaves `key` optional, AWS refuses a tag without one."""
+    for index, tag in enumerate(tags or [], 1):
+        if not tag.get("key"):
+            raise E.ValidationException(f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
+                                        "Member must not be null")
+    return [(tag["key"], tag.get("value", "")) for tag in tags or []]
 
 
 def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +204,7 @@ class Client:
     def _definition(self, definition: Any) -> str:
         """The definition as compact JSON text; InvalidDefinition listing every problem."""
         try:
-            parsed = read_definition(definition)
+            parsed = parse_definition(definition)  # text from the caller: never read as a file's name
         except DefinitionError as e:
             raise E.InvalidDefinition(e.cause) from None
         problems = [d for d in validate(parsed) if d.severity == "ERROR"]
@@ -203,11 +212,12 @@ class Client:
             raise E.InvalidDefinition(DefinitionError(problems).cause)
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
 
-    def _get_machine(self, tx: Tx, arn: str) -> dict[str, Any]:
+    def _get_machine(self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist) -> dict[str, Any]:
+        """The machine of an unqualified ARN; `missing` (the action's model names it) when there is none."""
         arns.parse(arn, "stateMachine")
         machine = tx.machine(arn)
         if machine is None:
-            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+            raise missing(f"State Machine Does Not Exist: '{arn}'")
         return machine
 
     def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> dict[str, Any]:
@@ -272,8 +282,8 @@ class Client:
                 "tracing": json.dumps(tracingConfiguration or {"enabled": False}),
                 "created_at": now, "updated_at": now,
             })
-            for tag in tags or []:
-                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+            for key, value in _tags(tags):
+                tx.set_tag(arn, key, value)
             answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": _date(now)}
             if publish:
                 answer["stateMachineVersionArn"] = self._publish(tx, tx.machine(arn) or {}, versionDescription)
@@ -366,7 +376,7 @@ class Client:
     def validate_state_machine_definition(self, *, definition: str, type: str = "STANDARD", severity: str = "ERROR",
                                           maxResults: int | None = None) -> dict[str, Any]:
         try:
-            diagnostics = validate(read_definition(definition))
+            diagnostics = validate(parse_definition(definition))
         except DefinitionError as e:
             diagnostics = list(e.diagnostics)
         wanted = ("ERROR",) if severity == "ERROR" else ("ERROR", "WARNING")
@@ -406,7 +416,8 @@ class Client:
         limit = _limit(maxResults)
         start = _read_page_token(nextToken) or 0
         with self.store.transaction() as tx:
-            self._get_machine(tx, stateMachineArn)
+            # The model gives ListStateMachineVersions no StateMachineDoesNotExist: ValidationException is its "no such".
+            self._get_machine(tx, stateMachineArn, E.ValidationException)
             rows = tx.versions(stateMachineArn)
         page = rows[start:start + limit]
         answer: dict[str, Any] = {"stateMachineVersions": [
@@ -441,7 +452,7 @@ class Client:
         machine_arn = first.rsplit(":", 1)[0]
         now = self.clock()
         with self.store.transaction() as tx:
-            self._get_machine(tx, machine_arn)
+            self._get_machine(tx, machine_arn, E.ResourceNotFound)  # the model's "no such" for aliases
             routing = self._routing(tx, machine_arn, routingConfiguration)
             arn = f"{machine_arn}:{name}"
             existing = tx.alias(arn)
@@ -810,8 +821,8 @@ class Client:
             if existing is not None:
                 return {"activityArn": arn, "creationDate": _date(existing["created_at"])}
             tx.insert("activities", {"arn": arn, "name": name, "created_at": now})
-            for tag in tags or []:
-                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+            for key, value in _tags(tags):
+                tx.set_tag(arn, key, value)
         return {"activityArn": arn, "creationDate": _date(now)}
 
     def _get_activity(self, tx: Tx, arn: str) -> dict[str, Any]:
@@ -889,12 +900,13 @@ class Client:
             raise E.ResourceNotFound(f"Resource not found: '{arn}'")
 
     def tag_resource(self, *, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        pairs = _tags(tags)
         with self.store.transaction() as tx:
             self._check_taggable(tx, resourceArn)
-            if len({t["key"] for t in tx.tags(resourceArn)} | {t["key"] for t in tags}) > 50:
+            if len({t["key"] for t in tx.tags(resourceArn)} | {key for key, _ in pairs}) > 50:
                 raise E.TooManyTags(f"Too many tags on '{resourceArn}' (at most 50)")
-            for tag in tags:
-                tx.set_tag(resourceArn, tag["key"], tag.get("value", ""))
+            for key, value in pairs:
+                tx.set_tag(resourceArn, key, value)
         return {}
 
     def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:

@@ -106,6 +106,19 @@ def test_test_state_variables_that_are_an_object_are_bound(url):
     assert answer.status_code == 200 and json.loads(answer.json()["output"]) == 42, answer.text
 
 
+@pytest.mark.parametrize("action", ["CreateStateMachine", "ValidateStateMachineDefinition", "TestState"])
+def test_a_definition_that_names_a_file_on_the_server_is_text_never_read(server, url, action):
+    secret = server.home / "secret.json"
+    secret.write_text(json.dumps({"Comment": "on the server's disk", **json.loads(PASS)}))
+    for name in (str(secret), "/no/such/file.yaml"):
+        answer = post(url, action, {"name": "from-a-file", "roleArn": ROLE, "definition": name})
+        if action == "ValidateStateMachineDefinition":
+            assert answer.status_code == 200 and answer.json()["result"] == "FAIL", answer.text
+        else:
+            refused(answer, "InvalidDefinition")
+        assert "on the server's disk" not in answer.text
+
+
 # -- page tokens ---------------------------------------------------------------------------------
 
 def _token(value: object) -> str:
