@@ -270,3 +270,26 @@ def test_boto3_retries_service_unavailable_on_its_own(through_proxy):
     answer = sfn.list_state_machines()
     assert answer["ResponseMetadata"]["RetryAttempts"] >= 1  # the first attempt met the lost connection
     assert [m["name"] for m in answer["stateMachines"]] == ["before"]
+
+
+# -- found by tests/api/test_fuzz.py -------------------------------------------------------------
+
+@pytest.mark.parametrize(("action", "body"), [
+    ("CreateActivity", {"name": "tagged"}),
+    ("CreateStateMachine", {"name": "tagged", "definition": PASS, "roleArn": ROLE}),
+    ("TagResource", {"resourceArn": MACHINE}),
+])
+def test_a_tag_without_a_key_is_a_validation_exception(url, action, body):
+    refused(post(url, action, {**body, "tags": [{"key": "a", "value": "b"}, {"value": "no key"}]}), "ValidationException")
+
+
+def test_a_definition_of_5000_digits_is_an_invalid_definition(url):
+    refused(post(url, "CreateStateMachine", {"name": "digits", "definition": "1" * 5000, "roleArn": ROLE}), "InvalidDefinition")
+
+
+def test_missing_machines_answer_the_error_each_action_s_model_lists(url):
+    absent = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:absent"
+    refused(post(url, "ListStateMachineVersions", {"stateMachineArn": absent}), "ValidationException")
+    refused(post(url, "ListStateMachineVersions", {"stateMachineArn": f"{MACHINE}:1"}), "ValidationException")
+    refused(post(url, "CreateStateMachineAlias", {"name": "a", "routingConfiguration": [
+        {"stateMachineVersionArn": f"{absent}:1", "weight": 100}]}), "ResourceNotFound")
