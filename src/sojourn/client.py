@@ -12,6 +12,7 @@ import json
 import random
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -85,13 +86,36 @@ def _parse_payload(text: str, error: type[E.SojournAPIError], what: str) -> Any:
         raise error(f"Invalid {what}: {e}") from None
 
 
+_TAG_SYMBOLS = frozenset(" _.:/=+-@")
+
+
+def _tag_text(text: str) -> bool:
+    """AWS's rule for tag keys and values: Unicode letters, digits, white space and `_ . : / = + - @` only."""
+    return all(ch.isalnum() or ch in _TAG_SYMBOLS or unicodedata.category(ch) == "Zs" for ch in text)
+
+
 def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
-    """(key, value) of each tag; the model leaves `key` optional, AWS refuses a tag without one."""
+    """(key, value) of each tag; the model leaves `key` optional and its characters free, AWS does not."""
+    pairs = []
     for index, tag in enumerate(tags or [], 1):
-        if not tag.get("key"):
+        key, value = tag.get("key"), tag.get("value", "")
+        if not key:
             raise E.ValidationException(f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
                                         "Member must not be null")
-    return [(tag["key"], tag.get("value", "")) for tag in tags or []]
+        for member, text in (("key", key), ("value", value)):
+            if not _tag_text(text):
+                raise E.ValidationException(f"Value at 'tags.{index}.member.{member}' failed to satisfy constraint: "
+                                            "Tags may only contain Unicode letters, digits, white space, "
+                                            "or these symbols: _ . : / = + - @")
+        pairs.append((key, value))
+    return pairs
+
+
+def _description(text: str | None, where: str) -> str | None:
+    """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused (Sojourn's own rule)."""
+    if text is not None and "\x00" in text:
+        raise E.ValidationException(f"Value at '{where}' failed to satisfy constraint: Member must not contain NUL characters")
+    return text
 
 
 def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
@@ -237,12 +261,12 @@ class Client:
         machine = self._get_machine(tx, base)
         if arns.is_version(names[1]):
             version = tx.version(arn)
-            if version is None:
-                raise E.ResourceNotFound(f"Version Does Not Exist: '{arn}'")
+            if version is None:  # StartExecution's model has no ResourceNotFound: a version is a state machine
+                raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
             return machine, version, arn, None
         alias = tx.alias(arn)
         if alias is None:
-            raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
+            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         routes = json.loads(alias["routing"])
         pick = random.uniform(0, sum(route["weight"] for route in routes) or 1)
         chosen = routes[0]["stateMachineVersionArn"]
@@ -253,7 +277,7 @@ class Client:
                 break
         version = tx.version(chosen)
         if version is None:
-            raise E.ResourceNotFound(f"Version Does Not Exist: '{chosen}'")
+            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{chosen}'")
         return machine, version, chosen, arn
 
     # -- state machines ------------------------------------------------------------------------------
@@ -388,6 +412,7 @@ class Client:
     # -- versions and aliases ------------------------------------------------------------------------
 
     def _publish(self, tx: Tx, machine: dict[str, Any], description: str | None) -> str:
+        _description(description, "description")
         latest = tx.versions(machine["arn"])
         if latest and latest[0]["revision_id"] == machine["revision_id"]:
             return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
@@ -460,7 +485,8 @@ class Client:
                 if existing["routing"] == routing and existing["description"] == description:
                     return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.ConflictException(f"Alias already exists: '{arn}'")
-            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name, "description": description,
+            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name,
+                                          "description": _description(description, "description"),
                                           "routing": routing, "created_at": now, "updated_at": now})
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
@@ -488,7 +514,7 @@ class Client:
             alias = self._get_alias(tx, stateMachineAliasArn)
             changes: dict[str, Any] = {"updated_at": now}
             if description is not None:
-                changes["description"] = description
+                changes["description"] = _description(description, "description")
             if routingConfiguration is not None:
                 changes["routing"] = self._routing(tx, alias["machine_arn"], routingConfiguration)
             tx.update("machine_aliases", {"arn": stateMachineAliasArn}, changes)
@@ -910,6 +936,7 @@ class Client:
         return {}
 
     def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:
+        _tags([{"key": key} for key in tagKeys])
         with self.store.transaction() as tx:
             self._check_taggable(tx, resourceArn)
             for key in tagKeys:

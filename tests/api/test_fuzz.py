@@ -11,7 +11,7 @@ Reproducible: the requests come from `random.Random(seed)`. For a longer local r
     SOJOURN_FUZZ_REQUESTS=12000 SOJOURN_FUZZ_SECONDS=900 SOJOURN_FUZZ_SEED=7 \\
         .venv/bin/python -m pytest tests/api/test_fuzz.py -s
 
-(defaults: 1,500 requests per database, stopping early after 25 s; `-s` shows the figures of each run).
+(defaults: 6,000 requests per database, stopping early after 25 s; `-s` shows the figures of each run).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from servers import Server, serve
 
 from .conftest import ROLE
 
-REQUESTS = int(os.environ.get("SOJOURN_FUZZ_REQUESTS", "1500"))
+REQUESTS = int(os.environ.get("SOJOURN_FUZZ_REQUESTS", "6000"))
 SECONDS = float(os.environ.get("SOJOURN_FUZZ_SECONDS", "25"))
 SEED = int(os.environ.get("SOJOURN_FUZZ_SEED", "20261202"))
 
@@ -86,11 +86,32 @@ def _documents() -> list[str]:
 DOCUMENTS = _documents()
 
 
-class Fuzzer:
-    """Builds requests for the model's operations from one seeded random source."""
+# Real ARNs of each kind, by the member that takes them (the odd ones of ARNS are mixed in too).
+KINDS = {
+    "statemachinearn": [MACHINE, EXPRESS, f"{MACHINE}:1", f"{MACHINE}:live"],
+    "statemachineversionarn": [f"{MACHINE}:1", f"{MACHINE}:2"], "statemachinealiasarn": [f"{MACHINE}:live"],
+    "activityarn": [ACTIVITY], "executionarn": [f"{PREFIX}:execution:fuzz:first"], "resourcearn": [MACHINE, ACTIVITY],
+}
 
-    def __init__(self, rng: random.Random):
+
+class Fuzzer:
+    """Builds requests for the model's operations from one seeded random source.
+
+    `learn(answer)` keeps what answers hand out (page tokens, execution ARNs) to aim later requests at.
+    """
+
+    def __init__(self, rng: random.Random, task_tokens: list[str]):
         self.rng = rng
+        self.clean = False  # this request: valid-ish values only, nothing broken on purpose
+        self.tokens = list(TOKENS)
+        self.task_tokens = task_tokens
+        self.kinds = {kind: list(arns) for kind, arns in KINDS.items()}
+
+    def learn(self, answer: dict[str, Any]) -> None:
+        if isinstance(answer.get("nextToken"), str):
+            self.tokens.append(answer["nextToken"])
+        if isinstance(answer.get("executionArn"), str):
+            self.kinds["executionarn"].append(answer["executionArn"])
 
     def request(self) -> tuple[str, bytes, dict[str, str]]:
         """(operation, body, headers) of the next request."""
@@ -108,10 +129,12 @@ class Fuzzer:
             return action, rng.choice([b"", b"[]", b"null", b"1", b'"x"', b"{", b"{}}", DEEP.encode(),
                                        b'{"a": "\\ud800"}', b"\xff\xfe{}", b"{" + b" " * 1_100_000 + b"}"]), headers
         shape = MODEL.operation_model(action).input_shape
+        self.clean = rng.random() < 0.3
         body = self.structure(shape, 0) if shape is not None else {}
-        self.mutate(shape, body)
+        if not self.clean:
+            self.mutate(shape, body)
         text = json.dumps(body, ensure_ascii=rng.random() < 0.5)
-        if rng.random() < 0.05:  # a lone surrogate as a JSON escape, which json.dumps never writes
+        if not self.clean and rng.random() < 0.05:  # a lone surrogate as a JSON escape, which json.dumps never writes
             text = text.replace('"', '"\\udc80', 1) if text.count('"') else text
         return action, text.encode("utf-8", "surrogatepass"), headers
 
@@ -166,20 +189,27 @@ class Fuzzer:
 
     def string(self, name: str, shape: Shape) -> str:
         rng = self.rng
-        if shape.enum and rng.random() < 0.8:
+        if shape.enum and (self.clean or rng.random() < 0.8):
             return rng.choice(shape.enum)
-        if rng.random() < 0.15:
+        if not self.clean and rng.random() < 0.15:
             return rng.choice(ODD_STRINGS)
         lowered = name.lower()
         if lowered.endswith("arn"):
-            return ROLE if lowered == "rolearn" and rng.random() < 0.6 else rng.choice(ARNS)
+            if lowered == "rolearn":
+                return ROLE if self.clean or rng.random() < 0.6 else rng.choice(ARNS)
+            real = self.kinds.get(lowered)
+            return rng.choice(real) if real and (self.clean or rng.random() < 0.6) else rng.choice(ARNS)
         if lowered in ("input", "output", "definition", "variables", "result", "context"):
-            return rng.choice(DOCUMENTS)
-        if lowered in ("nexttoken", "tasktoken"):
-            return rng.choice(TOKENS)
+            return rng.choice(DOCUMENTS[:11] if self.clean else DOCUMENTS)
+        if lowered == "nexttoken":
+            return rng.choice(self.tokens[len(TOKENS):] or TOKENS) if self.clean else rng.choice(self.tokens)
+        if lowered == "tasktoken":
+            return rng.choice(self.task_tokens) if self.task_tokens and rng.random() < 0.5 else rng.choice(TOKENS)
         if lowered in ("name", "statename"):
-            return rng.choice(["fuzz", "live", "first", f"n{rng.randint(0, 50)}", "A", "a\n", "with space", "1"])
-        return rng.choice(["x", "E", "description", "", "k", "v", "A"])
+            clean = ["fuzz", "live", "first", f"n{rng.randint(0, 50)}", "A", "alias_1", f"run-{rng.randint(0, 10**6)}"]
+            return rng.choice(clean if self.clean else [*clean, "a\n", "with space", "1", "\u0000"])
+        clean = ["x", "E", "description", "", "k", "v", "A", "caf\u00e9 \U0001f600", "a b_c.d:e/f=g+h-i@j"]
+        return rng.choice(clean if self.clean else [*clean, "nul\u0000", "tab\t", "\r\n", "\u0007"])
 
 
 def _allowed(action: str) -> set[str]:
@@ -193,19 +223,27 @@ def _target_action(headers: dict[str, str]) -> str:
     return action if prefix == "AWSStepFunctions" else ""
 
 
-def _prepare(server: Server) -> None:
-    """Real things to aim at: a machine with a version and an alias, an express machine, an activity, an execution."""
+def _prepare(server: Server) -> list[str]:
+    """Real things to aim at: a machine with a version and an alias, an express machine, an activity, an execution,
+    and executions waiting on the activity; the task tokens of those."""
     sfn = server.client()
+    waiting = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ACTIVITY, "End": True}}}
     sfn.create_state_machine(name="fuzz", definition=json.dumps(PASS), roleArn=ROLE, publish=True)
     sfn.create_state_machine(name="fuzz-express", definition=json.dumps(PASS), roleArn=ROLE, type="EXPRESS")
     sfn.create_state_machine_alias(name="live", routingConfiguration=[{"stateMachineVersionArn": f"{MACHINE}:1", "weight": 100}])
     sfn.create_activity(name="fuzz")
     sfn.start_execution(stateMachineArn=MACHINE, name="first")
+    worker = sfn.create_state_machine(name="fuzz-activity", definition=json.dumps(waiting), roleArn=ROLE)["stateMachineArn"]
+    tokens = []
+    for _ in range(8):
+        sfn.start_execution(stateMachineArn=worker)
+        tokens.append(sfn.get_activity_task(activityArn=ACTIVITY, workerName="fuzz")["taskToken"])
+    return tokens
 
 
-def fuzz(server: Server, requests: int, seconds: float, seed: int) -> tuple[Counter, list[str]]:
+def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: list[str]) -> tuple[Counter, list[str]]:
     """Send up to `requests` requests (stopping after `seconds`); (answers by status, problems found)."""
-    fuzzer = Fuzzer(random.Random(seed))
+    fuzzer = Fuzzer(random.Random(seed), task_tokens)
     statuses: Counter = Counter()
     problems: list[str] = []
     deadline = time.monotonic() + seconds
@@ -218,6 +256,8 @@ def fuzz(server: Server, requests: int, seconds: float, seed: int) -> tuple[Coun
                 body = body.replace(ACTIVITY.encode(), f"{PREFIX}:activity:absent".encode())  # not a 60 s long poll
             answer = http.post("/", content=body, headers=headers)
             statuses[answer.status_code] += 1
+            if answer.status_code == 200:
+                fuzzer.learn(answer.json())
             problem = _judge(_target_action(headers), answer)
             if problem:
                 problems.append(f"#{number} {headers['X-Amz-Target']} {body[:300]!r}: {problem}")
@@ -240,16 +280,16 @@ def _judge(action: str, answer: httpx.Response) -> str | None:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def fuzzed(request: pytest.FixtureRequest, tmp_path) -> Iterator[Server]:
+def fuzzed(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Server, list[str]]]:
     db_url = None if request.param == "sqlite" else request.getfixturevalue("postgres_store_url")()
     with serve(tmp_path, "--workers", "1", db_url=db_url) as server:
-        _prepare(server)
-        yield server
+        yield server, _prepare(server)
 
 
 def test_no_request_gets_a_5xx_or_an_error_the_model_does_not_name(fuzzed):
+    fuzzed, task_tokens = fuzzed
     started = time.monotonic()
-    statuses, problems = fuzz(fuzzed, REQUESTS, SECONDS, SEED)
+    statuses, problems = fuzz(fuzzed, REQUESTS, SECONDS, SEED, task_tokens)
     sent = sum(statuses.values())
     print(f"\nfuzzed {fuzzed.db_url.split(':')[0]}: {sent} requests in {time.monotonic() - started:.1f} s, "
           f"seed {SEED}, answers {dict(sorted(statuses.items()))}, {len(problems)} problems")

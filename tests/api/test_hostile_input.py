@@ -293,3 +293,27 @@ def test_missing_machines_answer_the_error_each_action_s_model_lists(url):
     refused(post(url, "ListStateMachineVersions", {"stateMachineArn": f"{MACHINE}:1"}), "ValidationException")
     refused(post(url, "CreateStateMachineAlias", {"name": "a", "routingConfiguration": [
         {"stateMachineVersionArn": f"{absent}:1", "weight": 100}]}), "ResourceNotFound")
+
+
+@pytest.mark.parametrize("text", ["nul\u0000", "semi;colon", "quote'", "tab\t", "<script>"])
+def test_tag_keys_and_values_follow_aws_characters(url, text):
+    refused(post(url, "TagResource", {"resourceArn": MACHINE, "tags": [{"key": text, "value": "v"}]}), "ValidationException")
+    refused(post(url, "TagResource", {"resourceArn": MACHINE, "tags": [{"key": "k", "value": text}]}), "ValidationException")
+    refused(post(url, "UntagResource", {"resourceArn": MACHINE, "tagKeys": [text]}), "ValidationException")
+
+
+def test_tags_of_letters_digits_spaces_and_the_allowed_symbols_are_kept(server, url):
+    sfn = server.client()
+    sfn.tag_resource(resourceArn=ACTIVITY, tags=[{"key": "caf\u00e9 1", "value": "a b_c.d:e/f=g+h-i@j"}])
+    assert {"key": "caf\u00e9 1", "value": "a b_c.d:e/f=g+h-i@j"} in sfn.list_tags_for_resource(resourceArn=ACTIVITY)["tags"]
+
+
+def test_a_description_with_nul_is_a_validation_exception(url):
+    refused(post(url, "PublishStateMachineVersion", {"stateMachineArn": MACHINE, "description": "a\u0000"}), "ValidationException")
+    refused(post(url, "UpdateStateMachineAlias", {"stateMachineAliasArn": f"{MACHINE}:live", "description": "a\u0000"}),
+            "ValidationException")
+
+
+def test_starting_a_version_or_alias_that_does_not_exist_is_state_machine_does_not_exist(url):
+    for arn in (f"{MACHINE}:99", f"{MACHINE}:gone"):
+        refused(post(url, "StartExecution", {"stateMachineArn": arn}), "StateMachineDoesNotExist")

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from sojourn import errors, jsontext
 from sojourn.api.model import TARGET_PREFIX, operation
-from sojourn.store.base import StoreUnavailable
+from sojourn.store.base import InvalidStoreValue, StoreUnavailable
 
 __all__ = ["CONTENT_TYPE", "MAX_REQUEST_BYTES", "StepFunctionsAPI"]
 
@@ -60,6 +60,9 @@ class StepFunctionsAPI:
             return Response(body, media_type=CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
         except errors.SojournAPIError as e:
             return _error(e, request_id)
+        except InvalidStoreValue as e:
+            # A last line of defence: the checks in front should have refused the value with its member's name.
+            return _error(errors.ValidationException(f"1 validation error detected: {e}"), request_id)
         except StoreUnavailable:
             # The database is out of reach for now (PostgreSQL down or restarting, the pool exhausted):
             # AWS's common ServiceUnavailable, HTTP 503, which botocore retries on its own in every retry

@@ -19,13 +19,17 @@ from typing import Any
 
 from sojourn.store.packing import pack, unpack
 
-__all__ = ["Store", "StoreUnavailable", "Tx", "open_store"]
+__all__ = ["InvalidStoreValue", "Store", "StoreUnavailable", "Tx", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
 
 
 class StoreUnavailable(Exception):
     """The database cannot be reached for now (down, restarting, no free connection): try again later."""
+
+
+class InvalidStoreValue(ValueError):
+    """A value the database cannot hold (PostgreSQL's text cannot contain NUL; integers beyond 64 bits)."""
 
 
 class Tx:

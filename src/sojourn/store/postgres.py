@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sojourn.store.base import NOTIFY_CHANNEL, Store, StoreUnavailable, Tx
+from sojourn.store.base import NOTIFY_CHANNEL, InvalidStoreValue, Store, StoreUnavailable, Tx
 
 __all__ = ["PostgresStore"]
 
@@ -91,7 +91,10 @@ class PostgresStore(Store):
                 tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
-        return connection.execute(self._sql(sql), tuple(params))
+        try:
+            return connection.execute(self._sql(sql), tuple(params))
+        except psycopg.DataError as e:  # a caller's value (a NUL in text, a number out of range), not a bug here
+            raise InvalidStoreValue(str(e).splitlines()[0]) from e
 
     def _sql(self, sql: str) -> str:
         """`?` placeholders as psycopg's `%s`, rewritten once per statement."""
