@@ -659,6 +659,11 @@ class Client:
                         redriveFilter: str | None = None) -> dict[str, Any]:
         if statusFilter is not None and statusFilter not in _STATUSES:
             raise E.ValidationException(f"Invalid statusFilter: '{statusFilter}'")
+        if mapRunArn is not None:
+            if stateMachineArn is not None:
+                raise E.ValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
+            arns.parse(mapRunArn, "mapRun")
+            raise E.ResourceNotFound(f"Map Run Does Not Exist: '{mapRunArn}'")  # Sojourn runs no distributed Maps
         limit = _limit(maxResults)
         version = alias = machine = None
         if stateMachineArn is not None:

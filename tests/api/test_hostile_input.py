@@ -317,3 +317,10 @@ def test_a_description_with_nul_is_a_validation_exception(url):
 def test_starting_a_version_or_alias_that_does_not_exist_is_state_machine_does_not_exist(url):
     for arn in (f"{MACHINE}:99", f"{MACHINE}:gone"):
         refused(post(url, "StartExecution", {"stateMachineArn": arn}), "StateMachineDoesNotExist")
+
+
+def test_list_executions_of_a_map_run_checks_the_arn_and_lists_nothing_else(url):
+    run = f"arn:aws:states:us-east-1:{ACCOUNT}:mapRun:hostile/Map:0f3c"
+    refused(post(url, "ListExecutions", {"mapRunArn": run}), "ResourceNotFound")
+    refused(post(url, "ListExecutions", {"mapRunArn": MACHINE}), "InvalidArn")
+    refused(post(url, "ListExecutions", {"mapRunArn": run, "stateMachineArn": MACHINE}), "ValidationException")
