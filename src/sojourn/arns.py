@@ -51,9 +51,12 @@ def state_machine_arn(region: str, account: str, name: str, qualifier: str | Non
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def execution_arn(region: str, account: str, machine: str, name: str, express: bool = False) -> str:
-    kind = "express" if express else "execution"
-    return f"arn:aws:states:{region}:{account}:{kind}:{machine}:{name}"
+def execution_arn(region: str, account: str, machine: str, name: str, express_id: str | None = None) -> str:
+    """A standard execution's ARN, or with `express_id` an express one (AWS's `express:machine:name:id`): express
+    executions need not have unique names, so the id tells two of the same name apart. The name is the 8th part."""
+    if express_id is None:
+        return f"arn:aws:states:{region}:{account}:execution:{machine}:{name}"
+    return f"arn:aws:states:{region}:{account}:express:{machine}:{name}:{express_id}"
 
 
 def activity_arn(region: str, account: str, name: str) -> str:

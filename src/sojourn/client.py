@@ -578,7 +578,7 @@ class Client:
         _parse_payload(text, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
         machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
-        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
+        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name, self._express_id(machine, name, parent))
         existing = tx.execution(arn)
         if existing is not None:
             same_parent = parent is not None and existing["parent"] == json.dumps(parent)
@@ -591,6 +591,16 @@ class Client:
             "role_arn": source["role_arn"], "input": text, "started_at": self.clock(),
             "parent": json.dumps(parent) if parent else None,
         })
+
+    @staticmethod
+    def _express_id(machine: dict[str, Any], name: str, parent: dict[str, Any] | None) -> str | None:
+        """The id that makes an EXPRESS execution's ARN unique (AWS starts a new one for a name used before).
+
+        A nested one keeps an id derived from its name, so that a re-invoked parent task finds the same child.
+        """
+        if machine["type"] != "EXPRESS":
+            return None
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, name) if parent is not None else uuid.uuid4())
 
     def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                              traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Reproducible: the requests come from `random.Random(seed)`. For a longer local r
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import os
 import random
@@ -113,20 +114,20 @@ class Fuzzer:
         if isinstance(answer.get("executionArn"), str):
             self.kinds["executionarn"].append(answer["executionArn"])
 
-    def request(self) -> tuple[str, bytes, dict[str, str]]:
-        """(operation, body, headers) of the next request."""
+    def request(self) -> tuple[bytes, dict[str, str]]:
+        """(body, headers) of the next request."""
         rng = self.rng
         action = rng.choice(MODEL.operation_names)
         headers = {"X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0"}
         roll = rng.random()
         if roll < 0.03:
-            return action, rng.randbytes(rng.randint(0, 200)), headers
+            return rng.randbytes(rng.randint(0, 200)), headers
         if roll < 0.05:
             headers["X-Amz-Target"] = rng.choice(["", "AWSStepFunctions.", "AWSStepFunctions.Nope", f"Other.{action}",
                                                   f"AWSStepFunctions.{action.lower()}", "AWSStepFunctions.__init__"])
-            return action, b"{}", headers
+            return b"{}", headers
         if roll < 0.07:
-            return action, rng.choice([b"", b"[]", b"null", b"1", b'"x"', b"{", b"{}}", DEEP.encode(),
+            return rng.choice([b"", b"[]", b"null", b"1", b'"x"', b"{", b"{}}", DEEP.encode(),
                                        b'{"a": "\\ud800"}', b"\xff\xfe{}", b"{" + b" " * 1_100_000 + b"}"]), headers
         shape = MODEL.operation_model(action).input_shape
         self.clean = rng.random() < 0.3
@@ -136,7 +137,7 @@ class Fuzzer:
         text = json.dumps(body, ensure_ascii=rng.random() < 0.5)
         if not self.clean and rng.random() < 0.05:  # a lone surrogate as a JSON escape, which json.dumps never writes
             text = text.replace('"', '"\\udc80', 1) if text.count('"') else text
-        return action, text.encode("utf-8", "surrogatepass"), headers
+        return text.encode("utf-8", "surrogatepass"), headers
 
     def mutate(self, shape: Shape | None, body: dict[str, Any]) -> None:
         """Break the request in one way most of the time: a member missing, of the wrong type, huge or deep."""
@@ -251,7 +252,7 @@ def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: 
         for number in range(requests):
             if time.monotonic() > deadline:
                 break
-            _action, body, headers = fuzzer.request()
+            body, headers = fuzzer.request()
             if _target_action(headers) == "GetActivityTask" and ACTIVITY.encode() in body:
                 body = body.replace(ACTIVITY.encode(), f"{PREFIX}:activity:absent".encode())  # not a 60 s long poll
             answer = http.post("/", content=body, headers=headers)
@@ -261,6 +262,37 @@ def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: 
             problem = _judge(_target_action(headers), answer)
             if problem:
                 problems.append(f"#{number} {headers['X-Amz-Target']} {body[:300]!r}: {problem}")
+    return statuses, problems
+
+
+BURST_ACTIONS = ("StartExecution", "StartSyncExecution", "StopExecution", "DescribeExecution", "SendTaskSuccess",
+                 "SendTaskFailure", "RedriveExecution", "CreateStateMachine", "DeleteStateMachine", "ListExecutions")
+
+
+def burst(server: Server, requests: int, seed: int, task_tokens: list[str], clients: int = 8) -> tuple[Counter, list[str]]:
+    """`requests` requests of the actions that race (starts, answers, stops, deletes) sent by `clients` at once.
+
+    On SQLite StartExecutions that arrive together share one transaction; each must still get its own answer.
+    """
+    fuzzer = Fuzzer(random.Random(seed), task_tokens)
+    planned = []
+    while len(planned) < requests:
+        body, headers = fuzzer.request()
+        if _target_action(headers) in BURST_ACTIONS:
+            planned.append((body, headers))
+    statuses: Counter = Counter()
+    problems: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
+        def send(request: tuple[bytes, dict[str, str]]) -> tuple[str, httpx.Response]:
+            body, headers = request
+            return f"{headers['X-Amz-Target']} {body[:300]!r}", http.post("/", content=body, headers=headers)
+
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            for described, answer in pool.map(send, planned):
+                statuses[answer.status_code] += 1
+                problem = _judge(described.split(" ")[0].partition(".")[2], answer)
+                if problem:
+                    problems.append(f"{described}: {problem}")
     return statuses, problems
 
 
@@ -287,12 +319,15 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path) -> Iterator[tuple[Server, l
 
 
 def test_no_request_gets_a_5xx_or_an_error_the_model_does_not_name(fuzzed):
-    fuzzed, task_tokens = fuzzed
+    server, task_tokens = fuzzed
     started = time.monotonic()
-    statuses, problems = fuzz(fuzzed, REQUESTS, SECONDS, SEED, task_tokens)
+    statuses, problems = fuzz(server, REQUESTS, SECONDS, SEED, task_tokens)
+    raced, race_problems = burst(server, max(50, REQUESTS // 10), SEED + 1, task_tokens)
+    statuses.update(raced)
+    problems += race_problems
     sent = sum(statuses.values())
-    print(f"\nfuzzed {fuzzed.db_url.split(':')[0]}: {sent} requests in {time.monotonic() - started:.1f} s, "
+    print(f"\nfuzzed {server.db_url.split(':')[0]}: {sent} requests in {time.monotonic() - started:.1f} s, "
           f"seed {SEED}, answers {dict(sorted(statuses.items()))}, {len(problems)} problems")
     assert sent >= min(REQUESTS, 100)
-    assert not problems, "\n".join(problems[:15]) + f"\n... {len(problems)} in all\n" + fuzzed.logs()[-3000:]
-    assert "Traceback" not in fuzzed.logs(), fuzzed.logs()[-5000:]
+    assert not problems, "\n".join(problems[:15]) + f"\n... {len(problems)} in all\n" + server.logs()[-3000:]
+    assert "Traceback" not in server.logs(), server.logs()[-5000:]

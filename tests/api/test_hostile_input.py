@@ -324,3 +324,14 @@ def test_list_executions_of_a_map_run_checks_the_arn_and_lists_nothing_else(url)
     refused(post(url, "ListExecutions", {"mapRunArn": run}), "ResourceNotFound")
     refused(post(url, "ListExecutions", {"mapRunArn": MACHINE}), "InvalidArn")
     refused(post(url, "ListExecutions", {"mapRunArn": run, "stateMachineArn": MACHINE}), "ValidationException")
+
+
+def test_express_executions_of_the_same_name_each_run_with_their_own_arn(server, url):
+    sfn = server.client()
+    first = sfn.start_sync_execution(stateMachineArn=EXPRESS, name="again", input='{"n": 1}')
+    second = sfn.start_sync_execution(stateMachineArn=EXPRESS, name="again", input='{"n": 2}')
+    assert first["executionArn"] != second["executionArn"]
+    assert first["executionArn"].startswith(f"arn:aws:states:us-east-1:{ACCOUNT}:express:hostile-express:again:")
+    assert [first["output"], second["output"]] == ['{"n":1}', '{"n":2}']
+    described = sfn.describe_execution(executionArn=second["executionArn"])
+    assert (described["name"], described["status"]) == ("again", "SUCCEEDED")

@@ -469,9 +469,9 @@ _TASKS = ("SELECT t.*, e.arn AS execution_arn, m.arn AS machine_arn FROM tokens 
 
 
 def _named(row: dict[str, Any]) -> dict[str, Any]:
-    """An execution row with its name, the last part of its ARN."""
+    """An execution row with its name, the 8th part of its ARN (`...:execution:machine:name`, `...:express:machine:name:id`)."""
     row.pop("machine_id", None)
-    row["name"] = row["arn"].rsplit(":", 1)[1]
+    row["name"] = row["arn"].split(":")[7]
     return row
 
 
