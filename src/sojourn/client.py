@@ -111,10 +111,10 @@ def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def _description(text: str | None, where: str) -> str | None:
+def _description(text: str | None) -> str | None:
     """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused (Sojourn's own rule)."""
     if text is not None and "\x00" in text:
-        raise E.ValidationException(f"Value at '{where}' failed to satisfy constraint: Member must not contain NUL characters")
+        raise E.ValidationException("Value at 'description' failed to satisfy constraint: Member must not contain NUL characters")
     return text
 
 
@@ -412,7 +412,7 @@ class Client:
     # -- versions and aliases ------------------------------------------------------------------------
 
     def _publish(self, tx: Tx, machine: dict[str, Any], description: str | None) -> str:
-        _description(description, "description")
+        _description(description)
         latest = tx.versions(machine["arn"])
         if latest and latest[0]["revision_id"] == machine["revision_id"]:
             return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
@@ -486,7 +486,7 @@ class Client:
                     return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.ConflictException(f"Alias already exists: '{arn}'")
             tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name,
-                                          "description": _description(description, "description"),
+                                          "description": _description(description),
                                           "routing": routing, "created_at": now, "updated_at": now})
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
@@ -514,7 +514,7 @@ class Client:
             alias = self._get_alias(tx, stateMachineAliasArn)
             changes: dict[str, Any] = {"updated_at": now}
             if description is not None:
-                changes["description"] = _description(description, "description")
+                changes["description"] = _description(description)
             if routingConfiguration is not None:
                 changes["routing"] = self._routing(tx, alias["machine_arn"], routingConfiguration)
             tx.update("machine_aliases", {"arn": stateMachineAliasArn}, changes)
