@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -245,9 +246,10 @@ def test_deleting_a_qualified_state_machine_arn_is_a_validation_exception_and_de
 @pytest.fixture
 def through_proxy(tmp_path, postgres_store_url):
     """A `sojourn serve` (API only) whose PostgreSQL link runs through a TcpProxy the test can cut."""
-    fresh = postgres_store_url()
-    with tcp_proxy("127.0.0.1", int(httpx.URL(fresh).port or 5432)) as proxy:
-        proxied = fresh.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
+    fresh = urlsplit(postgres_store_url())
+    with tcp_proxy(fresh.hostname or "127.0.0.1", fresh.port or 5432) as proxy:
+        user = fresh.netloc.rpartition("@")[0]  # user[:password], kept as given
+        proxied = urlunsplit(fresh._replace(netloc=f"{user}@127.0.0.1:{proxy.port}" if user else f"127.0.0.1:{proxy.port}"))
         with serve(tmp_path, "--workers", "0", db_url=proxied) as running:
             yield running, proxy
 
