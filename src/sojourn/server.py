@@ -10,7 +10,6 @@ idempotency key. Every transition commits with its next work, so an exit at any 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -26,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from sojourn import api, gateway
+from sojourn import api, gateway, jsontext
 from sojourn.config import Settings
 from sojourn.errors import SojournAPIError
 
@@ -138,7 +137,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
         except SojournAPIError as e:
             return JSONResponse({"__type": e.type_name, "message": e.message}, status_code=e.status)
         try:
-            body = json.loads(await request.body())
+            body = jsontext.parse(await request.body())  # InvalidJSON is a ValueError: a 400 below
             path = body["path"]
             manifest = await run_in_threadpool(apps.load_manifest, path)
         except apps.ManifestError as e:

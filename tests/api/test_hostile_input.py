@@ -337,3 +337,9 @@ def test_express_executions_of_the_same_name_each_run_with_their_own_arn(server,
     assert [first["output"], second["output"]] == ['{"n":1}', '{"n":2}']
     described = sfn.describe_execution(executionArn=second["executionArn"])
     assert (described["name"], described["status"]) == ("again", "SUCCEEDED")
+
+
+def test_the_deploy_endpoint_answers_a_400_for_json_it_cannot_read(server):
+    for body in ('{"path": ' + DEEP + "}", '{"path": "\\ud800"}', "9" * 5000):
+        answer = httpx.post(server.url + "/sojourn/apps", content=body, timeout=30)
+        assert answer.status_code == 400 and "path" in answer.json()["message"], answer.text
