@@ -16,11 +16,12 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sojourn import arns, jsontext
 from sojourn import errors as E
-from sojourn.asl.loader import DefinitionError, parse_definition
+from sojourn.asl.loader import DefinitionError, parse_definition, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime.engine import TOKEN_PLACEHOLDER, hash_token, is_token_form, new_token, replace_token
@@ -228,7 +229,9 @@ class Client:
     def _definition(self, definition: Any) -> str:
         """The definition as compact JSON text; InvalidDefinition listing every problem."""
         try:
-            parsed = parse_definition(definition)  # text from the caller: never read as a file's name
+            # Text is never taken for a file's name (over HTTP that read the server's files); a Path, which only
+            # Python callers can pass, is still read.
+            parsed = read_definition(definition) if isinstance(definition, Path) else parse_definition(definition)
         except DefinitionError as e:
             raise E.InvalidDefinition(e.cause) from None
         problems = [d for d in validate(parsed) if d.severity == "ERROR"]
