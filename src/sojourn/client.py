@@ -466,6 +466,7 @@ class Client:
         if not routing or len(routing) > 2 or sum(route.get("weight", 0) for route in routing) != 100:
             raise E.ValidationException("routingConfiguration must list one or two versions whose weights add up to 100")
         for route in routing:
+            arns.parse(route["stateMachineVersionArn"], "stateMachine", qualifier="version")
             version = tx.version(route["stateMachineVersionArn"])
             if version is None or version["machine_arn"] != machine_arn:
                 raise E.ResourceNotFound(f"Version Does Not Exist: '{route['stateMachineVersionArn']}'")

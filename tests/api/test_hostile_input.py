@@ -343,3 +343,9 @@ def test_the_deploy_endpoint_answers_a_400_for_json_it_cannot_read(server):
     for body in ('{"path": ' + DEEP + "}", '{"path": "\\ud800"}', "9" * 5000):
         answer = httpx.post(server.url + "/sojourn/apps", content=body, timeout=30)
         assert answer.status_code == 400 and "path" in answer.json()["message"], answer.text
+
+
+@pytest.mark.parametrize("route", [f"{MACHINE}:live", f"{MACHINE}:1\n", f"{MACHINE}:1\u0000", "nope:1"])
+def test_an_alias_routes_only_to_version_arns(url, route):
+    body = {"stateMachineAliasArn": f"{MACHINE}:live", "routingConfiguration": [{"stateMachineVersionArn": route, "weight": 100}]}
+    refused(post(url, "UpdateStateMachineAlias", body), "InvalidArn")
