@@ -54,6 +54,71 @@ def serving_app(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+class TcpProxy:
+    """A TCP proxy on a free port to `target` (host, port), in threads; `cut()` breaks every link it carries.
+
+    Lets a test take a database away from a server for a moment (as a network fault or a restart would)
+    without stopping a PostgreSQL that other tests share. New connections are carried again at once.
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.links: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                downstream.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.links += [downstream, upstream]
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Break every link now (both ends see the connection reset or closed)."""
+        with self.lock:
+            links, self.links = self.links, []
+        for link in links:
+            with contextlib.suppress(OSError):
+                link.shutdown(socket.SHUT_RDWR)
+            link.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+@contextlib.contextmanager
+def tcp_proxy(host: str, port: int) -> Iterator[TcpProxy]:
+    """A `TcpProxy` to host:port for the length of the block."""
+    proxy = TcpProxy((host, port))
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
 @dataclass
 class Mailbox:
     """Messages an aiosmtpd server received, parsed; `wait_for` polls until one matches."""

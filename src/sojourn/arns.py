@@ -6,16 +6,44 @@ import re
 
 from sojourn.errors import InvalidArn, InvalidName
 
-__all__ = ["activity_arn", "execution_arn", "parse", "state_machine_arn", "validate_name"]
+__all__ = ["activity_arn", "execution_arn", "is_name", "is_version", "parse", "state_machine_arn", "validate_name", "validate_role_arn"]
 
-_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}$")
+# AWS's naming rule (CreateStateMachine, StartExecution, CreateActivity, aliases): no whitespace, brackets,
+# wildcards, `"#%\^|~`$&,;:/` or control characters. `fullmatch`, never `match` with `$`: Python's `$`
+# also matches before a trailing newline, which let "name\n" through.
+_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
+# A part of an ARN we did not name ourselves (a distributed Map's child execution has a `/` in it).
+_PART = re.compile(r"[^\s:\x00-\x1f\x7f-\x9f]{1,256}")
+_PREFIX = re.compile(r"arn:aws(?:-[a-z]+)*:states:[a-z0-9-]{1,32}:\d{12}", re.ASCII)
+# How many names follow each resource type: machine[:version or alias], machine:execution[:id]...
+_NAMES = {"stateMachine": (1, 2), "activity": (1, 1), "execution": (2, 3), "express": (2, 3), "mapRun": (2, 2)}
+_VERSION = re.compile(r"[0-9]{1,10}")
+# IAM's role ARN: arn:aws:iam::<account>:role/<path/>name, names of [\w+=,.@-] up to 64 characters.
+_ROLE = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
+
+
+def is_name(name: object) -> bool:
+    """Whether `name` follows AWS's rule for names of machines, executions, activities and aliases."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 def validate_name(name: str, what: str = "name") -> str:
     """AWS's rule for names of machines, executions and activities: 1-80 characters, no whitespace or `:/*?...`."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not is_name(name):
         raise InvalidName(f"Invalid {what}: '{name}'")
     return name
+
+
+def is_version(qualifier: str) -> bool:
+    """Whether the qualifier of a state machine ARN is a version number (otherwise it names an alias)."""
+    return _VERSION.fullmatch(qualifier) is not None
+
+
+def validate_role_arn(arn: str) -> str:
+    """An IAM role ARN (CreateStateMachine's roleArn...); InvalidArn as AWS answers for anything else."""
+    if not isinstance(arn, str) or _ROLE.fullmatch(arn) is None:
+        raise InvalidArn(f"Invalid Arn: '{arn}'")
+    return arn
 
 
 def state_machine_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
@@ -23,18 +51,35 @@ def state_machine_arn(region: str, account: str, name: str, qualifier: str | Non
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
-def execution_arn(region: str, account: str, machine: str, name: str, express: bool = False) -> str:
-    kind = "express" if express else "execution"
-    return f"arn:aws:states:{region}:{account}:{kind}:{machine}:{name}"
+def execution_arn(region: str, account: str, machine: str, name: str, express_id: str | None = None) -> str:
+    """A standard execution's ARN, or with `express_id` an express one (AWS's `express:machine:name:id`): express
+    executions need not have unique names, so the id tells two of the same name apart. The name is the 8th part."""
+    if express_id is None:
+        return f"arn:aws:states:{region}:{account}:execution:{machine}:{name}"
+    return f"arn:aws:states:{region}:{account}:express:{machine}:{name}:{express_id}"
 
 
 def activity_arn(region: str, account: str, name: str) -> str:
     return f"arn:aws:states:{region}:{account}:activity:{name}"
 
 
-def parse(arn: str, kind: str | None = None) -> tuple[str, list[str]]:
-    """(resource type, [names...]) of a states ARN; InvalidArn when it is not one (of `kind`)."""
+def parse(arn: str, kind: str | tuple[str, ...] | None = None, qualifier: str | None = None) -> tuple[str, list[str]]:
+    """(resource type, [names...]) of a states ARN; InvalidArn when it is not one (of `kind`).
+
+    `qualifier="version"` or `"alias"` asks for a state machine ARN qualified by a version number or an alias.
+    """
     parts = arn.split(":") if isinstance(arn, str) else []
-    if len(parts) < 7 or parts[:3] != ["arn", "aws", "states"] or (kind is not None and parts[5] != kind):
+    if len(parts) < 7 or not _PREFIX.fullmatch(":".join(parts[:5])):
         raise InvalidArn(f"Invalid Arn: '{arn}'")
-    return parts[5], parts[6:]
+    found, names = parts[5], parts[6:]
+    wanted = (kind,) if isinstance(kind, str) else kind
+    low, high = _NAMES.get(found, (0, -1))
+    valid = (low <= len(names) <= high and (wanted is None or found in wanted)
+             and all(_PART.fullmatch(name) for name in names))
+    if valid and found in ("stateMachine", "activity"):
+        valid = all(is_name(name) for name in names)
+    if valid and qualifier is not None:
+        valid = len(names) == 2 and is_version(names[1]) == (qualifier == "version")
+    if not valid:
+        raise InvalidArn(f"Invalid Arn: '{arn}'")
+    return found, names

@@ -12,15 +12,17 @@ import json
 import random
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sojourn import arns
+from sojourn import arns, jsontext
 from sojourn import errors as E
 from sojourn.asl.budget import Limits
-from sojourn.asl.loader import DefinitionError, read_definition
+from sojourn.asl.loader import DefinitionError, parse_definition, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime.engine import (
@@ -50,29 +52,78 @@ def _page_token(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
-def _read_page_token(token: str | None) -> Any:
+# The largest row id a page token may name: events' ids are 32-bit in PostgreSQL, the others 64-bit.
+EVENT_ID_MAX = 2**31 - 1
+ROW_ID_MAX = 2**63 - 1
+
+
+def _read_page_token(token: str | None, kind: type = int, maximum: int = ROW_ID_MAX) -> Any:
+    """The position a `_page_token` holds: an int in 0..`maximum`, a float, or a name (`kind=str`).
+
+    Anything else, however it was made (`e30=` is `{}`), is AWS's InvalidToken, never a query with it.
+    """
     if not token:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
+        value = jsontext.parse(base64.urlsafe_b64decode(token.encode("utf-8", "surrogatepass")))
     except ValueError:
-        raise E.ValidationException(f"Invalid nextToken: '{token}'") from None
+        value = None  # not base64 (binascii.Error), not UTF-8 or not JSON: refused below
+    if kind is str:
+        valid = isinstance(value, str) and arns.is_name(value)
+    elif kind is float:
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+    else:
+        valid = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= maximum
+    if not valid:
+        raise E.InvalidToken(f"Invalid Token: '{token}'")
+    return value
 
 
 def _limit(max_results: int | None, default: int = 100) -> int:
     return default if not max_results else max(1, min(int(max_results), 1000))
 
 
-def _json_payload(text: Any, error: type[E.SojournAPIError], what: str) -> str:
-    """Check `text` is JSON within AWS's size limit; returns it unchanged."""
+def _parse_payload(text: str, error: type[E.SojournAPIError], what: str) -> Any:
+    """The JSON document of a payload (input, output, variables) within AWS's size limit; `error` otherwise."""
     if not isinstance(text, str):
         raise error(f"Invalid {what}: the value must be a JSON string")
-    if len(text.encode()) > MAX_PAYLOAD:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
         raise error(f"The {what} exceeds the maximum size of 262144 bytes")
     try:
-        json.loads(text)
-    except ValueError as e:
+        return jsontext.parse(text)
+    except jsontext.InvalidJSON as e:
         raise error(f"Invalid {what}: {e}") from None
+
+
+_TAG_SYMBOLS = frozenset(" _.:/=+-@")
+
+
+def _tag_text(text: str) -> bool:
+    """AWS's rule for tag keys and values: Unicode letters, digits, white space and `_ . : / = + - @` only."""
+    return all(ch.isalnum() or ch in _TAG_SYMBOLS or unicodedata.category(ch) == "Zs" for ch in text)
+
+
+def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
+    """(key, value) of each tag; the model leaves `key` optional and its characters free, AWS does not."""
+    pairs = []
+    for index, tag in enumerate(tags or [], 1):
+        key, value = tag.get("key"), tag.get("value", "")
+        if not key:
+            raise E.ValidationException(f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
+                                        "Member must not be null")
+        for member, text in (("key", key), ("value", value)):
+            if not _tag_text(text):
+                raise E.ValidationException(f"Value at 'tags.{index}.member.{member}' failed to satisfy constraint: "
+                                            "Tags may only contain Unicode letters, digits, white space, "
+                                            "or these symbols: _ . : / = + - @")
+        pairs.append((key, value))
+    return pairs
+
+
+def _description(text: str | None) -> str | None:
+    """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused (Sojourn's own rule)."""
+    if text is not None and "\x00" in text:
+        raise E.ValidationException("Value at 'description' failed to satisfy constraint: Member must not contain NUL characters")
     return text
 
 
@@ -188,7 +239,9 @@ class Client:
     def _definition(self, definition: Any) -> str:
         """The definition as compact JSON text; InvalidDefinition listing every problem."""
         try:
-            parsed = read_definition(definition)
+            # Text is never taken for a file's name (over HTTP that read the server's files); a Path, which only
+            # Python callers can pass, is still read.
+            parsed = read_definition(definition) if isinstance(definition, Path) else parse_definition(definition)
         except DefinitionError as e:
             raise E.InvalidDefinition(e.cause) from None
         problems = [d for d in validate(parsed) if d.severity == "ERROR"]
@@ -196,17 +249,16 @@ class Client:
             raise E.InvalidDefinition(DefinitionError(problems).cause)
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
 
-    def _get_machine(self, tx: Tx, arn: str) -> dict[str, Any]:
+    def _get_machine(self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist) -> dict[str, Any]:
+        """The machine of an unqualified ARN; `missing` (the action's model names it) when there is none."""
         arns.parse(arn, "stateMachine")
         machine = tx.machine(arn)
         if machine is None:
-            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+            raise missing(f"State Machine Does Not Exist: '{arn}'")
         return machine
 
     def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> dict[str, Any]:
-        kind, _ = arns.parse(arn)
-        if kind not in ("execution", "express"):
-            raise E.InvalidArn(f"Invalid Arn: '{arn}'")
+        arns.parse(arn, ("execution", "express"))
         execution = tx.execution(arn, lock=lock)
         if execution is None:
             raise E.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
@@ -220,14 +272,14 @@ class Client:
             return machine, machine, None, None
         base = self._machine_arn(names[0])
         machine = self._get_machine(tx, base)
-        if names[1].isdigit():
+        if arns.is_version(names[1]):
             version = tx.version(arn)
-            if version is None:
-                raise E.ResourceNotFound(f"Version Does Not Exist: '{arn}'")
+            if version is None:  # StartExecution's model has no ResourceNotFound: a version is a state machine
+                raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
             return machine, version, arn, None
         alias = tx.alias(arn)
         if alias is None:
-            raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
+            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
         routes = json.loads(alias["routing"])
         pick = random.uniform(0, sum(route["weight"] for route in routes) or 1)
         chosen = routes[0]["stateMachineVersionArn"]
@@ -238,7 +290,7 @@ class Client:
                 break
         version = tx.version(chosen)
         if version is None:
-            raise E.ResourceNotFound(f"Version Does Not Exist: '{chosen}'")
+            raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{chosen}'")
         return machine, version, chosen, arn
 
     # -- state machines ------------------------------------------------------------------------------
@@ -248,6 +300,7 @@ class Client:
                              tags: list[dict[str, str]] | None = None, publish: bool = False,
                              versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
         arns.validate_name(name)
+        arns.validate_role_arn(roleArn)
         if type not in ("STANDARD", "EXPRESS"):
             raise E.StateMachineTypeNotSupported(f"Invalid type: '{type}'")
         text = self._definition(definition)
@@ -266,8 +319,8 @@ class Client:
                 "tracing": json.dumps(tracingConfiguration or {"enabled": False}),
                 "created_at": now, "updated_at": now,
             })
-            for tag in tags or []:
-                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+            for key, value in _tags(tags):
+                tx.set_tag(arn, key, value)
             answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": _date(now)}
             if publish:
                 answer["stateMachineVersionArn"] = self._publish(tx, tx.machine(arn) or {}, versionDescription)
@@ -304,7 +357,7 @@ class Client:
         if definition is not None:
             changes["definition"] = self._definition(definition)
         if roleArn is not None:
-            changes["role_arn"] = roleArn
+            changes["role_arn"] = arns.validate_role_arn(roleArn)
         if loggingConfiguration is not None:
             changes["logging"] = json.dumps(loggingConfiguration)
         if tracingConfiguration is not None:
@@ -322,7 +375,7 @@ class Client:
     def list_state_machines(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
         limit = _limit(maxResults)
         with self.store.transaction() as tx:
-            rows = tx.machines(_read_page_token(nextToken), limit + 1)
+            rows = tx.machines(_read_page_token(nextToken, str), limit + 1)
         answer: dict[str, Any] = {"stateMachines": [
             {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"], "creationDate": _date(row["created_at"])}
             for row in rows[:limit]
@@ -332,7 +385,9 @@ class Client:
         return answer
 
     def delete_state_machine(self, *, stateMachineArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineArn, "stateMachine")
+        _kind, names = arns.parse(stateMachineArn, "stateMachine")
+        if len(names) > 1:  # AWS: a version or alias ARN is DeleteStateMachineVersion's or DeleteStateMachineAlias's
+            raise E.ValidationException(f"Invalid Arn: a qualified state machine ARN cannot be deleted: '{stateMachineArn}'")
         with self.store.transaction() as tx:
             for table, column in (("state_machines", "arn"), ("machine_versions", "machine_arn"), ("machine_aliases", "machine_arn")):
                 tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (stateMachineArn,))
@@ -358,7 +413,7 @@ class Client:
     def validate_state_machine_definition(self, *, definition: str, type: str = "STANDARD", severity: str = "ERROR",
                                           maxResults: int | None = None) -> dict[str, Any]:
         try:
-            diagnostics = validate(read_definition(definition))
+            diagnostics = validate(parse_definition(definition))
         except DefinitionError as e:
             diagnostics = list(e.diagnostics)
         wanted = ("ERROR",) if severity == "ERROR" else ("ERROR", "WARNING")
@@ -370,6 +425,7 @@ class Client:
     # -- versions and aliases ------------------------------------------------------------------------
 
     def _publish(self, tx: Tx, machine: dict[str, Any], description: str | None) -> str:
+        _description(description)
         latest = tx.versions(machine["arn"])
         if latest and latest[0]["revision_id"] == machine["revision_id"]:
             return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
@@ -398,7 +454,8 @@ class Client:
         limit = _limit(maxResults)
         start = _read_page_token(nextToken) or 0
         with self.store.transaction() as tx:
-            self._get_machine(tx, stateMachineArn)
+            # The model gives ListStateMachineVersions no StateMachineDoesNotExist: ValidationException is its "no such".
+            self._get_machine(tx, stateMachineArn, E.ValidationException)
             rows = tx.versions(stateMachineArn)
         page = rows[start:start + limit]
         answer: dict[str, Any] = {"stateMachineVersions": [
@@ -408,7 +465,7 @@ class Client:
         return answer
 
     def delete_state_machine_version(self, *, stateMachineVersionArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineVersionArn, "stateMachine")
+        arns.parse(stateMachineVersionArn, "stateMachine", qualifier="version")
         with self.store.transaction() as tx:
             for alias in tx.all("SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{stateMachineVersionArn}"%',)):
                 raise E.ConflictException(f"Version is referenced by the alias '{alias['arn']}'")
@@ -419,6 +476,7 @@ class Client:
         if not routing or len(routing) > 2 or sum(route.get("weight", 0) for route in routing) != 100:
             raise E.ValidationException("routingConfiguration must list one or two versions whose weights add up to 100")
         for route in routing:
+            arns.parse(route["stateMachineVersionArn"], "stateMachine", qualifier="version")
             version = tx.version(route["stateMachineVersionArn"])
             if version is None or version["machine_arn"] != machine_arn:
                 raise E.ResourceNotFound(f"Version Does Not Exist: '{route['stateMachineVersionArn']}'")
@@ -433,7 +491,7 @@ class Client:
         machine_arn = first.rsplit(":", 1)[0]
         now = self.clock()
         with self.store.transaction() as tx:
-            self._get_machine(tx, machine_arn)
+            self._get_machine(tx, machine_arn, E.ResourceNotFound)  # the model's "no such" for aliases
             routing = self._routing(tx, machine_arn, routingConfiguration)
             arn = f"{machine_arn}:{name}"
             existing = tx.alias(arn)
@@ -441,12 +499,13 @@ class Client:
                 if existing["routing"] == routing and existing["description"] == description:
                     return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.ConflictException(f"Alias already exists: '{arn}'")
-            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name, "description": description,
+            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name,
+                                          "description": _description(description),
                                           "routing": routing, "created_at": now, "updated_at": now})
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
     def _get_alias(self, tx: Tx, arn: str) -> dict[str, Any]:
-        arns.parse(arn, "stateMachine")
+        arns.parse(arn, "stateMachine", qualifier="alias")
         alias = tx.alias(arn)
         if alias is None:
             raise E.ResourceNotFound(f"Alias Does Not Exist: '{arn}'")
@@ -469,14 +528,14 @@ class Client:
             alias = self._get_alias(tx, stateMachineAliasArn)
             changes: dict[str, Any] = {"updated_at": now}
             if description is not None:
-                changes["description"] = description
+                changes["description"] = _description(description)
             if routingConfiguration is not None:
                 changes["routing"] = self._routing(tx, alias["machine_arn"], routingConfiguration)
             tx.update("machine_aliases", {"arn": stateMachineAliasArn}, changes)
         return {"updateDate": _date(now)}
 
     def delete_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
-        arns.parse(stateMachineAliasArn, "stateMachine")
+        arns.parse(stateMachineAliasArn, "stateMachine", qualifier="alias")
         with self.store.transaction() as tx:
             tx.execute("DELETE FROM machine_aliases WHERE arn = ?", (stateMachineAliasArn,))
         return {}
@@ -529,10 +588,11 @@ class Client:
 
     def _start_in(self, tx: Tx, machine_arn: str, name: str | None, input: str | None,
                   parent: dict[str, Any] | None) -> dict[str, Any]:
-        text = _json_payload("{}" if input is None else input, E.InvalidExecutionInput, "execution input")
+        text = "{}" if input is None else input
+        _parse_payload(text, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
         machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
-        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name)
+        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name, self._express_id(machine, name, parent))
         existing = tx.execution(arn)
         if existing is not None:
             same_parent = parent is not None and existing["parent"] == json.dumps(parent)
@@ -545,6 +605,16 @@ class Client:
             "role_arn": source["role_arn"], "input": text, "started_at": self.clock(),
             "parent": json.dumps(parent) if parent else None,
         })
+
+    @staticmethod
+    def _express_id(machine: dict[str, Any], name: str, parent: dict[str, Any] | None) -> str | None:
+        """The id that makes an EXPRESS execution's ARN unique (AWS starts a new one for a name used before).
+
+        A nested one keeps an id derived from its name, so that a re-invoked parent task finds the same child.
+        """
+        if machine["type"] != "EXPRESS":
+            return None
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, name) if parent is not None else uuid.uuid4())
 
     def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
                              traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:
@@ -613,13 +683,18 @@ class Client:
                         redriveFilter: str | None = None) -> dict[str, Any]:
         if statusFilter is not None and statusFilter not in _STATUSES:
             raise E.ValidationException(f"Invalid statusFilter: '{statusFilter}'")
+        if mapRunArn is not None:
+            if stateMachineArn is not None:
+                raise E.ValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
+            arns.parse(mapRunArn, "mapRun")
+            raise E.ResourceNotFound(f"Map Run Does Not Exist: '{mapRunArn}'")  # Sojourn runs no distributed Maps
         limit = _limit(maxResults)
         version = alias = machine = None
         if stateMachineArn is not None:
             _, names = arns.parse(stateMachineArn, "stateMachine")
             machine = self._machine_arn(names[0])
             if len(names) > 1:
-                version, alias = (stateMachineArn, None) if names[1].isdigit() else (None, stateMachineArn)
+                version, alias = (stateMachineArn, None) if arns.is_version(names[1]) else (None, stateMachineArn)
         with self.store.transaction() as tx:
             if machine is not None:
                 self._get_machine(tx, machine)
@@ -675,7 +750,7 @@ class Client:
     def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
                               nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
         limit = _limit(maxResults)
-        position = _read_page_token(nextToken)
+        position = _read_page_token(nextToken, maximum=EVENT_ID_MAX)
         with self.store.transaction(write=False) as tx:
             execution = self._get_execution(tx, executionArn)
             if reverseOrder:
@@ -710,8 +785,7 @@ class Client:
         return {}
 
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
-        text = _json_payload(output, E.InvalidOutput, "output")
-        return self._answer(taskToken, {"e": "ok", "output": json.loads(text)})
+        return self._answer(taskToken, {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")})
 
     def send_task_failure(self, *, taskToken: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
         return self._answer(taskToken, {"e": "fail", "error": error or "", "cause": cause})
@@ -731,7 +805,7 @@ class Client:
                            executionArn: str | None = None) -> dict[str, Any]:
         """The console's inbox: tasks waiting for a person (of one execution, or all), newest first, without tokens."""
         limit = _limit(maxResults)
-        after = _read_page_token(nextToken)
+        after = _read_page_token(nextToken, float)
         with self.store.transaction() as tx:
             if executionArn is None:
                 rows = tx.waiting_tokens(limit + 1, after)
@@ -754,7 +828,7 @@ class Client:
                     cause: str | None = None) -> dict[str, Any]:
         """SendTaskSuccess (with `output`) or SendTaskFailure, addressed by the inbox's task id."""
         if output is not None:
-            payload: dict[str, Any] = {"e": "ok", "output": json.loads(_json_payload(output, E.InvalidOutput, "output"))}
+            payload: dict[str, Any] = {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")}
         else:
             payload = {"e": "fail", "error": error or "", "cause": cause}
         status = self.runtime.answer_task(taskId, payload)
@@ -802,8 +876,8 @@ class Client:
             if existing is not None:
                 return {"activityArn": arn, "creationDate": _date(existing["created_at"])}
             tx.insert("activities", {"arn": arn, "name": name, "created_at": now})
-            for tag in tags or []:
-                tx.set_tag(arn, tag["key"], tag.get("value", ""))
+            for key, value in _tags(tags):
+                tx.set_tag(arn, key, value)
         return {"activityArn": arn, "creationDate": _date(now)}
 
     def _get_activity(self, tx: Tx, arn: str) -> dict[str, Any]:
@@ -827,7 +901,7 @@ class Client:
 
     def list_activities(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
         limit = _limit(maxResults)
-        after = _read_page_token(nextToken)
+        after = _read_page_token(nextToken, str)
         with self.store.transaction() as tx:
             rows = tx.all("SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
         answer: dict[str, Any] = {"activities": [
@@ -881,15 +955,17 @@ class Client:
             raise E.ResourceNotFound(f"Resource not found: '{arn}'")
 
     def tag_resource(self, *, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        pairs = _tags(tags)
         with self.store.transaction() as tx:
             self._check_taggable(tx, resourceArn)
-            if len({t["key"] for t in tx.tags(resourceArn)} | {t["key"] for t in tags}) > 50:
+            if len({t["key"] for t in tx.tags(resourceArn)} | {key for key, _ in pairs}) > 50:
                 raise E.TooManyTags(f"Too many tags on '{resourceArn}' (at most 50)")
-            for tag in tags:
-                tx.set_tag(resourceArn, tag["key"], tag.get("value", ""))
+            for key, value in pairs:
+                tx.set_tag(resourceArn, key, value)
         return {}
 
     def untag_resource(self, *, resourceArn: str, tagKeys: list[str]) -> dict[str, Any]:
+        _tags([{"key": key} for key in tagKeys])
         with self.store.transaction() as tx:
             self._check_taggable(tx, resourceArn)
             for key in tagKeys:
@@ -912,8 +988,6 @@ class Client:
 
         limit = _limit(maxResults)
         before = _read_page_token(nextToken)
-        if before is not None and not isinstance(before, int):
-            raise E.ValidationException(f"Invalid nextToken: '{nextToken}'")
         with self.store.transaction() as tx:
             rows = mail_store.messages(tx, before, limit + 1, bare_address(to) if to else None)
         answer: dict[str, Any] = {"messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]}
@@ -940,8 +1014,14 @@ class Client:
         from sojourn.asl.interpreter import Env, ExecutionInfo
         from sojourn.asl.teststate import test_state
 
+        if roleArn is not None:
+            arns.validate_role_arn(roleArn)
         now = datetime.fromtimestamp(self.clock(), UTC)
-        data = json.loads(_json_payload(input or "{}", E.InvalidExecutionInput, "input"))
+        data = _parse_payload(input or "{}", E.InvalidExecutionInput, "input")
+        # TestState's variables are JSON input data as much as its input is: the same error, InvalidExecutionInput.
+        bound = _parse_payload(variables, E.InvalidExecutionInput, "variables") if variables else None
+        if bound is not None and not isinstance(bound, dict):
+            raise E.InvalidExecutionInput("Invalid variables: the value must be a JSON object of variable names")
         info = ExecutionInfo(
             execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
             input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
@@ -960,7 +1040,7 @@ class Client:
 
         try:
             return test_state(definition, data, state_name=stateName,
-                              variables=json.loads(variables) if variables else None, invoke=invoke, mock=mock,
+                              variables=bound, invoke=invoke, mock=mock,
                               inspection_level=inspectionLevel, info=info, env=env)
         except DefinitionError as e:
             raise E.InvalidDefinition("; ".join(d.message for d in e.diagnostics)) from None

@@ -78,3 +78,9 @@ class RequestEntityTooLarge(SojournAPIError):
 
 class InternalFailure(SojournAPIError):
     status = 500
+
+
+class ServiceUnavailable(SojournAPIError):
+    """AWS's common error for a temporary failure of the server (here: the database is out of reach)."""
+
+    status = 503

@@ -10,7 +10,6 @@ idempotency key. Every transition commits with its next work, so an exit at any 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -27,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from sojourn import api, gateway
+from sojourn import api, gateway, jsontext
 from sojourn.api import extensions
 from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
@@ -154,7 +153,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
         except SojournAPIError as e:
             return extensions.error_response(e)
         try:
-            body = json.loads(await request.body())
+            body = jsontext.parse(await request.body())  # InvalidJSON is a ValueError: a 400 below
             path = body["path"]
             manifest = await run_in_threadpool(apps.load_manifest, path)
         except apps.ManifestError as e:

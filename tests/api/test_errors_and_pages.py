@@ -140,7 +140,7 @@ def test_list_executions_pages_newest_first_with_a_status_filter(server):
     assert len(first["executions"]) == 5 and len(rest["executions"]) == 2 and "nextToken" not in rest
     assert sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"] == []
     assert len(sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED")["executions"]) == 7
-    with pytest.raises(sfn.exceptions.ValidationException):
+    with pytest.raises(sfn.exceptions.InvalidToken):  # the model's error for ListExecutions, as AWS answers
         sfn.list_executions(stateMachineArn=arn, nextToken="garbage!!")
 
 

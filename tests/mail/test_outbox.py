@@ -104,5 +104,5 @@ def test_get_mail_returns_the_bodies_and_every_recipient(mailbox):
 def test_an_unknown_message_or_page_token_is_a_clear_error(mailbox):
     with pytest.raises(E.MessageDoesNotExist, match="Message Does Not Exist: 'nope'"):
         mailbox.get_mail(messageId="nope")
-    with pytest.raises(E.ValidationException, match="Invalid nextToken"):
+    with pytest.raises(E.InvalidToken, match="Invalid Token"):
         mailbox.list_mail(nextToken="garbage!")

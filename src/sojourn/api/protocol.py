@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sojourn import errors
+from sojourn import errors, jsontext
 from sojourn.api.model import TARGET_PREFIX, operation
 from sojourn.config import function_credential
+from sojourn.store.base import InvalidStoreValue, StoreUnavailable
 
 __all__ = ["CONTENT_TYPE", "FUNCTION_ACTIONS", "MAX_REQUEST_BYTES", "StepFunctionsAPI", "authenticate"]
 
@@ -68,6 +69,15 @@ class StepFunctionsAPI:
             return Response(body, media_type=CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
         except errors.SojournAPIError as e:
             return _error(e, request_id)
+        except InvalidStoreValue as e:
+            # A last line of defence: the checks in front should have refused the value with its member's name.
+            return _error(errors.ValidationException(f"1 validation error detected: {e}"), request_id)
+        except StoreUnavailable:
+            # The database is out of reach for now (PostgreSQL down or restarting, the pool exhausted):
+            # AWS's common ServiceUnavailable, HTTP 503, which botocore retries on its own in every retry
+            # mode (legacy: `service_unavailable` on 503; standard and adaptive: 503 is a transient status).
+            log.warning("database unavailable during %s", request.headers.get("x-amz-target", "?"))
+            return _error(errors.ServiceUnavailable("The service is unavailable. Please try again shortly."), request_id)
         except Exception:
             # A bug, not the caller's fault: log it (never the body: it may carry task tokens).
             log.exception("internal error in %s", request.headers.get("x-amz-target", "?"))
@@ -85,9 +95,9 @@ class StepFunctionsAPI:
             )
         raw = await _read_body(request)
         try:
-            params = json.loads(raw) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise errors.SerializationException(f"Request body is not valid JSON: {e.msg if hasattr(e, 'msg') else e}") from None
+            params = jsontext.parse(raw) if raw.strip() else {}
+        except jsontext.InvalidJSON as e:
+            raise errors.SerializationException(f"Request body is not valid JSON: {e}") from None
         kwargs = op.check(params)
         if self.starts is not None and op.name == "StartExecution":
             result = await self.starts.start(kwargs)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "read_definition"]
+__all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "parse_definition", "read_definition"]
 
 Severity = Literal["ERROR", "WARNING"]
 
@@ -97,8 +97,8 @@ def _parse_yaml(text: str) -> Any:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise _syntax_error(f"Invalid YAML: {e.problem or e.context}{where}") from None
-    except (yaml.YAMLError, RecursionError) as e:
-        raise _syntax_error(f"Invalid YAML: {e}") from None
+    except (yaml.YAMLError, RecursionError, ValueError) as e:  # ValueError: integers over 4,300 digits
+        raise _syntax_error(f"Invalid YAML: {str(e).split(';')[0]}") from None
     if _has_non_finite(value):
         raise _syntax_error("Invalid YAML: .nan and .inf are not JSON numbers")
     return value
@@ -123,19 +123,28 @@ def _looks_like_file_name(text: str) -> bool:
 
 def read_definition(source: dict[str, Any] | str | Path) -> dict[str, Any]:
     """Parse `source` (dict, JSON/YAML text, or a .json/.yaml/.yml path) into a dict; bad syntax raises DefinitionError."""
-    if isinstance(source, dict):
-        return source
     if isinstance(source, Path) or (isinstance(source, str) and _looks_like_file_name(source)):
         path = Path(source)
         text = path.read_text(encoding="utf-8")
-        value = _parse_json(text) if path.suffix.lower() == ".json" else _parse_yaml(text)
-    elif isinstance(source, str):
-        if not source.strip():
-            raise DefinitionError([Diagnostic("ERROR", "MISSING_DESCRIPTION", "The definition is empty", "")])
-        # JSON is YAML, but JSON's parser gives the better message for JSON text.
-        value = _parse_json(source) if source.lstrip().startswith(("{", "[")) else _parse_yaml(source)
-    else:
-        raise TypeError(f"a definition is a dict, JSON or YAML text, or a path, not {type(source).__name__}")
+        return _document(_parse_json(text) if path.suffix.lower() == ".json" else _parse_yaml(text))
+    return parse_definition(source)
+
+
+def parse_definition(source: dict[str, Any] | str) -> dict[str, Any]:
+    """`read_definition` for a dict or JSON/YAML text only, never a file: what callers over the network send
+    (a definition of "/etc/app.yaml" from the API is text that is not a definition, not a file to read)."""
+    if isinstance(source, dict):
+        return source
+    if not isinstance(source, str):
+        raise TypeError(f"a definition is a dict or JSON or YAML text, not {type(source).__name__}")
+    if not source.strip():
+        raise DefinitionError([Diagnostic("ERROR", "MISSING_DESCRIPTION", "The definition is empty", "")])
+    # JSON is YAML, but JSON's parser gives the better message for JSON text.
+    return _document(_parse_json(source) if source.lstrip().startswith(("{", "[")) else _parse_yaml(source))
+
+
+def _document(value: Any) -> dict[str, Any]:
+    """The parsed definition, which must be an object."""
     if value is None:
         raise DefinitionError([Diagnostic("ERROR", "MISSING_DESCRIPTION", "The definition is empty", "")])
     if not isinstance(value, dict):

@@ -27,7 +27,7 @@ from sojourn.asl.interpreter import (
     TimerFired,
     to_json,
 )
-from sojourn.asl.loader import DefinitionError, Diagnostic, read_definition
+from sojourn.asl.loader import DefinitionError, Diagnostic, parse_definition
 from sojourn.asl.program import compile_definition
 
 __all__ = ["test_state"]
@@ -46,7 +46,7 @@ def _targets(state: dict[str, Any]) -> set[str]:
 
 def _machine(definition: Any, state_name: str | None) -> tuple[dict[str, Any], str]:
     """A machine whose StartAt is the state under test; transitions lead to placeholder Succeed states."""
-    document = read_definition(definition)
+    document = parse_definition(definition)  # text from TestState's caller, never a file to read
     if state_name is not None:
         states = document.get("States") or {}
         if state_name not in states:

@@ -20,9 +20,17 @@ from typing import Any
 
 from sojourn.store.packing import pack, unpack
 
-__all__ = ["Store", "Tx", "database_exists", "open_store"]
+__all__ = ["InvalidStoreValue", "Store", "StoreUnavailable", "Tx", "database_exists", "open_store"]
 
 NOTIFY_CHANNEL = "sojourn_work"
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached for now (down, restarting, no free connection): try again later."""
+
+
+class InvalidStoreValue(ValueError):
+    """A value the database cannot hold (PostgreSQL's text cannot contain NUL; integers beyond 64 bits)."""
 
 
 class Tx:
@@ -462,9 +470,9 @@ _TASKS = ("SELECT t.*, e.arn AS execution_arn, m.arn AS machine_arn FROM tokens 
 
 
 def _named(row: dict[str, Any]) -> dict[str, Any]:
-    """An execution row with its name, the last part of its ARN."""
+    """An execution row with its name, the 8th part of its ARN (`...:execution:machine:name`, `...:express:machine:name:id`)."""
     row.pop("machine_id", None)
-    row["name"] = row["arn"].rsplit(":", 1)[1]
+    row["name"] = row["arn"].split(":")[7]
     return row
 
 

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from sojourn.store.base import NOTIFY_CHANNEL, Store, Tx
+from sojourn.store.base import NOTIFY_CHANNEL, InvalidStoreValue, Store, StoreUnavailable, Tx
 
 __all__ = ["PostgresStore"]
 
@@ -62,8 +62,23 @@ class PostgresStore(Store):
 
     @contextlib.contextmanager
     def _connection(self, write: bool = True) -> Iterator[psycopg.Connection]:
-        with self.pool.connection() as connection:
-            yield connection
+        """A pooled connection; StoreUnavailable when the server cannot be reached or the link broke."""
+        try:
+            with self.pool.connection() as connection:
+                try:
+                    yield connection
+                except psycopg.OperationalError as e:
+                    # Deadlocks and serialization failures are OperationalErrors too, on a live connection.
+                    if connection.broken or connection.closed:
+                        raise StoreUnavailable(f"PostgreSQL connection lost: {type(e).__name__}") from e
+                    raise
+        except PoolTimeout as e:
+            raise StoreUnavailable("No PostgreSQL connection could be had in time") from e
+        except StoreUnavailable:
+            # The other idle connections most likely went with this one (a restart, a network cut): test
+            # them now, so that one request meets the loss rather than one per pooled connection.
+            self.pool.check()
+            raise
 
     def _begin(self, connection: psycopg.Connection, write: bool = True) -> None:
         """psycopg opens the transaction with the first statement."""
@@ -76,7 +91,10 @@ class PostgresStore(Store):
                 tx.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
-        return connection.execute(self._sql(sql), tuple(params))
+        try:
+            return connection.execute(self._sql(sql), tuple(params))
+        except psycopg.DataError as e:  # a caller's value (a NUL in text, a number out of range), not a bug here
+            raise InvalidStoreValue(str(e).splitlines()[0]) from e
 
     def _sql(self, sql: str) -> str:
         """`?` placeholders as psycopg's `%s`, rewritten once per statement."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sojourn.store.base import Store
+from sojourn.store.base import InvalidStoreValue, Store
 
 __all__ = ["SqliteStore", "sqlite_path"]
 
@@ -100,7 +100,10 @@ class SqliteStore(Store):
             connection.execute("ROLLBACK")
 
     def _execute(self, connection: sqlite3.Connection, sql: str, params: Any) -> Any:
-        return connection.execute(sql, tuple(params))
+        try:
+            return connection.execute(sql, tuple(params))
+        except OverflowError as e:  # an integer beyond SQLite's 64 bits: the caller's value
+            raise InvalidStoreValue(str(e)) from e
 
     def _row(self, row: sqlite3.Row | None) -> dict[str, Any] | None:
         return dict(zip(row.keys(), row, strict=True)) if row is not None else None  # 3x faster than dict(row)
