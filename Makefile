@@ -23,5 +23,8 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	for benchmark in bench/*_bench.py; do $(BIN)/python $$benchmark || exit 1; done
 
+# The house's checks, in .ci/run too: style, types, and the layering (pyproject.toml's import-linter contracts).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports

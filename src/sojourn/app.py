@@ -335,7 +335,8 @@ class _Checker:
             for text in _strings_in(value):
                 for match in REFERENCE.finditer(text):
                     kind, name = match["kind"], match["name"]
-                    known = {"Function": functions, "StateMachine": machines}.get(kind)
+                    catalog: dict[str, Mapping[str, Any]] = {"Function": functions, "StateMachine": machines}
+                    known = catalog.get(kind)
                     if known is not None and name not in known:
                         what = "function" if kind == "Function" else "state machine"
                         self.problem(entry, field_name, f"{match[0]} names no {what} of this manifest")
@@ -424,7 +425,7 @@ def deploy(manifest: Manifest, client: Any, settings: Any, *, functions: Any = N
 
 def _context(manifest: Manifest, settings: Any) -> _Context:
     return _Context(getattr(settings, "region", "us-east-1"), getattr(settings, "account_id", "123456789012"),
-                    manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", ""),
+                    str(manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", "")),
                     getattr(settings, "data_dir", ".sojourn"), manifest.path.parent)
 
 

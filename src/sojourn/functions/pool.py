@@ -307,7 +307,7 @@ class FunctionPool:
 
     def _outcome(self, fn: Function, worker: _Worker, answer: dict[str, Any] | str, request_id: str,
                  started: datetime, duration: float, limit: float) -> Invocation:
-        common = {"function": fn.name, "request_id": request_id, "started": started.isoformat(),
+        common: dict[str, Any] = {"function": fn.name, "request_id": request_id, "started": started.isoformat(),
                   "duration_ms": duration, "timeout": limit}
         if answer == "timeout":
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

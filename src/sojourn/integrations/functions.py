@@ -35,14 +35,15 @@ def invoke(call: TaskCall, services: Services) -> Any:
         asynchronous = params.get("InvocationType") == "Event"
     else:
         name, payload, asynchronous = call.resource, call.parameters, False
-    if pool is None or pool.get(name) is None:
+    function = pool.get(name) if pool is not None else None
+    if pool is None or function is None:
         raise StatesError("Lambda.ResourceNotFoundException", _not_found(name, services))
     if asynchronous:
         # Lambda queues the event and answers 202 at once with an empty payload.
         threading.Thread(target=pool.invoke, args=(name, payload), daemon=True).start()
         return _envelope(str(uuid.uuid4()), 202, "")
     outcome = pool.invoke(name, payload, timeout=call.timeout_seconds)
-    _raise_for(outcome, task_cut_short=call.timeout_seconds is not None and outcome.timeout < pool.get(name).timeout)
+    _raise_for(outcome, task_cut_short=call.timeout_seconds is not None and outcome.timeout < function.timeout)
     if call.resource.startswith(OPTIMISED):
         return _envelope(outcome.request_id, 200, outcome.result)
     return outcome.result
