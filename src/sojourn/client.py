@@ -838,33 +838,6 @@ class Client:
             raise E.TaskTimedOut("Task Timed Out")
         return {}
 
-    def describe_state_statuses(self, *, executionArn: str) -> dict[str, Any]:
-        """Per-state status of an execution, derived from its history (the console's graph)."""
-        statuses: dict[str, dict[str, Any]] = {}
-        current: str | None = None
-        token = None
-        while True:
-            page = self.get_execution_history(executionArn=executionArn, maxResults=1000, nextToken=token)
-            for event in page["events"]:
-                kind = event["type"]
-                if kind.endswith("StateEntered"):
-                    current = event["stateEnteredEventDetails"]["name"]
-                    entry = statuses.setdefault(current, {"name": current, "enteredCount": 0})
-                    entry.update(status="RUNNING", enteredDate=event["timestamp"])
-                    entry["enteredCount"] += 1
-                elif kind.endswith("StateExited"):
-                    name = event["stateExitedEventDetails"]["name"]
-                    statuses.setdefault(name, {"name": name, "enteredCount": 1}).update(
-                        status="SUCCEEDED", exitedDate=event["timestamp"])
-                elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
-                    for entry in statuses.values():
-                        if entry["status"] == "RUNNING":
-                            entry["status"] = {"ExecutionFailed": "FAILED", "ExecutionTimedOut": "TIMED_OUT"}.get(kind, "ABORTED")
-            token = page.get("nextToken")
-            if not token:
-                break
-        return {"states": list(statuses.values())}
-
     # -- activities ----------------------------------------------------------------------------------
 
     def create_activity(self, *, name: str, tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,13 +83,6 @@ class Settings:
         values.update({k: v for k, v in changes.items() if v is not None})
         return self._build(values)
 
-    with_ = replace
-
-    @property
-    def base_url(self) -> str:
-        """Where people and functions reach this server (`public_base_url`, derived from host:port when unset)."""
-        return self.public_base_url
-
     def arn(self, kind: str, *names: str) -> str:
         """A Step Functions ARN in this region and account: `arn("execution", machine, name)`."""
         return ":".join(("arn", "aws", "states", self.region, self.account_id, kind, *names))
@@ -114,10 +106,6 @@ class Settings:
     def is_local(self) -> bool:
         """True when the server listens only on the loopback interface."""
         return self.host in ("127.0.0.1", "localhost", "::1")
-
-    @property
-    def data_path(self) -> Path:
-        return Path(self.data_dir)
 
     @classmethod
     def _build(cls, values: dict[str, Any]) -> Settings:

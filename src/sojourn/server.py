@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from sojourn import api, gateway, jsontext
+from sojourn import api, console, gateway, jsontext
 from sojourn.api import extensions
 from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
@@ -99,7 +99,7 @@ def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
         gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     routes += api.routes(runtime.client, runtime.settings)
-    routes += _optional_routes("sojourn.console", runtime, manifest)
+    routes += console.routes(client=runtime.client, settings=runtime.settings, manifest=manifest)
     routes += [Route("/sojourn/apps", _deploy_endpoint(runtime), methods=["POST"])]
     routes += extensions.routes(runtime.client, runtime.settings)
     routes += [Mount("", app=live)]
@@ -113,17 +113,6 @@ def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
             runtime.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
-
-
-def _optional_routes(module: str, runtime: Runtime, manifest: Any) -> list[BaseRoute]:
-    """Routes of a part that may not be built yet (gateway, console): none until it exposes `routes`."""
-    import importlib
-
-    part = importlib.import_module(module)
-    make = getattr(part, "routes", None)
-    if make is None:
-        return []
-    return list(make(client=runtime.client, settings=runtime.settings, manifest=manifest))
 
 
 async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:

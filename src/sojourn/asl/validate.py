@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sojourn.asl import intrinsics, jsonata, paths
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
 
 __all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "validate"]
@@ -135,7 +136,6 @@ def _is_timestamp(value: Any) -> bool:
     except ValueError:
         return False
     return True
-_INTRINSIC = re.compile(r"^States\.[A-Za-z0-9]+\(.*\)$", re.DOTALL)
 _ARN = re.compile(r"^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+$")
 
 
@@ -173,87 +173,26 @@ def _join(location: str, *parts: Any) -> str:
 
 def _compile_path(text: str) -> None:
     """Raise when `text` is not a JSONPath, context path or variable path."""
-    try:
-        from sojourn.asl import paths  # written alongside; absent until it lands
-    except ImportError:
-        _fallback_path(text)
-    else:
-        paths.compile_path(text)
+    paths.compile_path(text)
 
 
 def _compile_reference_path(text: str) -> None:
     """Raise when `text` is not a reference path (a path to a single node, as ResultPath takes)."""
-    try:
-        from sojourn.asl import paths
-    except ImportError:
-        if text.startswith("$$") or any(token in text for token in ("*", "..", "?(", ":", "@")):
-            raise ValueError("a reference path selects a single node") from None
-        _fallback_path(text)
-    else:
-        paths.compile_reference_path(text)
+    paths.compile_reference_path(text)
 
 
 def _compile_single_path(text: str) -> None:
     """Raise when `text` is not a path to a single node of the input, the context object or a variable."""
-    from sojourn.asl import paths
-
     if not paths.compile_path(text).definite:
         raise ValueError("a reference path selects a single node")
 
 
-def _fallback_path(text: str) -> None:
-    from jsonpath_ng.ext import parse
-
-    if not text.startswith("$"):
-        raise ValueError("a path starts with '$'")
-    body = text[2:] if text.startswith("$$") else text[1:]
-    if not text.startswith("$$"):
-        # `$name.field` is a variable path; the name is checked like an Assign key.
-        match = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)", body)
-        if match:
-            body = body[match.end() :]
-    if body and not body.startswith((".", "[")):
-        raise ValueError(f"unexpected '{body[0]}'")
-    parse("$" + body)
-
-
 def _compile_intrinsic(text: str) -> None:
-    try:
-        from sojourn.asl import intrinsics
-    except ImportError:
-        if not _INTRINSIC.match(text) or not _balanced(text):
-            raise ValueError("not an intrinsic function call") from None
-    else:
-        intrinsics.compile_intrinsic(text)
-
-
-def _balanced(text: str) -> bool:
-    depth, quoted, escaped = 0, False, False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and not quoted
+    intrinsics.compile_intrinsic(text)
 
 
 def _compile_jsonata(text: str) -> None:
-    try:
-        from sojourn.asl import jsonata as ours
-    except ImportError:
-        import jsonata
-
-        jsonata.Jsonata(text[2:-2])
-    else:
-        ours.compile_jsonata_value(text)
+    jsonata.compile_jsonata_value(text)
 
 
 def _check(compiler: Callable[[str], None], text: str) -> str | None:

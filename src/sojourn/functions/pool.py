@@ -178,11 +178,6 @@ class FunctionPool:
                 self._retire(fn.name)
             return changed
 
-    def unregister(self, name: str) -> None:
-        with self._cond:
-            self._functions.pop(name, None)
-            self._retire(name)
-
     def get(self, name_or_arn: str) -> Function | None:
         return self._functions.get(function_name(name_or_arn))
 
@@ -213,12 +208,6 @@ class FunctionPool:
         self._release(worker, keep=isinstance(answer, dict) and not answer.get("exit"))
         self._store(invocation)
         return invocation
-
-    def warm(self, name: str) -> None:
-        """Start one worker now so that the first call does not pay the start-up."""
-        fn = self._functions[name]
-        with self._cond:
-            self._idle.setdefault(name, []).append(self._spawn(fn))
 
     def close(self) -> None:
         """End every worker (idle ones now; busy ones when their call returns)."""
