@@ -260,7 +260,7 @@ def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
     """The app manifest at `app_file` (or None) and the settings it contributes to, under env and flags."""
     manifest = None
     if app_file is not None:
-        from sojourn.app import ManifestError, load_manifest
+        from sojourn.manifest import ManifestError, load_manifest
 
         _need_file(app_file)
         try:
@@ -409,11 +409,11 @@ def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | No
 def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
     """Deploy an app manifest: into the database (`--db`), or through the running server, which reads the
     manifest at the same path. Every server and worker on that database then serves the app."""
-    from sojourn import app as apps
+    from sojourn import manifest as manifests
 
     try:
-        manifest = apps.load_manifest(file)
-    except apps.ManifestError as e:
+        manifest = manifests.load_manifest(file)
+    except manifests.ManifestError as e:
         _fail(str(e))
     settings = _settings(db_url=db, manifest=manifest.settings)
     if db:

@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-from sojourn import app as apps
+from sojourn import manifest as manifests
 from sojourn.functions import function_pool_for
 from sojourn.store.apps import record_app, registered_apps
 
@@ -48,7 +48,7 @@ class AppHost:
 
     def deploy(self, manifest: Any) -> dict[str, list[str]]:
         """Deploy `manifest` (functions, state machines), record it for the other processes, serve its routes."""
-        report = apps.deploy(manifest, self.client, self.settings)
+        report = manifests.deploy(manifest, self.client, self.settings)
         now = self.client.clock()
         with self.client.store.transaction() as tx:
             record_app(tx, manifest.name, str(manifest.path), now)
@@ -67,9 +67,9 @@ class AppHost:
             if self._seen.get(row["name"]) == row["deployed_at"]:
                 continue
             try:
-                manifest = apps.load_manifest(row["path"])
-                apps.deploy_functions(manifest, function_pool_for(self.client, self.settings), self.settings)
-            except (apps.ManifestError, OSError, ValueError) as e:
+                manifest = manifests.load_manifest(row["path"])
+                manifests.deploy_functions(manifest, function_pool_for(self.client, self.settings), self.settings)
+            except (manifests.ManifestError, OSError, ValueError) as e:
                 log.error("app %s (%s) cannot be loaded: %s", row["name"], row["path"], e)
                 self._seen[row["name"]] = row["deployed_at"]
                 continue

@@ -133,7 +133,7 @@ async def _health(request: Request) -> JSONResponse:
 def _deploy_endpoint(runtime: Runtime) -> Any:
     """`POST /sojourn/apps {"path": "/abs/app.yaml"}`: deploy a manifest found on this server's disk
     (`sojourn deploy app.yaml` without --db). Requires the API key, as the API does, when one is set."""
-    from sojourn import app as apps
+    from sojourn import manifest as manifests
     from sojourn.api.protocol import authenticate
 
     async def deploy(request: Request) -> JSONResponse:
@@ -144,8 +144,8 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
         try:
             body = jsontext.parse(await request.body())  # InvalidJSON is a ValueError: a 400 below
             path = body["path"]
-            manifest = await run_in_threadpool(apps.load_manifest, path)
-        except apps.ManifestError as e:
+            manifest = await run_in_threadpool(manifests.load_manifest, path)
+        except manifests.ManifestError as e:
             return JSONResponse({"message": str(e), "problems": [str(p) for p in e.problems]}, status_code=400)
         except (ValueError, KeyError, TypeError):
             return JSONResponse({"message": 'The body must be {"path": "<app.yaml on the server>"}'}, status_code=400)

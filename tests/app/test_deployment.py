@@ -51,7 +51,7 @@ def clients(tmp_path):
 
 
 def test_an_app_deployed_by_one_process_is_loaded_by_another_and_so_are_its_redeploys(tmp_path, clients):
-    from sojourn.app import load_manifest
+    from sojourn.manifest import load_manifest
 
     settings, (deployer, server) = clients
     served: list[list[Endpoint]] = []
@@ -70,7 +70,7 @@ def test_an_app_deployed_by_one_process_is_loaded_by_another_and_so_are_its_rede
 
 
 def test_a_broken_redeploy_keeps_the_app_that_was_served(tmp_path, clients):
-    from sojourn.app import load_manifest
+    from sojourn.manifest import load_manifest
 
     settings, (deployer, server) = clients
     host = AppHost(server, settings)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sojourn.app import ManifestError, deploy, load_manifest
 from sojourn.config import Settings
 from sojourn.functions import FunctionPool
+from sojourn.manifest import ManifestError, deploy, load_manifest
 
 DEFINITION = {
     "StartAt": "Ask",
