@@ -33,7 +33,7 @@ def migrated_from_0002(url: str) -> Client:
     with store.transaction() as tx:
         for table, rows in FIXTURE["rows"].items():
             for row in rows:
-                tx.insert(table, row)
+                tx._insert(table, row)  # rows of an older schema: no verb of today's store writes them
     assert store.migrate(only=["0003_compact_executions.sql"]) == ["0003_compact_executions.sql"]
     assert store.migrate() == ["0004_smaller_executions.sql"]  # on a 0003 database with data
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
@@ -68,9 +68,9 @@ def test_a_lease_taken_before_the_migration_still_holds_until_it_ends(store_url)
     with store.transaction() as tx:
         for table in ("state_machines", "executions", "runs"):
             for row in FIXTURE["rows"][table]:
-                tx.insert(table, row)
+                tx._insert(table, row)
         execution = FIXTURE["rows"]["executions"][0]["arn"]
-        tx.insert("work", {"execution_arn": execution, "run_id": 1, "kind": "invoke", "payload": "{}", "due_at": 10.0,
+        tx._insert("work", {"execution_arn": execution, "run_id": 1, "kind": "invoke", "payload": "{}", "due_at": 10.0,
                            "lease_owner": "gone", "lease_until": 40.0, "attempts": 1})
     store.migrate()
     with store.transaction() as tx:
