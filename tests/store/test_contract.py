@@ -7,17 +7,12 @@ import threading
 
 import psycopg
 import pytest
+from makers import execution as _execution
 
 from sojourn.store.base import Store, open_store
 
 TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "activities", "definitions", "machine_arns",
           "executions", "runs", "events", "work", "tokens", "activity_tasks"}
-
-
-def _execution(tx, arn: str = "arn:aws:states:us-east-1:1:execution:m:e", definition: str = "{}") -> dict:
-    return tx.insert_execution({
-        "arn": arn, "machine_arn": "arn:aws:states:us-east-1:1:stateMachine:m", "status": "RUNNING",
-        "definition_id": tx.definition_id(definition), "role_arn": "r", "input": "{}", "started_at": 1.0})
 
 
 def test_a_fresh_database_is_migrated_to_every_table_and_migrating_again_does_nothing(store: Store, store_url: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 import migration_workload as workload
 
 from sojourn.client import Client
-from sojourn.store.base import open_store
+from sojourn.store.base import Store, open_store
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "schema_0002.json").read_text(encoding="utf-8"))
 
@@ -26,14 +26,20 @@ class Clock:
         return self.now
 
 
-def migrated_from_0002(url: str) -> Client:
-    """A database at the schema before 0003, filled with the old rows, then migrated to 0003, then to 0004."""
+def at_0002(url: str) -> Store:
+    """A database at the schema before 0003, filled with the old rows."""
     store = open_store(url, migrate=False)
     store.migrate(only=FIXTURE["migrations"])
     with store.transaction() as tx:
         for table, rows in FIXTURE["rows"].items():
             for row in rows:
                 tx._insert(table, row)  # rows of an older schema: no verb of today's store writes them
+    return store
+
+
+def migrated_from_0002(url: str) -> Client:
+    """A database at the schema before 0003, filled with the old rows, then migrated to 0003, then to 0004."""
+    store = at_0002(url)
     assert store.migrate(only=["0003_compact_executions.sql"]) == ["0003_compact_executions.sql"]
     assert store.migrate() == ["0004_smaller_executions.sql"]  # on a 0003 database with data
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)

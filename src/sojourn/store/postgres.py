@@ -110,10 +110,11 @@ class PostgresStore(Store):
         schema = tx._one("SELECT current_schema() AS name")["name"]
         tables: dict[str, Any] = {}
         for column in tx._all(
-                "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+                "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns "
                 "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
             table = tables.setdefault(column["table_name"], {"columns": [], "indexes": [], "constraints": []})
-            table["columns"].append((column["column_name"], column["data_type"], column["is_nullable"], column["column_default"]))
+            table["columns"].append((column["column_name"], column["data_type"], column["is_nullable"], column["column_default"],
+                                     column["is_identity"]))
         for index in tx._all("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
                              "ORDER BY tablename, indexname"):
             # an index's definition names its schema: the same index of another schema must read the same
