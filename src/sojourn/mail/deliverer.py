@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -174,14 +174,14 @@ class Deliverer:
                 self._record(tx, row, outcome, now)
         return len(rows)
 
-    def _envelope(self, row: dict[str, Any]) -> Envelope:
+    def _envelope(self, row: Mapping[str, Any]) -> Envelope:
         message = Message(to=row["to_addresses"], cc=row["cc_addresses"], bcc=row["bcc_addresses"],
                           reply_to=row["reply_to"], subject=row["subject"], html=row["html"], text=row["text"],
                           sender=row["sender"])
         sender = message.sender or self.settings.smtp_sender
         return Envelope(bare_address(sender), message.recipients, message.to_mime(row["id"], sender, row["created_at"]))
 
-    def _record(self, tx: Any, row: dict[str, Any], outcome: Outcome, now: float) -> None:
+    def _record(self, tx: Any, row: Mapping[str, Any], outcome: Outcome, now: float) -> None:
         seq, attempts = row["seq"], int(row["attempts"])
         sender = row["sender"] or self.settings.smtp_sender
         if outcome.sent:
@@ -242,7 +242,7 @@ class Deliverer:
             self.store.wait(wait, since=since)
 
 
-def _without_tokens(tx: Any, row: dict[str, Any]) -> tuple[str | None, str | None]:
+def _without_tokens(tx: Any, row: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The message's HTML and text bodies with every task token Sojourn issued replaced by a marker."""
     bodies = (row["html"], row["text"])
     candidates = {match for body in bodies if body for match in TOKEN_SHAPE.findall(body)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,7 @@ class Store:
     def _connection(self, write: bool = True) -> Iterator[Any]:
         raise NotImplementedError
 
-    def _execute(self, connection: Any, sql: str, params: tuple | list) -> Any:
+    def _execute(self, connection: Any, sql: str, params: Sequence[Any]) -> Any:
         raise NotImplementedError
 
     def _row(self, row: Any) -> dict[str, Any] | None:

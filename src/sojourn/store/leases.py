@@ -25,12 +25,13 @@ class LeasedQueue:
 
     def claim(self, tx: Statements, owner: str, now: float, lease_seconds: float, limit: int) -> list[Any]:
         """Lease up to `limit` due items (oldest due first) to `owner`, counting the attempt; the claimed rows."""
-        return tx._all(
+        rows: list[Any] = tx._all(
             f"UPDATE {self.table} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE {self.key} IN "
             f"(SELECT {self.key} FROM {self.table} WHERE {self.pending} AND due_at <= ? ORDER BY due_at, {self.key} "
             f"LIMIT ?{tx.store.skip_locked}) RETURNING *",
             (owner, now + lease_seconds, now, limit),
         )
+        return rows
 
     def release(self, tx: Statements, now: float, owner: str | None = None) -> int:
         """Make the claims of `owner` (of anyone, without) due now for any taker; how many there were."""

@@ -26,14 +26,16 @@ class TokenVerbs(Statements):
 
     def token(self, token_hash: str, lock: bool = False) -> TokenRow | None:
         """The token whose hash is `token_hash` (hex), waiting or not; `lock` locks its row (PostgreSQL)."""
-        return _token(self._one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""),
-                                (bytes.fromhex(token_hash),)))
+        row: TokenRow | None = _token(self._one("SELECT * FROM tokens WHERE hash = ?" + (self.store.for_update if lock else ""),
+                                                (bytes.fromhex(token_hash),)))
+        return row
 
     def waiting_token(self, execution_id: int, run_id: int, task_id: int) -> TokenRow | None:
         """The token the task `task_id` of a run waits on, or None."""
-        return _token(self._one(
+        row: TokenRow | None = _token(self._one(
             "SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
             (execution_id, run_id, task_id)))
+        return row
 
     def set_token(self, token_hash: str, changes: dict[str, Any]) -> None:
         """Change some columns of a token (its status, its heartbeat)."""
@@ -79,7 +81,8 @@ class TokenVerbs(Statements):
         """The token `token_hash` while it waits, with its execution's ARN and machine (the inbox's task)."""
         if not re.fullmatch(r"[0-9a-f]{64}", token_hash):
             return None  # no task's id
-        return _token(self._one(_TASKS + " WHERE t.hash = ? AND t.status = 'waiting'", (bytes.fromhex(token_hash),)))
+        row: TaskRow | None = _token(self._one(_TASKS + " WHERE t.hash = ? AND t.status = 'waiting'", (bytes.fromhex(token_hash),)))
+        return row
 
     def known_token_hashes(self, hashes: list[str]) -> set[str]:
         """Which of these SHA-256 hashes (hex) are task tokens Sojourn issued (waiting or not)."""
