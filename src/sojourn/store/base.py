@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,8 @@ class Store:
     def migrate(self, only: Collection[str] | None = None) -> list[str]:
         """Apply the migrations not yet applied, in order (`only`: of these; tests build older schemas);
         returns their names."""
-        folder = resources.files("sojourn.store") / "migrations" / self.dialect
-        names = sorted(entry.name for entry in folder.iterdir()
-                       if entry.name.endswith(".sql") and (only is None or entry.name in only))
+        scripts = migration_scripts(self.dialect)
+        names = sorted(name for name in scripts if only is None or name in only)
         applied: list[str] = []
         with self.transaction() as tx:
             self._lock_migrations(tx)
@@ -178,7 +178,7 @@ class Store:
             for name in names:
                 if name in done:
                     continue
-                script = (folder / name).read_text(encoding="utf-8")
+                script = scripts[name].read_text(encoding="utf-8")
                 for statement in _statements(script):
                     tx._execute(statement)
                 tx._execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)", (name,))
@@ -220,6 +220,22 @@ def database_exists(url: str) -> bool:
 
     path = sqlite_path(url)
     return path == ":memory:" or Path(path).is_file()
+
+
+def migration_scripts(dialect: str, root: Traversable | None = None) -> dict[str, Traversable]:
+    """The migrations `dialect` runs, by name: its own folder's and those of `shared/` (SQL both dialects read
+    alike, such as `ALTER TABLE executions ADD COLUMN ...`); names order them across both folders."""
+    root = root or resources.files("sojourn.store") / "migrations"
+    scripts: dict[str, Traversable] = {}
+    for folder in (root / dialect, root / "shared"):
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            if entry.name.endswith(".sql"):
+                if entry.name in scripts:
+                    raise ValueError(f"Migration {entry.name} is both {dialect}'s and shared")
+                scripts[entry.name] = entry
+    return scripts
 
 
 def _statements(script: str) -> list[str]:
