@@ -43,7 +43,7 @@ class MailVerbs(Statements):
         return str(fields["id"])
 
     def claim_mail(self, owner: str, now: float, lease_seconds: float, limit: int) -> list[MailMessageRow]:
-        """Lease up to `limit` due PENDING messages (oldest due first), in queue order; counts the attempt."""
+        """Lease up to `limit` due PENDING messages (the longest due first), returned by `seq`; counts the attempt."""
         rows = OUTBOX.claim(self, owner, now, lease_seconds, limit)
         return sorted((_decoded(row) for row in rows), key=lambda row: row["seq"])
 
