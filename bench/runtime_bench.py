@@ -134,19 +134,7 @@ def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dic
 
 def stored_bytes(store: Any) -> int:
     """Bytes the database holds (SQLite: pages in use after a checkpoint; PostgreSQL: the schema's relations)."""
-    if store.dialect == "sqlite":
-        import sqlite3
-
-        with sqlite3.connect(store.path) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
-                                 for name in ("page_count", "freelist_count", "page_size"))
-            return int((pages - free) * size)
-    with store.transaction() as tx:
-        tx.execute("ANALYZE")
-        row = tx.one("SELECT SUM(pg_total_relation_size(c.oid)) AS size FROM pg_class c "
-                     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
-        return int(row["size"] or 0)
+    return int(store.stored_bytes())
 
 
 # -- DBOS Transact ----------------------------------------------------------------------------------

@@ -312,7 +312,7 @@ class Client:
                 if existing["definition"] == text and existing["role_arn"] == roleArn and existing["type"] == type:
                     return {"stateMachineArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
-            tx.insert("state_machines", {
+            tx.insert_machine({
                 "arn": arn, "name": name, "type": type, "definition": text, "role_arn": roleArn,
                 "description": None, "revision_id": uuid.uuid4().hex,
                 "logging": json.dumps(loggingConfiguration or {"level": "OFF", "includeExecutionData": False}),
@@ -366,7 +366,7 @@ class Client:
         with self.store.transaction() as tx:
             machine = self._get_machine(tx, stateMachineArn)
             changes.update(updated_at=now, revision_id=uuid.uuid4().hex)
-            tx.update("state_machines", {"arn": stateMachineArn}, changes)
+            tx.update_machine(stateMachineArn, changes)
             answer: dict[str, Any] = {"updateDate": _date(now), "revisionId": changes["revision_id"]}
             if publish:
                 answer["stateMachineVersionArn"] = self._publish(tx, {**machine, **changes}, versionDescription)
@@ -389,9 +389,7 @@ class Client:
         if len(names) > 1:  # AWS: a version or alias ARN is DeleteStateMachineVersion's or DeleteStateMachineAlias's
             raise E.ValidationException(f"Invalid Arn: a qualified state machine ARN cannot be deleted: '{stateMachineArn}'")
         with self.store.transaction() as tx:
-            for table, column in (("state_machines", "arn"), ("machine_versions", "machine_arn"), ("machine_aliases", "machine_arn")):
-                tx.execute(f"DELETE FROM {table} WHERE {column} = ?", (stateMachineArn,))
-            tx.execute("DELETE FROM tags WHERE resource_arn = ?", (stateMachineArn,))
+            tx.delete_machine(stateMachineArn)
         return {}
 
     def describe_state_machine_for_execution(self, *, executionArn: str, **_: Any) -> dict[str, Any]:
@@ -429,10 +427,9 @@ class Client:
         latest = tx.versions(machine["arn"])
         if latest and latest[0]["revision_id"] == machine["revision_id"]:
             return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
-        number = tx.one("SELECT COALESCE(MAX(version), 0) + 1 AS n FROM machine_versions WHERE machine_arn = ?",
-                        (machine["arn"],))["n"]
+        number = tx.next_version_number(machine["arn"])
         arn = f"{machine['arn']}:{number}"
-        tx.insert("machine_versions", {
+        tx.insert_version({
             "arn": arn, "machine_arn": machine["arn"], "version": number, "definition": machine["definition"],
             "role_arn": machine["role_arn"], "description": description, "revision_id": machine["revision_id"],
             "created_at": self.clock(),
@@ -467,9 +464,9 @@ class Client:
     def delete_state_machine_version(self, *, stateMachineVersionArn: str) -> dict[str, Any]:
         arns.parse(stateMachineVersionArn, "stateMachine", qualifier="version")
         with self.store.transaction() as tx:
-            for alias in tx.all("SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{stateMachineVersionArn}"%',)):
+            for alias in tx.aliases_routing_to(stateMachineVersionArn):
                 raise E.ConflictException(f"Version is referenced by the alias '{alias['arn']}'")
-            tx.execute("DELETE FROM machine_versions WHERE arn = ?", (stateMachineVersionArn,))
+            tx.delete_version(stateMachineVersionArn)
         return {}
 
     def _routing(self, tx: Tx, machine_arn: str, routing: list[dict[str, Any]]) -> str:
@@ -499,9 +496,9 @@ class Client:
                 if existing["routing"] == routing and existing["description"] == description:
                     return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.ConflictException(f"Alias already exists: '{arn}'")
-            tx.insert("machine_aliases", {"arn": arn, "machine_arn": machine_arn, "name": name,
-                                          "description": _description(description),
-                                          "routing": routing, "created_at": now, "updated_at": now})
+            tx.insert_alias({"arn": arn, "machine_arn": machine_arn, "name": name,
+                             "description": _description(description),
+                             "routing": routing, "created_at": now, "updated_at": now})
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
     def _get_alias(self, tx: Tx, arn: str) -> dict[str, Any]:
@@ -531,13 +528,13 @@ class Client:
                 changes["description"] = _description(description)
             if routingConfiguration is not None:
                 changes["routing"] = self._routing(tx, alias["machine_arn"], routingConfiguration)
-            tx.update("machine_aliases", {"arn": stateMachineAliasArn}, changes)
+            tx.update_alias(stateMachineAliasArn, changes)
         return {"updateDate": _date(now)}
 
     def delete_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
         arns.parse(stateMachineAliasArn, "stateMachine", qualifier="alias")
         with self.store.transaction() as tx:
-            tx.execute("DELETE FROM machine_aliases WHERE arn = ?", (stateMachineAliasArn,))
+            tx.delete_alias(stateMachineAliasArn)
         return {}
 
     def list_state_machine_aliases(self, *, stateMachineArn: str, nextToken: str | None = None,
@@ -845,17 +842,17 @@ class Client:
         arn = arns.activity_arn(self.region, self.account_id, name)
         now = self.clock()
         with self.store.transaction() as tx:
-            existing = tx.one("SELECT * FROM activities WHERE arn = ?", (arn,))
+            existing = tx.activity(arn)
             if existing is not None:
                 return {"activityArn": arn, "creationDate": _date(existing["created_at"])}
-            tx.insert("activities", {"arn": arn, "name": name, "created_at": now})
+            tx.insert_activity({"arn": arn, "name": name, "created_at": now})
             for key, value in _tags(tags):
                 tx.set_tag(arn, key, value)
         return {"activityArn": arn, "creationDate": _date(now)}
 
     def _get_activity(self, tx: Tx, arn: str) -> dict[str, Any]:
         arns.parse(arn, "activity")
-        row = tx.one("SELECT * FROM activities WHERE arn = ?", (arn,))
+        row = tx.activity(arn)
         if row is None:
             raise E.ActivityDoesNotExist(f"Activity Does Not Exist: '{arn}'")
         return row
@@ -868,15 +865,14 @@ class Client:
     def delete_activity(self, *, activityArn: str) -> dict[str, Any]:
         arns.parse(activityArn, "activity")
         with self.store.transaction() as tx:
-            tx.execute("DELETE FROM activities WHERE arn = ?", (activityArn,))
-            tx.execute("DELETE FROM tags WHERE resource_arn = ?", (activityArn,))
+            tx.delete_activity(activityArn)
         return {}
 
     def list_activities(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
         limit = _limit(maxResults)
         after = _read_page_token(nextToken, str)
         with self.store.transaction() as tx:
-            rows = tx.all("SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?", (after, after, limit + 1))
+            rows = tx.activities(after, limit + 1)
         answer: dict[str, Any] = {"activities": [
             {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])} for row in rows[:limit]]}
         if len(rows) > limit:
@@ -923,8 +919,8 @@ class Client:
     def _check_taggable(self, tx: Tx, arn: str) -> None:
         """The tagging actions answer ResourceNotFound for any missing resource (their model's only "not found")."""
         kind, _names = arns.parse(arn)
-        table = {"stateMachine": "state_machines", "activity": "activities"}.get(kind)
-        if table is None or tx.one(f"SELECT arn FROM {table} WHERE arn = ?", (arn,)) is None:
+        find = {"stateMachine": tx.machine, "activity": tx.activity}.get(kind)
+        if find is None or find(arn) is None:
             raise E.ResourceNotFound(f"Resource not found: '{arn}'")
 
     def tag_resource(self, *, resourceArn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
@@ -942,7 +938,7 @@ class Client:
         with self.store.transaction() as tx:
             self._check_taggable(tx, resourceArn)
             for key in tagKeys:
-                tx.execute("DELETE FROM tags WHERE resource_arn = ? AND key = ?", (resourceArn, key))
+                tx.delete_tag(resourceArn, key)
         return {}
 
     def list_tags_for_resource(self, *, resourceArn: str) -> dict[str, Any]:
@@ -957,12 +953,10 @@ class Client:
         """Queued, sent, failed and kept mail, newest first; `to` keeps mail addressed to it (To, Cc or Bcc)."""
         from sojourn.mail.message import bare_address
         from sojourn.mail.outbox import summary
-        from sojourn.store import mail as mail_store
-
         limit = _limit(maxResults)
         before = _read_page_token(nextToken)
         with self.store.transaction() as tx:
-            rows = mail_store.messages(tx, before, limit + 1, bare_address(to) if to else None)
+            rows = tx.mail_messages(before, limit + 1, bare_address(to) if to else None)
         answer: dict[str, Any] = {"messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]}
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
@@ -971,10 +965,8 @@ class Client:
     def get_mail(self, *, messageId: str) -> dict[str, Any]:
         """One message with its bodies; MessageDoesNotExist for an unknown id."""
         from sojourn.mail.outbox import details
-        from sojourn.store import mail as mail_store
-
         with self.store.transaction() as tx:
-            row = mail_store.message(tx, messageId)
+            row = tx.mail_message(messageId)
         if row is None:
             raise E.MessageDoesNotExist(f"Message Does Not Exist: '{messageId}'")
         return details(row, self.settings.smtp_sender)

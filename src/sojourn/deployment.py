@@ -15,7 +15,6 @@ from typing import Any
 
 from sojourn import manifest as manifests
 from sojourn.functions import function_pool_for
-from sojourn.store.apps import record_app, registered_apps
 
 __all__ = ["AppHost"]
 
@@ -51,7 +50,7 @@ class AppHost:
         report = manifests.deploy(manifest, self.client, self.settings)
         now = self.client.clock()
         with self.client.store.transaction() as tx:
-            record_app(tx, manifest.name, str(manifest.path), now)
+            tx.record_app(manifest.name, str(manifest.path), now)
         self._serve(manifest, now)
         return report
 
@@ -61,7 +60,7 @@ class AppHost:
         A manifest that no longer loads is logged and the version already served stays in place.
         """
         with self.client.store.transaction() as tx:
-            recorded = registered_apps(tx)
+            recorded = tx.registered_apps()
         loaded: list[str] = []
         for row in recorded:
             if self._seen.get(row["name"]) == row["deployed_at"]:

@@ -78,7 +78,8 @@ def test_a_broken_redeploy_keeps_the_app_that_was_served(tmp_path, clients):
     host.sync()
     (tmp_path / "app.yaml").write_text("functions: [not, a, mapping]\n")
     with deployer.store.transaction() as tx:  # as a deploy from elsewhere would record it
-        tx.execute("UPDATE apps SET deployed_at = deployed_at + 1")
+        for app in tx.registered_apps():
+            tx.record_app(app["name"], app["path"], app["deployed_at"] + 1)
     assert host.sync() == []
     assert [e.path for e in host.endpoints] == ["/greet/{name}"]
 

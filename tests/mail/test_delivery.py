@@ -16,7 +16,6 @@ from mail.support import eventually
 from sojourn.config import Settings
 from sojourn.mail import Message, enqueue
 from sojourn.mail.deliverer import Deliverer, retry_delay
-from sojourn.store import mail as mail_store
 from sojourn.store.base import Store, open_store
 
 
@@ -29,7 +28,7 @@ def _message(**changes) -> Message:
 
 def _row(store: Store, message_id: str) -> dict:
     with store.transaction() as tx:
-        return mail_store.message(tx, message_id)
+        return tx.mail_message(message_id)
 
 
 def test_the_smtp_server_receives_recipients_subject_and_both_bodies(store, smtp_server, smtp_settings, make_deliverer, clock):
@@ -175,7 +174,7 @@ def test_a_message_leased_by_one_deliverer_is_not_sent_by_another_until_the_leas
     smtp_server.start()
     message_id = enqueue(store, _message(), now=clock())
     with store.transaction() as tx:  # a deliverer that claimed the message and then died
-        assert len(mail_store.claim_due(tx, "dead-process", clock(), 600, 10)) == 1
+        assert len(tx.claim_mail("dead-process", clock(), 600, 10)) == 1
     deliverer = make_deliverer(smtp_settings)
     assert deliverer.deliver_due() == 0
     clock.advance(600)

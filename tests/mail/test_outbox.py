@@ -55,7 +55,7 @@ def test_the_same_idempotency_key_queues_one_message(store):
     other = enqueue(store, Message(to=["ann@example.com"], subject="Hi", text="x"), idempotency_key="exec/5/1")
     assert first == again != other
     with store.transaction() as tx:
-        assert tx.one("SELECT COUNT(*) AS n FROM mail_messages")["n"] == 2
+        assert len(tx.mail_messages(None, 10)) == 2
 
 
 @pytest.fixture

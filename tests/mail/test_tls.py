@@ -8,7 +8,6 @@ import pytest
 import trustme
 
 from sojourn.mail import Message, enqueue
-from sojourn.store import mail as mail_store
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def certificate_authority(monkeypatch, tmp_path):
 
 def status(store, message_id: str) -> dict:
     with store.transaction() as tx:
-        return mail_store.message(tx, message_id)
+        return tx.mail_message(message_id)
 
 
 def message() -> Message:

@@ -7,6 +7,7 @@ import threading
 
 import psycopg
 import pytest
+from makers import execution as _execution
 
 from sojourn.store.base import Store, open_store
 
@@ -14,18 +15,8 @@ TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "acti
           "executions", "runs", "events", "work", "tokens", "activity_tasks"}
 
 
-def _execution(tx, arn: str = "arn:aws:states:us-east-1:1:execution:m:e", definition: str = "{}") -> dict:
-    return tx.insert_execution({
-        "arn": arn, "machine_arn": "arn:aws:states:us-east-1:1:stateMachine:m", "status": "RUNNING",
-        "definition_id": tx.definition_id(definition), "role_arn": "r", "input": "{}", "started_at": 1.0})
-
-
 def test_a_fresh_database_is_migrated_to_every_table_and_migrating_again_does_nothing(store: Store, store_url: str):
-    with store.transaction() as tx:
-        for table in TABLES:
-            assert tx.one(f"SELECT COUNT(*) AS n FROM {table}")["n"] == 0
-        names = [row["name"] for row in tx.all("SELECT name FROM schema_migrations ORDER BY name")]
-    assert names[0] == "0001_init.sql"
+    assert TABLES | {"schema_migrations", "apps", "mail_messages", "mail_recipients"} <= set(store.describe_schema())
     assert store.migrate() == []
     again = open_store(store_url)
     assert again.migrate() == []
@@ -142,7 +133,7 @@ def test_a_definition_is_stored_once_however_many_executions_use_it(store: Store
     with store.transaction() as tx:
         assert first["definition_id"] == second["definition_id"] != other["definition_id"]
         assert tx.definition(first["definition_id"]) == '{"StartAt":"A"}'
-        assert tx.one("SELECT COUNT(*) AS n FROM definitions")["n"] == 2
+        assert tx.definition(other["definition_id"]) == '{"StartAt":"B"}'
 
 
 def test_executions_started_together_get_distinct_ids_in_start_order(store: Store):

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -32,7 +32,6 @@ import aiosmtplib
 from sojourn.mail import outbox
 from sojourn.mail.message import Message, bare_address
 from sojourn.runtime.engine import REDACTED_TOKEN, hash_token
-from sojourn.store import mail as mail_store
 from sojourn.store.base import Store
 
 __all__ = ["Deliverer", "Envelope", "Outcome", "SmtpTransport", "Transport", "retry_delay"]
@@ -162,9 +161,9 @@ class Deliverer:
         now = self.clock()
         if not self.settings.smtp_host:
             with self.store.transaction() as tx:
-                return mail_store.keep_due(tx, now, self.settings.smtp_sender)
+                return tx.keep_due_mail(now, self.settings.smtp_sender)
         with self.store.transaction() as tx:
-            rows = mail_store.claim_due(tx, self.owner, now, self.lease_seconds, self.batch)
+            rows = tx.claim_mail(self.owner, now, self.lease_seconds, self.batch)
         if not rows:
             return 0
         envelopes = [self._envelope(row) for row in rows]
@@ -175,29 +174,29 @@ class Deliverer:
                 self._record(tx, row, outcome, now)
         return len(rows)
 
-    def _envelope(self, row: dict[str, Any]) -> Envelope:
+    def _envelope(self, row: Mapping[str, Any]) -> Envelope:
         message = Message(to=row["to_addresses"], cc=row["cc_addresses"], bcc=row["bcc_addresses"],
                           reply_to=row["reply_to"], subject=row["subject"], html=row["html"], text=row["text"],
                           sender=row["sender"])
         sender = message.sender or self.settings.smtp_sender
         return Envelope(bare_address(sender), message.recipients, message.to_mime(row["id"], sender, row["created_at"]))
 
-    def _record(self, tx: Any, row: dict[str, Any], outcome: Outcome, now: float) -> None:
+    def _record(self, tx: Any, row: Mapping[str, Any], outcome: Outcome, now: float) -> None:
         seq, attempts = row["seq"], int(row["attempts"])
         sender = row["sender"] or self.settings.smtp_sender
         if outcome.sent:
-            mail_store.finish(tx, seq, self.owner, "SENT", sender, outcome.error, now, *_without_tokens(tx, row))
+            tx.finish_mail(seq, self.owner, "SENT", sender, outcome.error, now, *_without_tokens(tx, row))
             log.info("mail %s sent (attempt %d)", row["id"], attempts)
         elif outcome.permanent:
-            mail_store.finish(tx, seq, self.owner, "FAILED", sender, outcome.error, now, *_without_tokens(tx, row))
+            tx.finish_mail(seq, self.owner, "FAILED", sender, outcome.error, now, *_without_tokens(tx, row))
             log.warning("mail %s refused: %s", row["id"], outcome.error)
         elif now - row["created_at"] >= self.give_up_seconds:
             error = f"Gave up after {attempts} attempts over {self.give_up_seconds / 3600:g} h: {outcome.error}"
-            mail_store.finish(tx, seq, self.owner, "FAILED", sender, error, now, *_without_tokens(tx, row))
+            tx.finish_mail(seq, self.owner, "FAILED", sender, error, now, *_without_tokens(tx, row))
             log.warning("mail %s: %s", row["id"], error)
         else:
             delay = retry_delay(attempts)
-            mail_store.retry_later(tx, seq, self.owner, outcome.error or "temporary failure", now + delay)
+            tx.retry_mail_later(seq, self.owner, outcome.error or "temporary failure", now + delay)
             log.info("mail %s not sent (%s); next try in %gs", row["id"], outcome.error, delay)
 
     # -- the background thread -----------------------------------------------------------------------
@@ -206,7 +205,7 @@ class Deliverer:
         """Deliver in a background thread until `stop()`. On SQLite (one process) a dead process's leases are freed."""
         if self.store.dialect == "sqlite":
             with self.store.transaction() as tx:
-                mail_store.release_leases(tx, self.clock())
+                tx.release_mail_leases(self.clock())
         self._stop.clear()
         outbox.watch(self.store)
         # PostgreSQL: mail queued by other processes wakes this one (NOTIFY); a second LISTEN connection
@@ -236,19 +235,19 @@ class Deliverer:
                 if self.deliver_due():
                     continue
                 with self.store.transaction() as tx:
-                    due = mail_store.next_due(tx)
+                    due = tx.next_mail_due()
             except Exception:  # a database hiccup must not end delivery; leases bring claimed mail back
                 log.exception("mail delivery round failed")
             wait = idle if due is None else min(idle, max(0.0, due - self.clock()))
             self.store.wait(wait, since=since)
 
 
-def _without_tokens(tx: Any, row: dict[str, Any]) -> tuple[str | None, str | None]:
+def _without_tokens(tx: Any, row: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The message's HTML and text bodies with every task token Sojourn issued replaced by a marker."""
     bodies = (row["html"], row["text"])
     candidates = {match for body in bodies if body for match in TOKEN_SHAPE.findall(body)}
     hashes = {hash_token(candidate): candidate for candidate in candidates}
-    tokens = [hashes[known] for known in mail_store.known_token_hashes(tx, sorted(hashes))]
+    tokens = [hashes[known] for known in tx.known_token_hashes(sorted(hashes))]
 
     def redact(body: str | None) -> str | None:
         for token in tokens:

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sojourn.mail.message import Message
-from sojourn.store import mail as mail_store
 from sojourn.store.base import Store, open_store
 
 __all__ = ["details", "enqueue", "send_email", "summary"]
@@ -35,7 +34,7 @@ def enqueue(store: Store, message: Message, *, idempotency_key: str | None = Non
         "subject": message.subject, "html": message.html, "text": message.text, "created_at": created,
     }
     with store.transaction() as tx:
-        message_id = mail_store.insert_message(tx, fields, message.recipients, idempotency_key or None)
+        message_id = tx.enqueue_mail(fields, message.recipients, idempotency_key or None)
     for local in list(_local_stores):
         if local is not store:
             local.wake()

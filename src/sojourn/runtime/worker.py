@@ -35,6 +35,7 @@ from sojourn.runtime.engine import (
     reveal_token,
 )
 from sojourn.store.base import Store, Tx
+from sojourn.store.rows import DueWorkRow
 
 __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
@@ -251,7 +252,7 @@ class Runtime:
             self._after(outcome)
         return len(items)
 
-    def _take(self, tx: Tx, item: dict[str, Any], now: float) -> Invocation | Delivery | None:
+    def _take(self, tx: Tx, item: DueWorkRow, now: float) -> Invocation | Delivery | None:
         """Apply a due event (its item already deleted), or lease a due task, reissuing its token."""
         payload = json.loads(item["payload"])
         if item["kind"] != "invoke":

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sojourn.store.base import InvalidStoreValue, Store
+from sojourn.store.base import InvalidStoreValue, Store, Tx
 
 __all__ = ["SqliteStore", "sqlite_path"]
 
@@ -108,6 +108,18 @@ class SqliteStore(Store):
     def _row(self, row: sqlite3.Row | None) -> dict[str, Any] | None:
         return dict(zip(row.keys(), row, strict=True)) if row is not None else None  # 3x faster than dict(row)
 
+    def _schema(self, tx: Tx) -> dict[str, Any]:
+        tables = tx._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        return {table["name"]: _table_schema(tx, table["name"]) for table in tables}
+
+    def stored_bytes(self) -> int:
+        """Pages in use after a checkpoint (free pages are not counted)."""
+        with contextlib.closing(sqlite3.connect(self.path)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
+                                 for name in ("page_count", "freelist_count", "page_size"))
+            return int((pages - free) * size)
+
     def close(self) -> None:
         self._closing.set()
         self._written.set()
@@ -121,3 +133,14 @@ class SqliteStore(Store):
                     connection.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _table_schema(tx: Tx, table: str) -> dict[str, Any]:
+    """A table's columns, indexes (with their columns) and foreign keys, from SQLite's pragmas."""
+    indexes = tx._all(f"PRAGMA index_list({table})")
+    return {
+        "columns": [(c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"]) for c in tx._all(f"PRAGMA table_info({table})")],
+        "indexes": sorted((i["name"], i["unique"], i["partial"], [c["name"] for c in tx._all(f"PRAGMA index_info({i['name']})")])
+                          for i in indexes),
+        "foreign_keys": sorted((f["table"], f["from"], f["to"], f["on_delete"]) for f in tx._all(f"PRAGMA foreign_key_list({table})")),
+    }
