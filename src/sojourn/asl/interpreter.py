@@ -20,6 +20,7 @@ from typing import Any
 
 from sojourn.asl import budget
 from sojourn.asl import errors as E
+from sojourn.asl.frame import Frame
 from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
@@ -41,8 +42,8 @@ __all__ = [
     "Sleep",
     "Start",
     "Step",
-    "TaskFailed",
-    "TaskSucceeded",
+    "TaskFailure",
+    "TaskSuccess",
     "TimerFired",
     "format_time",
     "to_json",
@@ -94,12 +95,18 @@ class Start:
 
 
 @dataclass(frozen=True)
-class TaskSucceeded:
+class TaskSuccess:
+    """The task answered with `output` (its function returned, or SendTaskSuccess)."""
+
     output: Any
 
 
 @dataclass(frozen=True)
-class TaskFailed:
+class TaskFailure:
+    """The task failed with `error` (also States.Timeout and States.HeartbeatTimeout, or SendTaskFailure).
+
+    An event in, not the `States.TaskFailed` exception of `sojourn.asl.errors`."""
+
     error: str
     cause: str | None = None
 
@@ -125,7 +132,7 @@ class RunOutcome:
     spent: float = 0.0  # seconds the child computed: its parent's budget counts them (sojourn.asl.budget)
 
     @staticmethod
-    def of(action: Finish | Fail, frame: dict[str, Any]) -> RunOutcome:
+    def of(action: Finish | Fail, frame: Frame) -> RunOutcome:
         """How a run that ended with `action` (its last frame `frame`) ended, for its parent."""
         spent = frame.get("spent", 0.0)
         if isinstance(action, Finish):
@@ -171,7 +178,7 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Fork:
-    children: list[dict[str, Any]]
+    children: list[Frame]
     start: list[int]
 
 
@@ -194,13 +201,13 @@ class Fail:
 
 
 Action = InvokeTask | Sleep | Fork | Await | Finish | Fail
-Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildDone | Redrive
+Event = Start | TaskSuccess | TaskFailure | TimerFired | ChildDone | Redrive
 
 
 @dataclass
 class Step:
     events: list[NewEvent]
-    frame: dict[str, Any]
+    frame: Frame
     action: Action
     cancel_children: bool = False
 
@@ -321,11 +328,11 @@ class Interpreter:
     def __init__(self, program: Program):
         self.program = program
 
-    def start_frame(self, input: Any) -> dict[str, Any]:
+    def start_frame(self, input: Any) -> Frame:
         """The frame of a new top-level run."""
         return {"m": "", "state": None, "input": input, "vars": {}}
 
-    def advance(self, frame: dict[str, Any], event: Event, info: ExecutionInfo, env: Env) -> Step:
+    def advance(self, frame: Frame, event: Event, info: ExecutionInfo, env: Env) -> Step:
         """Apply `event` to `frame` (updated in place and returned as `step.frame`: the caller hands it over).
 
         Never raises: an internal bug fails the run with States.Runtime.
@@ -355,7 +362,7 @@ class Interpreter:
 class _Run:
     """One `advance` call's working state."""
 
-    def __init__(self, program: Program, frame: dict[str, Any], info: ExecutionInfo, env: Env):
+    def __init__(self, program: Program, frame: Frame, info: ExecutionInfo, env: Env):
         self.program = program
         self.frame = frame
         self.info = info
@@ -384,15 +391,15 @@ class _Run:
         state = self.machine.states[frame["state"]]
         phase = frame.get("phase")
         try:
-            if isinstance(event, TaskSucceeded) and phase == "task":
+            if isinstance(event, TaskSuccess) and phase == "task":
                 if len(to_json(event.output).encode()) > MAX_PAYLOAD_BYTES:
                     family, resource_type, _ = _resource_kind(state.resource or "")
-                    too_large = TaskFailed("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
+                    too_large = TaskFailure("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
                     self.emit_task_end(state, None, too_large)
                     raise E.DataLimitExceeded(cause=too_large.cause)
                 self.emit_task_end(state, event.output, None)
                 return self.complete(state, event.output)
-            if isinstance(event, TaskFailed) and phase == "task":
+            if isinstance(event, TaskFailure) and phase == "task":
                 self.emit_task_end(state, None, event)
                 raise E.StatesError(event.error, event.cause)
             if isinstance(event, TimerFired) and phase == "wait":
@@ -754,7 +761,7 @@ class _Run:
         parts = self.info.state_machine_arn.split(":")
         return parts[3] if len(parts) > 3 else "us-east-1"
 
-    def emit_task_end(self, state: State, output: Any, failure: TaskFailed | None) -> None:
+    def emit_task_end(self, state: State, output: Any, failure: TaskFailure | None) -> None:
         family, resource_type, name = _resource_kind(state.resource or "")
         timed_out = failure is not None and failure.error in ("States.Timeout", "States.HeartbeatTimeout")
         outcome = "TimedOut" if timed_out else "Failed" if failure is not None else "Succeeded"

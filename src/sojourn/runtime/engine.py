@@ -39,8 +39,8 @@ from sojourn.asl.interpreter import (
     RunOutcome,
     Sleep,
     Start,
-    TaskFailed,
-    TaskSucceeded,
+    TaskFailure,
+    TaskSuccess,
     TimerFired,
     task_resource_names,
     to_json,
@@ -168,9 +168,9 @@ def _event(payload: dict[str, Any]) -> Any:
     if kind == "start":
         return Start()
     if kind == "ok":
-        return TaskSucceeded(payload.get("output"))
+        return TaskSuccess(payload.get("output"))
     if kind == "fail":
-        return TaskFailed(payload.get("error") or "States.TaskFailed", payload.get("cause"))
+        return TaskFailure(payload.get("error") or "States.TaskFailed", payload.get("cause"))
     if kind == "timer":
         return TimerFired()
     if kind == "redrive":
