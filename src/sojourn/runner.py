@@ -116,6 +116,8 @@ class Result:
 
 @dataclass(eq=False)
 class _RunRecord:
+    """One run of an in-memory execution: its frame and where it sits among its parent's children."""
+
     frame: Frame
     parent: _RunRecord | None = None
     index: int = 0
@@ -174,7 +176,7 @@ class _InMemory:
                     self.clock.sleep_until(self.deadline)
                     self.now = self.deadline
                     self.end_execution(ExecutionEnd.timed_out())
-                    break
+                    continue
                 heapq.heappop(self.timers)
                 self.clock.sleep_until(due)
                 self.now = max(self.now, due, self.clock.now())

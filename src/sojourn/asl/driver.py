@@ -35,6 +35,7 @@ from sojourn.asl.interpreter import (
 __all__ = ["Driver", "ExecutionEnd", "Host"]
 
 Run = TypeVar("Run")  # how a host names one of its runs (a record, a stored row, the frame itself)
+RunIn = TypeVar("RunIn", contravariant=True)  # the same, as a host's methods take it
 TIMEOUT_CAUSE = "The execution timed out"
 
 
@@ -83,43 +84,43 @@ def _error_details(error: str | None, cause: str | None) -> dict[str, Any]:
     return {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
 
 
-class Host(Protocol[Run]):
+class Host(Protocol[RunIn]):
     """What a driver needs of the place it runs in. Each method does one effect of a step."""
 
-    def frame(self, run: Run) -> Frame:
+    def frame(self, run: RunIn) -> Frame:
         """The run's frame as the step starts (the interpreter updates it in place)."""
 
-    def env(self, run: Run) -> Env:
+    def env(self, run: RunIn) -> Env:
         """The time, task tokens and randomness the step uses."""
 
-    def record(self, run: Run, events: list[NewEvent]) -> None:
+    def record(self, run: RunIn, events: list[NewEvent]) -> None:
         """Append the step's history events (possibly none)."""
 
-    def invoke(self, run: Run, task: InvokeTask, frame: Frame) -> None:
+    def invoke(self, run: RunIn, task: InvokeTask, frame: Frame) -> None:
         """Start the task; its answer comes back later as TaskSuccess or TaskFailure."""
 
-    def sleep(self, run: Run, until: datetime) -> None:
+    def sleep(self, run: RunIn, until: datetime) -> None:
         """Deliver TimerFired to the run at `until`."""
 
-    def fork(self, run: Run, children: list[Frame]) -> None:
+    def fork(self, run: RunIn, children: list[Frame]) -> None:
         """Keep `children` (a new Fork: its earlier children were cancelled just before) as runs of `run`."""
 
-    def start_children(self, run: Run, indices: list[int]) -> None:
+    def start_children(self, run: RunIn, indices: list[int]) -> None:
         """Deliver Start to the listed children of the run's current Fork."""
 
-    def cancel_children(self, run: Run) -> None:
+    def cancel_children(self, run: RunIn) -> None:
         """Cancel the unfinished runs below the run (their tasks, timers and tokens); ignore their outcomes."""
 
-    def end_run(self, run: Run) -> int | None:
+    def end_run(self, run: RunIn) -> int | None:
         """Mark the run ended; its index among its parent's children, None for the top-level run."""
 
-    def child_done(self, run: Run, event: ChildDone) -> None:
+    def child_done(self, run: RunIn, event: ChildDone) -> None:
         """Deliver `event` (the run's outcome) to the run's parent."""
 
     def end_execution(self, end: ExecutionEnd) -> None:
         """Record the end of the execution: its last event, its status."""
 
-    def save(self, run: Run, frame: Frame) -> None:
+    def save(self, run: RunIn, frame: Frame) -> None:
         """Keep the run's frame after the step (and whatever the step changed of the run)."""
 
 
