@@ -16,11 +16,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sojourn.asl import budget
 from sojourn.asl import errors as E
-from sojourn.asl.frame import Frame
+from sojourn.asl.frame import ForkProgress, Frame
 from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
@@ -378,17 +378,18 @@ class _Run:
     def handle(self, event: Event) -> Action:
         frame = self.frame
         if isinstance(event, Redrive):
-            if frame.get("state") is None:
+            stopped_at = frame.get("state")
+            if stopped_at is None:
                 return self.enter(self.machine.start_at, frame["input"])
             frame.pop("done", None)
-            return self.enter(frame["state"], frame["input"])
+            return self.enter(stopped_at, frame["input"])
         if frame.get("done"):
             return Await()
         if isinstance(event, Start):
             if frame["state"] is not None:
                 return Await()
             return self.enter(self.machine.start_at, frame["input"])
-        state = self.machine.states[frame["state"]]
+        state = self.machine.states[cast(str, frame["state"])]  # started: a state is current
         phase = frame.get("phase")
         try:
             if isinstance(event, TaskSuccess) and phase == "task":
@@ -419,7 +420,7 @@ class _Run:
         while True:
             state = self.machine.states[name]
             frame = self.frame
-            frame.update(state=name, input=input, entered=format_time(self.env.now), retries={}, retry_count=0)
+            frame.update({"state": name, "input": input, "entered": format_time(self.env.now), "retries": {}, "retry_count": 0})
             frame.pop("phase", None)
             frame.pop("fork", None)
             self.event(f"{state.type}StateEntered", "stateEnteredEventDetails", {
@@ -790,7 +791,7 @@ class _Run:
                 branch_input = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
             else:
                 branch_input = effective
-            children = [
+            children: list[Frame] = [
                 {"m": branch.key, "state": None, "input": copy_json(branch_input), "vars": copy_json(inherited)}
                 for branch in state.branches
             ]
@@ -898,7 +899,7 @@ class _Run:
             return Await([index])
         return Await()
 
-    def tolerated(self, state: State, fork: dict[str, Any]) -> bool:
+    def tolerated(self, state: State, fork: ForkProgress) -> bool:
         count, percentage = fork.get("tc"), fork.get("tp")
         if state.type != "Map" or (count is None and percentage is None):
             return False
