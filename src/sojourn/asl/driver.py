@@ -109,7 +109,7 @@ class Host(Protocol[RunIn]):
         """Deliver Start to the listed children of the run's current Fork."""
 
     def cancel_children(self, run: RunIn) -> None:
-        """Cancel the unfinished runs below the run (their tasks, timers and tokens); ignore their outcomes."""
+        """Cancel the unfinished runs below the run (their tasks, timers, tokens); ignore their outcomes."""
 
     def end_run(self, run: RunIn) -> int | None:
         """Mark the run ended; its index among its parent's children, None for the top-level run."""

@@ -139,7 +139,8 @@ class _OneState:
         self._task = task
 
     def sleep(self, run: Frame, until: datetime) -> None:
-        self._timer = run.get("phase") == "wait"  # a Wait state's time passes at once; a retry's backoff ends the test
+        # a Wait state's time passes at once; a retry's backoff ends the test (RETRIABLE)
+        self._timer = run.get("phase") == "wait"
 
     def fork(self, run: Frame, children: list[Frame]) -> None:
         pass  # Parallel and Map are reported as not supported here

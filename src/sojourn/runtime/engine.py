@@ -137,7 +137,9 @@ def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any
 
 @dataclass
 class LeasedTask:
-    """A task leased to this worker, to invoke once the transaction that leased it commits. The token lives only here."""
+    """A task leased to this worker, to invoke once the transaction that leased it commits.
+
+    The token lives only here."""
 
     work_id: int
     execution_id: int
@@ -251,7 +253,7 @@ class Engine:
             "outputDetails": {"truncated": False}})])
 
     def end(self, tx: Tx, execution: dict[str, Any], end: ExecutionEnd) -> None:
-        """End the execution as `end` says: its last event, its row, its work, tokens and runs; a `.sync` parent told."""
+        """End the execution as `end` says: its last event, its row, work, tokens and runs; a `.sync` parent told."""
         now = self.clock()
         output = end.output_json
         self._record(tx, execution, now, [(end.event.type, end.event.details)])
