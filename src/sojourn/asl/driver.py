@@ -151,11 +151,11 @@ class Driver(Generic[Run]):
         elif isinstance(action, Await):
             host.start_children(run, action.start)
         else:
-            self.run_ended(run, action, step.frame)
+            self._run_ended(run, action, step.frame)
         host.save(run, step.frame)
         return step
 
-    def run_ended(self, run: Run, action: Finish | Fail, frame: Frame) -> None:
+    def _run_ended(self, run: Run, action: Finish | Fail, frame: Frame) -> None:
         """A child's end goes to its parent; the top-level run's end is the execution's."""
         index = self.host.end_run(run)
         if index is None:
