@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Literal, Required, TypedDict, cast
+from typing import Any, Literal, Required, TypedDict
 
 from sojourn.asl.interpreter import (
     ChildDone,
@@ -145,12 +145,14 @@ def task(action: InvokeTask, parameters: Any, gen: int, idempotency_key: str) ->
 
 def parse_event(text: str) -> WorkEvent:
     """An `event` item's payload, as stored."""
-    return cast(WorkEvent, json.loads(text))
+    event: WorkEvent = json.loads(text)
+    return event
 
 
 def parse_task(text: str) -> TaskWork:
     """An `invoke` item's payload, as stored."""
-    return cast(TaskWork, json.loads(text))
+    work: TaskWork = json.loads(text)
+    return work
 
 
 def to_event(event: WorkEvent) -> Event:
