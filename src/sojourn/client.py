@@ -25,6 +25,7 @@ from sojourn.asl.budget import Limits
 from sojourn.asl.loader import DefinitionError, parse_definition, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
+from sojourn.runtime import work
 from sojourn.runtime.engine import (
     TOKEN_PLACEHOLDER,
     TOKEN_PLACEHOLDER_BASE64,
@@ -772,7 +773,7 @@ class Client:
 
     # -- task tokens ---------------------------------------------------------------------------------
 
-    def _answer(self, token: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, token: str, payload: work.WorkEvent) -> dict[str, Any]:
         _check_token(token)
         status = self.runtime.answer_token(token, payload)
         if status == "missing":
@@ -782,10 +783,10 @@ class Client:
         return {}
 
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
-        return self._answer(taskToken, {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")})
+        return self._answer(taskToken, work.succeeded(_parse_payload(output, E.InvalidOutput, "output")))
 
     def send_task_failure(self, *, taskToken: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
-        return self._answer(taskToken, {"e": "fail", "error": error or "", "cause": cause})
+        return self._answer(taskToken, work.failed(error or "", cause))
 
     def send_task_heartbeat(self, *, taskToken: str) -> dict[str, Any]:
         _check_token(taskToken)
@@ -825,9 +826,9 @@ class Client:
                     cause: str | None = None) -> dict[str, Any]:
         """SendTaskSuccess (with `output`) or SendTaskFailure, addressed by the inbox's task id."""
         if output is not None:
-            payload: dict[str, Any] = {"e": "ok", "output": _parse_payload(output, E.InvalidOutput, "output")}
+            payload = work.succeeded(_parse_payload(output, E.InvalidOutput, "output"))
         else:
-            payload = {"e": "fail", "error": error or "", "cause": cause}
+            payload = work.failed(error or "", cause)
         status = self.runtime.answer_task(taskId, payload)
         if status == "missing":
             raise E.TaskDoesNotExist("Task Does Not Exist")

@@ -22,24 +22,23 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
+from sojourn.asl.driver import Driver, ExecutionEnd
 from sojourn.asl.errors import StatesError
+from sojourn.asl.frame import Frame
 from sojourn.asl.interpreter import (
     HISTORY_LIMIT_CAUSE,
     MAX_HISTORY_EVENTS,
-    Await,
     ChildDone,
     Env,
+    Event,
     ExecutionInfo,
     Fail,
-    Finish,
-    Fork,
     Interpreter,
     InvokeTask,
-    RunOutcome,
-    Sleep,
+    NewEvent,
     Start,
-    TaskFailed,
-    TaskSucceeded,
+    TaskFailure,
+    TaskSuccess,
     TimerFired,
     task_resource_names,
     to_json,
@@ -115,38 +114,39 @@ class Result:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class _RunRecord:
-    frame: dict[str, Any]
-    parent: int | None = None
+    """One run of an in-memory execution: its frame and where it sits among its parent's children."""
+
+    frame: Frame
+    parent: _RunRecord | None = None
     index: int = 0
-    generation: int = 0  # which Fork of the parent created it
     finished: bool = False
     cancelled: bool = False
-    children: list[int] = field(default_factory=list)
+    children: list[_RunRecord] = field(default_factory=list)
 
 
-class _Driver:
+class _InMemory:
+    """The driver's host for `sojourn.run`: runs, history and timers in memory, tasks called in line."""
+
     def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, clock: Clock, seed: int | None,
                  limits: Limits = DEFAULT_LIMITS):
-        self.interpreter = interpreter
+        self.driver = Driver(interpreter, info, self)
         self.limits = limits
         self.info = info
         self.resources = resources
         self.clock = clock
         now = self.now = clock.now()
         self.rng = random.Random(seed)
-        self.runs: dict[int, _RunRecord] = {}
-        self.ids = itertools.count()
-        self.queue: deque[tuple[int, Any]] = deque()
-        self.timers: list[tuple[datetime, int, int, Any]] = []
+        self.queue: deque[tuple[_RunRecord, Event]] = deque()
+        self.timers: list[tuple[datetime, int, _RunRecord, Event]] = []
         self.timer_order = itertools.count()
         self.history: list[dict[str, Any]] = []
         self.result: Result | None = None
         timeout = interpreter.program.timeout_seconds
         self.deadline = now + timedelta(seconds=timeout) if timeout else None
 
-    def record(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
+    def add_event(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:
         event: dict[str, Any] = {
             "timestamp": self.now,
             "type": type,
@@ -157,101 +157,102 @@ class _Driver:
             event[details_key] = details
         self.history.append(event)
 
-    def env(self) -> Env:
-        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
-                   next_event_id=len(self.history) + 1, limits=self.limits)
-
     def execute(self, input: Any) -> Result:
-        self.record("ExecutionStarted", "executionStartedEventDetails", {
+        self.add_event("ExecutionStarted", "executionStartedEventDetails", {
             "input": to_json(input), "inputDetails": {"truncated": False},
             "roleArn": self.info.role_arn, "stateMachineArn": self.info.state_machine_arn,
         })
-        root = next(self.ids)
-        self.runs[root] = _RunRecord(self.interpreter.start_frame(input))
-        self.queue.append((root, Start()))
+        self.queue.append((_RunRecord(self.driver.interpreter.start_frame(input)), Start()))
         while self.result is None:
             if len(self.history) >= MAX_HISTORY_EVENTS:
-                self.finish_execution(Fail("States.Runtime", HISTORY_LIMIT_CAUSE))
+                self.end_execution(ExecutionEnd.of(Fail("States.Runtime", HISTORY_LIMIT_CAUSE)))
             elif self.queue:
-                run_id, event = self.queue.popleft()
+                run, event = self.queue.popleft()
                 self.now = max(self.now, self.clock.now())
-                self.step(run_id, event)
+                self.step(run, event)
             elif self.timers:
-                due, _, run_id, event = self.timers[0]
+                due, _, run, event = self.timers[0]
                 if self.deadline is not None and due > self.deadline:
                     self.clock.sleep_until(self.deadline)
                     self.now = self.deadline
-                    self.record("ExecutionTimedOut", "executionTimedOutEventDetails", {
-                        "error": "States.Timeout", "cause": "The execution timed out",
-                    })
-                    self.result = Result("TIMED_OUT", error="States.Timeout", cause="The execution timed out", history=self.history)
-                    break
+                    self.end_execution(ExecutionEnd.timed_out())
+                    continue
                 heapq.heappop(self.timers)
                 self.clock.sleep_until(due)
                 self.now = max(self.now, due, self.clock.now())
-                self.step(run_id, event)
+                self.step(run, event)
             else:  # waiting on nothing: a bug in the interpreter or a resource that never answers
-                self.finish_execution(Fail("States.Runtime", "The execution is waiting on nothing"))
+                self.end_execution(ExecutionEnd.of(Fail("States.Runtime", "The execution is waiting on nothing")))
         return self.result
 
-    def step(self, run_id: int, event: Any) -> None:
-        record = self.runs[run_id]
-        if record.finished or record.cancelled:
-            return
-        step = self.interpreter.advance(record.frame, event, self.info, self.env())
-        record.frame = step.frame
-        for new in step.events:
-            self.record(new.type, new.details_key, new.details)
-        if step.cancel_children:
-            self.cancel_children(record)
-        action = step.action
-        if isinstance(action, InvokeTask):
-            self.queue.append((run_id, self.invoke(action)))
-        elif isinstance(action, Sleep):
-            heapq.heappush(self.timers, (action.until, next(self.timer_order), run_id, TimerFired()))
-        elif isinstance(action, Fork):
-            self.cancel_children(record)
-            record.children = []
-            for index, child in enumerate(action.children):
-                child_id = next(self.ids)
-                self.runs[child_id] = _RunRecord(child, parent=run_id, index=index)
-                record.children.append(child_id)
-            self.start_children(record, action.start)
-        elif isinstance(action, Await):
-            self.start_children(record, action.start)
-        elif isinstance(action, (Finish, Fail)):
-            record.finished = True
-            if record.parent is None:
-                self.finish_execution(action)
-            else:
-                self.queue.append((record.parent, ChildDone(record.index, RunOutcome.of(action, step.frame))))
+    def step(self, run: _RunRecord, event: Event) -> None:
+        if not run.finished and not run.cancelled:
+            self.driver.apply(run, event)
 
-    def start_children(self, record: _RunRecord, indices: list[int]) -> None:
+    # -- the driver's host (sojourn.asl.driver.Host) -------------------------------------------------
+
+    def frame(self, run: _RunRecord) -> Frame:
+        return run.frame
+
+    def env(self, run: _RunRecord) -> Env:
+        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
+                   next_event_id=len(self.history) + 1, limits=self.limits)
+
+    def record(self, run: _RunRecord, events: list[NewEvent]) -> None:
+        for new in events:
+            self.add_event(new.type, new.details_key, new.details)
+
+    def invoke(self, run: _RunRecord, task: InvokeTask, frame: Frame) -> None:
+        self.queue.append((run, self.answer(task)))
+
+    def sleep(self, run: _RunRecord, until: datetime) -> None:
+        heapq.heappush(self.timers, (until, next(self.timer_order), run, TimerFired()))
+
+    def fork(self, run: _RunRecord, children: list[Frame]) -> None:
+        run.children = [_RunRecord(child, parent=run, index=index) for index, child in enumerate(children)]
+
+    def start_children(self, run: _RunRecord, indices: list[int]) -> None:
         for index in indices:
-            self.queue.append((record.children[index], Start()))
+            self.queue.append((run.children[index], Start()))
 
-    def cancel_children(self, record: _RunRecord) -> None:
-        for child_id in record.children:
-            child = self.runs[child_id]
+    def cancel_children(self, run: _RunRecord) -> None:
+        for child in run.children:
             if not child.finished and not child.cancelled:
                 child.cancelled = True
                 self.cancel_children(child)
 
-    def invoke(self, action: InvokeTask) -> Any:
+    def end_run(self, run: _RunRecord) -> int | None:
+        run.finished = True
+        return None if run.parent is None else run.index
+
+    def child_done(self, run: _RunRecord, event: ChildDone) -> None:
+        assert run.parent is not None  # end_run said so
+        self.queue.append((run.parent, event))
+
+    def end_execution(self, end: ExecutionEnd) -> None:
+        self.add_event(end.event.type, end.event.details_key, end.event.details)
+        self.result = Result(end.status, output=end.output, error=end.error, cause=end.cause, history=self.history)
+
+    def save(self, run: _RunRecord, frame: Frame) -> None:
+        run.frame = frame
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    def answer(self, action: InvokeTask) -> Event:
         function = self.lookup(action.resource)
         if function is None:
-            return TaskFailed("States.Runtime", f"No resource is registered for '{action.resource}'")
+            return TaskFailure("States.Runtime", f"No resource is registered for '{action.resource}'")
         request = TaskRequest(action.resource, action.parameters, action.task_token, action.state_name, action.attempt)
         try:
             output = function(request) if getattr(function, "_sojourn_request", False) else function(action.parameters)
         except StatesError as e:
-            return TaskFailed(e.error, e.cause)
+            return TaskFailure(e.error, e.cause)
         except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
-            return TaskFailed(type(e).__name__, str(e))
+            return TaskFailure(type(e).__name__, str(e))
         if action.wait_for_token:  # the callable stands for the call and the answer: the call was submitted
             resource_type, name = task_resource_names(action.resource)
-            self.record("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
-        return TaskSucceeded(output)
+            self.add_event("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
+        return TaskSuccess(output)
 
     def lookup(self, resource: str) -> Resource | None:
         if callable(self.resources) and not isinstance(self.resources, Mapping):
@@ -262,17 +263,6 @@ class _Driver:
             base = resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
             return self.resources.get(base)
         return None
-
-    def finish_execution(self, action: Finish | Fail) -> None:
-        if isinstance(action, Finish):
-            self.record("ExecutionSucceeded", "executionSucceededEventDetails", {
-                "output": to_json(action.output), "outputDetails": {"truncated": False},
-            })
-            self.result = Result("SUCCEEDED", output=action.output, history=self.history)
-        else:
-            details = {key: value for key, value in (("error", action.error), ("cause", action.cause)) if value is not None}
-            self.record("ExecutionFailed", "executionFailedEventDetails", details)
-            self.result = Result("FAILED", error=action.error, cause=action.cause, history=self.history)
 
 
 def takes_request(function: Resource) -> Resource:
@@ -320,5 +310,4 @@ def run(
         state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
         state_machine_name=machine,
     )
-    driver = _Driver(Interpreter(program), info, resources or {}, clock, seed, limits)
-    return driver.execute(payload)
+    return _InMemory(Interpreter(program), info, resources or {}, clock, seed, limits).execute(payload)

@@ -22,7 +22,7 @@ from sojourn.asl.interpreter import (
     RunOutcome,
     Sleep,
     Start,
-    TaskSucceeded,
+    TaskSuccess,
     TimerFired,
 )
 from sojourn.asl.program import compile_definition
@@ -480,7 +480,7 @@ def test_frames_are_plain_json_and_steps_stop_at_each_effect():
     step = interpreter.advance(interpreter.start_frame({"a": 1}), Start(), info, env)
     assert isinstance(step.action, InvokeTask) and step.action.parameters == {"a": 1}
     frame = json.loads(json.dumps(step.frame))  # survives a round trip through the store
-    step = interpreter.advance(frame, TaskSucceeded({"b": 2}), info, env)
+    step = interpreter.advance(frame, TaskSuccess({"b": 2}), info, env)
     assert step.action == Sleep(T0 + timedelta(seconds=5))
     step = interpreter.advance(step.frame, TimerFired(), info, env)
     assert isinstance(step.action, Fork) and step.action.start == [0]
@@ -488,7 +488,7 @@ def test_frames_are_plain_json_and_steps_stop_at_each_effect():
     assert child.action == Finish({"b": 2})
     done = interpreter.advance(step.frame, ChildDone(0, RunOutcome(True, {"b": 2})), info, env)
     assert done.action == Finish([{"b": 2}])
-    again = interpreter.advance(done.frame, TaskSucceeded("late"), info, env)
+    again = interpreter.advance(done.frame, TaskSuccess("late"), info, env)
     assert again.events == [] and not isinstance(again.action, (Finish, Fail))
 
 
@@ -496,7 +496,7 @@ def test_an_internal_error_fails_the_run_instead_of_raising():
     program = compile_definition(machine(("T", {"Type": "Task", "Resource": FN, "End": True})))
     interpreter = Interpreter(program)
     info = ExecutionInfo("arn", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m")
-    step = interpreter.advance({"m": "", "state": "Nope", "input": {}, "vars": {}, "phase": "task"}, TaskSucceeded(1), info,
+    step = interpreter.advance({"m": "", "state": "Nope", "input": {}, "vars": {}, "phase": "task"}, TaskSuccess(1), info,
                                Env(now=T0, new_task_token=lambda: "t"))
     assert isinstance(step.action, Fail) and step.action.error == "States.Runtime"
 

@@ -16,10 +16,11 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sojourn.asl import budget
 from sojourn.asl import errors as E
+from sojourn.asl.frame import ForkProgress, Frame
 from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
@@ -41,8 +42,8 @@ __all__ = [
     "Sleep",
     "Start",
     "Step",
-    "TaskFailed",
-    "TaskSucceeded",
+    "TaskFailure",
+    "TaskSuccess",
     "TimerFired",
     "format_time",
     "to_json",
@@ -94,12 +95,18 @@ class Start:
 
 
 @dataclass(frozen=True)
-class TaskSucceeded:
+class TaskSuccess:
+    """The task answered with `output` (its function returned, or SendTaskSuccess)."""
+
     output: Any
 
 
 @dataclass(frozen=True)
-class TaskFailed:
+class TaskFailure:
+    """The task failed with `error` (also States.Timeout and States.HeartbeatTimeout, or SendTaskFailure).
+
+    An event in, not the `States.TaskFailed` exception of `sojourn.asl.errors`."""
+
     error: str
     cause: str | None = None
 
@@ -125,7 +132,7 @@ class RunOutcome:
     spent: float = 0.0  # seconds the child computed: its parent's budget counts them (sojourn.asl.budget)
 
     @staticmethod
-    def of(action: Finish | Fail, frame: dict[str, Any]) -> RunOutcome:
+    def of(action: Finish | Fail, frame: Frame) -> RunOutcome:
         """How a run that ended with `action` (its last frame `frame`) ended, for its parent."""
         spent = frame.get("spent", 0.0)
         if isinstance(action, Finish):
@@ -171,7 +178,7 @@ class Sleep:
 
 @dataclass(frozen=True)
 class Fork:
-    children: list[dict[str, Any]]
+    children: list[Frame]
     start: list[int]
 
 
@@ -194,13 +201,13 @@ class Fail:
 
 
 Action = InvokeTask | Sleep | Fork | Await | Finish | Fail
-Event = Start | TaskSucceeded | TaskFailed | TimerFired | ChildDone | Redrive
+Event = Start | TaskSuccess | TaskFailure | TimerFired | ChildDone | Redrive
 
 
 @dataclass
 class Step:
     events: list[NewEvent]
-    frame: dict[str, Any]
+    frame: Frame
     action: Action
     cancel_children: bool = False
 
@@ -321,11 +328,11 @@ class Interpreter:
     def __init__(self, program: Program):
         self.program = program
 
-    def start_frame(self, input: Any) -> dict[str, Any]:
+    def start_frame(self, input: Any) -> Frame:
         """The frame of a new top-level run."""
         return {"m": "", "state": None, "input": input, "vars": {}}
 
-    def advance(self, frame: dict[str, Any], event: Event, info: ExecutionInfo, env: Env) -> Step:
+    def advance(self, frame: Frame, event: Event, info: ExecutionInfo, env: Env) -> Step:
         """Apply `event` to `frame` (updated in place and returned as `step.frame`: the caller hands it over).
 
         Never raises: an internal bug fails the run with States.Runtime.
@@ -355,7 +362,7 @@ class Interpreter:
 class _Run:
     """One `advance` call's working state."""
 
-    def __init__(self, program: Program, frame: dict[str, Any], info: ExecutionInfo, env: Env):
+    def __init__(self, program: Program, frame: Frame, info: ExecutionInfo, env: Env):
         self.program = program
         self.frame = frame
         self.info = info
@@ -371,28 +378,29 @@ class _Run:
     def handle(self, event: Event) -> Action:
         frame = self.frame
         if isinstance(event, Redrive):
-            if frame.get("state") is None:
+            stopped_at = frame.get("state")
+            if stopped_at is None:
                 return self.enter(self.machine.start_at, frame["input"])
             frame.pop("done", None)
-            return self.enter(frame["state"], frame["input"])
+            return self.enter(stopped_at, frame["input"])
         if frame.get("done"):
             return Await()
         if isinstance(event, Start):
             if frame["state"] is not None:
                 return Await()
             return self.enter(self.machine.start_at, frame["input"])
-        state = self.machine.states[frame["state"]]
+        state = self.machine.states[cast(str, frame["state"])]  # started: a state is current
         phase = frame.get("phase")
         try:
-            if isinstance(event, TaskSucceeded) and phase == "task":
+            if isinstance(event, TaskSuccess) and phase == "task":
                 if len(to_json(event.output).encode()) > MAX_PAYLOAD_BYTES:
                     family, resource_type, _ = _resource_kind(state.resource or "")
-                    too_large = TaskFailed("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
+                    too_large = TaskFailure("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
                     self.emit_task_end(state, None, too_large)
                     raise E.DataLimitExceeded(cause=too_large.cause)
                 self.emit_task_end(state, event.output, None)
                 return self.complete(state, event.output)
-            if isinstance(event, TaskFailed) and phase == "task":
+            if isinstance(event, TaskFailure) and phase == "task":
                 self.emit_task_end(state, None, event)
                 raise E.StatesError(event.error, event.cause)
             if isinstance(event, TimerFired) and phase == "wait":
@@ -412,7 +420,7 @@ class _Run:
         while True:
             state = self.machine.states[name]
             frame = self.frame
-            frame.update(state=name, input=input, entered=format_time(self.env.now), retries={}, retry_count=0)
+            frame.update({"state": name, "input": input, "entered": format_time(self.env.now), "retries": {}, "retry_count": 0})
             frame.pop("phase", None)
             frame.pop("fork", None)
             self.event(f"{state.type}StateEntered", "stateEnteredEventDetails", {
@@ -754,7 +762,7 @@ class _Run:
         parts = self.info.state_machine_arn.split(":")
         return parts[3] if len(parts) > 3 else "us-east-1"
 
-    def emit_task_end(self, state: State, output: Any, failure: TaskFailed | None) -> None:
+    def emit_task_end(self, state: State, output: Any, failure: TaskFailure | None) -> None:
         family, resource_type, name = _resource_kind(state.resource or "")
         timed_out = failure is not None and failure.error in ("States.Timeout", "States.HeartbeatTimeout")
         outcome = "TimedOut" if timed_out else "Failed" if failure is not None else "Succeeded"
@@ -783,7 +791,7 @@ class _Run:
                 branch_input = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
             else:
                 branch_input = effective
-            children = [
+            children: list[Frame] = [
                 {"m": branch.key, "state": None, "input": copy_json(branch_input), "vars": copy_json(inherited)}
                 for branch in state.branches
             ]
@@ -891,7 +899,7 @@ class _Run:
             return Await([index])
         return Await()
 
-    def tolerated(self, state: State, fork: dict[str, Any]) -> bool:
+    def tolerated(self, state: State, fork: ForkProgress) -> bool:
         count, percentage = fork.get("tc"), fork.get("tp")
         if state.type != "Map" or (count is None and percentage is None):
             return False

@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sojourn.asl import errors as E
+from sojourn.asl.driver import Driver, ExecutionEnd
+from sojourn.asl.frame import Frame
 from sojourn.asl.interpreter import (
+    ChildDone,
     Env,
+    Event,
     ExecutionInfo,
     Fail,
     Finish,
     Fork,
     Interpreter,
     InvokeTask,
+    NewEvent,
     Sleep,
     Start,
-    TaskFailed,
-    TaskSucceeded,
+    TaskFailure,
+    TaskSuccess,
     TimerFired,
     to_json,
 )
@@ -80,38 +86,96 @@ def test_state(
     interpreter = Interpreter(compile_definition(machine))
     frame = interpreter.start_frame(input)
     frame["vars"] = dict(variables or {})
-    step = interpreter.advance(frame, Start(), info, env)
     inspection: dict[str, Any] = {"input": to_json(input)}
     if variables:
         inspection["variables"] = to_json(variables)
+    host = _OneState(env, invoke, mock, inspection)
+    driver = Driver(interpreter, info, host)
+    step = driver.apply(frame, Start())
     for _ in range(3):  # at most: invoke, then one more step
-        action = step.action
-        if isinstance(action, InvokeTask):
-            inspection["afterParameters"] = to_json(action.parameters)
-            answer = _answer(action, invoke, mock)
-            if isinstance(answer, TaskSucceeded):
-                inspection["result"] = to_json(answer.output)
-            step = interpreter.advance(step.frame, answer, info, env)
-            continue
-        if isinstance(action, Sleep) and step.frame.get("phase") == "wait":
-            step = interpreter.advance(step.frame, TimerFired(), info, env)
-            continue
-        break
+        answer = host.answer()
+        if answer is None:
+            break
+        step = driver.apply(frame, answer)
     return _report(step, name, inspection, inspection_level, machine)
 
 
-def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None) -> Any:
+class _OneState:
+    """The driver's host for TestState: one run (named by its frame), no history kept, no children run.
+
+    A task is answered by `invoke` or `mock` only when the next step is taken; a Wait does not wait."""
+
+    def __init__(self, env: Env, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None,
+                 inspection: dict[str, Any]):
+        self._env = env
+        self._invoke = invoke
+        self._mock = mock
+        self.inspection = inspection
+        self._task: InvokeTask | None = None
+        self._timer = False
+
+    def answer(self) -> Event | None:
+        """The answer to what the last step asked for, or None when it asked for nothing TestState gives."""
+        task, self._task = self._task, None
+        if task is not None:
+            self.inspection["afterParameters"] = to_json(task.parameters)
+            answer = _answer(task, self._invoke, self._mock)
+            if isinstance(answer, TaskSuccess):
+                self.inspection["result"] = to_json(answer.output)
+            return answer
+        timer, self._timer = self._timer, False
+        return TimerFired() if timer else None
+
+    def frame(self, run: Frame) -> Frame:
+        return run
+
+    def env(self, run: Frame) -> Env:
+        return self._env
+
+    def record(self, run: Frame, events: list[NewEvent]) -> None:
+        pass  # the report reads the last step's events
+
+    def invoke(self, run: Frame, task: InvokeTask, frame: Frame) -> None:
+        self._task = task
+
+    def sleep(self, run: Frame, until: datetime) -> None:
+        # a Wait state's time passes at once; a retry's backoff ends the test (RETRIABLE)
+        self._timer = run.get("phase") == "wait"
+
+    def fork(self, run: Frame, children: list[Frame]) -> None:
+        pass  # Parallel and Map are reported as not supported here
+
+    def start_children(self, run: Frame, indices: list[int]) -> None:
+        pass
+
+    def cancel_children(self, run: Frame) -> None:
+        pass
+
+    def end_run(self, run: Frame) -> int | None:
+        return None
+
+    def child_done(self, run: Frame, event: ChildDone) -> None:
+        pass  # never called: the one run is the top level
+
+    def end_execution(self, end: ExecutionEnd) -> None:
+        pass  # the report reads the step's action
+
+    def save(self, run: Frame, frame: Frame) -> None:
+        pass  # the frame is updated in place
+
+
+def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None) -> Event:
     if mock is not None:
         if "errorOutput" in mock:
             failure = mock["errorOutput"] or {}
-            return TaskFailed(failure.get("error", "States.TaskFailed"), failure.get("cause"))
-        return TaskSucceeded(json.loads(mock.get("result", "null")))
+            return TaskFailure(failure.get("error", "States.TaskFailed"), failure.get("cause"))
+        return TaskSuccess(json.loads(mock.get("result", "null")))
     if invoke is None:
-        return TaskFailed("States.Runtime", f"No way to invoke '{action.resource}' here; pass a mock")
+        return TaskFailure("States.Runtime", f"No way to invoke '{action.resource}' here; pass a mock")
     try:
-        return TaskSucceeded(invoke(action))
+        return TaskSuccess(invoke(action))
     except E.StatesError as e:
-        return TaskFailed(e.error, e.cause)
+        return TaskFailure(e.error, e.cause)
 
 
 def _report(step: Any, name: str, inspection: dict[str, Any], level: str, machine: dict[str, Any]) -> dict[str, Any]:

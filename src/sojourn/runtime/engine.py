@@ -1,16 +1,15 @@
 """The transactional core: apply interpreter steps to stored runs, one transaction per delivery.
 
-`Engine.deliver(tx, run_id, payload)` feeds one event to a run and keeps going with
-the events that follow inside the same execution (a child's end wakes its parent), so a transition,
-its history events and the next work always commit together. Work payloads are JSON:
-`{"e": "start" | "ok" | "fail" | "timer" | "child" | "redrive" | "heartbeat" | "exec_timeout", "gen": n}`;
-`gen` is the run's generation the answer belongs to, so a late or duplicated answer is dropped.
+`Engine.deliver(tx, run_id, event)` feeds one work event (`sojourn.runtime.work`) to a run and keeps going
+with the events that follow inside the same execution (a child's end wakes its parent), so a transition,
+its history events and the next work always commit together. The steps themselves are applied by the one
+driver of the interpreter (`sojourn.asl.driver`); `_InTransaction` is its host here: runs are rows,
+events are appended in the transaction, tasks and timers are work items.
 """
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import random
@@ -24,28 +23,22 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
+from sojourn.asl.driver import Driver, ExecutionEnd
+from sojourn.asl.frame import Frame
 from sojourn.asl.interpreter import (
     DEFAULT_TASK_TIMEOUT,
-    Await,
     ChildDone,
     Env,
     ExecutionInfo,
-    Fail,
-    Finish,
-    Fork,
     Interpreter,
     InvokeTask,
-    Redrive,
-    RunOutcome,
-    Sleep,
-    Start,
-    TaskFailed,
-    TaskSucceeded,
-    TimerFired,
+    NewEvent,
     task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.runtime import work
+from sojourn.runtime.work import EVENT, INVOKE, TaskWork, WorkEvent
 from sojourn.store.base import Tx
 
 __all__ = [
@@ -53,7 +46,7 @@ __all__ = [
     "TOKEN_PLACEHOLDER_BASE64",
     "Delivery",
     "Engine",
-    "Invocation",
+    "LeasedTask",
     "hash_token",
     "hide_token",
     "is_activity",
@@ -143,15 +136,17 @@ def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any
 
 
 @dataclass
-class Invocation:
-    """A task to invoke once the transaction that scheduled it commits. The token lives only here."""
+class LeasedTask:
+    """A task leased to this worker, to invoke once the transaction that leased it commits.
+
+    The token lives only here."""
 
     work_id: int
     execution_id: int
     execution_arn: str
     run_id: int
     gen: int
-    payload: dict[str, Any]
+    payload: TaskWork
     token: str | None = None
 
 
@@ -159,25 +154,8 @@ class Invocation:
 class Delivery:
     """What one transaction produced for the caller to do after commit."""
 
-    invocations: list[Invocation] = field(default_factory=list)
+    tasks: list[LeasedTask] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)  # executions that ended
-
-
-def _event(payload: dict[str, Any]) -> Any:
-    kind = payload["e"]
-    if kind == "start":
-        return Start()
-    if kind == "ok":
-        return TaskSucceeded(payload.get("output"))
-    if kind == "fail":
-        return TaskFailed(payload.get("error") or "States.TaskFailed", payload.get("cause"))
-    if kind == "timer":
-        return TimerFired()
-    if kind == "redrive":
-        return Redrive()
-    if kind == "child":
-        return ChildDone(payload["index"], RunOutcome(**payload["outcome"]))
-    raise ValueError(f"Unknown work event {kind!r}")
 
 
 def _epoch(moment: datetime) -> float:
@@ -230,7 +208,7 @@ class Engine:
         tx.append_events({**execution, "next_event_id": 1}, now, [("ExecutionStarted", None)])
         interpreter = self.interpreter(tx, execution["definition_id"])
         run_id = tx.insert_run(execution["id"], interpreter.start_frame(json.loads(execution["input"])))
-        tx.add_work(execution["id"], run_id, "event", {"e": "start"}, now, now=now)
+        tx.add_work(execution["id"], run_id, EVENT, work.start(), now, now=now)
         self._schedule_execution_timeout(tx, execution, run_id, interpreter, now)
         return execution
 
@@ -244,11 +222,10 @@ class Engine:
                                     interpreter: Interpreter, now: float) -> None:
         timeout = interpreter.program.timeout_seconds
         if isinstance(timeout, int) and timeout > 0:
-            tx.add_work(execution["id"], run_id, "event", {"e": "exec_timeout"}, now + timeout)
+            tx.add_work(execution["id"], run_id, EVENT, work.exec_timeout(), now + timeout)
 
     def stop_execution(self, tx: Tx, execution: dict[str, Any], error: str | None, cause: str | None) -> None:
-        details = {key: value for key, value in (("error", error), ("cause", cause)) if value is not None}
-        self._end(tx, execution, "ABORTED", "ExecutionAborted", details, error=error, cause=cause)
+        self.end(tx, execution, ExecutionEnd.aborted(error, cause))
 
     def redrive(self, tx: Tx, execution: dict[str, Any]) -> None:
         """Restart a stopped execution at the state its top-level run stopped at (RedriveExecution)."""
@@ -262,31 +239,32 @@ class Engine:
         self._record(tx, execution, now, [("ExecutionRedriven", {"redriveCount": count})])
         root = next(run for run in tx.runs(execution["id"]) if run["parent_id"] is None)
         tx.update_run(root["id"], {"status": "active", "generation": root["generation"] + 1})
-        tx.add_work(execution["id"], root["id"], "event", {"e": "redrive"}, now, now=now)
+        tx.add_work(execution["id"], root["id"], EVENT, work.redrive(), now, now=now)
         self._schedule_execution_timeout(tx, execution, root["id"], self.interpreter(tx, execution["definition_id"]), now)
 
-    def task_submitted(self, tx: Tx, invocation: Invocation, output: Any) -> None:
+    def task_submitted(self, tx: Tx, task: LeasedTask, output: Any) -> None:
         """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned, the token is now awaited."""
-        found = tx.run_and_execution(invocation.run_id, lock=True)
-        if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != invocation.gen:
+        found = tx.run_and_execution(task.run_id, lock=True)
+        if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
-        resource_type, resource = task_resource_names(invocation.payload["resource"])
+        resource_type, resource = task_resource_names(task.payload["resource"])
         self._record(tx, found[1], self.clock(), [("TaskSubmitted", {
             "resourceType": resource_type, "resource": resource, "output": to_json(output),
             "outputDetails": {"truncated": False}})])
 
-    def _end(self, tx: Tx, execution: dict[str, Any], status: str, event_type: str, details: dict[str, Any],
-             output: str | None = None, error: str | None = None, cause: str | None = None) -> None:
+    def end(self, tx: Tx, execution: dict[str, Any], end: ExecutionEnd) -> None:
+        """End the execution as `end` says: its last event, its row, work, tokens and runs; a `.sync` parent told."""
         now = self.clock()
-        self._record(tx, execution, now, [(event_type, details)])
+        output = end.output_json
+        self._record(tx, execution, now, [(end.event.type, end.event.details)])
         tx.update_execution(execution["id"], {
-            "status": status, "stopped_at": now, "output": output, "error": error, "cause": cause,
+            "status": end.status, "stopped_at": now, "output": output, "error": end.error, "cause": end.cause,
         })
-        execution["status"] = status
+        execution["status"] = end.status
         tx.delete_execution_work(execution["id"])
         tx.close_tasks(execution["id"])
         tx.cancel_runs(execution["id"])
-        self._notify_parent(tx, execution, status, output, error, cause, now)
+        self._notify_parent(tx, execution, end.status, output, end.error, end.cause, now)
 
     def _notify_parent(self, tx: Tx, execution: dict[str, Any], status: str, output: str | None,
                        error: str | None, cause: str | None, now: float) -> None:
@@ -304,20 +282,19 @@ class Engine:
         if status == "SUCCEEDED":
             described["Output"] = json.loads(output or "null") if parent["mode"] == "sync:2" else output
             described["OutputDetails"] = {"Included": True}
-            payload: dict[str, Any] = {"e": "ok", "output": described}
+            answer = work.succeeded(described, gen=parent["gen"])
         else:
             described.update({key: value for key, value in (("Error", error), ("Cause", cause)) if value is not None})
-            payload = {"e": "fail", "error": "States.TaskFailed", "cause": to_json(described)}
-        payload["gen"] = parent["gen"]
+            answer = work.failed("States.TaskFailed", to_json(described), gen=parent["gen"])
         run = tx.run(parent["run_id"])
         if run is not None:
-            tx.add_work(run["execution_id"], run["id"], "event", payload, now, now=now)
+            tx.add_work(run["execution_id"], run["id"], EVENT, answer, now, now=now)
 
     # -- delivering events -----------------------------------------------------------------------------
 
-    def deliver(self, tx: Tx, run_id: int, payload: dict[str, Any],
+    def deliver(self, tx: Tx, run_id: int, event: WorkEvent,
                 found: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Delivery:
-        """Apply `payload` to the run and everything it sets off inside this execution, in this transaction.
+        """Apply `event` to the run and everything it sets off inside this execution, in this transaction.
 
         `found` is the run and its execution when the caller has read them already (locked).
         """
@@ -326,81 +303,23 @@ class Engine:
         if found is None or found[1]["status"] != "RUNNING":
             return out
         run, execution = found
-        if payload["e"] == "exec_timeout":
-            self._end(tx, execution, "TIMED_OUT", "ExecutionTimedOut", {
-                "error": "States.Timeout", "cause": "The execution timed out"},
-                error="States.Timeout", cause="The execution timed out")
+        if event["e"] == "exec_timeout":
+            self.end(tx, execution, ExecutionEnd.timed_out())
             out.finished.append(execution["arn"])
             return out
-        queue: deque[tuple[int, dict[str, Any]]] = deque()
-        self._deliver_one(tx, execution, run, payload, queue, out)
-        while queue and execution["status"] == "RUNNING":
-            target, message = queue.popleft()
+        host = _InTransaction(self, tx, execution, out)
+        host.take(run, event)
+        while host.queue and execution["status"] == "RUNNING":
+            target, message = host.queue.popleft()
             child_or_parent = tx.run(target)
             if child_or_parent is not None:
-                self._deliver_one(tx, execution, child_or_parent, message, queue, out)
+                host.take(child_or_parent, message)
         if execution["status"] == "RUNNING":  # an ended execution saved its counter already
             tx.save_event_counter(execution)
         return out
 
-    def _deliver_one(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], payload: dict[str, Any],
-                     queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
-        if run["status"] != "active":
-            return
-        if payload.get("gen") is not None and payload["gen"] != run["generation"]:
-            return  # an answer to a task or timer this run has moved past
-        if payload.get("fork") is not None and payload["fork"] != run["fork_generation"]:
-            return  # a child of an earlier attempt at this Parallel or Map
-        now = self.clock()
-        if payload["e"] == "heartbeat":
-            self._check_heartbeat(tx, execution, run, payload, now, queue)
-            return
-        run_id = run["id"]
-        interpreter = self.interpreter(tx, execution["definition_id"])
-        frame = json.loads(run["frame"])
-        tokens: list[str] = []
-
-        def token() -> str:
-            tokens.append(new_token())
-            return tokens[-1]
-
-        # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
-        rng = _SeededOnUse(f"{execution['arn']}/{run_id}/{run['generation']}")
-        env = Env(now=_moment(now), new_task_token=token, rng=cast(random.Random, rng),
-                  next_event_id=execution["next_event_id"], limits=self.limits)
-        step = interpreter.advance(frame, _event(payload), self._info(execution), env)
-        events = []
-        for event in step.events:
-            details = event.details if event.details_key and event.details is not None else None
-            if tokens and details is not None:
-                details = _without_tokens(details, tokens)
-            events.append((event.type, details))
-        if events:
-            tx.append_events(execution, now, events)
-        gen = run["generation"] + 1
-        changes: dict[str, Any] = {"frame": json.dumps(step.frame, separators=(",", ":")), "generation": gen}
-        if step.cancel_children:
-            self._cancel_children(tx, execution, run_id)
-        action = step.action
-        if isinstance(action, InvokeTask):
-            self._invoke(tx, execution, run_id, gen, action, step.frame, now, out)
-        elif isinstance(action, Sleep):
-            tx.add_work(execution["id"], run_id, "event", {"e": "timer", "gen": gen}, _epoch(action.until), now=now)
-        elif isinstance(action, Fork):
-            self._cancel_children(tx, execution, run_id)
-            fork = run["fork_generation"] + 1
-            changes["fork_generation"] = fork
-            for index, child in enumerate(action.children):
-                tx.insert_run(execution["id"], child, parent_id=run_id, child_index=index, parent_fork=fork)
-            self._start_children(tx, execution, run_id, fork, action.start, now)
-        elif isinstance(action, Await):
-            self._start_children(tx, execution, run_id, run["fork_generation"], action.start, now)
-        elif isinstance(action, (Finish, Fail)):
-            changes["status"] = "done"
-            self._run_ended(tx, execution, run, action, step.frame, queue, out)
-        tx.update_run(run_id, changes)
-
-    def _info(self, execution: dict[str, Any]) -> ExecutionInfo:
+    def info(self, execution: dict[str, Any]) -> ExecutionInfo:
+        """What the interpreter knows of the execution (`$$.Execution`, `$$.StateMachine`)."""
         return ExecutionInfo(
             execution_arn=execution["arn"], name=execution["name"], input=json.loads(execution["input"]),
             start_time=_moment(execution["started_at"]), state_machine_arn=execution["machine_arn"],
@@ -409,16 +328,17 @@ class Engine:
             redrive_time=_moment(execution["redrive_at"]) if execution["redrive_at"] else None,
         )
 
-    def _invoke(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
-                frame: dict[str, Any], now: float, out: Delivery) -> None:
+    def schedule_task(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
+                      frame: Frame, now: float, out: Delivery) -> None:
+        """Record the task `action` asks for (timeouts, token, activity task) and the work of calling it."""
         arn, execution_id = execution["arn"], execution["id"]
         token = action.task_token
         parameters = hide_token(action.parameters, token) if token else action.parameters
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
-            tx.add_work(execution_id, run_id, "event", {"e": "fail", "error": "States.Timeout", "gen": gen},
+            tx.add_work(execution_id, run_id, EVENT, work.failed("States.Timeout", gen=gen),
                         now + action.timeout_seconds)
         if action.heartbeat_seconds and (token or is_activity(action.resource)):
-            tx.add_work(execution_id, run_id, "event", {"e": "heartbeat", "gen": gen, "seconds": action.heartbeat_seconds},
+            tx.add_work(execution_id, run_id, EVENT, work.heartbeat(gen, action.heartbeat_seconds),
                         now + action.heartbeat_seconds)
         if is_activity(action.resource):  # served by GetActivityTask, which issues the token
             tx.insert_activity_task({
@@ -434,41 +354,15 @@ class Engine:
                 "timeout_at": now + action.timeout_seconds if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
                 "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now, "parameters": to_json(parameters),
             })
-        payload = {
-            "resource": action.resource, "parameters": parameters, "wait_for_token": action.wait_for_token,
-            "has_token": token is not None, "timeout_seconds": action.timeout_seconds,
-            "state_name": action.state_name, "attempt": action.attempt, "gen": gen,
-            "idempotency_key": f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}",
-        }
+        payload = work.task(action, parameters, gen, f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}")
         if not self.runs_tasks:  # the claimer issues a fresh token; this one is never handed out
-            tx.add_work(execution_id, run_id, "invoke", payload, now, now=now)
+            tx.add_work(execution_id, run_id, INVOKE, payload, now, now=now)
             return
         # Leased at once to this worker, which invokes it after commit; a crash leaves it to expire
-        work_id = tx.add_work(execution_id, run_id, "invoke", payload, now + self.lease_seconds, owner=self.owner)
-        out.invocations.append(Invocation(work_id, execution_id, arn, run_id, gen, payload, token))
+        work_id = tx.add_work(execution_id, run_id, INVOKE, payload, now + self.lease_seconds, owner=self.owner)
+        out.tasks.append(LeasedTask(work_id, execution_id, arn, run_id, gen, payload, token))
 
-    def _check_heartbeat(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], payload: dict[str, Any],
-                         now: float, queue: deque[tuple[int, dict[str, Any]]]) -> None:
-        row = tx.waiting_token(execution["id"], run["id"], payload["gen"])
-        if row is None:  # an activity not yet handed out: its heartbeat clock has not started
-            tx.add_work(execution["id"], run["id"], "event", payload, now + payload["seconds"])
-            return
-        due = row["heartbeat_at"] + row["heartbeat_seconds"]
-        if due > now:
-            tx.add_work(execution["id"], run["id"], "event", payload, due)
-            return
-        queue.appendleft((run["id"], {"e": "fail", "error": "States.HeartbeatTimeout", "gen": payload["gen"]}))
-
-    def _start_children(self, tx: Tx, execution: dict[str, Any], run_id: int, fork: int, indices: list[int],
-                        now: float) -> None:
-        if not indices:
-            return
-        wanted = set(indices)
-        for child in tx.children(run_id, fork):
-            if child["child_index"] in wanted:
-                tx.add_work(execution["id"], child["id"], "event", {"e": "start"}, now, now=now)
-
-    def _cancel_children(self, tx: Tx, execution: dict[str, Any], run_id: int) -> None:
+    def cancel_children(self, tx: Tx, execution: dict[str, Any], run_id: int) -> None:
         """Cancel the unfinished runs below `run_id`: their work, tokens and activity tasks."""
         pending = [run_id]
         while pending:
@@ -480,26 +374,9 @@ class Engine:
                     tx.delete_run_work(child["id"])
                     tx.close_tasks(execution["id"], child["id"])
 
-    def _run_ended(self, tx: Tx, execution: dict[str, Any], run: dict[str, Any], action: Finish | Fail,
-                   frame: dict[str, Any], queue: deque[tuple[int, dict[str, Any]]], out: Delivery) -> None:
-        tx.delete_run_work(run["id"])
-        if run["parent_id"] is not None:
-            outcome = dataclasses.asdict(RunOutcome.of(action, frame))
-            queue.append((run["parent_id"], {"e": "child", "index": run["child_index"], "outcome": outcome,
-                                             "fork": run["parent_fork"]}))
-            return
-        if isinstance(action, Finish):
-            output = to_json(action.output)
-            self._end(tx, execution, "SUCCEEDED", "ExecutionSucceeded", {
-                "output": output, "outputDetails": {"truncated": False}}, output=output)
-        else:
-            details = {key: value for key, value in (("error", action.error), ("cause", action.cause)) if value is not None}
-            self._end(tx, execution, "FAILED", "ExecutionFailed", details, error=action.error, cause=action.cause)
-        out.finished.append(execution["arn"])
-
     # -- task tokens ------------------------------------------------------------------------------------
 
-    def answer_token(self, tx: Tx, token_hash: str, payload: dict[str, Any]) -> tuple[str, Delivery | None]:
+    def answer_token(self, tx: Tx, token_hash: str, payload: WorkEvent) -> tuple[str, Delivery | None]:
         """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not, None)."""
         row = tx.token(token_hash)
         if row is None:
@@ -512,7 +389,7 @@ class Engine:
             return "closed", None
         tx.set_token(token_hash, {"status": "done"})
         tx.close_tasks(row["execution_id"], row["run_id"], row["task_id"])  # its activity task, if any
-        return "ok", self.deliver(tx, row["run_id"], {**payload, "gen": row["task_id"]}, found)
+        return "ok", self.deliver(tx, row["run_id"], work.with_generation(payload, row["task_id"]), found)
 
 
 class _SeededOnUse:
@@ -527,3 +404,130 @@ class _SeededOnUse:
             seed = hashlib.blake2b(self._key.encode(), digest_size=8).digest()
             self._rng = random.Random(int.from_bytes(seed, "big"))
         return getattr(self._rng, name)
+
+
+@dataclass(eq=False)
+class _StoredRun:
+    """A run's row during one step; what the step changes of it is kept here until it is saved."""
+
+    row: dict[str, Any]
+    now: float
+    gen: int  # the generation the step gives the run: answers to what it schedules carry it
+    changes: dict[str, Any] = field(default_factory=dict)
+    tokens: list[str] = field(default_factory=list)  # the task tokens the step made, redacted from its events
+
+
+class _InTransaction:
+    """The driver's host in the engine (`sojourn.asl.driver.Host`): one execution's runs, in one transaction.
+
+    Runs are rows, events are appended to the execution's history, tasks and timers become work items,
+    and the events that follow inside the execution (a child's end for its parent) wait in `queue`.
+    """
+
+    def __init__(self, engine: Engine, tx: Tx, execution: dict[str, Any], out: Delivery):
+        self.engine = engine
+        self.tx = tx
+        self.execution = execution
+        self.out = out
+        self.queue: deque[tuple[int, WorkEvent]] = deque()
+        self._driver: Driver[_StoredRun] | None = None
+
+    def take(self, row: dict[str, Any], event: WorkEvent) -> None:
+        """Apply `event` to the run in `row`, unless it is stale: the run ended or has moved past it."""
+        if row["status"] != "active":
+            return
+        if event.get("gen") is not None and event["gen"] != row["generation"]:
+            return  # an answer to a task or timer this run has moved past
+        if event.get("fork") is not None and event["fork"] != row["fork_generation"]:
+            return  # a child of an earlier attempt at this Parallel or Map
+        now = self.engine.clock()
+        if event["e"] == "heartbeat":
+            self._check_heartbeat(row, event, now)
+            return
+        self.driver().apply(_StoredRun(row, now, row["generation"] + 1), work.to_event(event))
+
+    def driver(self) -> Driver[_StoredRun]:
+        """The execution's driver, made on the first step (a delivery to an ended run reads no definition)."""
+        if self._driver is None:
+            interpreter = self.engine.interpreter(self.tx, self.execution["definition_id"])
+            self._driver = Driver(interpreter, self.engine.info(self.execution), self)
+        return self._driver
+
+    def _check_heartbeat(self, row: dict[str, Any], event: WorkEvent, now: float) -> None:
+        tx, execution_id = self.tx, self.execution["id"]
+        waiting = tx.waiting_token(execution_id, row["id"], event["gen"])
+        if waiting is None:  # an activity not yet handed out: its heartbeat clock has not started
+            tx.add_work(execution_id, row["id"], EVENT, event, now + event["seconds"])
+            return
+        due = waiting["heartbeat_at"] + waiting["heartbeat_seconds"]
+        if due > now:
+            tx.add_work(execution_id, row["id"], EVENT, event, due)
+            return
+        self.queue.appendleft((row["id"], work.failed("States.HeartbeatTimeout", gen=event["gen"])))
+
+    # -- sojourn.asl.driver.Host ---------------------------------------------------------------------
+
+    def frame(self, run: _StoredRun) -> Frame:
+        frame: Frame = json.loads(run.row["frame"])
+        return frame
+
+    def env(self, run: _StoredRun) -> Env:
+        tokens = run.tokens
+
+        def token() -> str:
+            tokens.append(new_token())
+            return tokens[-1]
+
+        # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
+        rng = _SeededOnUse(f"{self.execution['arn']}/{run.row['id']}/{run.row['generation']}")
+        return Env(now=_moment(run.now), new_task_token=token, rng=cast(random.Random, rng),
+                   next_event_id=self.execution["next_event_id"], limits=self.engine.limits)
+
+    def record(self, run: _StoredRun, events: list[NewEvent]) -> None:
+        kept = []
+        for event in events:
+            details = event.details if event.details_key and event.details is not None else None
+            if run.tokens and details is not None:
+                details = _without_tokens(details, run.tokens)
+            kept.append((event.type, details))
+        if kept:
+            self.tx.append_events(self.execution, run.now, kept)
+
+    def invoke(self, run: _StoredRun, task: InvokeTask, frame: Frame) -> None:
+        self.engine.schedule_task(self.tx, self.execution, run.row["id"], run.gen, task, frame, run.now, self.out)
+
+    def sleep(self, run: _StoredRun, until: datetime) -> None:
+        self.tx.add_work(self.execution["id"], run.row["id"], EVENT, work.timer(run.gen), _epoch(until), now=run.now)
+
+    def fork(self, run: _StoredRun, children: list[Frame]) -> None:
+        fork = run.changes["fork_generation"] = run.row["fork_generation"] + 1
+        for index, child in enumerate(children):
+            self.tx.insert_run(self.execution["id"], child, parent_id=run.row["id"], child_index=index, parent_fork=fork)
+
+    def start_children(self, run: _StoredRun, indices: list[int]) -> None:
+        if not indices:
+            return
+        fork = run.changes.get("fork_generation", run.row["fork_generation"])
+        wanted = set(indices)
+        for child in self.tx.children(run.row["id"], fork):
+            if child["child_index"] in wanted:
+                self.tx.add_work(self.execution["id"], child["id"], EVENT, work.start(), run.now, now=run.now)
+
+    def cancel_children(self, run: _StoredRun) -> None:
+        self.engine.cancel_children(self.tx, self.execution, run.row["id"])
+
+    def end_run(self, run: _StoredRun) -> int | None:
+        run.changes["status"] = "done"
+        self.tx.delete_run_work(run.row["id"])
+        return None if run.row["parent_id"] is None else int(run.row["child_index"])
+
+    def child_done(self, run: _StoredRun, event: ChildDone) -> None:
+        self.queue.append((run.row["parent_id"], work.child(event.index, event.outcome, run.row["parent_fork"])))
+
+    def end_execution(self, end: ExecutionEnd) -> None:
+        self.engine.end(self.tx, self.execution, end)
+        self.out.finished.append(self.execution["arn"])
+
+    def save(self, run: _StoredRun, frame: Frame) -> None:
+        changes = {"frame": json.dumps(frame, separators=(",", ":")), "generation": run.gen, **run.changes}
+        self.tx.update_run(run.row["id"], changes)

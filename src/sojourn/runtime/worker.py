@@ -25,15 +25,17 @@ from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
+from sojourn.runtime import work
 from sojourn.runtime.engine import (
     Delivery,
     Engine,
-    Invocation,
+    LeasedTask,
     hash_token,
     new_token,
     redact_token,
     reveal_token,
 )
+from sojourn.runtime.work import INVOKE, WorkEvent
 from sojourn.store.base import Store, Tx
 from sojourn.store.rows import DueWorkRow
 
@@ -111,7 +113,7 @@ class Runtime:
         self._pool: ThreadPoolExecutor | None = None
         self._inflight: set[int] = set()
         self._inflight_lock = threading.Lock()
-        self._answers: list[tuple[Invocation, dict[str, Any]]] = []
+        self._answers: list[tuple[LeasedTask, WorkEvent]] = []
         self._answers_lock = threading.Lock()
         self._committing = False
 
@@ -219,7 +221,7 @@ class Runtime:
             with self.store.transaction() as tx:
                 items = tx.due_work(now, limit)
                 items.sort(key=lambda item: item["execution_id"])  # one lock order: no deadlock between workers
-                outcomes: list[Invocation | Delivery | None] = []
+                outcomes: list[LeasedTask | Delivery | None] = []
                 started = time.perf_counter()
                 for item in items:
                     # A batch holds its transaction (on SQLite, the one write lock) while it runs: once it has
@@ -228,7 +230,7 @@ class Runtime:
                         break
                     outcomes.append(self._take(tx, item, now))
                 taken = items[: len(outcomes)]
-                tx.delete_work([item["id"] for item in taken if item["kind"] != "invoke"])
+                tx.delete_work([item["id"] for item in taken if item["kind"] != INVOKE])
         except Exception:
             log.exception("applying a batch of work failed; taking it one item at a time")
             return self._poll_one_by_one(now, limit), next_due
@@ -246,17 +248,17 @@ class Runtime:
                 item = tx.held_work(claimed["id"], self.owner)
                 if item is None:
                     continue
-                if item["kind"] != "invoke":
+                if item["kind"] != INVOKE:
                     tx.delete_work([item["id"]])
                 outcome = self._take(tx, item, now)
             self._after(outcome)
         return len(items)
 
-    def _take(self, tx: Tx, item: DueWorkRow, now: float) -> Invocation | Delivery | None:
+    def _take(self, tx: Tx, item: DueWorkRow, now: float) -> LeasedTask | Delivery | None:
         """Apply a due event (its item already deleted), or lease a due task, reissuing its token."""
-        payload = json.loads(item["payload"])
-        if item["kind"] != "invoke":
-            return self.engine.deliver(tx, item["run_id"], payload)
+        if item["kind"] != INVOKE:
+            return self.engine.deliver(tx, item["run_id"], work.parse_event(item["payload"]))
+        payload = work.parse_task(item["payload"])
         token = None
         if payload.get("has_token"):  # the token of a task left due, or of a dead worker, was never handed out
             token = new_token()
@@ -264,11 +266,11 @@ class Runtime:
                 tx.delete_work([item["id"]])  # already answered, or the execution moved on
                 return None
         tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
-        return Invocation(item["id"], item["execution_id"], item["execution_arn"], item["run_id"], payload["gen"], payload,
+        return LeasedTask(item["id"], item["execution_id"], item["execution_arn"], item["run_id"], payload["gen"], payload,
                           token)
 
-    def _after(self, outcome: Invocation | Delivery | None) -> None:
-        if isinstance(outcome, Invocation):
+    def _after(self, outcome: LeasedTask | Delivery | None) -> None:
+        if isinstance(outcome, LeasedTask):
             self._dispatch(outcome)
         else:
             self.after_commit(outcome)
@@ -289,64 +291,64 @@ class Runtime:
         """Start the tasks a committed delivery scheduled; wake whoever waits for executions to end."""
         if delivery is None:
             return
-        for invocation in delivery.invocations:
-            self._dispatch(invocation)
+        for task in delivery.tasks:
+            self._dispatch(task)
         if delivery.finished:
             self.store.wake(work=False)  # whoever waits for these executions to end
 
-    def _dispatch(self, invocation: Invocation) -> None:
+    def _dispatch(self, task: LeasedTask) -> None:
         """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
         with self._inflight_lock:
-            self._inflight.add(invocation.work_id)
+            self._inflight.add(task.work_id)
         pool = self._pool
         if pool is None:
-            self._invoke(invocation)
+            self._invoke(task)
             return
         try:
-            pool.submit(self._invoke, invocation)
+            pool.submit(self._invoke, task)
         except RuntimeError:  # stopping: the lease expires or recovery frees it, and a worker takes it again
             with self._inflight_lock:
-                self._inflight.discard(invocation.work_id)
+                self._inflight.discard(task.work_id)
 
-    def _invoke(self, invocation: Invocation) -> None:
-        payload = invocation.payload
-        token = invocation.token
+    def _invoke(self, task: LeasedTask) -> None:
+        payload = task.payload
+        token = task.token
         parameters = payload["parameters"]
         if token:
             parameters = reveal_token(parameters, token)
         call = TaskCall(
             resource=payload["resource"], parameters=parameters, task_token=token,
             wait_for_token=payload["wait_for_token"], idempotency_key=payload["idempotency_key"],
-            timeout_seconds=payload["timeout_seconds"], execution_arn=invocation.execution_arn,
+            timeout_seconds=payload["timeout_seconds"], execution_arn=task.execution_arn,
             state_name=payload["state_name"], attempt=payload["attempt"],
         )
-        answer: dict[str, Any]
-        _current.task = CurrentTask(invocation.execution_arn, invocation.run_id, invocation.gen)
+        answer: WorkEvent
+        _current.task = CurrentTask(task.execution_arn, task.run_id, task.gen)
         try:
             result = self.invoker(call)
             if getattr(result, "sojourn_deferred", False):
-                answer = {"e": "deferred"}
+                answer = work.deferred()
             else:
-                answer = {"e": "ok", "output": json.loads(to_json(result))}
+                answer = work.succeeded(json.loads(to_json(result)))
         except StatesError as e:
-            answer = {"e": "fail", "error": e.error, "cause": e.cause}
+            answer = work.failed(e.error, e.cause)
         except Exception as e:  # a handler's exception is matched by its class name, as Lambda's are
-            answer = {"e": "fail", "error": type(e).__name__, "cause": str(e)}
+            answer = work.failed(type(e).__name__, str(e))
         finally:
             _current.task = None
         if answer["e"] == "fail" and self._stop.is_set():
             # Shutting down: the failure may be the shutdown's own doing (a connection cut, a process
             # signalled), so it is not recorded; the work stays leased and runs again after the next start.
             with self._inflight_lock:
-                self._inflight.discard(invocation.work_id)
+                self._inflight.discard(task.work_id)
             return
-        self._complete(invocation, answer)
+        self._complete(task, answer)
 
-    def _complete(self, invocation: Invocation, answer: dict[str, Any]) -> None:
+    def _complete(self, task: LeasedTask, answer: WorkEvent) -> None:
         """Apply a task's answer. Answers that arrive together commit together (group commit): the
         first thread to arrive applies every answer queued meanwhile, the others return at once."""
         with self._answers_lock:
-            self._answers.append((invocation, answer))
+            self._answers.append((task, answer))
             if self._committing:
                 return
             self._committing = True
@@ -362,43 +364,43 @@ class Runtime:
                 log.exception("applying %d task answers failed", len(batch))
             finally:
                 with self._inflight_lock:
-                    self._inflight.difference_update(invocation.work_id for invocation, _ in batch)
+                    self._inflight.difference_update(task.work_id for task, _ in batch)
 
-    def _apply_answers(self, batch: list[tuple[Invocation, dict[str, Any]]]) -> None:
+    def _apply_answers(self, batch: list[tuple[LeasedTask, WorkEvent]]) -> None:
         batch.sort(key=lambda answer: answer[0].execution_id)  # one lock order: no deadlock between workers
         try:
             with self.store.transaction() as tx:
-                deliveries = [self._apply_answer(tx, invocation, answer) for invocation, answer in batch]
+                deliveries = [self._apply_answer(tx, task, answer) for task, answer in batch]
         except Exception:
             if len(batch) == 1:
                 raise
             log.exception("applying %d task answers together failed; applying them one by one", len(batch))
             deliveries = []
-            for invocation, answer in batch:
+            for task, answer in batch:
                 with contextlib.suppress(Exception), self.store.transaction() as tx:
-                    deliveries.append(self._apply_answer(tx, invocation, answer))
+                    deliveries.append(self._apply_answer(tx, task, answer))
         for delivery in deliveries:
             self.after_commit(delivery)
 
-    def _apply_answer(self, tx: Tx, invocation: Invocation, answer: dict[str, Any]) -> Delivery | None:
-        if not tx.take_work(invocation.work_id, self.owner):
+    def _apply_answer(self, tx: Tx, task: LeasedTask, answer: WorkEvent) -> Delivery | None:
+        if not tx.take_work(task.work_id, self.owner):
             return None  # the execution moved on (stopped, timed out) or another worker took the task over
-        if (invocation.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
+        if (task.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
             if answer["e"] == "ok":
-                self.engine.task_submitted(tx, invocation, answer["output"])
+                self.engine.task_submitted(tx, task, answer["output"])
             return None  # SendTaskSuccess (or the nested execution) answers it
-        return self.engine.deliver(tx, invocation.run_id, {**answer, "gen": invocation.gen})
+        return self.engine.deliver(tx, task.run_id, work.with_generation(answer, task.gen))
 
     # -- task tokens ---------------------------------------------------------------------------------
 
-    def answer_token(self, token: str, payload: dict[str, Any]) -> str:
+    def answer_token(self, token: str, payload: WorkEvent) -> str:
         """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out).
 
         An answer that carries its own token (an app echoing the link it was sent) keeps it redacted: the
         answer goes into history, where tokens are never kept in clear."""
         return self.answer_task(hash_token(token), redact_token(payload, token))
 
-    def answer_task(self, token_hash: str, payload: dict[str, Any]) -> str:
+    def answer_task(self, token_hash: str, payload: WorkEvent) -> str:
         """`answer_token` for the task whose token hashes to `token_hash` (the console's inbox knows only that)."""
         for attempt in range(TRANSIENT_ATTEMPTS):
             try:
