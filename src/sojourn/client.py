@@ -25,17 +25,10 @@ from sojourn.asl.budget import Limits
 from sojourn.asl.loader import DefinitionError, parse_definition, read_definition
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
-from sojourn.runtime.engine import (
-    TOKEN_PLACEHOLDER,
-    TOKEN_PLACEHOLDER_BASE64,
-    hash_token,
-    is_token_form,
-    new_token,
-    replace_token,
-)
 from sojourn.runtime.history import api_event
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
+from sojourn.tokens import hash_token, is_token_form, mask_placeholders, new_token
 
 __all__ = ["Client"]
 
@@ -133,8 +126,7 @@ def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
         "stateName": row["state_name"], "resource": row["resource"],
-        "payload": replace_token(replace_token(payload, TOKEN_PLACEHOLDER, "<task token>"), TOKEN_PLACEHOLDER_BASE64,
-                                 "<task token>") if payload is not None else None,
+        "payload": mask_placeholders(payload) if payload is not None else None,
         "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
     }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-import secrets
 import time
 import uuid
 from collections import deque
@@ -45,6 +44,7 @@ from sojourn.asl.interpreter import (
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.tokens import new_token
 
 __all__ = ["Clock", "RealClock", "Result", "TaskRequest", "VirtualClock", "run", "takes_request"]
 
@@ -158,7 +158,7 @@ class _Driver:
         self.history.append(event)
 
     def env(self) -> Env:
-        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
+        return Env(now=self.now, new_task_token=new_token, rng=self.rng,
                    next_event_id=len(self.history) + 1, limits=self.limits)
 
     def execute(self, input: Any) -> Result:

@@ -9,13 +9,10 @@ its history events and the next work always commit together. Work payloads are J
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 import json
 import random
-import re
-import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -47,99 +44,13 @@ from sojourn.asl.interpreter import (
 )
 from sojourn.asl.program import compile_definition
 from sojourn.store.base import Tx
+from sojourn.tokens import hash_token, hide_token, new_token, redact_tokens
 
-__all__ = [
-    "TOKEN_PLACEHOLDER",
-    "TOKEN_PLACEHOLDER_BASE64",
-    "Delivery",
-    "Engine",
-    "Invocation",
-    "hash_token",
-    "hide_token",
-    "is_activity",
-    "is_token_form",
-    "new_token",
-    "redact_token",
-    "reveal_token",
-]
-
-TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
-TOKEN_PLACEHOLDER_BASE64 = "\x00sojourn:task-token:base64\x00"  # stands for the token's base64
-REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
-
-
-def new_token() -> str:
-    """An unguessable task token: 256 random bits."""
-    return secrets.token_urlsafe(32)
-
-
-_TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-def is_token_form(text: str) -> bool:
-    """True when `text` could be a token `new_token` made (AWS answers InvalidToken to one it never could have)."""
-    return isinstance(text, str) and _TOKEN_FORM.fullmatch(text) is not None
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
+__all__ = ["Delivery", "Engine", "Invocation", "is_activity"]
 
 def is_activity(resource: str) -> bool:
     parts = resource.split(":")
     return len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity"
-
-
-def replace_token(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every string (task tokens inside parameters, also where
-    `States.Format` wrote one into a longer string such as a link)."""
-    if isinstance(value, str):
-        return value.replace(old, new) if old in value else value
-    if isinstance(value, dict):
-        return {key: replace_token(item, old, new) for key, item in value.items()}
-    if isinstance(value, list):
-        return [replace_token(item, old, new) for item in value]
-    return value
-
-
-def token_forms(token: str) -> list[tuple[str, str]]:
-    """The forms a definition can write a token in (as is; States.Base64Encode or JSONata's $base64encode
-    of it), each with the placeholder that stands for it in stored parameters."""
-    return [(token, TOKEN_PLACEHOLDER), (base64.b64encode(token.encode()).decode(), TOKEN_PLACEHOLDER_BASE64)]
-
-
-def hide_token(value: Any, token: str) -> Any:
-    """`value` with every form of `token` replaced by its placeholder (parameters about to be stored)."""
-    for form, placeholder in token_forms(token):
-        value = replace_token(value, form, placeholder)
-    return value
-
-
-def reveal_token(value: Any, token: str) -> Any:
-    """`hide_token` undone: the parameters a task is invoked with."""
-    for form, placeholder in token_forms(token):
-        value = replace_token(value, placeholder, form)
-    return value
-
-
-def redact_token(value: Any, token: str) -> Any:
-    """`value` with every form of `token` shown redacted (what an answer to that token carries into history)."""
-    for form, _ in token_forms(token):
-        value = replace_token(value, form, REDACTED_TOKEN)
-    return value
-
-
-def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
-    """Event details with each task token redacted, in each form: history is stored, and tokens are kept
-    only as hashes. Tokens and their base64 are JSON-safe, so they cannot straddle escapes in strings."""
-    text = json.dumps(details)
-    forms = [form for token in tokens for form, _ in token_forms(token)]
-    if not any(form in text for form in forms):
-        return details
-    for form in forms:
-        text = text.replace(form, REDACTED_TOKEN)
-    redacted: dict[str, Any] = json.loads(text)
-    return redacted
 
 
 @dataclass
@@ -373,7 +284,7 @@ class Engine:
         for event in step.events:
             details = event.details if event.details_key and event.details is not None else None
             if tokens and details is not None:
-                details = _without_tokens(details, tokens)
+                details = redact_tokens(details, tokens)
             events.append((event.type, details))
         if events:
             tx.append_events(execution, now, events)

@@ -25,16 +25,9 @@ from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
-from sojourn.runtime.engine import (
-    Delivery,
-    Engine,
-    Invocation,
-    hash_token,
-    new_token,
-    redact_token,
-    reveal_token,
-)
+from sojourn.runtime.engine import Delivery, Engine, Invocation
 from sojourn.store.base import Store, Tx
+from sojourn.tokens import hash_token, new_token, redact_token, reveal_token
 
 __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
