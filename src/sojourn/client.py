@@ -1017,7 +1017,7 @@ class Client:
         info = ExecutionInfo(
             execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
             input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
-            role_arn=roleArn or f"arn:aws:iam::{self.account_id}:role/sojourn",
+            role_arn=roleArn or arns.role_arn(self.account_id),
         )
         env = Env(now=now, new_task_token=new_token, rng=random.Random())
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from sojourn import arns
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import (
@@ -313,12 +314,13 @@ def run(
     machine = "in-memory"
     payload = {} if input is _NO_INPUT else input
     info = ExecutionInfo(
-        execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}",
+        execution_arn=arns.execution_arn(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, machine, name),
         name=name,
         input=payload,
         start_time=start,
-        state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
+        state_machine_arn=arns.state_machine_arn(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, machine),
         state_machine_name=machine,
+        role_arn=arns.DEFAULT_ROLE_ARN,
     )
     driver = _Driver(Interpreter(program), info, resources or {}, clock, seed, limits)
     return driver.execute(payload)

@@ -72,7 +72,7 @@ class ExecutionInfo:
     start_time: datetime
     state_machine_arn: str
     state_machine_name: str
-    role_arn: str = "arn:aws:iam::123456789012:role/sojourn"
+    role_arn: str  # the driver's to give: the language knows no defaults (sojourn.arns has them)
     redrive_count: int = 0
     redrive_time: datetime | None = None
 
@@ -752,7 +752,7 @@ class _Run:
 
     def _region(self) -> str:
         parts = self.info.state_machine_arn.split(":")
-        return parts[3] if len(parts) > 3 else "us-east-1"
+        return parts[3] if len(parts) > 3 else ""
 
     def emit_task_end(self, state: State, output: Any, failure: TaskFailed | None) -> None:
         family, resource_type, name = _resource_kind(state.resource or "")

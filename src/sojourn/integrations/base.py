@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sojourn import arns
+
 __all__ = ["Services", "TaskCall"]
 
 
@@ -40,8 +42,8 @@ class Services:
 
     @property
     def region(self) -> str:
-        return getattr(self.settings, "region", None) or "us-east-1"
+        return getattr(self.settings, "region", None) or arns.DEFAULT_REGION
 
     @property
     def account_id(self) -> str:
-        return getattr(self.settings, "account_id", None) or "123456789012"
+        return getattr(self.settings, "account_id", None) or arns.DEFAULT_ACCOUNT

@@ -16,6 +16,7 @@ import uuid
 from email.utils import formatdate
 from typing import Any
 
+from sojourn import arns
 from sojourn.asl.errors import StatesError, TaskFailed, Timeout
 from sojourn.functions import FunctionPool, Invocation
 from sojourn.integrations.base import Services, TaskCall
@@ -66,7 +67,7 @@ def _raise_for(outcome: Invocation, task_cut_short: bool) -> None:
 
 
 def _not_found(name: str, services: Services) -> str:
-    arn = name if name.startswith("arn:") else f"arn:aws:lambda:{services.region}:{services.account_id}:function:{name}"
+    arn = name if name.startswith("arn:") else arns.function_arn(name, services.region, services.account_id)
     return (f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: "
             "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)")
 
