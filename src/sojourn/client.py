@@ -1024,8 +1024,8 @@ class Client:
         def invoke(action: Any) -> Any:
             from sojourn.integrations.base import TaskCall
 
-            call = TaskCall(resource=action.resource, parameters=action.parameters, task_token=action.task_token,
-                            wait_for_token=action.wait_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
+            call = TaskCall(resource=action.resource.arn, parameters=action.parameters, task_token=action.task_token,
+                            wait_for_token=action.resource.waits_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
                             timeout_seconds=action.timeout_seconds, execution_arn=info.execution_arn,
                             state_name=action.state_name)
             return self.runtime.invoker(call)

@@ -41,10 +41,10 @@ from sojourn.asl.interpreter import (
     TaskFailed,
     TaskSucceeded,
     TimerFired,
-    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.asl.resources import Resource as TaskResource
 from sojourn.tokens import new_token
 
 __all__ = ["Clock", "RealClock", "Result", "TaskRequest", "VirtualClock", "run", "takes_request"]
@@ -241,27 +241,24 @@ class _Driver:
     def invoke(self, action: InvokeTask) -> Any:
         function = self.lookup(action.resource)
         if function is None:
-            return TaskFailed("States.Runtime", f"No resource is registered for '{action.resource}'")
-        request = TaskRequest(action.resource, action.parameters, action.task_token, action.state_name, action.attempt)
+            return TaskFailed("States.Runtime", f"No resource is registered for '{action.resource.arn}'")
+        request = TaskRequest(action.resource.arn, action.parameters, action.task_token, action.state_name, action.attempt)
         try:
             output = function(request) if getattr(function, "_sojourn_request", False) else function(action.parameters)
         except StatesError as e:
             return TaskFailed(e.error, e.cause)
         except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
             return TaskFailed(type(e).__name__, str(e))
-        if action.wait_for_token:  # the callable stands for the call and the answer: the call was submitted
-            resource_type, name = task_resource_names(action.resource)
+        if action.resource.waits_for_token:  # the callable stands for the call and the answer: the call was submitted
+            resource_type, name = action.resource.event_names
             self.record("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
         return TaskSucceeded(output)
 
-    def lookup(self, resource: str) -> Resource | None:
+    def lookup(self, resource: TaskResource) -> Resource | None:
         if callable(self.resources) and not isinstance(self.resources, Mapping):
             return self.resources
         if isinstance(self.resources, Mapping):
-            if resource in self.resources:
-                return self.resources[resource]
-            base = resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
-            return self.resources.get(base)
+            return self.resources.get(resource.arn) or self.resources.get(resource.base)
         return None
 
     def finish_execution(self, action: Finish | Fail) -> None:

@@ -107,7 +107,7 @@ def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock
             return TaskFailed(failure.get("error", "States.TaskFailed"), failure.get("cause"))
         return TaskSucceeded(json.loads(mock.get("result", "null")))
     if invoke is None:
-        return TaskFailed("States.Runtime", f"No way to invoke '{action.resource}' here; pass a mock")
+        return TaskFailed("States.Runtime", f"No way to invoke '{action.resource.arn}' here; pass a mock")
     try:
         return TaskSucceeded(invoke(action))
     except E.StatesError as e:

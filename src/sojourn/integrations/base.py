@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sojourn import arns
+from sojourn.asl import resources
+from sojourn.asl.resources import Resource
 
 __all__ = ["Services", "TaskCall"]
 
@@ -28,6 +30,11 @@ class TaskCall:
     execution_arn: str = ""
     state_name: str = ""
     attempt: int = 0
+
+    @property
+    def target(self) -> Resource:
+        """`resource` parsed (sojourn.asl.resources): what it calls and how it waits."""
+        return resources.parse(self.resource)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from sojourn.asl import resources
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.interpreter import (
     DEFAULT_TASK_TIMEOUT,
@@ -39,18 +40,14 @@ from sojourn.asl.interpreter import (
     TaskFailed,
     TaskSucceeded,
     TimerFired,
-    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.asl.resources import Kind
 from sojourn.store.base import Tx
 from sojourn.tokens import hash_token, hide_token, new_token, redact_tokens
 
-__all__ = ["Delivery", "Engine", "Invocation", "is_activity"]
-
-def is_activity(resource: str) -> bool:
-    parts = resource.split(":")
-    return len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity"
+__all__ = ["Delivery", "Engine", "Invocation"]
 
 
 @dataclass
@@ -181,7 +178,7 @@ class Engine:
         found = tx.run_and_execution(invocation.run_id, lock=True)
         if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != invocation.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
-        resource_type, resource = task_resource_names(invocation.payload["resource"])
+        resource_type, resource = resources.parse(invocation.payload["resource"]).event_names
         self._record(tx, found[1], self.clock(), [("TaskSubmitted", {
             "resourceType": resource_type, "resource": resource, "output": to_json(output),
             "outputDetails": {"truncated": False}})])
@@ -328,12 +325,13 @@ class Engine:
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
             tx.add_work(execution_id, run_id, "event", {"e": "fail", "error": "States.Timeout", "gen": gen},
                         now + action.timeout_seconds)
-        if action.heartbeat_seconds and (token or is_activity(action.resource)):
+        activity = action.resource.kind is Kind.ACTIVITY
+        if action.heartbeat_seconds and (token or activity):
             tx.add_work(execution_id, run_id, "event", {"e": "heartbeat", "gen": gen, "seconds": action.heartbeat_seconds},
                         now + action.heartbeat_seconds)
-        if is_activity(action.resource):  # served by GetActivityTask, which issues the token
+        if activity:  # served by GetActivityTask, which issues the token
             tx.insert_activity_task({
-                "activity_arn": action.resource, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
+                "activity_arn": action.resource.arn, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
                 "state_name": action.state_name, "input": to_json(action.parameters), "created_at": now,
             })
             tx.notify = True  # wakes GetActivityTask's long polls
@@ -341,12 +339,12 @@ class Engine:
         if token:
             tx.insert_token({
                 "hash": hash_token(token), "execution_id": execution_id, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "resource": action.resource, "created_at": now,
+                "state_name": action.state_name, "resource": action.resource.arn, "created_at": now,
                 "timeout_at": now + action.timeout_seconds if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
                 "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now, "parameters": to_json(parameters),
             })
         payload = {
-            "resource": action.resource, "parameters": parameters, "wait_for_token": action.wait_for_token,
+            "resource": action.resource.arn, "parameters": parameters, "wait_for_token": action.resource.waits_for_token,
             "has_token": token is not None, "timeout_seconds": action.timeout_seconds,
             "state_name": action.state_name, "attempt": action.attempt, "gen": gen,
             "idempotency_key": f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}",

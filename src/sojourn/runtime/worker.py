@@ -65,8 +65,7 @@ def resources_invoker(resources: Mapping[str, Callable[..., Any]], fallback: Inv
     """An invoker from `{resource: callable(parameters)}` (tests, embedding); suffixes like `.sync` are ignored."""
 
     def invoke(call: TaskCall) -> Any:
-        base = call.resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
-        function = resources.get(call.resource) or resources.get(base)
+        function = resources.get(call.resource) or resources.get(call.target.base)
         if function is None:
             if fallback is not None:
                 return fallback(call)
