@@ -1,4 +1,9 @@
-"""Amazon Resource Names of Step Functions resources, built and parsed in one place."""
+"""Amazon Resource Names, built and parsed in one place, and the region, account and role they default to.
+
+Every ARN Sojourn writes is built here (Step Functions resources, Lambda functions, IAM roles), so a
+reader changing how one looks finds one function. The defaults are the ones `sojourn.config.Settings`
+starts from (`SOJOURN_REGION`, `SOJOURN_ACCOUNT_ID`): AWS's documentation account in us-east-1.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,25 @@ import re
 
 from sojourn.errors import InvalidArn, InvalidName
 
-__all__ = ["activity_arn", "execution_arn", "is_name", "is_version", "parse", "state_machine_arn", "validate_name", "validate_role_arn"]
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "DEFAULT_REGION",
+    "DEFAULT_ROLE_ARN",
+    "activity_arn",
+    "execution_arn",
+    "function_arn",
+    "is_name",
+    "is_version",
+    "parse",
+    "role_arn",
+    "state_machine_arn",
+    "states_arn",
+    "validate_name",
+    "validate_role_arn",
+]
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"  # the account id AWS's documentation uses
 
 # AWS's naming rule (CreateStateMachine, StartExecution, CreateActivity, aliases): no whitespace, brackets,
 # wildcards, `"#%\^|~`$&,;:/` or control characters. `fullmatch`, never `match` with `$`: Python's `$`
@@ -46,21 +69,40 @@ def validate_role_arn(arn: str) -> str:
     return arn
 
 
+def role_arn(account: str = DEFAULT_ACCOUNT, name: str = "sojourn") -> str:
+    """An IAM role's ARN; by default the role Sojourn names when a caller gives none."""
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+DEFAULT_ROLE_ARN = role_arn()
+
+
+def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT_ACCOUNT) -> str:
+    """A Lambda function's ARN: `arn:aws:lambda:<region>:<account>:function:<name>`."""
+    return f"arn:aws:lambda:{region}:{account}:function:{name}"
+
+
+def states_arn(region: str, account: str, kind: str, *names: str) -> str:
+    """A Step Functions ARN of resource type `kind`: `states_arn(region, account, "execution", machine, name)`."""
+    return ":".join(("arn:aws:states", region, account, kind, *names))
+
+
 def state_machine_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:states:{region}:{account}:stateMachine:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
+    """A state machine's ARN, qualified by a version number or an alias name when `qualifier` is given."""
+    return states_arn(region, account, "stateMachine", name, *((qualifier,) if qualifier else ()))
 
 
 def execution_arn(region: str, account: str, machine: str, name: str, express_id: str | None = None) -> str:
     """A standard execution's ARN, or with `express_id` an express one (AWS's `express:machine:name:id`): express
     executions need not have unique names, so the id tells two of the same name apart. The name is the 8th part."""
     if express_id is None:
-        return f"arn:aws:states:{region}:{account}:execution:{machine}:{name}"
-    return f"arn:aws:states:{region}:{account}:express:{machine}:{name}:{express_id}"
+        return states_arn(region, account, "execution", machine, name)
+    return states_arn(region, account, "express", machine, name, express_id)
 
 
 def activity_arn(region: str, account: str, name: str) -> str:
-    return f"arn:aws:states:{region}:{account}:activity:{name}"
+    """An activity's ARN."""
+    return states_arn(region, account, "activity", name)
 
 
 def parse(arn: str, kind: str | tuple[str, ...] | None = None, qualifier: str | None = None) -> tuple[str, list[str]]:

@@ -396,8 +396,10 @@ def _name_from(file: Path) -> str:
 
 
 def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | None, kind: str, publish: bool) -> dict:
+    from sojourn import arns
+
     text = json.dumps(definition)
-    role = role_arn or f"arn:aws:iam::{_settings().account_id}:role/sojourn"
+    role = role_arn or arns.role_arn(_settings().account_id)
     existing = next((m["stateMachineArn"] for m in _pages(sfn.list_state_machines, "stateMachines") if m["name"] == name), None)
     if existing is None:
         answer = sfn.create_state_machine(name=name, definition=text, roleArn=role, type=kind, publish=publish)

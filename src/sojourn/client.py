@@ -26,17 +26,10 @@ from sojourn.asl.loader import DefinitionError, parse_definition, read_definitio
 from sojourn.asl.validate import validate
 from sojourn.integrations.base import Services
 from sojourn.runtime import work
-from sojourn.runtime.engine import (
-    TOKEN_PLACEHOLDER,
-    TOKEN_PLACEHOLDER_BASE64,
-    hash_token,
-    is_token_form,
-    new_token,
-    replace_token,
-)
 from sojourn.runtime.history import api_event
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
+from sojourn.tokens import hash_token, is_token_form, mask_placeholders, new_token
 
 __all__ = ["Client"]
 
@@ -134,8 +127,7 @@ def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
         "stateName": row["state_name"], "resource": row["resource"],
-        "payload": replace_token(replace_token(payload, TOKEN_PLACEHOLDER, "<task token>"), TOKEN_PLACEHOLDER_BASE64,
-                                 "<task token>") if payload is not None else None,
+        "payload": mask_placeholders(payload) if payload is not None else None,
         "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
     }
 
@@ -991,15 +983,15 @@ class Client:
         info = ExecutionInfo(
             execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
             input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
-            role_arn=roleArn or f"arn:aws:iam::{self.account_id}:role/sojourn",
+            role_arn=roleArn or arns.role_arn(self.account_id),
         )
         env = Env(now=now, new_task_token=new_token, rng=random.Random())
 
         def invoke(action: Any) -> Any:
             from sojourn.integrations.base import TaskCall
 
-            call = TaskCall(resource=action.resource, parameters=action.parameters, task_token=action.task_token,
-                            wait_for_token=action.wait_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
+            call = TaskCall(resource=action.resource.arn, parameters=action.parameters, task_token=action.task_token,
+                            wait_for_token=action.resource.waits_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
                             timeout_seconds=action.timeout_seconds, execution_arn=info.execution_arn,
                             state_name=action.state_name)
             return self.runtime.invoker(call)

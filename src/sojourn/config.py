@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from sojourn import arns
+
 __all__ = ["ENVIRONMENT", "WILDCARD_HOSTS", "Settings", "SettingsError", "function_credential", "is_wildcard_url",
            "reachable_host"]
 
@@ -35,8 +37,8 @@ class Settings:
     db_url: str = "sqlite:///.sojourn/sojourn.db"
     host: str = "127.0.0.1"
     port: int = 8080
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    region: str = arns.DEFAULT_REGION
+    account_id: str = arns.DEFAULT_ACCOUNT
     # Where people reach this server (links in emails); defaults to http://host:port, with the loopback
     # address for a wildcard host (0.0.0.0 -> 127.0.0.1, :: -> ::1; `sojourn serve` then warns).
     public_base_url: str = ""
@@ -85,7 +87,7 @@ class Settings:
 
     def arn(self, kind: str, *names: str) -> str:
         """A Step Functions ARN in this region and account: `arn("execution", machine, name)`."""
-        return ":".join(("arn", "aws", "states", self.region, self.account_id, kind, *names))
+        return arns.states_arn(self.region, self.account_id, kind, *names)
 
     @property
     def public_base_url_is_derived(self) -> bool:

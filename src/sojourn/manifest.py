@@ -41,10 +41,11 @@ from typing import Any
 
 import yaml
 
+from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import is_wildcard_url
-from sojourn.functions import Function, function_arn, function_pool_for
+from sojourn.functions import Function, function_pool_for
 from sojourn.gateway import Endpoint
 
 __all__ = ["Manifest", "ManifestError", "Problem", "StateMachineSpec", "deploy", "deploy_functions", "deploy_state_machines",
@@ -60,7 +61,6 @@ ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
 EMAIL_SETTINGS = {"host": "smtp_host", "port": "smtp_port", "username": "smtp_username",
                   "password": "smtp_password", "starttls": "smtp_starttls", "tls": "smtp_tls",
                   "sender": "smtp_sender"}
-DEFAULT_ROLE = "arn:aws:iam::{account}:role/sojourn"
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,7 @@ class _Checker:
                 check(value, f"functions.{name}", f"environment.{key}")
         for name, machine in machines.items():
             check(machine.definition, f"state_machines.{name}", "definition")
-            resolved = resolve_references(machine.definition, _Context("us-east-1", "123456789012", "", "", self.folder))
+            resolved = resolve_references(machine.definition, _Context(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, "", "", self.folder))
             for diagnostic in validate(resolved):
                 if diagnostic.severity == "ERROR":
                     self.problem(f"state_machines.{name}", "definition",
@@ -393,9 +393,9 @@ def resolve_references(value: Any, context: Any) -> Any:
     def substitute(match: re.Match[str]) -> str:
         kind, name = match["kind"], match["name"]
         if kind == "Function":
-            return function_arn(name, context.region, context.account_id)
+            return arns.function_arn(name, context.region, context.account_id)
         if kind == "StateMachine":
-            return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{name}"
+            return arns.state_machine_arn(context.region, context.account_id, name)
         if (kind, name) == ("Sojourn", "PublicBaseUrl"):
             return context.public_base_url
         if (kind, name) == ("Sojourn", "DataDir"):
@@ -424,7 +424,7 @@ def deploy(manifest: Manifest, client: Any, settings: Any, *, functions: Any = N
 
 
 def _context(manifest: Manifest, settings: Any) -> _Context:
-    return _Context(getattr(settings, "region", "us-east-1"), getattr(settings, "account_id", "123456789012"),
+    return _Context(getattr(settings, "region", arns.DEFAULT_REGION), getattr(settings, "account_id", arns.DEFAULT_ACCOUNT),
                     str(manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", "")),
                     getattr(settings, "data_dir", ".sojourn"), manifest.path.parent)
 
@@ -447,7 +447,7 @@ def deploy_state_machines(manifest: Manifest, client: Any, settings: Any) -> dic
     existing = _state_machines(client)
     for machine in manifest.state_machines.values():
         definition = json.dumps(resolve_references(machine.definition, context), indent=2)
-        role = machine.role_arn or DEFAULT_ROLE.format(account=context.account_id)
+        role = machine.role_arn or arns.role_arn(context.account_id)
         arn = existing.get(machine.name)
         if arn is None:
             client.create_state_machine(name=machine.name, definition=definition, roleArn=role, type=machine.type)

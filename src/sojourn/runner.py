@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-import secrets
 import time
 import uuid
 from collections import deque
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from sojourn import arns
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.driver import Driver, ExecutionEnd
 from sojourn.asl.errors import StatesError
@@ -40,10 +40,11 @@ from sojourn.asl.interpreter import (
     TaskFailure,
     TaskSuccess,
     TimerFired,
-    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.asl.resources import Resource as TaskResource
+from sojourn.tokens import new_token
 
 __all__ = ["Clock", "RealClock", "Result", "TaskRequest", "VirtualClock", "run", "takes_request"]
 
@@ -195,7 +196,7 @@ class _InMemory:
         return run.frame
 
     def env(self, run: _RunRecord) -> Env:
-        return Env(now=self.now, new_task_token=lambda: secrets.token_urlsafe(32), rng=self.rng,
+        return Env(now=self.now, new_task_token=new_token, rng=self.rng,
                    next_event_id=len(self.history) + 1, limits=self.limits)
 
     def record(self, run: _RunRecord, events: list[NewEvent]) -> None:
@@ -241,27 +242,24 @@ class _InMemory:
     def answer(self, action: InvokeTask) -> Event:
         function = self.lookup(action.resource)
         if function is None:
-            return TaskFailure("States.Runtime", f"No resource is registered for '{action.resource}'")
-        request = TaskRequest(action.resource, action.parameters, action.task_token, action.state_name, action.attempt)
+            return TaskFailure("States.Runtime", f"No resource is registered for '{action.resource.arn}'")
+        request = TaskRequest(action.resource.arn, action.parameters, action.task_token, action.state_name, action.attempt)
         try:
             output = function(request) if getattr(function, "_sojourn_request", False) else function(action.parameters)
         except StatesError as e:
             return TaskFailure(e.error, e.cause)
         except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
             return TaskFailure(type(e).__name__, str(e))
-        if action.wait_for_token:  # the callable stands for the call and the answer: the call was submitted
-            resource_type, name = task_resource_names(action.resource)
+        if action.resource.waits_for_token:  # the callable stands for the call and the answer: the call was submitted
+            resource_type, name = action.resource.event_names
             self.add_event("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
         return TaskSuccess(output)
 
-    def lookup(self, resource: str) -> Resource | None:
+    def lookup(self, resource: TaskResource) -> Resource | None:
         if callable(self.resources) and not isinstance(self.resources, Mapping):
             return self.resources
         if isinstance(self.resources, Mapping):
-            if resource in self.resources:
-                return self.resources[resource]
-            base = resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
-            return self.resources.get(base)
+            return self.resources.get(resource.arn) or self.resources.get(resource.base)
         return None
 
 
@@ -303,11 +301,12 @@ def run(
     machine = "in-memory"
     payload = {} if input is _NO_INPUT else input
     info = ExecutionInfo(
-        execution_arn=f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}",
+        execution_arn=arns.execution_arn(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, machine, name),
         name=name,
         input=payload,
         start_time=start,
-        state_machine_arn=f"arn:aws:states:us-east-1:123456789012:stateMachine:{machine}",
+        state_machine_arn=arns.state_machine_arn(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, machine),
         state_machine_name=machine,
+        role_arn=arns.DEFAULT_ROLE_ARN,
     )
     return _InMemory(Interpreter(program), info, resources or {}, clock, seed, limits).execute(payload)

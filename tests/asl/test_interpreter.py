@@ -475,7 +475,8 @@ def test_frames_are_plain_json_and_steps_stop_at_each_effect():
         ("P", {"Type": "Parallel", "Branches": [branch(("X", {"Type": "Pass", "End": True}))], "End": True}),
     ))
     interpreter = Interpreter(program)
-    info = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m")
+    info = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
+                     "arn:aws:iam::1:role/r")
     env = Env(now=T0, new_task_token=lambda: "tok")
     step = interpreter.advance(interpreter.start_frame({"a": 1}), Start(), info, env)
     assert isinstance(step.action, InvokeTask) and step.action.parameters == {"a": 1}
@@ -495,7 +496,8 @@ def test_frames_are_plain_json_and_steps_stop_at_each_effect():
 def test_an_internal_error_fails_the_run_instead_of_raising():
     program = compile_definition(machine(("T", {"Type": "Task", "Resource": FN, "End": True})))
     interpreter = Interpreter(program)
-    info = ExecutionInfo("arn", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m")
+    info = ExecutionInfo("arn", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
+                     "arn:aws:iam::1:role/r")
     step = interpreter.advance({"m": "", "state": "Nope", "input": {}, "vars": {}, "phase": "task"}, TaskSuccess(1), info,
                                Env(now=T0, new_task_token=lambda: "t"))
     assert isinstance(step.action, Fail) and step.action.error == "States.Runtime"

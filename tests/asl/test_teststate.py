@@ -10,7 +10,8 @@ from sojourn.asl.interpreter import Env, ExecutionInfo
 from sojourn.asl.teststate import test_state as run_test_state
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-INFO = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m")
+INFO = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
+                     "arn:aws:iam::1:role/r")
 ENV = Env(now=T0, new_task_token=lambda: "token")
 TASK = {
     "Type": "Task",

@@ -13,7 +13,7 @@ from sojourn.errors import SojournAPIError
 
 from .support import CALLBACK, ROLE, WORK
 
-FAILING = "arn:aws:states:::lambda:invoke:failing"
+FAILING = "arn:aws:states:::sqs:sendMessage"  # a service Sojourn does not serve: the callable answers it
 
 
 def boom(payload):

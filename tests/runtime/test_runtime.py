@@ -12,8 +12,8 @@ from runtime_support import history, machine, start, types
 
 from sojourn import errors as E
 from sojourn.asl.errors import StatesError
-from sojourn.runtime.engine import is_token_form
 from sojourn.runtime.worker import takes_call
+from sojourn.tokens import is_token_form
 
 ADD = "arn:aws:lambda:us-east-1:123456789012:function:add"
 CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"

@@ -24,6 +24,7 @@ from sojourn.asl.frame import ForkProgress, Frame
 from sojourn.asl.jsonata import unexpected_type
 from sojourn.asl.paths import Path, copy_json
 from sojourn.asl.program import JSONATA, Catcher, Machine, Program, State
+from sojourn.asl.resources import Kind, Resource
 from sojourn.asl.template import Dynamic, Payload
 
 __all__ = [
@@ -73,7 +74,7 @@ class ExecutionInfo:
     start_time: datetime
     state_machine_arn: str
     state_machine_name: str
-    role_arn: str = "arn:aws:iam::123456789012:role/sojourn"
+    role_arn: str  # the driver's to give: the language knows no defaults (sojourn.arns has them)
     redrive_count: int = 0
     redrive_time: datetime | None = None
 
@@ -160,9 +161,8 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class InvokeTask:
-    resource: str
+    resource: Resource
     parameters: Any
-    wait_for_token: bool
     task_token: str | None
     timeout_seconds: int
     heartbeat_seconds: int | None
@@ -253,33 +253,10 @@ def _instant(stamp: Any, failure: E.StatesError) -> datetime:
         raise failure from None
 
 
-def _resource_kind(resource: str) -> tuple[str, str, str]:
-    """(family, resourceType, resource) of a Task's resource, as history events name them."""
-    if resource.startswith("arn:aws:lambda:"):
-        return "lambda-arn", "lambda", resource
-    parts = resource.split(":")
-    if len(parts) >= 6 and parts[2] == "states" and parts[5] == "activity":
-        return "activity", "activity", resource
-    if resource.startswith("arn:aws:states:::"):
-        rest = resource[len("arn:aws:states:::") :]
-        service, _, action = rest.partition(":")
-        return "task", service, action
-    return "task", parts[2] if len(parts) > 2 else "unknown", resource
-
-
-def task_resource_names(resource: str) -> tuple[str, str]:
-    """(resourceType, resource) of a Task's resource as its Task* history events name them
-    (`arn:aws:states:::lambda:invoke.waitForTaskToken` -> `lambda`, `invoke.waitForTaskToken`)."""
-    _, resource_type, name = _resource_kind(resource)
-    return resource_type, name
-
-
-def _wait_for_token(resource: str) -> bool:
-    return resource.endswith(".waitForTaskToken")
-
-
-def _needs_token(resource: str) -> bool:
-    return _wait_for_token(resource) or _resource_kind(resource)[0] == "activity"
+def _resource(state: State) -> Resource:
+    """A Task state's resource; the compiler parsed it, and only Task states are asked."""
+    assert state.resource is not None
+    return state.resource
 
 
 def _place_result(raw: Any, value: Any, discard: bool, path: Any) -> Any:
@@ -394,8 +371,9 @@ class _Run:
         try:
             if isinstance(event, TaskSuccess) and phase == "task":
                 if len(to_json(event.output).encode()) > MAX_PAYLOAD_BYTES:
-                    family, resource_type, _ = _resource_kind(state.resource or "")
-                    too_large = TaskFailure("States.DataLimitExceeded", _too_large(resource_type if family == "task" else state.resource))
+                    task = _resource(state)
+                    named = task.event_names[0] if task.kind is Kind.SERVICE else task.arn
+                    too_large = TaskFailure("States.DataLimitExceeded", _too_large(named))
                     self.emit_task_end(state, None, too_large)
                     raise E.DataLimitExceeded(cause=too_large.cause)
                 self.emit_task_end(state, event.output, None)
@@ -705,9 +683,9 @@ class _Run:
         return self.fork(state)
 
     def invoke(self, state: State) -> Action:
-        resource = state.resource or ""
+        resource = _resource(state)
         attempt = self.frame.get("retry_count", 0)
-        if _needs_token(resource):
+        if resource.needs_token:
             self.token = self.env.new_task_token()
         effective = self.effective_input(state)
         if state.language == JSONATA:
@@ -721,22 +699,22 @@ class _Run:
         if heartbeat is not None and heartbeat >= timeout and state.timeout is not None:
             raise E.StatesRuntime(cause=f"HeartbeatSeconds must be smaller than TimeoutSeconds in state '{state.name}'")
         credentials = self.evaluate(state.credentials, state, effective) if state.credentials is not None else None
-        family, resource_type, name = _resource_kind(resource)
-        if family == "lambda-arn":
+        if resource.kind is Kind.FUNCTION:
             self.event("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", {
-                "resource": resource, "input": to_json(parameters), "inputDetails": {"truncated": False},
+                "resource": resource.arn, "input": to_json(parameters), "inputDetails": {"truncated": False},
                 "timeoutInSeconds": timeout,
             })
             self.event("LambdaFunctionStarted", None, None)
-        elif family == "activity":
+        elif resource.kind is Kind.ACTIVITY:
             details: dict[str, Any] = {
-                "resource": resource, "input": to_json(parameters), "inputDetails": {"truncated": False},
+                "resource": resource.arn, "input": to_json(parameters), "inputDetails": {"truncated": False},
                 "timeoutInSeconds": timeout,
             }
             if heartbeat is not None:
                 details["heartbeatInSeconds"] = heartbeat
             self.event("ActivityScheduled", "activityScheduledEventDetails", details)
         else:
+            resource_type, name = resource.event_names
             details = {
                 "resourceType": resource_type, "resource": name, "region": self._region(),
                 "parameters": to_json(parameters), "timeoutInSeconds": timeout,
@@ -749,7 +727,6 @@ class _Run:
         return InvokeTask(
             resource=resource,
             parameters=parameters,
-            wait_for_token=_wait_for_token(resource),
             task_token=self.token,
             timeout_seconds=timeout,
             heartbeat_seconds=heartbeat,
@@ -760,15 +737,17 @@ class _Run:
 
     def _region(self) -> str:
         parts = self.info.state_machine_arn.split(":")
-        return parts[3] if len(parts) > 3 else "us-east-1"
+        return parts[3] if len(parts) > 3 else ""
 
     def emit_task_end(self, state: State, output: Any, failure: TaskFailure | None) -> None:
-        family, resource_type, name = _resource_kind(state.resource or "")
+        resource = _resource(state)
         timed_out = failure is not None and failure.error in ("States.Timeout", "States.HeartbeatTimeout")
         outcome = "TimedOut" if timed_out else "Failed" if failure is not None else "Succeeded"
-        prefix = {"lambda-arn": "LambdaFunction", "activity": "Activity"}.get(family, "Task")
+        prefix = {Kind.FUNCTION: "LambdaFunction", Kind.ACTIVITY: "Activity"}.get(resource.kind, "Task")
         key = prefix[0].lower() + prefix[1:] + outcome + "EventDetails"
-        details: dict[str, Any] = {} if family != "task" else {"resourceType": resource_type, "resource": name}
+        details: dict[str, Any] = {}
+        if resource.kind is Kind.SERVICE:
+            details["resourceType"], details["resource"] = resource.event_names
         if failure is None:
             details.update(output=to_json(output), outputDetails={"truncated": False})
         else:

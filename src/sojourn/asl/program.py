@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
+from sojourn.asl import resources
 from sojourn.asl.loader import DefinitionError, Diagnostic, read_definition
 from sojourn.asl.paths import Path, ReferencePath, compile_path, compile_reference_path
+from sojourn.asl.resources import Resource
 from sojourn.asl.template import Payload, compile_dynamic, compile_payload
 
 __all__ = ["Catcher", "Choice", "Machine", "Program", "Retrier", "State", "compile_definition"]
@@ -92,7 +94,7 @@ class State:
     output: Any = None
     assign: Any = None
     # Task
-    resource: str | None = None
+    resource: Resource | None = None  # parsed once here (sojourn.asl.resources)
     timeout: Any = None  # int | Path | JSONata value
     heartbeat: Any = None
     credentials: Any = None
@@ -192,7 +194,7 @@ class _Compiler:
             state.result, state.has_result = raw["Result"], True
         kind = state.type
         if kind == "Task":
-            state.resource = raw["Resource"]
+            state.resource = resources.parse(raw["Resource"])
             state.timeout = self.number(raw, "TimeoutSeconds", jsonata)
             state.heartbeat = self.number(raw, "HeartbeatSeconds", jsonata)
             if "Credentials" in raw:

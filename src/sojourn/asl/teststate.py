@@ -171,7 +171,7 @@ def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock
             return TaskFailure(failure.get("error", "States.TaskFailed"), failure.get("cause"))
         return TaskSuccess(json.loads(mock.get("result", "null")))
     if invoke is None:
-        return TaskFailure("States.Runtime", f"No way to invoke '{action.resource}' here; pass a mock")
+        return TaskFailure("States.Runtime", f"No way to invoke '{action.resource.arn}' here; pass a mock")
     try:
         return TaskSuccess(invoke(action))
     except E.StatesError as e:

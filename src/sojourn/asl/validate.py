@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sojourn.asl import intrinsics, jsonata, paths
+from sojourn.asl import intrinsics, jsonata, paths, resources
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
 
 __all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "validate"]
@@ -136,7 +136,6 @@ def _is_timestamp(value: Any) -> bool:
     except ValueError:
         return False
     return True
-_ARN = re.compile(r"^arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+$")
 
 
 def validate(definition: Any) -> list[Diagnostic]:
@@ -667,16 +666,8 @@ class _Validator:
         self, state: dict[str, Any], location: str, names: set[Any], language: str, depth: int
     ) -> None:
         self.required(state, location, ("Resource",))
-        resource = state.get("Resource")
-        if "Resource" in state and (not isinstance(resource, str) or not _ARN.match(resource)):
-            if language == "JSONata" and _is_jsonata(resource):
-                self.jsonata(str(resource), _join(location, "Resource"), "Resource")
-            else:
-                self.error(
-                    "INVALID_RESOURCE",
-                    _join(location, "Resource"),
-                    f"The value for the field 'Resource' must be a valid ARN: {resource}",
-                )
+        if "Resource" in state:
+            self.resource(state["Resource"], _join(location, "Resource"))
         jsonata = language == "JSONata"
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             self.exclusive(state, location, (field, f"{field}Path"))
@@ -946,6 +937,16 @@ class _Validator:
             else:
                 self.payload(batcher["BatchInput"], _join(where, "BatchInput"), "BatchInput")
 
+    def resource(self, resource: Any, where: str) -> None:
+        """A Resource is one of the forms `sojourn.asl.resources` knows, refused in AWS's words otherwise."""
+        if not resources.is_arn(resource):
+            self.schema(where, "Value is not a valid resource ARN")
+            return
+        try:
+            resources.parse(resource)
+        except resources.UnsupportedResource as e:
+            self.schema(where, str(e.cause))
+
     def resource_block(self, block: Any, where: str, field: str, config: str, language: str) -> None:
         if not isinstance(block, dict):
             self.schema(where, f"The field '{field}' must be an object")
@@ -953,14 +954,8 @@ class _Validator:
         arguments = "Arguments" if language == "JSONata" else "Parameters"
         self.unknown_fields(block, where, {"Resource", arguments, config})
         self.required(block, where, ("Resource",))
-        if "Resource" in block and (
-            not isinstance(block["Resource"], str) or not _ARN.match(block["Resource"])
-        ):
-            self.error(
-                "INVALID_RESOURCE",
-                _join(where, "Resource"),
-                f"The value for the field 'Resource' must be a valid ARN: {block['Resource']}",
-            )
+        if "Resource" in block:
+            self.resource(block["Resource"], _join(where, "Resource"))
         if arguments in block:
             if language == "JSONata":
                 self.jsonata_value(block[arguments], _join(where, arguments), arguments)

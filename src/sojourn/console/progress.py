@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sojourn.asl import resources
 from sojourn.asl.interpreter import DEFAULT_TASK_TIMEOUT
 from sojourn.asl.paths import compile_path
+from sojourn.asl.resources import Kind, Pattern
 
 __all__ = ["HistoryRow", "StateProgress", "TimelineBar", "Waiting", "call_answer", "history_rows", "lambda_payload",
            "state_progress", "timeline", "waiting_for"]
@@ -313,16 +315,24 @@ def _waiting_task(entry: StateProgress, spec: dict[str, Any]) -> Waiting:
     call, since = entry.call or {}, entry.callDate or entry.latestEnteredDate
     timeout = call.get("timeoutInSeconds")
     until = since + timedelta(seconds=timeout) if since and timeout and timeout < DEFAULT_TASK_TIMEOUT else None
-    if resource.endswith(".waitForTaskToken"):
-        what = "a task token (SendTaskSuccess or SendTaskFailure)"
-    elif ":activity:" in resource:
-        what = f"activity worker {entry.worker} to finish" if entry.worker else "an activity worker (GetActivityTask)"
-    elif ":states:startExecution.sync" in resource:
-        what = "the execution it started to end"
-    else:
-        what = "its call to return"
+    what = _awaited(resource, entry.worker)
     return Waiting(entry.name, "Task", what, since, until=until, heartbeatSeconds=call.get("heartbeatInSeconds"),
                    resource=resource, answer=call_answer(entry.submitted))
+
+
+def _awaited(resource: str, worker: str | None) -> str:
+    """What a running Task waits for, for people to read."""
+    try:
+        task = resources.parse(resource)
+    except resources.UnsupportedResource:  # stored before Sojourn refused unknown resources
+        return "its call to return"
+    if task.waits_for_token:
+        return "a task token (SendTaskSuccess or SendTaskFailure)"
+    if task.kind is Kind.ACTIVITY:
+        return f"activity worker {worker} to finish" if worker else "an activity worker (GetActivityTask)"
+    if (task.service, task.action) == ("states", "startExecution") and task.pattern in (Pattern.SYNC, Pattern.SYNC2):
+        return "the execution it started to end"
+    return "its call to return"
 
 
 def _wait_end(spec: dict[str, Any], state_input: str | None, since: datetime | None) -> datetime | None:

@@ -25,6 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from sojourn import errors
 from sojourn.console.security import CSRF_COOKIE, SecurityMiddleware, csrf_matches
+from sojourn.tokens import REDACTED
 
 __all__ = ["PREFIX", "Console", "console_of"]
 
@@ -193,7 +194,7 @@ def _fields(value: Any, skip: tuple[Any, ...] = (), limit: int = 8) -> list[tupl
     for key, item in value.items():
         inner = item.items() if isinstance(item, dict) and key != "decisions" else ()
         for name, leaf in [(str(key), item), *((f"{key}.{k}", v) for k, v in inner)]:
-            if (leaf is None or isinstance(leaf, str | int | float | bool)) and leaf not in skip and "<task token" not in str(leaf):
+            if (leaf is None or isinstance(leaf, str | int | float | bool)) and leaf not in skip and REDACTED not in str(leaf):
                 pairs.append((name, _cut(leaf)))
     return pairs[:limit]
 

@@ -4,13 +4,7 @@
 function's own environment, code directory and timeout; a crash or a timeout ends only that worker.
 """
 
-from sojourn.functions.pool import (
-    Function,
-    FunctionPool,
-    Invocation,
-    function_arn,
-    function_logs,
-    function_pool_for,
-)
+from sojourn.arns import function_arn
+from sojourn.functions.pool import Function, FunctionPool, Invocation, function_logs, function_pool_for
 
 __all__ = ["Function", "FunctionPool", "Invocation", "function_arn", "function_logs", "function_pool_for"]

@@ -24,15 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sojourn.arns import DEFAULT_ACCOUNT, DEFAULT_REGION, function_arn
+
 WORKER = Path(__file__).with_name("worker.py")
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ARN = re.compile(r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:(?P<name>[A-Za-z0-9_-]+)(:[^:]+)?")
 LOG_FILE_LIMIT = 5_000_000  # bytes before a function's log file is rotated once
-
-
-def function_arn(name: str, region: str = "us-east-1", account_id: str = "123456789012") -> str:
-    """`arn:aws:lambda:<region>:<account>:function:<name>`."""
-    return f"arn:aws:lambda:{region}:{account_id}:function:{name}"
 
 
 def function_name(name_or_arn: str) -> str:
@@ -148,8 +145,8 @@ class FunctionPool:
         self,
         functions: Iterable[Function] = (),
         *,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
+        region: str = DEFAULT_REGION,
+        account_id: str = DEFAULT_ACCOUNT,
         endpoint_url: str | None = None,
         data_dir: str | Path | None = None,
         max_workers_per_function: int = 8,

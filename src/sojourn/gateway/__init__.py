@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sojourn import arns
 from sojourn.gateway.proxy import internal_error, parse_json_body, proxy_event, proxy_response
 
 __all__ = ["Endpoint", "LiveRoutes", "TemplateError", "not_found", "routes"]
@@ -102,8 +103,8 @@ def routes(source: Any = None, *, client: Any = None, settings: Any = None, mani
         from sojourn.functions import function_pool_for
 
         functions = function_pool_for(client, settings) if client is not None else None
-    region = getattr(settings, "region", "us-east-1")
-    account_id = getattr(settings, "account_id", "123456789012")
+    region = getattr(settings, "region", arns.DEFAULT_REGION)
+    account_id = getattr(settings, "account_id", arns.DEFAULT_ACCOUNT)
     built: list[BaseRoute] = []
     for endpoint in sorted(endpoints, key=lambda e: e.specificity):
         handler = _handler(endpoint, client, functions, region, account_id)
@@ -139,7 +140,7 @@ def _handler(endpoint: Endpoint, client: Any, functions: Any, region: str, accou
     if endpoint.state_machine is not None:
         arn = endpoint.state_machine
         if not arn.startswith("arn:"):
-            arn = f"arn:aws:states:{region}:{account_id}:stateMachine:{arn}"
+            arn = arns.state_machine_arn(region, account_id, arn)
 
         async def start(request: Request) -> Response:
             try:

@@ -13,45 +13,39 @@ Each module has one entry point, `invoke(call: TaskCall, services: Services)` (d
 from __future__ import annotations
 
 import importlib
-import re
 from types import ModuleType
 
-from sojourn.asl.errors import StatesError
+from sojourn.asl import resources
+from sojourn.asl.resources import Kind, Pattern, UnsupportedResource
 from sojourn.integrations.base import Services, TaskCall
 
 __all__ = ["Services", "TaskCall", "UnsupportedResource", "module_name", "resolve"]
 
-_TOKEN = r"(\.waitForTaskToken)?"
-_ROUTES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"arn:aws:states:::lambda:invoke{_TOKEN}"), "functions"),
-    (re.compile(r"arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?"), "functions"),
-    (re.compile(rf"arn:aws:states:::sojourn:email\.send{_TOKEN}"), "email"),
-    (re.compile(r"arn:aws:states:::aws-sdk:sesv2:sendEmail"), "email"),
-    (re.compile(r"arn:aws:states:::states:startExecution(\.sync(:2)?|\.waitForTaskToken)?"), "executions"),
-)
-
-
-class UnsupportedResource(StatesError):
-    """A Task resource no integration serves. AWS refuses these at CreateStateMachine
-    (SCHEMA_VALIDATION_FAILED); one that still reaches the runtime fails the task with States.Runtime."""
-
-    name = "States.Runtime"
+_CALLBACK = frozenset({Pattern.REQUEST_RESPONSE, Pattern.WAIT_FOR_TASK_TOKEN})
+# (service, action) of an optimised integration -> (module, the patterns it serves)
+_SERVICES: dict[tuple[str, str], tuple[str, frozenset[Pattern]]] = {
+    ("lambda", "invoke"): ("functions", _CALLBACK),
+    ("sojourn", "email.send"): ("email", _CALLBACK),
+    ("aws-sdk:sesv2", "sendEmail"): ("email", frozenset({Pattern.REQUEST_RESPONSE})),
+    ("states", "startExecution"): ("executions", frozenset(Pattern)),
+}
 
 
 def module_name(resource: str) -> str | None:
     """The short name of the integration module serving `resource`, or None."""
-    for pattern, module in _ROUTES:
-        if pattern.fullmatch(resource):
-            return module
-    return None
+    try:
+        task = resources.parse(resource)
+    except UnsupportedResource:
+        return None
+    if task.kind is Kind.FUNCTION:
+        return "functions"
+    module, patterns = _SERVICES.get((task.service, task.action), (None, frozenset()))
+    return module if task.pattern in patterns else None
 
 
 def resolve(resource: str) -> ModuleType:
     """The integration module serving `resource`; UnsupportedResource when none does."""
     module = module_name(resource)
     if module is None:
-        raise UnsupportedResource(
-            cause=f"The resource provided {resource} is not recognized. The value is not a valid "
-            "resource ARN, or the resource is not available in this region."
-        )
+        raise UnsupportedResource(resource)
     return importlib.import_module(f"sojourn.integrations.{module}")

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sojourn import arns
+from sojourn.asl import resources
+from sojourn.asl.resources import Resource
+
 __all__ = ["Services", "TaskCall"]
 
 
@@ -27,6 +31,11 @@ class TaskCall:
     state_name: str = ""
     attempt: int = 0
 
+    @property
+    def target(self) -> Resource:
+        """`resource` parsed (sojourn.asl.resources): what it calls and how it waits."""
+        return resources.parse(self.resource)
+
 
 @dataclass
 class Services:
@@ -40,8 +49,8 @@ class Services:
 
     @property
     def region(self) -> str:
-        return getattr(self.settings, "region", None) or "us-east-1"
+        return getattr(self.settings, "region", None) or arns.DEFAULT_REGION
 
     @property
     def account_id(self) -> str:
-        return getattr(self.settings, "account_id", None) or "123456789012"
+        return getattr(self.settings, "account_id", None) or arns.DEFAULT_ACCOUNT

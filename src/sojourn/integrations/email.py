@@ -24,9 +24,8 @@ from sojourn.integrations.base import Services, TaskCall
 from sojourn.mail.message import Message
 from sojourn.mail.outbox import enqueue
 
-__all__ = ["SESV2_SEND_EMAIL", "invoke"]
+__all__ = ["invoke"]
 
-SESV2_SEND_EMAIL = "arn:aws:states:::aws-sdk:sesv2:sendEmail"
 SESV2_FIELDS = {"FromEmailAddress", "FromEmailAddressIdentityArn", "Destination", "ReplyToAddresses",
                 "FeedbackForwardingEmailAddress", "FeedbackForwardingEmailAddressIdentityArn", "Content",
                 "EmailTags", "ConfigurationSetName", "EndpointId", "TenantName", "ListManagementOptions"}
@@ -40,7 +39,7 @@ SESV2_NAMES = {"to": "Destination.ToAddresses", "cc": "Destination.CcAddresses",
 
 def invoke(call: TaskCall, services: Services) -> Any:
     """Queue the mail the task describes; `{"MessageId": ...}`."""
-    message = _sesv2(call.parameters) if call.resource == SESV2_SEND_EMAIL else _simple(call.parameters)
+    message = _sesv2(call.parameters) if call.target.service == "aws-sdk:sesv2" else _simple(call.parameters)
     key = call.idempotency_key or None
     if key and call.task_token:
         key += "/" + hashlib.sha256(b"sojourn-mail:" + call.task_token.encode()).hexdigest()[:16]

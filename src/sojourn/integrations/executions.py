@@ -15,6 +15,7 @@ from typing import Any
 from sojourn import errors as E
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import format_time, to_json
+from sojourn.asl.resources import Pattern
 from sojourn.integrations.base import Services, TaskCall
 
 __all__ = ["Deferred", "invoke"]
@@ -26,11 +27,8 @@ class Deferred:
     sojourn_deferred = True
 
 
-def _mode(resource: str) -> str:
-    for suffix, mode in ((".sync:2", "sync:2"), (".sync", "sync"), (".waitForTaskToken", "token")):
-        if resource.endswith(suffix):
-            return mode
-    return "start"
+# How the parent waits, as stored with the child execution (`parent.mode`, read by the runtime's engine).
+_MODES = {Pattern.REQUEST_RESPONSE: "start", Pattern.SYNC: "sync", Pattern.SYNC2: "sync:2", Pattern.WAIT_FOR_TASK_TOKEN: "token"}
 
 
 def invoke(call: TaskCall, services: Services) -> Any:
@@ -45,7 +43,7 @@ def invoke(call: TaskCall, services: Services) -> Any:
     data = parameters.get("Input", {})
     text = data if isinstance(data, str) else to_json(data)
     name = parameters.get("Name") or nested_execution_name(call.idempotency_key)
-    mode = _mode(call.resource)
+    mode = _MODES[call.target.pattern]
     task = current_task()
     parent: dict[str, Any] = {"execution_arn": call.execution_arn, "mode": mode}
     if task is not None:

@@ -16,17 +16,18 @@ import uuid
 from email.utils import formatdate
 from typing import Any
 
+from sojourn import arns
 from sojourn.asl.errors import StatesError, TaskFailed, Timeout
+from sojourn.asl.resources import Kind
 from sojourn.functions import FunctionPool, Invocation
 from sojourn.integrations.base import Services, TaskCall
-
-OPTIMISED = "arn:aws:states:::lambda:invoke"
 
 
 def invoke(call: TaskCall, services: Services) -> Any:
     """Run the function the task names; the task's result, or raises StatesError."""
     pool: FunctionPool | None = services.functions
-    if call.resource.startswith(OPTIMISED):
+    optimised = call.target.kind is Kind.SERVICE  # arn:aws:states:::lambda:invoke, not a function's own ARN
+    if optimised:
         params = call.parameters if isinstance(call.parameters, dict) else {}
         name = params.get("FunctionName")
         if not isinstance(name, str) or not name:
@@ -44,7 +45,7 @@ def invoke(call: TaskCall, services: Services) -> Any:
         return _envelope(str(uuid.uuid4()), 202, "")
     outcome = pool.invoke(name, payload, timeout=call.timeout_seconds)
     _raise_for(outcome, task_cut_short=call.timeout_seconds is not None and outcome.timeout < function.timeout)
-    if call.resource.startswith(OPTIMISED):
+    if optimised:
         return _envelope(outcome.request_id, 200, outcome.result)
     return outcome.result
 
@@ -67,7 +68,7 @@ def _raise_for(outcome: Invocation, task_cut_short: bool) -> None:
 
 
 def _not_found(name: str, services: Services) -> str:
-    arn = name if name.startswith("arn:") else f"arn:aws:lambda:{services.region}:{services.account_id}:function:{name}"
+    arn = name if name.startswith("arn:") else arns.function_arn(name, services.region, services.account_id)
     return (f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: "
             "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 import uuid
@@ -31,14 +30,13 @@ import aiosmtplib
 
 from sojourn.mail import outbox
 from sojourn.mail.message import Message, bare_address
-from sojourn.runtime.engine import REDACTED_TOKEN, hash_token
 from sojourn.store.base import Store
+from sojourn.tokens import hash_token, redact_known, token_candidates
 
 __all__ = ["Deliverer", "Envelope", "Outcome", "SmtpTransport", "Transport", "retry_delay"]
 
 log = logging.getLogger("sojourn.mail")
 
-TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # secrets.token_urlsafe(32)
 FIRST_RETRY_SECONDS = 15.0
 MAX_RETRY_SECONDS = 30 * 60.0
 GIVE_UP_SECONDS = 24 * 3600.0
@@ -245,13 +243,7 @@ class Deliverer:
 def _without_tokens(tx: Any, row: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The message's HTML and text bodies with every task token Sojourn issued replaced by a marker."""
     bodies = (row["html"], row["text"])
-    candidates = {match for body in bodies if body for match in TOKEN_SHAPE.findall(body)}
+    candidates = {match for body in bodies if body for match in token_candidates(body)}
     hashes = {hash_token(candidate): candidate for candidate in candidates}
     tokens = [hashes[known] for known in tx.known_token_hashes(sorted(hashes))]
-
-    def redact(body: str | None) -> str | None:
-        for token in tokens:
-            body = body.replace(token, REDACTED_TOKEN) if body else body
-        return body
-
-    return redact(bodies[0]), redact(bodies[1])
+    return redact_known(bodies[0], tokens), redact_known(bodies[1], tokens)

@@ -9,12 +9,9 @@ events are appended in the transaction, tasks and timers are work items.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import random
-import re
-import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -22,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from sojourn.asl import resources
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.driver import Driver, ExecutionEnd
 from sojourn.asl.frame import Frame
@@ -33,106 +31,16 @@ from sojourn.asl.interpreter import (
     Interpreter,
     InvokeTask,
     NewEvent,
-    task_resource_names,
     to_json,
 )
 from sojourn.asl.program import compile_definition
+from sojourn.asl.resources import Kind
 from sojourn.runtime import work
 from sojourn.runtime.work import EVENT, INVOKE, TaskWork, WorkEvent
 from sojourn.store.base import Tx
+from sojourn.tokens import hash_token, hide_token, new_token, redact_tokens
 
-__all__ = [
-    "TOKEN_PLACEHOLDER",
-    "TOKEN_PLACEHOLDER_BASE64",
-    "Delivery",
-    "Engine",
-    "LeasedTask",
-    "hash_token",
-    "hide_token",
-    "is_activity",
-    "is_token_form",
-    "new_token",
-    "redact_token",
-    "reveal_token",
-]
-
-TOKEN_PLACEHOLDER = "\x00sojourn:task-token\x00"  # stands for the token in stored parameters
-TOKEN_PLACEHOLDER_BASE64 = "\x00sojourn:task-token:base64\x00"  # stands for the token's base64
-REDACTED_TOKEN = "<task token: redacted>"  # what history shows where a task token was
-
-
-def new_token() -> str:
-    """An unguessable task token: 256 random bits."""
-    return secrets.token_urlsafe(32)
-
-
-_TOKEN_FORM = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-def is_token_form(text: str) -> bool:
-    """True when `text` could be a token `new_token` made (AWS answers InvalidToken to one it never could have)."""
-    return isinstance(text, str) and _TOKEN_FORM.fullmatch(text) is not None
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def is_activity(resource: str) -> bool:
-    parts = resource.split(":")
-    return len(parts) >= 7 and parts[2] == "states" and parts[5] == "activity"
-
-
-def replace_token(value: Any, old: str, new: str) -> Any:
-    """`value` with `old` replaced by `new` in every string (task tokens inside parameters, also where
-    `States.Format` wrote one into a longer string such as a link)."""
-    if isinstance(value, str):
-        return value.replace(old, new) if old in value else value
-    if isinstance(value, dict):
-        return {key: replace_token(item, old, new) for key, item in value.items()}
-    if isinstance(value, list):
-        return [replace_token(item, old, new) for item in value]
-    return value
-
-
-def token_forms(token: str) -> list[tuple[str, str]]:
-    """The forms a definition can write a token in (as is; States.Base64Encode or JSONata's $base64encode
-    of it), each with the placeholder that stands for it in stored parameters."""
-    return [(token, TOKEN_PLACEHOLDER), (base64.b64encode(token.encode()).decode(), TOKEN_PLACEHOLDER_BASE64)]
-
-
-def hide_token(value: Any, token: str) -> Any:
-    """`value` with every form of `token` replaced by its placeholder (parameters about to be stored)."""
-    for form, placeholder in token_forms(token):
-        value = replace_token(value, form, placeholder)
-    return value
-
-
-def reveal_token(value: Any, token: str) -> Any:
-    """`hide_token` undone: the parameters a task is invoked with."""
-    for form, placeholder in token_forms(token):
-        value = replace_token(value, placeholder, form)
-    return value
-
-
-def redact_token(value: Any, token: str) -> Any:
-    """`value` with every form of `token` shown redacted (what an answer to that token carries into history)."""
-    for form, _ in token_forms(token):
-        value = replace_token(value, form, REDACTED_TOKEN)
-    return value
-
-
-def _without_tokens(details: dict[str, Any], tokens: list[str]) -> dict[str, Any]:
-    """Event details with each task token redacted, in each form: history is stored, and tokens are kept
-    only as hashes. Tokens and their base64 are JSON-safe, so they cannot straddle escapes in strings."""
-    text = json.dumps(details)
-    forms = [form for token in tokens for form, _ in token_forms(token)]
-    if not any(form in text for form in forms):
-        return details
-    for form in forms:
-        text = text.replace(form, REDACTED_TOKEN)
-    redacted: dict[str, Any] = json.loads(text)
-    return redacted
+__all__ = ["Delivery", "Engine", "LeasedTask"]
 
 
 @dataclass
@@ -247,7 +155,7 @@ class Engine:
         found = tx.run_and_execution(task.run_id, lock=True)
         if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
-        resource_type, resource = task_resource_names(task.payload["resource"])
+        resource_type, resource = resources.parse(task.payload["resource"]).event_names
         self._record(tx, found[1], self.clock(), [("TaskSubmitted", {
             "resourceType": resource_type, "resource": resource, "output": to_json(output),
             "outputDetails": {"truncated": False}})])
@@ -337,12 +245,13 @@ class Engine:
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
             tx.add_work(execution_id, run_id, EVENT, work.failed("States.Timeout", gen=gen),
                         now + action.timeout_seconds)
-        if action.heartbeat_seconds and (token or is_activity(action.resource)):
+        activity = action.resource.kind is Kind.ACTIVITY
+        if action.heartbeat_seconds and (token or activity):
             tx.add_work(execution_id, run_id, EVENT, work.heartbeat(gen, action.heartbeat_seconds),
                         now + action.heartbeat_seconds)
-        if is_activity(action.resource):  # served by GetActivityTask, which issues the token
+        if activity:  # served by GetActivityTask, which issues the token
             tx.insert_activity_task({
-                "activity_arn": action.resource, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
+                "activity_arn": action.resource.arn, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
                 "state_name": action.state_name, "input": to_json(action.parameters), "created_at": now,
             })
             tx.notify = True  # wakes GetActivityTask's long polls
@@ -350,7 +259,7 @@ class Engine:
         if token:
             tx.insert_token({
                 "hash": hash_token(token), "execution_id": execution_id, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "resource": action.resource, "created_at": now,
+                "state_name": action.state_name, "resource": action.resource.arn, "created_at": now,
                 "timeout_at": now + action.timeout_seconds if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
                 "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now, "parameters": to_json(parameters),
             })
@@ -488,7 +397,7 @@ class _InTransaction:
         for event in events:
             details = event.details if event.details_key and event.details is not None else None
             if run.tokens and details is not None:
-                details = _without_tokens(details, run.tokens)
+                details = redact_tokens(details, run.tokens)
             kept.append((event.type, details))
         if kept:
             self.tx.append_events(self.execution, run.now, kept)

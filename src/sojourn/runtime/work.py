@@ -137,7 +137,7 @@ def with_generation(event: WorkEvent, gen: int) -> WorkEvent:
 def task(action: InvokeTask, parameters: Any, gen: int, idempotency_key: str) -> TaskWork:
     """The work of calling `action`'s task, its parameters as stored (`parameters`)."""
     return {
-        "resource": action.resource, "parameters": parameters, "wait_for_token": action.wait_for_token,
+        "resource": action.resource.arn, "parameters": parameters, "wait_for_token": action.resource.waits_for_token,
         "has_token": action.task_token is not None, "timeout_seconds": action.timeout_seconds,
         "state_name": action.state_name, "attempt": action.attempt, "gen": gen, "idempotency_key": idempotency_key,
     }

@@ -26,18 +26,11 @@ from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
 from sojourn.runtime import work
-from sojourn.runtime.engine import (
-    Delivery,
-    Engine,
-    LeasedTask,
-    hash_token,
-    new_token,
-    redact_token,
-    reveal_token,
-)
+from sojourn.runtime.engine import Delivery, Engine, LeasedTask
 from sojourn.runtime.work import INVOKE, WorkEvent
 from sojourn.store.base import Store, Tx
 from sojourn.store.rows import DueWorkRow
+from sojourn.tokens import hash_token, new_token, redact_token, reveal_token
 
 __all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
 
@@ -75,8 +68,7 @@ def resources_invoker(resources: Mapping[str, Callable[..., Any]], fallback: Inv
     """An invoker from `{resource: callable(parameters)}` (tests, embedding); suffixes like `.sync` are ignored."""
 
     def invoke(call: TaskCall) -> Any:
-        base = call.resource.removesuffix(".waitForTaskToken").removesuffix(".sync:2").removesuffix(".sync")
-        function = resources.get(call.resource) or resources.get(base)
+        function = resources.get(call.resource) or resources.get(call.target.base)
         if function is None:
             if fallback is not None:
                 return fallback(call)
