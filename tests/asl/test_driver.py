@@ -30,7 +30,7 @@ T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 FN = "arn:aws:lambda:us-east-1:123456789012:function:work"
 INFO = ExecutionInfo(execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:x", name="x", input={},
                      start_time=T0, state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:m",
-                     state_machine_name="m")
+                     state_machine_name="m", role_arn="arn:aws:iam::123456789012:role/test")
 
 
 class Run:

@@ -38,6 +38,7 @@ from sojourn.asl.resources import Kind
 from sojourn.runtime import work
 from sojourn.runtime.work import EVENT, INVOKE, TaskWork, WorkEvent
 from sojourn.store.base import Tx
+from sojourn.store.rows import ExecutionRow, RunRow
 from sojourn.tokens import hash_token, hide_token, new_token, redact_tokens
 
 __all__ = ["Delivery", "Engine", "LeasedTask"]
@@ -107,7 +108,7 @@ class Engine:
 
     # -- starting and ending executions --------------------------------------------------------------
 
-    def start_execution(self, tx: Tx, values: dict[str, Any]) -> dict[str, Any]:
+    def start_execution(self, tx: Tx, values: dict[str, Any]) -> ExecutionRow:
         """Insert a RUNNING execution (`values`: its columns) with ExecutionStarted, its top-level run and its
         first work; returns the execution's row."""
         now = self.clock()
@@ -121,21 +122,21 @@ class Engine:
         return execution
 
     @staticmethod
-    def _record(tx: Tx, execution: dict[str, Any], now: float, events: list[tuple[str, dict[str, Any] | None]]) -> None:
+    def _record(tx: Tx, execution: ExecutionRow, now: float, events: list[tuple[str, dict[str, Any] | None]]) -> None:
         """Append events outside a delivery (which saves the counter once at its end)."""
         tx.append_events(execution, now, events)
         tx.save_event_counter(execution)
 
-    def _schedule_execution_timeout(self, tx: Tx, execution: dict[str, Any], run_id: int,
+    def _schedule_execution_timeout(self, tx: Tx, execution: ExecutionRow, run_id: int,
                                     interpreter: Interpreter, now: float) -> None:
         timeout = interpreter.program.timeout_seconds
         if isinstance(timeout, int) and timeout > 0:
             tx.add_work(execution["id"], run_id, EVENT, work.exec_timeout(), now + timeout)
 
-    def stop_execution(self, tx: Tx, execution: dict[str, Any], error: str | None, cause: str | None) -> None:
+    def stop_execution(self, tx: Tx, execution: ExecutionRow, error: str | None, cause: str | None) -> None:
         self.end(tx, execution, ExecutionEnd.aborted(error, cause))
 
-    def redrive(self, tx: Tx, execution: dict[str, Any]) -> None:
+    def redrive(self, tx: Tx, execution: ExecutionRow) -> None:
         """Restart a stopped execution at the state its top-level run stopped at (RedriveExecution)."""
         now = self.clock()
         count = execution["redrive_count"] + 1
@@ -143,7 +144,7 @@ class Engine:
             "status": "RUNNING", "redrive_count": count, "redrive_at": now, "stopped_at": None,
             "output": None, "error": None, "cause": None,
         })
-        execution.update(status="RUNNING", redrive_count=count, redrive_at=now)
+        execution["status"], execution["redrive_count"], execution["redrive_at"] = "RUNNING", count, now
         self._record(tx, execution, now, [("ExecutionRedriven", {"redriveCount": count})])
         root = next(run for run in tx.runs(execution["id"]) if run["parent_id"] is None)
         tx.update_run(root["id"], {"status": "active", "generation": root["generation"] + 1})
@@ -160,7 +161,7 @@ class Engine:
             "resourceType": resource_type, "resource": resource, "output": to_json(output),
             "outputDetails": {"truncated": False}})])
 
-    def end(self, tx: Tx, execution: dict[str, Any], end: ExecutionEnd) -> None:
+    def end(self, tx: Tx, execution: ExecutionRow, end: ExecutionEnd) -> None:
         """End the execution as `end` says: its last event, its row, work, tokens and runs; a `.sync` parent told."""
         now = self.clock()
         output = end.output_json
@@ -174,12 +175,13 @@ class Engine:
         tx.cancel_runs(execution["id"])
         self._notify_parent(tx, execution, end.status, output, end.error, end.cause, now)
 
-    def _notify_parent(self, tx: Tx, execution: dict[str, Any], status: str, output: str | None,
+    def _notify_parent(self, tx: Tx, execution: ExecutionRow, status: str, output: str | None,
                        error: str | None, cause: str | None, now: float) -> None:
         """A nested `.sync` execution answers the task that started it."""
-        if not execution.get("parent"):
+        parent_text = execution.get("parent")
+        if not parent_text:
             return
-        parent = json.loads(execution["parent"])
+        parent = json.loads(parent_text)
         if parent.get("mode") not in ("sync", "sync:2") or "gen" not in parent:
             return
         described = {
@@ -201,7 +203,7 @@ class Engine:
     # -- delivering events -----------------------------------------------------------------------------
 
     def deliver(self, tx: Tx, run_id: int, event: WorkEvent,
-                found: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Delivery:
+                found: tuple[RunRow, ExecutionRow] | None = None) -> Delivery:
         """Apply `event` to the run and everything it sets off inside this execution, in this transaction.
 
         `found` is the run and its execution when the caller has read them already (locked).
@@ -226,7 +228,7 @@ class Engine:
             tx.save_event_counter(execution)
         return out
 
-    def info(self, execution: dict[str, Any]) -> ExecutionInfo:
+    def info(self, execution: ExecutionRow) -> ExecutionInfo:
         """What the interpreter knows of the execution (`$$.Execution`, `$$.StateMachine`)."""
         return ExecutionInfo(
             execution_arn=execution["arn"], name=execution["name"], input=json.loads(execution["input"]),
@@ -236,7 +238,7 @@ class Engine:
             redrive_time=_moment(execution["redrive_at"]) if execution["redrive_at"] else None,
         )
 
-    def schedule_task(self, tx: Tx, execution: dict[str, Any], run_id: int, gen: int, action: InvokeTask,
+    def schedule_task(self, tx: Tx, execution: ExecutionRow, run_id: int, gen: int, action: InvokeTask,
                       frame: Frame, now: float, out: Delivery) -> None:
         """Record the task `action` asks for (timeouts, token, activity task) and the work of calling it."""
         arn, execution_id = execution["arn"], execution["id"]
@@ -271,7 +273,7 @@ class Engine:
         work_id = tx.add_work(execution_id, run_id, INVOKE, payload, now + self.lease_seconds, owner=self.owner)
         out.tasks.append(LeasedTask(work_id, execution_id, arn, run_id, gen, payload, token))
 
-    def cancel_children(self, tx: Tx, execution: dict[str, Any], run_id: int) -> None:
+    def cancel_children(self, tx: Tx, execution: ExecutionRow, run_id: int) -> None:
         """Cancel the unfinished runs below `run_id`: their work, tokens and activity tasks."""
         pending = [run_id]
         while pending:
@@ -319,7 +321,7 @@ class _SeededOnUse:
 class _StoredRun:
     """A run's row during one step; what the step changes of it is kept here until it is saved."""
 
-    row: dict[str, Any]
+    row: RunRow
     now: float
     gen: int  # the generation the step gives the run: answers to what it schedules carry it
     changes: dict[str, Any] = field(default_factory=dict)
@@ -333,7 +335,7 @@ class _InTransaction:
     and the events that follow inside the execution (a child's end for its parent) wait in `queue`.
     """
 
-    def __init__(self, engine: Engine, tx: Tx, execution: dict[str, Any], out: Delivery):
+    def __init__(self, engine: Engine, tx: Tx, execution: ExecutionRow, out: Delivery):
         self.engine = engine
         self.tx = tx
         self.execution = execution
@@ -341,7 +343,7 @@ class _InTransaction:
         self.queue: deque[tuple[int, WorkEvent]] = deque()
         self._driver: Driver[_StoredRun] | None = None
 
-    def take(self, row: dict[str, Any], event: WorkEvent) -> None:
+    def take(self, row: RunRow, event: WorkEvent) -> None:
         """Apply `event` to the run in `row`, unless it is stale: the run ended or has moved past it."""
         if row["status"] != "active":
             return
@@ -362,13 +364,15 @@ class _InTransaction:
             self._driver = Driver(interpreter, self.engine.info(self.execution), self)
         return self._driver
 
-    def _check_heartbeat(self, row: dict[str, Any], event: WorkEvent, now: float) -> None:
+    def _check_heartbeat(self, row: RunRow, event: WorkEvent, now: float) -> None:
         tx, execution_id = self.tx, self.execution["id"]
         waiting = tx.waiting_token(execution_id, row["id"], event["gen"])
         if waiting is None:  # an activity not yet handed out: its heartbeat clock has not started
             tx.add_work(execution_id, row["id"], EVENT, event, now + event["seconds"])
             return
-        due = waiting["heartbeat_at"] + waiting["heartbeat_seconds"]
+        heartbeat_at, seconds = waiting["heartbeat_at"], waiting["heartbeat_seconds"]
+        assert heartbeat_at is not None and seconds is not None  # a token with a heartbeat records both
+        due = heartbeat_at + seconds
         if due > now:
             tx.add_work(execution_id, row["id"], EVENT, event, due)
             return
@@ -431,7 +435,9 @@ class _InTransaction:
         return None if run.row["parent_id"] is None else int(run.row["child_index"])
 
     def child_done(self, run: _StoredRun, event: ChildDone) -> None:
-        self.queue.append((run.row["parent_id"], work.child(event.index, event.outcome, run.row["parent_fork"])))
+        parent_id = run.row["parent_id"]
+        assert parent_id is not None  # the driver hands on the end of child runs only
+        self.queue.append((parent_id, work.child(event.index, event.outcome, run.row["parent_fork"])))
 
     def end_execution(self, end: ExecutionEnd) -> None:
         self.engine.end(self.tx, self.execution, end)

@@ -4,6 +4,7 @@ A run's `frame` (the interpreter's state) is stored packed and handed out as JSO
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sojourn.store.executions import MACHINE_JOIN, named
@@ -18,7 +19,7 @@ _RUN_AS = ", ".join(f"r.{column} AS run_{column}" for column in _RUN_COLUMNS)
 class RunVerbs(Statements):
     """The verbs of runs."""
 
-    def insert_run(self, execution_id: int, frame: dict[str, Any], parent_id: int | None = None,
+    def insert_run(self, execution_id: int, frame: Mapping[str, Any], parent_id: int | None = None,
                    child_index: int = 0, parent_fork: int = 0) -> int:
         """Record an active run with its first frame; its id."""
         return int(self._insert("runs", {

@@ -8,6 +8,7 @@ its item stale (an older generation) and drops it itself.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sojourn.store.leases import LeasedQueue
@@ -21,7 +22,7 @@ _WITH_ARN = "SELECT w.*, e.arn AS execution_arn FROM work w JOIN executions e ON
 class WorkVerbs(Statements):
     """The verbs of work items and their leases."""
 
-    def add_work(self, execution_id: int, run_id: int, kind: str, payload: dict[str, Any], due_at: float,
+    def add_work(self, execution_id: int, run_id: int, kind: str, payload: Mapping[str, Any], due_at: float,
                  owner: str | None = None, now: float | None = None) -> int:
         """Record work due at `due_at`; with `owner`, leased to it until `due_at` (it runs the work now)."""
         if now is not None and due_at <= now and owner is None:
