@@ -429,3 +429,22 @@ def test_a_token_written_in_base64_or_echoed_in_its_answer_is_never_kept_in_clea
     assert "<task token: redacted>" in history
     assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {
         "approved": True, "echo": "<task token: redacted>", "link": "/a/<task token: redacted>"}
+
+
+def test_a_stored_definition_that_no_longer_compiles_fails_its_execution_once(make_client, db_url):
+    # As after an upgrade whose validator is stricter: the execution fails with States.Runtime and its work is gone,
+    # instead of every delivery of it failing for ever.
+    import sqlite3
+
+    client = make_client({})
+    arn = start(client, machine(client, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    stale = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:s3:::bucket", "End": True}}})
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as database:
+        database.execute("UPDATE definitions SET definition = ?", (stale,))
+    client.close()
+    client = make_client({})  # a process started after the upgrade: nothing compiled yet
+    client.run_until_idle()
+    described = client.describe_execution(executionArn=arn)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert "no longer compiles" in described["cause"]
+    assert client.run_until_idle() == 0

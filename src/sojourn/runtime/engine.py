@@ -28,11 +28,13 @@ from sojourn.asl.interpreter import (
     ChildDone,
     Env,
     ExecutionInfo,
+    Fail,
     Interpreter,
     InvokeTask,
     NewEvent,
     to_json,
 )
+from sojourn.asl.loader import DefinitionError
 from sojourn.asl.program import compile_definition
 from sojourn.asl.resources import Kind
 from sojourn.runtime import work
@@ -215,6 +217,14 @@ class Engine:
         run, execution = found
         if event["e"] == "exec_timeout":
             self.end(tx, execution, ExecutionEnd.timed_out())
+            out.finished.append(execution["arn"])
+            return out
+        try:
+            self.interpreter(tx, execution["definition_id"])
+        except DefinitionError as e:
+            # A definition stored before a stricter validator (an upgrade) fails its executions, once,
+            # instead of failing every delivery of their work for ever.
+            self.end(tx, execution, ExecutionEnd.of(Fail("States.Runtime", f"The definition no longer compiles: {e}")))
             out.finished.append(execution["arn"])
             return out
         host = _InTransaction(self, tx, execution, out)
