@@ -14,7 +14,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from sojourn.runtime import work
 from sojourn.runtime.history import api_event
 from sojourn.runtime.worker import Invoker, Runtime, resources_invoker
 from sojourn.store.base import Store, Tx, open_store
+from sojourn.store.rows import ActivityRow, AliasRow, ExecutionRow, MachineRow
 from sojourn.tokens import hash_token, is_token_form, mask_placeholders, new_token
 
 __all__ = ["Client"]
@@ -121,7 +122,7 @@ def _description(text: str | None) -> str | None:
     return text
 
 
-def _waiting_task(row: dict[str, Any]) -> dict[str, Any]:
+def _waiting_task(row: Mapping[str, Any]) -> dict[str, Any]:
     """An inbox task from a waiting token's row (joined with its execution's machine); never the token."""
     payload = json.loads(row["parameters"]) if row["parameters"] else None
     return {
@@ -242,7 +243,7 @@ class Client:
             raise E.InvalidDefinition(DefinitionError(problems).cause)
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
 
-    def _get_machine(self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist) -> dict[str, Any]:
+    def _get_machine(self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist) -> MachineRow:
         """The machine of an unqualified ARN; `missing` (the action's model names it) when there is none."""
         arns.parse(arn, "stateMachine")
         machine = tx.machine(arn)
@@ -250,7 +251,7 @@ class Client:
             raise missing(f"State Machine Does Not Exist: '{arn}'")
         return machine
 
-    def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> dict[str, Any]:
+    def _get_execution(self, tx: Tx, arn: str, lock: bool = False) -> ExecutionRow:
         arns.parse(arn, ("execution", "express"))
         execution = tx.execution(arn, lock=lock)
         if execution is None:
@@ -494,7 +495,7 @@ class Client:
                              "routing": routing, "created_at": now, "updated_at": now})
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
-    def _get_alias(self, tx: Tx, arn: str) -> dict[str, Any]:
+    def _get_alias(self, tx: Tx, arn: str) -> AliasRow:
         arns.parse(arn, "stateMachine", qualifier="alias")
         alias = tx.alias(arn)
         if alias is None:
@@ -716,7 +717,7 @@ class Client:
         return self._execution_page(rows, limit)
 
     @staticmethod
-    def _execution_page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    def _execution_page(rows: Sequence[Mapping[str, Any]], limit: int) -> dict[str, Any]:
         """ListExecutions' answer from up to `limit + 1` rows (the extra one says there is a next page)."""
         items = []
         for row in rows[:limit]:
@@ -843,7 +844,7 @@ class Client:
                 tx.set_tag(arn, key, value)
         return {"activityArn": arn, "creationDate": _date(now)}
 
-    def _get_activity(self, tx: Tx, arn: str) -> dict[str, Any]:
+    def _get_activity(self, tx: Tx, arn: str) -> ActivityRow:
         arns.parse(arn, "activity")
         row = tx.activity(arn)
         if row is None:

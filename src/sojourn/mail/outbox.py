@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +83,7 @@ def unwatch(store: Store) -> None:
     _local_stores.discard(store)
 
 
-def summary(row: dict[str, Any], default_sender: str) -> dict[str, Any]:
+def summary(row: Mapping[str, Any], default_sender: str) -> dict[str, Any]:
     """A mailbox row as `Client.list_mail` answers it."""
     return {
         "messageId": row["id"], "from": row["sender"] or default_sender, "to": row["to_addresses"],
@@ -92,7 +92,7 @@ def summary(row: dict[str, Any], default_sender: str) -> dict[str, Any]:
     }
 
 
-def details(row: dict[str, Any], default_sender: str) -> dict[str, Any]:
+def details(row: Mapping[str, Any], default_sender: str) -> dict[str, Any]:
     """A whole message as `Client.get_mail` answers it."""
     return {**summary(row, default_sender), "bcc": row["bcc_addresses"], "replyTo": row["reply_to"],
             "html": row["html"], "text": row["text"], "sentDate": _date(row["sent_at"])}

@@ -9,6 +9,7 @@ columns (input, role, state machine, version, alias), so they are not stored aga
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ def started_details(execution: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
-def api_event(row: dict[str, Any], execution: dict[str, Any], include_data: bool = True) -> dict[str, Any]:
+def api_event(row: Mapping[str, Any], execution: Mapping[str, Any], include_data: bool = True) -> dict[str, Any]:
     """A stored event (`id, ts, type, details`) of `execution` as boto3 returns it."""
     type = row["type"]
     event: dict[str, Any] = {"timestamp": datetime.fromtimestamp(row["ts"], UTC), "type": type, "id": row["id"],
