@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from sojourn.asl import resources
 from sojourn.asl.interpreter import (
     ChildDone,
     InvokeTask,
@@ -51,12 +52,12 @@ def test_the_engines_own_items_are_no_event_of_the_interpreter(payload):
 
 
 def test_a_task_item_carries_what_its_caller_needs_and_whether_it_has_a_token():
-    action = InvokeTask(resource="arn:aws:states:::lambda:invoke.waitForTaskToken", parameters={"p": 1},
-                        wait_for_token=True, task_token="t" * 43, timeout_seconds=60, heartbeat_seconds=None,
+    action = InvokeTask(resource=resources.parse("arn:aws:states:::lambda:invoke.waitForTaskToken"), parameters={"p": 1},
+                        task_token="t" * 43, timeout_seconds=60, heartbeat_seconds=None,
                         credentials=None, state_name="Ask", attempt=2)
     stored = json.dumps(work.task(action, {"p": "hidden"}, gen=5, idempotency_key="arn/3/2"))
     assert work.parse_task(stored) == {
-        "resource": action.resource, "parameters": {"p": "hidden"}, "wait_for_token": True, "has_token": True,
+        "resource": action.resource.arn, "parameters": {"p": "hidden"}, "wait_for_token": True, "has_token": True,
         "timeout_seconds": 60, "state_name": "Ask", "attempt": 2, "gen": 5, "idempotency_key": "arn/3/2",
     }
     assert "t" * 43 not in stored  # the token itself is never stored in the item
