@@ -46,3 +46,9 @@ def test_mail_delivery_imports_no_part_of_the_runtime():
     code = "import sys, sojourn.mail.deliverer; print(sorted(m for m in sys.modules if m.startswith('sojourn.runtime')))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_new_token_never_begins_with_a_dash_that_a_command_line_would_read_as_an_option():
+    made = [tokens.new_token() for _ in range(3000)]  # about 47 of them would begin with '-' by chance
+    assert not any(token.startswith("-") for token in made)
+    assert all(tokens.is_token_form(token) for token in made)

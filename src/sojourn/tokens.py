@@ -41,8 +41,12 @@ _IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  
 
 
 def new_token() -> str:
-    """An unguessable task token: 256 random bits."""
-    return secrets.token_urlsafe(32)
+    """An unguessable task token: 256 random bits, never beginning with '-' (a command line would read
+    such a token as an option: `sojourn send-task-success <token>`)."""
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def is_token_form(text: object) -> bool:
