@@ -47,10 +47,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def process(command: list[str], url: str, health: str, log: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+def process(
+    command: list[str], url: str, health: str, log: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
     """Run a server until the block ends; wait until `health` answers."""
     with log.open("w") as out:
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        child = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -74,12 +78,17 @@ def process(command: list[str], url: str, health: str, log: Path, env: dict[str,
 
 def sfn(url: str) -> Any:
     return boto3.client(
-        "stepfunctions", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
-        aws_secret_access_key="bench", config=Config(retries={"max_attempts": 1}, read_timeout=120),
+        "stepfunctions",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(retries={"max_attempts": 1}, read_timeout=120),
     )
 
 
 # -- a minimal keep-alive HTTP/1.1 client: AWS JSON 1.0 calls without boto3's per-call cost -----------
+
 
 class Connection:
     """One keep-alive connection that sends AWS JSON 1.0 requests and reads the answers."""
@@ -97,7 +106,8 @@ class Connection:
             f"POST / HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n"
             f"Content-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 "
             f"Credential=bench/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=0\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+            f"Content-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
         )
         assert self.reader is not None
         head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
@@ -138,7 +148,9 @@ async def start_executions(url: str, machine_arn: str, clients: int, seconds: fl
         try:
             while not stop_at or time.perf_counter() < stop_at:
                 began = time.perf_counter()
-                status, _ = await connection.call("StartExecution", {"stateMachineArn": machine_arn, "input": '{"n": 1}'})
+                status, _ = await connection.call(
+                    "StartExecution", {"stateMachineArn": machine_arn, "input": '{"n": 1}'}
+                )
                 if measuring:
                     load.requests += 1
                     load.errors += status != 200
@@ -165,7 +177,9 @@ async def send_task_successes(url: str, tokens: list[str]) -> list[float]:
     try:
         for token in tokens:
             began = time.perf_counter()
-            status, body = await connection.call("SendTaskSuccess", {"taskToken": token, "output": '{"ok": true}'})
+            status, body = await connection.call(
+                "SendTaskSuccess", {"taskToken": token, "output": '{"ok": true}'}
+            )
             latencies.append(time.perf_counter() - began)
             if status != 200:
                 raise SystemExit(f"SendTaskSuccess answered {status}: {body[:300]!r}")
@@ -176,33 +190,55 @@ async def send_task_successes(url: str, tokens: list[str]) -> list[float]:
 
 # -- the two servers ----------------------------------------------------------------------------------
 
+
 def sojourn_tokens(url: str, count: int) -> list[str]:
     """Start `count` executions waiting in an activity Task; take their tokens with GetActivityTask."""
     client = sfn(url)
     activity = client.create_activity(name="bench-approval")["activityArn"]
     definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Task", "Resource": activity, "End": True}}}
-    machine = client.create_state_machine(name="bench-tokens", definition=json.dumps(definition), roleArn=ROLE)
+    machine = client.create_state_machine(
+        name="bench-tokens", definition=json.dumps(definition), roleArn=ROLE
+    )
     for _ in range(count):
         client.start_execution(stateMachineArn=machine["stateMachineArn"])
-    return [client.get_activity_task(activityArn=activity, workerName="bench")["taskToken"] for _ in range(count)]
+    return [
+        client.get_activity_task(activityArn=activity, workerName="bench")["taskToken"] for _ in range(count)
+    ]
 
 
 def moto_tokens(url: str, count: int) -> list[str]:
     """Start `count` executions waiting on `sqs:sendMessage.waitForTaskToken`; read the tokens from SQS."""
-    sqs = boto3.client("sqs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
     queue = sqs.create_queue(QueueName="bench-tokens")["QueueUrl"]
-    definition = {"StartAt": "Wait", "States": {"Wait": {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-    }}}
+    definition = {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "End": True,
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+            }
+        },
+    }
     client = sfn(url)
-    machine = client.create_state_machine(name="bench-tokens", definition=json.dumps(definition), roleArn=ROLE)
+    machine = client.create_state_machine(
+        name="bench-tokens", definition=json.dumps(definition), roleArn=ROLE
+    )
     for _ in range(count):
         client.start_execution(stateMachineArn=machine["stateMachineArn"])
     tokens: list[str] = []
     deadline = time.monotonic() + 120
     while len(tokens) < count and time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             tokens.append(json.loads(message["Body"])["token"])
             sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
     return tokens
@@ -212,8 +248,19 @@ def moto_tokens(url: str, count: int) -> list[str]:
 def sojourn_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "sojourn.cli", "serve", "--port", str(port), "--db", f"sqlite:///{workdir / 'bench.db'}"]
-    with process(command, url, "/health", workdir / "sojourn.log", {"SOJOURN_DATA_DIR": str(workdir / "data")}):
+    command = [
+        sys.executable,
+        "-m",
+        "sojourn.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        f"sqlite:///{workdir / 'bench.db'}",
+    ]
+    with process(
+        command, url, "/health", workdir / "sojourn.log", {"SOJOURN_DATA_DIR": str(workdir / "data")}
+    ):
         yield url
 
 
@@ -223,7 +270,9 @@ def moto_server(workdir: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with process(command, url, "/moto-api/", workdir / "moto.log"):
-        httpx.post(url + "/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+        httpx.post(
+            url + "/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+        )
         yield url
 
 
@@ -238,7 +287,9 @@ def drained(client: Any, machine: str, timeout: float = 600) -> None:
 
 def measure(name: str, url: str, tokens_of: Any, args: argparse.Namespace) -> dict[str, Any]:
     client = sfn(url)
-    machine = client.create_state_machine(name="bench-hello", definition=json.dumps(HELLO), roleArn=ROLE)["stateMachineArn"]
+    machine = client.create_state_machine(name="bench-hello", definition=json.dumps(HELLO), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
     row: dict[str, Any] = {"server": name}
     for clients in args.concurrency:
         began = time.perf_counter()
@@ -249,24 +300,39 @@ def measure(name: str, url: str, tokens_of: Any, args: argparse.Namespace) -> di
         row[f"start/s c={clients}"] = rate
         row[f"done/s c={clients}"] = done
         row[f"errors c={clients}"] = load.errors
-        print(f"  {name}: StartExecution with {clients:>2} clients: {rate:8.0f}/s "
-              f"(p50 {1000 * statistics.median(load.latencies):.1f} ms, {load.errors} errors); "
-              f"all of them completed at {done:6.0f}/s", flush=True)
+        print(
+            f"  {name}: StartExecution with {clients:>2} clients: {rate:8.0f}/s "
+            f"(p50 {1000 * statistics.median(load.latencies):.1f} ms, {load.errors} errors); "
+            f"all of them completed at {done:6.0f}/s",
+            flush=True,
+        )
     tokens = tokens_of(url, args.tokens)
     latencies = sorted(asyncio.run(send_task_successes(url, tokens)))
     row["send p50 ms"] = 1000 * latencies[len(latencies) // 2]
     row["send p99 ms"] = 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"  {name}: SendTaskSuccess p50 {row['send p50 ms']:.2f} ms, p99 {row['send p99 ms']:.2f} ms "
-          f"({len(latencies)} tasks)", flush=True)
+    print(
+        f"  {name}: SendTaskSuccess p50 {row['send p50 ms']:.2f} ms, p99 {row['send p99 ms']:.2f} ms "
+        f"({len(latencies)} tasks)",
+        flush=True,
+    )
     return row
 
 
 def table(rows: list[dict[str, Any]], concurrency: list[int]) -> str:
-    header = ["server", *[f"StartExecution/s c={c} (completed/s)" for c in concurrency], "SendTaskSuccess p50", "p99"]
+    header = [
+        "server",
+        *[f"StartExecution/s c={c} (completed/s)" for c in concurrency],
+        "SendTaskSuccess p50",
+        "p99",
+    ]
     lines = [" | ".join(header), " | ".join("---" for _ in header)]
     for row in rows:
-        cells = [row["server"], *[f"{row[f'start/s c={c}']:.0f} ({row[f'done/s c={c}']:.0f})" for c in concurrency],
-                 f"{row['send p50 ms']:.2f} ms", f"{row['send p99 ms']:.2f} ms"]
+        cells = [
+            row["server"],
+            *[f"{row[f'start/s c={c}']:.0f} ({row[f'done/s c={c}']:.0f})" for c in concurrency],
+            f"{row['send p50 ms']:.2f} ms",
+            f"{row['send p99 ms']:.2f} ms",
+        ]
         lines.append(" | ".join(cells))
     return "\n".join(lines)
 
@@ -302,7 +368,9 @@ def main() -> None:
             with moto_server(workdir) as url:
                 rows.append(measure("moto server", url, moto_tokens, args))
         elif args.only is None:
-            print("  (moto's server not installed: pip install 'moto[server,stepfunctions]' to measure it side by side)")
+            print(
+                "  (moto's server not installed: pip install 'moto[server,stepfunctions]' to measure it side by side)"
+            )
     print(f"\nload average {os.getloadavg()[0]:.2f} after the run (other processes share the CPUs)\n")
     print(table(rows, args.concurrency))
 

@@ -22,7 +22,11 @@ import sojourn
 
 def pass_chain(n: int = 100) -> tuple[dict[str, Any], Any, int]:
     states = {
-        f"S{i}": {"Type": "Pass", "Parameters": {"i": i, "prev.$": "$"} if i % 10 == 0 else {"i": i}, "Next": f"S{i + 1}"}
+        f"S{i}": {
+            "Type": "Pass",
+            "Parameters": {"i": i, "prev.$": "$"} if i % 10 == 0 else {"i": i},
+            "Next": f"S{i + 1}",
+        }
         for i in range(n)
     }
     states[f"S{n - 1}"] = {"Type": "Pass", "End": True}
@@ -36,8 +40,20 @@ def choice_loop(rounds: int = 100) -> tuple[dict[str, Any], Any, int]:
             "Check": {
                 "Type": "Choice",
                 "Choices": [
-                    {"And": [{"Variable": "$.n", "NumericGreaterThanEquals": rounds}, {"Variable": "$.tag", "StringMatches": "lo*p"}], "Next": "Done"},
-                    {"Or": [{"Variable": "$.n", "NumericLessThan": 0}, {"Variable": "$.tag", "StringEquals": "never"}], "Next": "Done"},
+                    {
+                        "And": [
+                            {"Variable": "$.n", "NumericGreaterThanEquals": rounds},
+                            {"Variable": "$.tag", "StringMatches": "lo*p"},
+                        ],
+                        "Next": "Done",
+                    },
+                    {
+                        "Or": [
+                            {"Variable": "$.n", "NumericLessThan": 0},
+                            {"Variable": "$.tag", "StringEquals": "never"},
+                        ],
+                        "Next": "Done",
+                    },
                     {"Not": {"Variable": "$.flag", "BooleanEquals": False}, "Next": "Done"},
                 ],
                 "Default": "Count",
@@ -62,7 +78,9 @@ def map_items(n: int = 1000) -> tuple[dict[str, Any], Any, int]:
                 "ItemsPath": "$.items",
                 "ItemProcessor": {
                     "StartAt": "Shape",
-                    "States": {"Shape": {"Type": "Pass", "Parameters": {"id.$": "$.id", "ok": True}, "End": True}},
+                    "States": {
+                        "Shape": {"Type": "Pass", "Parameters": {"id.$": "$.id", "ok": True}, "End": True}
+                    },
                 },
                 "End": True,
             }
@@ -71,7 +89,11 @@ def map_items(n: int = 1000) -> tuple[dict[str, Any], Any, int]:
     return definition, {"items": [{"id": i} for i in range(n)]}, n + 1
 
 
-WORKLOADS = {"pass chain (100 states)": pass_chain, "choice loop (202 transitions)": choice_loop, "map (1,000 items)": map_items}
+WORKLOADS = {
+    "pass chain (100 states)": pass_chain,
+    "choice loop (202 transitions)": choice_loop,
+    "map (1,000 items)": map_items,
+}
 
 
 def time_sojourn(definition: dict[str, Any], input: Any) -> float:
@@ -93,13 +115,17 @@ class Moto:
         default_user_config["stepfunctions"]["execute_state_machine"] = True
         self.mock = mock_aws()
         self.mock.start()
-        self.client = boto3.client("stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        self.client = boto3.client(
+            "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
         self.count = 0
 
     def time(self, definition: dict[str, Any], input: Any) -> float:
         self.count += 1
         arn = self.client.create_state_machine(
-            name=f"bench{self.count}", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/x"
+            name=f"bench{self.count}",
+            definition=json.dumps(definition),
+            roleArn="arn:aws:iam::123456789012:role/x",
         )["stateMachineArn"]
         started = time.perf_counter()
         execution = self.client.start_execution(stateMachineArn=arn, input=json.dumps(input))["executionArn"]
@@ -113,7 +139,9 @@ class Moto:
         self.mock.stop()
 
 
-def best(timer: Callable[[dict[str, Any], Any], float], definition: dict[str, Any], input: Any, repeat: int) -> float:
+def best(
+    timer: Callable[[dict[str, Any], Any], float], definition: dict[str, Any], input: Any, repeat: int
+) -> float:
     return statistics.median(timer(definition, input) for _ in range(repeat))
 
 
@@ -132,7 +160,11 @@ def main() -> int:
             definition, input, transitions = make()
             time_sojourn(definition, input)  # compile and warm up
             ours = best(time_sojourn, definition, input, args.repeat) / transitions * 1e6
-            theirs = best(moto.time, definition, input, max(1, args.repeat // 2)) / transitions * 1e6 if moto else float("nan")
+            theirs = (
+                best(moto.time, definition, input, max(1, args.repeat // 2)) / transitions * 1e6
+                if moto
+                else float("nan")
+            )
             print(f"{name:32} {ours:22.1f} {theirs:20.1f} {theirs / ours:8.1f}x")
     finally:
         if moto is not None:

@@ -50,23 +50,40 @@ def wait_until(condition: Callable[[], bool], timeout: float = 120.0, every: flo
 
 
 def five_tasks() -> dict[str, Any]:
-    states: dict[str, Any] = {f"S{i}": {"Type": "Task", "Resource": STEP, "Next": f"S{i + 1}"} for i in range(5)}
+    states: dict[str, Any] = {
+        f"S{i}": {"Type": "Task", "Resource": STEP, "Next": f"S{i + 1}"} for i in range(5)
+    }
     states["S4"] = {"Type": "Task", "Resource": STEP, "End": True}
     return {"StartAt": "S0", "States": states}
 
 
 def callback_machine() -> dict[str, Any]:
-    return {"StartAt": "Ask", "States": {
-        "Ask": {"Type": "Task", "Resource": ASK, "Next": "Next",
-                "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}}},
-        "Next": {"Type": "Task", "Resource": NEXT, "End": True},
-    }}
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": ASK,
+                "Next": "Next",
+                "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+            },
+            "Next": {"Type": "Task", "Resource": NEXT, "End": True},
+        },
+    }
 
 
 def waiting_machine() -> dict[str, Any]:
-    return {"StartAt": "Ask", "States": {"Ask": {
-        "Type": "Task", "Resource": ASK, "End": True,
-        "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}}}}}
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": ASK,
+                "End": True,
+                "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+            }
+        },
+    }
 
 
 def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dict[str, float]:
@@ -86,13 +103,21 @@ def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dic
     figures: dict[str, float] = {}
 
     def create(name: str, definition: dict[str, Any]) -> str:
-        return str(client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"])
+        return str(
+            client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+                "stateMachineArn"
+            ]
+        )
 
     def start(machine: str, value: Any) -> str:
         return str(client.start_execution(stateMachineArn=machine, input=json.dumps(value))["executionArn"])
 
     def running(machine: str) -> bool:
-        return bool(client.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=1)["executions"])
+        return bool(
+            client.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=1)[
+                "executions"
+            ]
+        )
 
     five = create("five", five_tasks())
     began = time.perf_counter()
@@ -107,7 +132,10 @@ def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dic
         described = client.wait_for_execution(start(five, {"n": number}))
         latencies.append(time.perf_counter() - began)
         assert described["status"] == "SUCCEEDED", described
-    figures["latency_p50_ms"], figures["latency_p99_ms"] = percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+    figures["latency_p50_ms"], figures["latency_p99_ms"] = (
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+    )
 
     callback = create("callback", callback_machine())
     latencies = []
@@ -118,7 +146,10 @@ def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dic
         client.send_task_success(taskToken=tokens[number], output=json.dumps({"n": number}))
         wait_until(lambda number=number: number in reached)
         latencies.append(reached[number] - began)
-    figures["callback_p50_ms"], figures["callback_p99_ms"] = percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+    figures["callback_p50_ms"], figures["callback_p99_ms"] = (
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+    )
 
     waits = create("waits", waiting_machine())
     tokens.clear()
@@ -140,7 +171,9 @@ def stored_bytes(store: Any) -> int:
 # -- DBOS Transact ----------------------------------------------------------------------------------
 
 
-def run_dbos(db_url: str, schema: str | None, executions: int, samples: int, waiting: int) -> dict[str, float]:
+def run_dbos(
+    db_url: str, schema: str | None, executions: int, samples: int, waiting: int
+) -> dict[str, float]:
     from dbos import DBOS
 
     ready: dict[str, threading.Event] = {}
@@ -194,7 +227,10 @@ def run_dbos(db_url: str, schema: str | None, executions: int, samples: int, wai
         began = time.perf_counter()
         DBOS.start_workflow(five, {"n": number}).get_result()
         latencies.append(time.perf_counter() - began)
-    figures["latency_p50_ms"], figures["latency_p99_ms"] = percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+    figures["latency_p50_ms"], figures["latency_p99_ms"] = (
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+    )
 
     latencies = []
     for number in range(samples):
@@ -207,7 +243,10 @@ def run_dbos(db_url: str, schema: str | None, executions: int, samples: int, wai
         DBOS.send(handle.workflow_id, {"n": number}, "approval")
         wait_until(lambda key=key: key in reached)
         latencies.append(reached[key] - began)
-    figures["callback_p50_ms"], figures["callback_p99_ms"] = percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+    figures["callback_p50_ms"], figures["callback_p99_ms"] = (
+        percentile(latencies, 0.5) * 1e3,
+        percentile(latencies, 0.99) * 1e3,
+    )
 
     before = dbos_stored_bytes(db_url, schema)
     for number in range(waiting):
@@ -227,8 +266,10 @@ def dbos_stored_bytes(db_url: str, schema: str | None) -> int:
 
         with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
-                                 for name in ("page_count", "freelist_count", "page_size"))
+            pages, free, size = (
+                connection.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("page_count", "freelist_count", "page_size")
+            )
             return int((pages - free) * size)
     import psycopg
 
@@ -236,7 +277,9 @@ def dbos_stored_bytes(db_url: str, schema: str | None) -> int:
         connection.execute("ANALYZE")
         row = connection.execute(
             "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind = 'r'", (schema,)).fetchone()
+            "WHERE n.nspname = %s AND c.relkind = 'r'",
+            (schema,),
+        ).fetchone()
         return int(row[0] or 0) if row else 0
 
 
@@ -256,14 +299,28 @@ def child(arguments: argparse.Namespace) -> None:
     if arguments.child == "sojourn":
         figures = run_sojourn(arguments.db, arguments.executions, arguments.samples, arguments.waiting)
     else:
-        figures = run_dbos(arguments.db, arguments.schema, arguments.executions, arguments.samples, arguments.waiting)
+        figures = run_dbos(
+            arguments.db, arguments.schema, arguments.executions, arguments.samples, arguments.waiting
+        )
     print(json.dumps(figures), flush=True)
     os._exit(0)  # DBOS's waiting workflows hold threads; nothing more to wait for
 
 
 def measure(system: str, db: str, schema: str | None, arguments: argparse.Namespace) -> dict[str, float]:
-    command = [sys.executable, __file__, "--child", system, "--db", db, "--executions", str(arguments.executions),
-               "--samples", str(arguments.samples), "--waiting", str(arguments.waiting)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        system,
+        "--db",
+        db,
+        "--executions",
+        str(arguments.executions),
+        "--samples",
+        str(arguments.samples),
+        "--waiting",
+        str(arguments.waiting),
+    ]
     if schema:
         command += ["--schema", schema]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900)
@@ -283,10 +340,16 @@ def postgres_reachable() -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--executions", type=int, default=1000, help="executions in the throughput run")
-    parser.add_argument("--samples", type=int, default=100, help="executions timed one at a time for latencies")
-    parser.add_argument("--waiting", type=int, default=500, help="executions left waiting for the storage figure")
+    parser.add_argument(
+        "--samples", type=int, default=100, help="executions timed one at a time for latencies"
+    )
+    parser.add_argument(
+        "--waiting", type=int, default=500, help="executions left waiting for the storage figure"
+    )
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--child", choices=["sojourn", "dbos"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -296,8 +359,10 @@ def main() -> None:
         child(arguments)
         return
 
-    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start "
-          "(other processes share this machine: figures move with their load)")
+    print(
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start "
+        "(other processes share this machine: figures move with their load)"
+    )
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite"] = {
@@ -321,16 +386,23 @@ def main() -> None:
         print(f"PostgreSQL not reachable at {POSTGRES_URL}: SQLite only")
 
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
-    print(f"{'figure':42}" + "".join(f"{db + ' ' + who:>20}" for db in results for who in ("Sojourn", "DBOS", "ratio")))
+    print(
+        f"{'figure':42}"
+        + "".join(f"{db + ' ' + who:>20}" for db in results for who in ("Sojourn", "DBOS", "ratio"))
+    )
     for key, label, higher_is_better in FIGURES:
         cells = []
         for figures in results.values():
             ours, theirs = figures["sojourn"][key], figures["dbos"][key]
-            ratio = (ours / theirs if higher_is_better else theirs / ours) if ours and theirs else float("nan")
+            ratio = (
+                (ours / theirs if higher_is_better else theirs / ours) if ours and theirs else float("nan")
+            )
             cells += [f"{ours:20.1f}", f"{theirs:20.1f}", f"{ratio:19.2f}x"]
         print(f"{label:42}" + "".join(cells))
-    print("ratio: how many times Sojourn is ahead (above 1) or behind (below 1). "
-          "Targets: >= 3,000 transitions/s on SQLite, callback p99 < 20 ms, < 4,096 bytes per waiting execution.")
+    print(
+        "ratio: how many times Sojourn is ahead (above 1) or behind (below 1). "
+        "Targets: >= 3,000 transitions/s on SQLite, callback p99 < 20 ms, < 4,096 bytes per waiting execution."
+    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ def free_port() -> int:
 def serving_app(app: Any) -> Iterator[str]:
     """Serve the ASGI `app` with uvicorn in a thread (no lifespan) over real HTTP; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -184,8 +186,12 @@ class Server:
 
         options = {"retries": {"max_attempts": 1}, "read_timeout": 70, "inject_host_prefix": False, **config}
         return boto3.client(
-            "stepfunctions", endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id=self.api_key or "test", aws_secret_access_key="test", config=Config(**options),
+            "stepfunctions",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=self.api_key or "test",
+            aws_secret_access_key="test",
+            config=Config(**options),
         )
 
     def aws(self, *args: str) -> Any:
@@ -197,11 +203,26 @@ class Server:
 
     def aws_raw(self, *args: str) -> subprocess.CompletedProcess:
         environment = {
-            **os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": str(self.home / "aws-config"), "AWS_SHARED_CREDENTIALS_FILE": str(self.home / "aws-credentials"),
-            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true", "AWS_MAX_ATTEMPTS": "1",
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": str(self.home / "aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(self.home / "aws-credentials"),
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+            "AWS_MAX_ATTEMPTS": "1",
         }
-        command = [sys.executable, "-m", "awscli", "stepfunctions", *args, "--endpoint-url", self.url, "--output", "json"]
+        command = [
+            sys.executable,
+            "-m",
+            "awscli",
+            "stepfunctions",
+            *args,
+            "--endpoint-url",
+            self.url,
+            "--output",
+            "json",
+        ]
         return subprocess.run(command, env=environment, capture_output=True, text=True, timeout=90)
 
     def logs(self) -> str:
@@ -216,7 +237,9 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"process did not exit within {timeout}s of signal {sig}:\n{self.logs()}") from None
+            raise AssertionError(
+                f"process did not exit within {timeout}s of signal {sig}:\n{self.logs()}"
+            ) from None
 
 
 def _environment(home: Path, db_url: str, extra: dict[str, str] | None) -> dict[str, str]:
@@ -224,7 +247,9 @@ def _environment(home: Path, db_url: str, extra: dict[str, str] | None) -> dict[
 
 
 @contextlib.contextmanager
-def serve(home: Path, *args: str, db_url: str | None = None, env: dict[str, str] | None = None) -> Iterator[Server]:
+def serve(
+    home: Path, *args: str, db_url: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[Server]:
     """Start `sojourn serve ARGS` on a free port (fresh SQLite file in `home` unless `db_url`); stop it afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -233,7 +258,10 @@ def serve(home: Path, *args: str, db_url: str | None = None, env: dict[str, str]
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "sojourn.cli", "serve", "--port", str(port), "--db", db_url, *args],
-            cwd=home, env=_environment(home, db_url, env), stdout=out, stderr=subprocess.STDOUT,
+            cwd=home,
+            env=_environment(home, db_url, env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server(url, db_url, log, process, home, (env or {}).get("SOJOURN_API_KEY"))
     try:
@@ -260,7 +288,10 @@ def worker(home: Path, db_url: str, *args: str) -> Iterator[Server]:
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "sojourn.cli", "worker", "--db", db_url, *args],
-            cwd=home, env=_environment(home, db_url, None), stdout=out, stderr=subprocess.STDOUT,
+            cwd=home,
+            env=_environment(home, db_url, None),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server("", db_url, log, process, home)
     try:

@@ -39,7 +39,13 @@ _NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
 _PART = re.compile(r"[^\s:\x00-\x1f\x7f-\x9f]{1,256}")
 _PREFIX = re.compile(r"arn:aws(?:-[a-z]+)*:states:[a-z0-9-]{1,32}:\d{12}", re.ASCII)
 # How many names follow each resource type: machine[:version or alias], machine:execution[:id]...
-_NAMES = {"stateMachine": (1, 2), "activity": (1, 1), "execution": (2, 3), "express": (2, 3), "mapRun": (2, 2)}
+_NAMES = {
+    "stateMachine": (1, 2),
+    "activity": (1, 1),
+    "execution": (2, 3),
+    "express": (2, 3),
+    "mapRun": (2, 2),
+}
 _VERSION = re.compile(r"[0-9]{1,10}")
 # IAM's role ARN: arn:aws:iam::<account>:role/<path/>name, names of [\w+=,.@-] up to 64 characters.
 _ROLE = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII)
@@ -105,7 +111,9 @@ def activity_arn(region: str, account: str, name: str) -> str:
     return states_arn(region, account, "activity", name)
 
 
-def parse(arn: str, kind: str | tuple[str, ...] | None = None, qualifier: str | None = None) -> tuple[str, list[str]]:
+def parse(
+    arn: str, kind: str | tuple[str, ...] | None = None, qualifier: str | None = None
+) -> tuple[str, list[str]]:
     """(resource type, [names...]) of a states ARN; InvalidArn when it is not one (of `kind`).
 
     `qualifier="version"` or `"alias"` asks for a state machine ARN qualified by a version number or an alias.
@@ -116,8 +124,11 @@ def parse(arn: str, kind: str | tuple[str, ...] | None = None, qualifier: str | 
     found, names = parts[5], parts[6:]
     wanted = (kind,) if isinstance(kind, str) else kind
     low, high = _NAMES.get(found, (0, -1))
-    valid = (low <= len(names) <= high and (wanted is None or found in wanted)
-             and all(_PART.fullmatch(name) for name in names))
+    valid = (
+        low <= len(names) <= high
+        and (wanted is None or found in wanted)
+        and all(_PART.fullmatch(name) for name in names)
+    )
     if valid and found in ("stateMachine", "activity"):
         valid = all(is_name(name) for name in names)
     if valid and qualifier is not None:

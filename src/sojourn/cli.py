@@ -38,7 +38,9 @@ err = Console(stderr=True, soft_wrap=True)
 ENDPOINT_HELP = "Sojourn server URL (default: http://SOJOURN_HOST:SOJOURN_PORT)."
 DB_HELP = "Open this database directly instead of calling a server (sqlite:///file.db or postgresql://...)."
 JSON_HELP = "Print the answer as JSON (for scripts)."
-TOKEN_HELP = "The task token, or @file holding it (one that starts with '-' goes after `--`, or in --task-token)."
+TOKEN_HELP = (
+    "The task token, or @file holding it (one that starts with '-' goes after `--`, or in --task-token)."
+)
 TASK_TOKEN_HELP = "The task token, as the AWS CLI names it (instead of the argument)."
 EXECUTION_TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -72,7 +74,9 @@ def _user_errors() -> Iterator[None]:
     except SojournAPIError as e:
         _fail(f"{e.type_name}: {e.message}")
     except EndpointConnectionError as e:
-        _fail(f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} (is `sojourn serve` running? or pass --db)")
+        _fail(
+            f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} (is `sojourn serve` running? or pass --db)"
+        )
     except BotoCoreError as e:
         _fail(str(e))
     except (OSError, ValueError) as e:
@@ -93,8 +97,11 @@ def _client(endpoint: str | None, db: str | None, create: bool = False) -> Any:
     from botocore.config import Config
 
     return boto3.client(
-        "stepfunctions", endpoint_url=endpoint or settings.endpoint_url, region_name=settings.region,
-        aws_access_key_id=settings.api_key or "sojourn", aws_secret_access_key="sojourn",
+        "stepfunctions",
+        endpoint_url=endpoint or settings.endpoint_url,
+        region_name=settings.region,
+        aws_access_key_id=settings.api_key or "sojourn",
+        aws_secret_access_key="sojourn",
         # StartSyncExecution's "sync-" host prefix would turn 127.0.0.1 into an unknown host.
         config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=90),
     )
@@ -216,17 +223,25 @@ def _machine_arn(sfn: Any, machine: str) -> str:
 
 # -- serve and worker -------------------------------------------------------------------------------
 
-GRACE_HELP = "Seconds tasks in flight get to finish on SIGTERM/SIGINT; the rest run again after the next start."
+GRACE_HELP = (
+    "Seconds tasks in flight get to finish on SIGTERM/SIGINT; the rest run again after the next start."
+)
 
 
 @app.command()
 def serve(
-    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL or sqlite:///.sojourn/sojourn.db)."),
+    db: str = typer.Option(
+        None, "--db", help="Database URL (default SOJOURN_DB_URL or sqlite:///.sojourn/sojourn.db)."
+    ),
     host: str = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, "--port", help="Port to listen on (default 8080)."),
     app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) to deploy and serve."),
-    workers: int = typer.Option(None, "--workers", min=0,
-                                help="Worker threads running executions (default 4; 0: API only, `sojourn worker`s run them)."),
+    workers: int = typer.Option(
+        None,
+        "--workers",
+        min=0,
+        help="Worker threads running executions (default 4; 0: API only, `sojourn worker`s run them).",
+    ),
     grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
 ) -> None:
@@ -241,9 +256,13 @@ def serve(
 
 @app.command()
 def worker(
-    db: str = typer.Option(None, "--db", help="Database URL (default SOJOURN_DB_URL); use PostgreSQL to share work."),
+    db: str = typer.Option(
+        None, "--db", help="Database URL (default SOJOURN_DB_URL); use PostgreSQL to share work."
+    ),
     workers: int = typer.Option(None, "--workers", min=1, help="Worker threads (default 4)."),
-    app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) whose functions these workers run."),
+    app_file: Path = typer.Option(
+        None, "--app", help="App manifest (app.yaml) whose functions these workers run."
+    ),
     grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
 ) -> None:
@@ -272,8 +291,12 @@ def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
 
 class _JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                 "message": record.getMessage()}
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry)
@@ -281,16 +304,21 @@ class _JsonLines(logging.Formatter):
 
 def _logging(as_json: bool = False) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(_JsonLines() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        _JsonLines() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
 # -- definitions ------------------------------------------------------------------------------------
 
+
 @app.command()
 def validate(
     file: Path = typer.Argument(..., help="State machine definition (JSON or YAML)."),
-    as_json: bool = typer.Option(False, "--json", help="Print ValidateStateMachineDefinition's answer as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print ValidateStateMachineDefinition's answer as JSON."
+    ),
 ) -> None:
     """Validate a definition locally; print every diagnostic; exit 1 when any is an error."""
     from sojourn.asl.loader import DefinitionError, read_definition
@@ -303,14 +331,21 @@ def validate(
         diagnostics = list(e.diagnostics)
     errors = [d for d in diagnostics if d.severity == "ERROR"]
     if as_json:
-        _print_json({"result": "FAIL" if errors else "OK", "diagnostics": [d.to_dict() for d in diagnostics],
-                     "truncated": False})
+        _print_json(
+            {
+                "result": "FAIL" if errors else "OK",
+                "diagnostics": [d.to_dict() for d in diagnostics],
+                "truncated": False,
+            }
+        )
     else:
         for d in diagnostics:
             colour = "red" if d.severity == "ERROR" else "yellow"
             out.print(f"[{colour}]{d.severity}[/] {d.code} at {d.location}: {d.message}", highlight=False)
-        out.print(f"{file}: {'FAIL' if errors else 'OK'} ({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)",
-                  highlight=False)
+        out.print(
+            f"{file}: {'FAIL' if errors else 'OK'} ({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)",
+            highlight=False,
+        )
     raise typer.Exit(1 if errors else 0)
 
 
@@ -323,7 +358,9 @@ def _need_file(file: Path) -> None:
 def run(
     file: Path = typer.Argument(..., help="State machine definition (JSON or YAML)."),
     input: str = typer.Option("{}", "--input", "-i", help="Execution input as JSON (or @file.json)."),
-    skip_waits: bool = typer.Option(False, "--skip-waits", help="Run on a virtual clock: Waits and retry delays take no time."),
+    skip_waits: bool = typer.Option(
+        False, "--skip-waits", help="Run on a virtual clock: Waits and retry delays take no time."
+    ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Run a definition in memory (no database; Waits really wait unless --skip-waits); exit 1 unless it succeeded."""
@@ -351,7 +388,9 @@ def run(
 
 @app.command()
 def deploy(
-    file: Path = typer.Argument(..., help="A definition (JSON/YAML with StartAt) or an app manifest (app.yaml)."),
+    file: Path = typer.Argument(
+        ..., help="A definition (JSON/YAML with StartAt) or an app manifest (app.yaml)."
+    ),
     name: str = typer.Option(None, "--name", help="State machine name (default: the file's name)."),
     role_arn: str = typer.Option(None, "--role-arn", help="Role ARN recorded with the state machine."),
     machine_type: str = typer.Option("STANDARD", "--type", help="STANDARD or EXPRESS."),
@@ -374,7 +413,9 @@ def deploy(
             answer = _deploy_app(file, endpoint, db)
         else:
             with _connected(endpoint, db, create=True) as sfn:
-                answer = _deploy_definition(sfn, document, name or _name_from(file), role_arn, machine_type, publish)
+                answer = _deploy_definition(
+                    sfn, document, name or _name_from(file), role_arn, machine_type, publish
+                )
     if as_json:
         _print_json(answer)
     elif "app" in answer:
@@ -395,16 +436,25 @@ def _name_from(file: Path) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", stem)[:80] or "StateMachine"
 
 
-def _deploy_definition(sfn: Any, definition: dict, name: str, role_arn: str | None, kind: str, publish: bool) -> dict:
+def _deploy_definition(
+    sfn: Any, definition: dict, name: str, role_arn: str | None, kind: str, publish: bool
+) -> dict:
     from sojourn import arns
 
     text = json.dumps(definition)
     role = role_arn or arns.role_arn(_settings().account_id)
-    existing = next((m["stateMachineArn"] for m in _pages(sfn.list_state_machines, "stateMachines") if m["name"] == name), None)
+    existing = next(
+        (m["stateMachineArn"] for m in _pages(sfn.list_state_machines, "stateMachines") if m["name"] == name),
+        None,
+    )
     if existing is None:
-        answer = sfn.create_state_machine(name=name, definition=text, roleArn=role, type=kind, publish=publish)
+        answer = sfn.create_state_machine(
+            name=name, definition=text, roleArn=role, type=kind, publish=publish
+        )
         return {"action": "created", **answer}
-    answer = sfn.update_state_machine(stateMachineArn=existing, definition=text, roleArn=role, publish=publish)
+    answer = sfn.update_state_machine(
+        stateMachineArn=existing, definition=text, roleArn=role, publish=publish
+    )
     return {"action": "updated", "stateMachineArn": existing, **answer}
 
 
@@ -434,12 +484,15 @@ def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
 
 # -- executions -------------------------------------------------------------------------------------
 
+
 @app.command()
 def start(
     machine: str = typer.Argument(..., help="State machine name or ARN (a version or alias ARN works too)."),
     input: str = typer.Option("{}", "--input", "-i", help="Execution input as JSON (or @file.json)."),
     name: str = typer.Option(None, "--name", help="Execution name (default: a new UUID)."),
-    wait: bool = typer.Option(False, "--wait", help="Wait until the execution ends; exit 1 unless it succeeded."),
+    wait: bool = typer.Option(
+        False, "--wait", help="Wait until the execution ends; exit 1 unless it succeeded."
+    ),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -473,9 +526,14 @@ def _wait(sfn: Any, arn: str) -> dict:
 
 @app.command()
 def describe(
-    target: str = typer.Argument(..., metavar="WHAT", help=(
-        "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) or a "
-        "state machine (its ARN or name).")),
+    target: str = typer.Argument(
+        ...,
+        metavar="WHAT",
+        help=(
+            "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) or a "
+            "state machine (its ARN or name)."
+        ),
+    ),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
@@ -492,8 +550,11 @@ def describe(
         if answer.get("status") == "RUNNING" and "executionArn" in answer:
             answer["waitingFor"] = _waiting_for(sfn, answer["executionArn"])
     if as_json:
-        _print_json({**answer, "waitingFor": [w.to_json() for w in answer["waitingFor"]]} if "waitingFor" in answer
-                    else answer)
+        _print_json(
+            {**answer, "waitingFor": [w.to_json() for w in answer["waitingFor"]]}
+            if "waitingFor" in answer
+            else answer
+        )
     elif "executionArn" in answer:
         _print_execution(answer)
         _print_waiting(answer.get("waitingFor", []))
@@ -516,7 +577,10 @@ def _describe(sfn: Any, target: str) -> dict:
         _fail(f"no state machine or execution named {target!r}")
     if len(found) > 1:
         arns = [answer.get("executionArn") or answer["stateMachineArn"] for answer in found]
-        _fail(f"{target!r} names {len(found)} resources; give one of these ARNs (or MACHINE/NAME):\n  " + "\n  ".join(arns))
+        _fail(
+            f"{target!r} names {len(found)} resources; give one of these ARNs (or MACHINE/NAME):\n  "
+            + "\n  ".join(arns)
+        )
     return found[0]
 
 
@@ -527,7 +591,9 @@ def _named(sfn: Any, name: str) -> list[dict]:
         if machine["name"] == name:
             found.append(sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"]))
         try:
-            found.append(sfn.describe_execution(executionArn=_execution_arn(machine["stateMachineArn"], name)))
+            found.append(
+                sfn.describe_execution(executionArn=_execution_arn(machine["stateMachineArn"], name))
+            )
         except Exception as e:
             if _error_code(e) not in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
                 raise
@@ -581,13 +647,28 @@ def _print_waiting(waiting: list[Any]) -> None:
 
 
 def _print_status(status: str, subject: str) -> None:
-    colour = {"SUCCEEDED": "green", "ACTIVE": "green", "RUNNING": "cyan", "PENDING_REDRIVE": "cyan"}.get(status, "red")
+    colour = {"SUCCEEDED": "green", "ACTIVE": "green", "RUNNING": "cyan", "PENDING_REDRIVE": "cyan"}.get(
+        status, "red"
+    )
     out.print(f"[bold {colour}]{status}[/] {subject}", highlight=False)
 
 
 def _print_execution(answer: dict) -> None:
     _print_status(answer["status"], answer["executionArn"])
-    _print_fields(answer, ("name", "stateMachineArn", "startDate", "stopDate", "redriveCount", "error", "cause", "input", "output"))
+    _print_fields(
+        answer,
+        (
+            "name",
+            "stateMachineArn",
+            "startDate",
+            "stopDate",
+            "redriveCount",
+            "error",
+            "cause",
+            "input",
+            "output",
+        ),
+    )
 
 
 def _print_fields(answer: dict, names: tuple[str, ...]) -> None:
@@ -600,7 +681,9 @@ def _print_fields(answer: dict, names: tuple[str, ...]) -> None:
 @app.command()
 def history(
     arn: str = typer.Argument(..., help="Execution ARN."),
-    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new events until the execution ends."),
+    follow: bool = typer.Option(
+        False, "--follow", "-f", help="Keep printing new events until the execution ends."
+    ),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP + " With --follow: one event per line."),
@@ -630,7 +713,9 @@ FOLLOW_SECONDS = 0.5
 def _events_after(sfn: Any, arn: str, seen: int) -> list[dict]:
     """The events with id > `seen`, oldest first, read newest first so a long history is not read again."""
     newer: list[dict] = []
-    for event in _pages(sfn.get_execution_history, "events", executionArn=arn, reverseOrder=True, maxResults=100):
+    for event in _pages(
+        sfn.get_execution_history, "events", executionArn=arn, reverseOrder=True, maxResults=100
+    ):
         if event["id"] <= seen:
             break
         newer.append(event)
@@ -651,13 +736,27 @@ HISTORY_COLUMNS = {"id": 5, "time": 12, "type": 28, "details": 0}  # minimum wid
 
 def _history_row(event: dict) -> list[str]:
     details: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    summary = ", ".join(f"{k}={v}" for k, v in details.items() if k not in ("input", "output", "inputDetails", "outputDetails"))
-    colour = "red" if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"]) else ""
-    return [str(event["id"]), event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
-            f"[{colour}]{event['type']}[/]" if colour else event["type"], escape(summary)]
+    summary = ", ".join(
+        f"{k}={v}"
+        for k, v in details.items()
+        if k not in ("input", "output", "inputDetails", "outputDetails")
+    )
+    colour = (
+        "red"
+        if ("Failed" in event["type"] or "TimedOut" in event["type"] or "Aborted" in event["type"])
+        else ""
+    )
+    return [
+        str(event["id"]),
+        event["timestamp"].strftime("%H:%M:%S.%f")[:-3],
+        f"[{colour}]{event['type']}[/]" if colour else event["type"],
+        escape(summary),
+    ]
 
 
-def _print_table(columns: dict[str, int] | tuple[str, ...], rows: list[list[str]], header: bool = True) -> None:
+def _print_table(
+    columns: dict[str, int] | tuple[str, ...], rows: list[list[str]], header: bool = True
+) -> None:
     """Print rows under `columns` (names, or names to minimum widths), each row on one line, never broken:
     an ARN or an id cut in two cannot be copied. A row wider than the terminal is printed whole (the
     terminal wraps it where it must; copying still gives the whole line)."""
@@ -670,11 +769,17 @@ def _print_table(columns: dict[str, int] | tuple[str, ...], rows: list[list[str]
     # Rich never prints wider than its console: render on one as wide as the table, without the padding
     # that would fill the last column to its width on every line.
     needed = Measurement.get(out, out.options.update_width(UNBOUNDED), table).maximum
-    wide = Console(width=max(needed, out.width), force_terminal=out.is_terminal, no_color=out.no_color,
-                   color_system="auto" if out.color_system else None)
+    wide = Console(
+        width=max(needed, out.width),
+        force_terminal=out.is_terminal,
+        no_color=out.no_color,
+        color_system="auto" if out.color_system else None,
+    )
     with wide.capture() as captured:
         wide.print(table)
-    sys.stdout.write("".join(_TRAILING_SPACES.sub(r"\1", line) + "\n" for line in captured.get().splitlines()))
+    sys.stdout.write(
+        "".join(_TRAILING_SPACES.sub(r"\1", line) + "\n" for line in captured.get().splitlines())
+    )
     sys.stdout.flush()
 
 
@@ -684,8 +789,12 @@ _TRAILING_SPACES = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")  # before the colour 
 
 @app.command("list")
 def list_(
-    machine: str = typer.Argument(None, help="Without it: state machines. With a state machine name or ARN: its executions."),
-    status: str = typer.Option(None, "--status", help="Only executions in this status (RUNNING, SUCCEEDED, ...)."),
+    machine: str = typer.Argument(
+        None, help="Without it: state machines. With a state machine name or ARN: its executions."
+    ),
+    status: str = typer.Option(
+        None, "--status", help="Only executions in this status (RUNNING, SUCCEEDED, ...)."
+    ),
     limit: int = typer.Option(100, "--max", min=1, help="At most this many rows."),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
@@ -792,9 +901,13 @@ def redrive(
 @app.command()
 def logs(
     function: str = typer.Argument(None, help="Function name (default: every function)."),
-    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000, help="How many of the latest invocations."),
+    limit: int = typer.Option(
+        20, "--limit", "-n", min=1, max=1000, help="How many of the latest invocations."
+    ),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
-    data_dir: str = typer.Option(None, "--data-dir", help="Read this data folder directly instead of asking the server."),
+    data_dir: str = typer.Option(
+        None, "--data-dir", help="Read this data folder directly instead of asking the server."
+    ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Show the latest function invocations: status, duration and what they printed or logged.
@@ -808,7 +921,9 @@ def logs(
         records, where = function_logs(data_dir, function, limit), f"under {data_dir}"
     else:
         params = {"maxResults": limit, **({"functionName": function} if function else {})}
-        records = _server_call(endpoint, "GET", "/sojourn/logs", local="--data-dir", params=params)["invocations"]
+        records = _server_call(endpoint, "GET", "/sojourn/logs", local="--data-dir", params=params)[
+            "invocations"
+        ]
         where = f"by {endpoint or _settings().endpoint_url}"
     if as_json:
         _print_json(records)
@@ -818,10 +933,16 @@ def logs(
         return
     for record in records:
         error = record.get("error") or {}
-        status = "[green]succeeded[/]" if record.get("status") == "succeeded" else \
-            f"[red]{record.get('status')} {error.get('errorType', '')}: {error.get('errorMessage', '')}[/]"
-        out.print(f"[bold]{record.get('function')}[/] {record.get('started', '')} {status} "
-                  f"{record.get('durationMs', '?')} ms  request {record.get('requestId', '')}", highlight=False)
+        status = (
+            "[green]succeeded[/]"
+            if record.get("status") == "succeeded"
+            else f"[red]{record.get('status')} {error.get('errorType', '')}: {error.get('errorMessage', '')}[/]"
+        )
+        out.print(
+            f"[bold]{record.get('function')}[/] {record.get('started', '')} {status} "
+            f"{record.get('durationMs', '?')} ms  request {record.get('requestId', '')}",
+            highlight=False,
+        )
         if record.get("log"):
             out.print(record["log"].rstrip(), markup=False, highlight=False)
 
@@ -871,8 +992,16 @@ def mail(
     if not messages:
         out.print("no mail" + (f" to {to}" if to else ""), highlight=False)
         return
-    rows = [[_cell(m["createdDate"]), f"[{MAIL_COLOURS.get(m['status'], '')}]{m['status']}[/]",
-             escape(", ".join(m["to"] + m["cc"])), escape(m["subject"]), escape(m["messageId"])] for m in messages]
+    rows = [
+        [
+            _cell(m["createdDate"]),
+            f"[{MAIL_COLOURS.get(m['status'], '')}]{m['status']}[/]",
+            escape(", ".join(m["to"] + m["cc"])),
+            escape(m["subject"]),
+            escape(m["messageId"]),
+        ]
+        for m in messages
+    ]
     _print_table(("date", "status", "to", "subject", "messageId"), rows)
 
 
@@ -882,8 +1011,14 @@ class _ServerMailbox:
     def __init__(self, endpoint: str | None):
         self.endpoint = endpoint
 
-    def list_mail(self, *, maxResults: int, nextToken: str | None = None, to: str | None = None) -> dict[str, Any]:
-        params = {k: v for k, v in (("maxResults", maxResults), ("nextToken", nextToken), ("to", to)) if v is not None}
+    def list_mail(
+        self, *, maxResults: int, nextToken: str | None = None, to: str | None = None
+    ) -> dict[str, Any]:
+        params = {
+            k: v
+            for k, v in (("maxResults", maxResults), ("nextToken", nextToken), ("to", to))
+            if v is not None
+        }
         return _dates(_server_call(self.endpoint, "GET", "/sojourn/mail", params=params))
 
     def get_mail(self, *, messageId: str) -> dict[str, Any]:
@@ -898,8 +1033,10 @@ def _dates(value: Any) -> Any:
         return [_dates(v) for v in value]
     if not isinstance(value, dict):
         return value
-    return {k: datetime.fromtimestamp(v, UTC) if k.endswith("Date") and isinstance(v, int | float) else _dates(v)
-            for k, v in value.items()}
+    return {
+        k: datetime.fromtimestamp(v, UTC) if k.endswith("Date") and isinstance(v, int | float) else _dates(v)
+        for k, v in value.items()
+    }
 
 
 @contextlib.contextmanager
@@ -919,12 +1056,20 @@ def _print_mail(message: dict, as_json: bool) -> None:
     if as_json:
         _print_json(message)
         return
-    headers = [("From", message["from"]), ("To", ", ".join(message["to"])), ("Cc", ", ".join(message["cc"])),
-               ("Bcc", ", ".join(message["bcc"])), ("Reply-To", ", ".join(message["replyTo"])),
-               ("Subject", message["subject"]), ("Date", _cell(message["createdDate"])),
-               ("Status", message["status"]), ("Attempts", str(message["attempts"])),
-               ("Sent", _cell(message["sentDate"])), ("Last error", message["lastError"] or ""),
-               ("Message-Id", message["messageId"])]
+    headers = [
+        ("From", message["from"]),
+        ("To", ", ".join(message["to"])),
+        ("Cc", ", ".join(message["cc"])),
+        ("Bcc", ", ".join(message["bcc"])),
+        ("Reply-To", ", ".join(message["replyTo"])),
+        ("Subject", message["subject"]),
+        ("Date", _cell(message["createdDate"])),
+        ("Status", message["status"]),
+        ("Attempts", str(message["attempts"])),
+        ("Sent", _cell(message["sentDate"])),
+        ("Last error", message["lastError"] or ""),
+        ("Message-Id", message["messageId"]),
+    ]
     for name, value in headers:
         if value:
             out.print(f"[bold]{name}:[/] {escape(value)}", highlight=False)

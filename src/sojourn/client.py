@@ -104,13 +104,17 @@ def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
     for index, tag in enumerate(tags or [], 1):
         key, value = tag.get("key"), tag.get("value", "")
         if not key:
-            raise E.ValidationException(f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
-                                        "Member must not be null")
+            raise E.ValidationException(
+                f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
+                "Member must not be null"
+            )
         for member, text in (("key", key), ("value", value)):
             if not _tag_text(text):
-                raise E.ValidationException(f"Value at 'tags.{index}.member.{member}' failed to satisfy constraint: "
-                                            "Tags may only contain Unicode letters, digits, white space, "
-                                            "or these symbols: _ . : / = + - @")
+                raise E.ValidationException(
+                    f"Value at 'tags.{index}.member.{member}' failed to satisfy constraint: "
+                    "Tags may only contain Unicode letters, digits, white space, "
+                    "or these symbols: _ . : / = + - @"
+                )
         pairs.append((key, value))
     return pairs
 
@@ -118,7 +122,9 @@ def _tags(tags: list[dict[str, str]] | None) -> list[tuple[str, str]]:
 def _description(text: str | None) -> str | None:
     """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused (Sojourn's own rule)."""
     if text is not None and "\x00" in text:
-        raise E.ValidationException("Value at 'description' failed to satisfy constraint: Member must not contain NUL characters")
+        raise E.ValidationException(
+            "Value at 'description' failed to satisfy constraint: Member must not contain NUL characters"
+        )
     return text
 
 
@@ -126,10 +132,14 @@ def _waiting_task(row: Mapping[str, Any]) -> dict[str, Any]:
     """An inbox task from a waiting token's row (joined with its execution's machine); never the token."""
     payload = json.loads(row["parameters"]) if row["parameters"] else None
     return {
-        "taskId": row["hash"], "executionArn": row["execution_arn"], "stateMachineArn": row["machine_arn"],
-        "stateName": row["state_name"], "resource": row["resource"],
+        "taskId": row["hash"],
+        "executionArn": row["execution_arn"],
+        "stateMachineArn": row["machine_arn"],
+        "stateName": row["state_name"],
+        "resource": row["resource"],
         "payload": mask_placeholders(payload) if payload is not None else None,
-        "since": _date(row["created_at"]), "deadline": _date(row["timeout_at"]),
+        "since": _date(row["created_at"]),
+        "deadline": _date(row["timeout_at"]),
     }
 
 
@@ -178,8 +188,14 @@ class Client:
 
             invoker = resources_invoker(resources, invoker or _integration_invoker(self.services))
         workers = settings.workers if workers is None else workers
-        self.runtime = Runtime(self.store, clock=self.clock, invoker=invoker, services=self.services, workers=workers,
-                               limits=Limits(step_seconds=settings.expression_timeout))
+        self.runtime = Runtime(
+            self.store,
+            clock=self.clock,
+            invoker=invoker,
+            services=self.services,
+            workers=workers,
+            limits=Limits(step_seconds=settings.expression_timeout),
+        )
         self._started = start and workers > 0
         self._polling_ended = threading.Event()
         self._closed = False
@@ -235,7 +251,9 @@ class Client:
         try:
             # Text is never taken for a file's name (over HTTP that read the server's files); a Path, which only
             # Python callers can pass, is still read.
-            parsed = read_definition(definition) if isinstance(definition, Path) else parse_definition(definition)
+            parsed = (
+                read_definition(definition) if isinstance(definition, Path) else parse_definition(definition)
+            )
         except DefinitionError as e:
             raise E.InvalidDefinition(e.cause) from None
         problems = [d for d in validate(parsed) if d.severity == "ERROR"]
@@ -243,7 +261,9 @@ class Client:
             raise E.InvalidDefinition(DefinitionError(problems).cause)
         return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
 
-    def _get_machine(self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist) -> MachineRow:
+    def _get_machine(
+        self, tx: Tx, arn: str, missing: type[E.SojournAPIError] = E.StateMachineDoesNotExist
+    ) -> MachineRow:
         """The machine of an unqualified ARN; `missing` (the action's model names it) when there is none."""
         arns.parse(arn, "stateMachine")
         machine = tx.machine(arn)
@@ -258,7 +278,9 @@ class Client:
             raise E.ExecutionDoesNotExist(f"Execution Does Not Exist: '{arn}'")
         return execution
 
-    def _resolve_target(self, tx: Tx, arn: str) -> tuple[dict[str, Any], dict[str, Any], str | None, str | None]:
+    def _resolve_target(
+        self, tx: Tx, arn: str
+    ) -> tuple[dict[str, Any], dict[str, Any], str | None, str | None]:
         """(machine, source of definition, version arn, alias arn) for a machine, version or alias ARN."""
         _kind, names = arns.parse(arn, "stateMachine")
         if len(names) == 1:
@@ -268,7 +290,9 @@ class Client:
         machine = self._get_machine(tx, base)
         if arns.is_version(names[1]):
             version = tx.version(arn)
-            if version is None:  # StartExecution's model has no ResourceNotFound: a version is a state machine
+            if (
+                version is None
+            ):  # StartExecution's model has no ResourceNotFound: a version is a state machine
                 raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
             return machine, version, arn, None
         alias = tx.alias(arn)
@@ -289,10 +313,20 @@ class Client:
 
     # -- state machines ------------------------------------------------------------------------------
 
-    def create_state_machine(self, *, name: str, definition: str, roleArn: str, type: str = "STANDARD",
-                             loggingConfiguration: dict | None = None, tracingConfiguration: dict | None = None,
-                             tags: list[dict[str, str]] | None = None, publish: bool = False,
-                             versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
+    def create_state_machine(
+        self,
+        *,
+        name: str,
+        definition: str,
+        roleArn: str,
+        type: str = "STANDARD",
+        loggingConfiguration: dict | None = None,
+        tracingConfiguration: dict | None = None,
+        tags: list[dict[str, str]] | None = None,
+        publish: bool = False,
+        versionDescription: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         arns.validate_name(name)
         arns.validate_role_arn(roleArn)
         if type not in ("STANDARD", "EXPRESS"):
@@ -303,24 +337,42 @@ class Client:
         with self.store.transaction() as tx:
             existing = tx.machine(arn)
             if existing is not None:
-                if existing["definition"] == text and existing["role_arn"] == roleArn and existing["type"] == type:
+                if (
+                    existing["definition"] == text
+                    and existing["role_arn"] == roleArn
+                    and existing["type"] == type
+                ):
                     return {"stateMachineArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.StateMachineAlreadyExists(f"State Machine Already Exists: '{arn}'")
-            tx.insert_machine({
-                "arn": arn, "name": name, "type": type, "definition": text, "role_arn": roleArn,
-                "description": None, "revision_id": uuid.uuid4().hex,
-                "logging": json.dumps(loggingConfiguration or {"level": "OFF", "includeExecutionData": False}),
-                "tracing": json.dumps(tracingConfiguration or {"enabled": False}),
-                "created_at": now, "updated_at": now,
-            })
+            tx.insert_machine(
+                {
+                    "arn": arn,
+                    "name": name,
+                    "type": type,
+                    "definition": text,
+                    "role_arn": roleArn,
+                    "description": None,
+                    "revision_id": uuid.uuid4().hex,
+                    "logging": json.dumps(
+                        loggingConfiguration or {"level": "OFF", "includeExecutionData": False}
+                    ),
+                    "tracing": json.dumps(tracingConfiguration or {"enabled": False}),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             for key, value in _tags(tags):
                 tx.set_tag(arn, key, value)
             answer: dict[str, Any] = {"stateMachineArn": arn, "creationDate": _date(now)}
             if publish:
-                answer["stateMachineVersionArn"] = self._publish(tx, tx.machine(arn) or {}, versionDescription)
+                answer["stateMachineVersionArn"] = self._publish(
+                    tx, tx.machine(arn) or {}, versionDescription
+                )
         return answer
 
-    def describe_state_machine(self, *, stateMachineArn: str, includedData: str | None = None) -> dict[str, Any]:
+    def describe_state_machine(
+        self, *, stateMachineArn: str, includedData: str | None = None
+    ) -> dict[str, Any]:
         with self.store.transaction() as tx:
             _kind, names = arns.parse(stateMachineArn, "stateMachine")
             machine = self._get_machine(tx, self._machine_arn(names[0]))
@@ -331,8 +383,12 @@ class Client:
                     raise E.StateMachineDoesNotExist(f"State Machine Does Not Exist: '{stateMachineArn}'")
                 source = version
         answer = {
-            "stateMachineArn": stateMachineArn, "name": machine["name"], "status": "ACTIVE",
-            "definition": source["definition"], "roleArn": source["role_arn"], "type": machine["type"],
+            "stateMachineArn": stateMachineArn,
+            "name": machine["name"],
+            "status": "ACTIVE",
+            "definition": source["definition"],
+            "roleArn": source["role_arn"],
+            "type": machine["type"],
             "creationDate": _date(source["created_at"]),
             "loggingConfiguration": json.loads(machine["logging"] or "{}"),
             "tracingConfiguration": json.loads(machine["tracing"] or "{}"),
@@ -342,11 +398,27 @@ class Client:
             answer["description"] = source["description"]
         return answer
 
-    def update_state_machine(self, *, stateMachineArn: str, definition: str | None = None, roleArn: str | None = None,
-                             loggingConfiguration: dict | None = None, tracingConfiguration: dict | None = None,
-                             publish: bool = False, versionDescription: str | None = None, **_: Any) -> dict[str, Any]:
-        if definition is None and roleArn is None and loggingConfiguration is None and tracingConfiguration is None:
-            raise E.MissingRequiredParameter("Either the definition, the roleArn, the logging or the tracing configuration must be specified")
+    def update_state_machine(
+        self,
+        *,
+        stateMachineArn: str,
+        definition: str | None = None,
+        roleArn: str | None = None,
+        loggingConfiguration: dict | None = None,
+        tracingConfiguration: dict | None = None,
+        publish: bool = False,
+        versionDescription: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        if (
+            definition is None
+            and roleArn is None
+            and loggingConfiguration is None
+            and tracingConfiguration is None
+        ):
+            raise E.MissingRequiredParameter(
+                "Either the definition, the roleArn, the logging or the tracing configuration must be specified"
+            )
         changes: dict[str, Any] = {}
         if definition is not None:
             changes["definition"] = self._definition(definition)
@@ -363,25 +435,40 @@ class Client:
             tx.update_machine(stateMachineArn, changes)
             answer: dict[str, Any] = {"updateDate": _date(now), "revisionId": changes["revision_id"]}
             if publish:
-                answer["stateMachineVersionArn"] = self._publish(tx, {**machine, **changes}, versionDescription)
+                answer["stateMachineVersionArn"] = self._publish(
+                    tx, {**machine, **changes}, versionDescription
+                )
         return answer
 
-    def list_state_machines(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+    def list_state_machines(
+        self, *, maxResults: int | None = None, nextToken: str | None = None
+    ) -> dict[str, Any]:
         limit = _limit(maxResults)
         with self.store.transaction() as tx:
             rows = tx.machines(_read_page_token(nextToken, str), limit + 1)
-        answer: dict[str, Any] = {"stateMachines": [
-            {"stateMachineArn": row["arn"], "name": row["name"], "type": row["type"], "creationDate": _date(row["created_at"])}
-            for row in rows[:limit]
-        ]}
+        answer: dict[str, Any] = {
+            "stateMachines": [
+                {
+                    "stateMachineArn": row["arn"],
+                    "name": row["name"],
+                    "type": row["type"],
+                    "creationDate": _date(row["created_at"]),
+                }
+                for row in rows[:limit]
+            ]
+        }
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["name"])
         return answer
 
     def delete_state_machine(self, *, stateMachineArn: str) -> dict[str, Any]:
         _kind, names = arns.parse(stateMachineArn, "stateMachine")
-        if len(names) > 1:  # AWS: a version or alias ARN is DeleteStateMachineVersion's or DeleteStateMachineAlias's
-            raise E.ValidationException(f"Invalid Arn: a qualified state machine ARN cannot be deleted: '{stateMachineArn}'")
+        if (
+            len(names) > 1
+        ):  # AWS: a version or alias ARN is DeleteStateMachineVersion's or DeleteStateMachineAlias's
+            raise E.ValidationException(
+                f"Invalid Arn: a qualified state machine ARN cannot be deleted: '{stateMachineArn}'"
+            )
         with self.store.transaction() as tx:
             tx.delete_machine(stateMachineArn)
         return {}
@@ -392,18 +479,30 @@ class Client:
             machine = tx.machine(execution["machine_arn"])
             definition = tx.definition(execution["definition_id"])
         answer = {
-            "stateMachineArn": execution["machine_arn"], "name": execution["machine_arn"].split(":")[6],
-            "definition": definition, "roleArn": execution["role_arn"],
+            "stateMachineArn": execution["machine_arn"],
+            "name": execution["machine_arn"].split(":")[6],
+            "definition": definition,
+            "roleArn": execution["role_arn"],
             "updateDate": _date(machine["updated_at"] if machine else execution["started_at"]),
-            "loggingConfiguration": json.loads(machine["logging"]) if machine and machine["logging"] else {"level": "OFF"},
-            "tracingConfiguration": json.loads(machine["tracing"]) if machine and machine["tracing"] else {"enabled": False},
+            "loggingConfiguration": json.loads(machine["logging"])
+            if machine and machine["logging"]
+            else {"level": "OFF"},
+            "tracingConfiguration": json.loads(machine["tracing"])
+            if machine and machine["tracing"]
+            else {"enabled": False},
         }
         if machine:
             answer["revisionId"] = machine["revision_id"]
         return answer
 
-    def validate_state_machine_definition(self, *, definition: str, type: str = "STANDARD", severity: str = "ERROR",
-                                          maxResults: int | None = None) -> dict[str, Any]:
+    def validate_state_machine_definition(
+        self,
+        *,
+        definition: str,
+        type: str = "STANDARD",
+        severity: str = "ERROR",
+        maxResults: int | None = None,
+    ) -> dict[str, Any]:
         try:
             diagnostics = validate(parse_definition(definition))
         except DefinitionError as e:
@@ -423,34 +522,49 @@ class Client:
             return latest[0]["arn"]  # publishing an unchanged revision returns the existing version
         number = tx.next_version_number(machine["arn"])
         arn = f"{machine['arn']}:{number}"
-        tx.insert_version({
-            "arn": arn, "machine_arn": machine["arn"], "version": number, "definition": machine["definition"],
-            "role_arn": machine["role_arn"], "description": description, "revision_id": machine["revision_id"],
-            "created_at": self.clock(),
-        })
+        tx.insert_version(
+            {
+                "arn": arn,
+                "machine_arn": machine["arn"],
+                "version": number,
+                "definition": machine["definition"],
+                "role_arn": machine["role_arn"],
+                "description": description,
+                "revision_id": machine["revision_id"],
+                "created_at": self.clock(),
+            }
+        )
         return arn
 
-    def publish_state_machine_version(self, *, stateMachineArn: str, revisionId: str | None = None,
-                                      description: str | None = None) -> dict[str, Any]:
+    def publish_state_machine_version(
+        self, *, stateMachineArn: str, revisionId: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
         with self.store.transaction() as tx:
             machine = self._get_machine(tx, stateMachineArn)
             if revisionId is not None and revisionId != machine["revision_id"]:
-                raise E.ConflictException(f"Failed to publish the version: revisionId '{revisionId}' is not the latest")
+                raise E.ConflictException(
+                    f"Failed to publish the version: revisionId '{revisionId}' is not the latest"
+                )
             arn = self._publish(tx, machine, description)
             version = tx.version(arn)
         return {"creationDate": _date(version["created_at"]), "stateMachineVersionArn": arn}
 
-    def list_state_machine_versions(self, *, stateMachineArn: str, nextToken: str | None = None,
-                                    maxResults: int | None = None) -> dict[str, Any]:
+    def list_state_machine_versions(
+        self, *, stateMachineArn: str, nextToken: str | None = None, maxResults: int | None = None
+    ) -> dict[str, Any]:
         limit = _limit(maxResults)
         start = _read_page_token(nextToken) or 0
         with self.store.transaction() as tx:
             # The model gives ListStateMachineVersions no StateMachineDoesNotExist: ValidationException is its "no such".
             self._get_machine(tx, stateMachineArn, E.ValidationException)
             rows = tx.versions(stateMachineArn)
-        page = rows[start:start + limit]
-        answer: dict[str, Any] = {"stateMachineVersions": [
-            {"stateMachineVersionArn": row["arn"], "creationDate": _date(row["created_at"])} for row in page]}
+        page = rows[start : start + limit]
+        answer: dict[str, Any] = {
+            "stateMachineVersions": [
+                {"stateMachineVersionArn": row["arn"], "creationDate": _date(row["created_at"])}
+                for row in page
+            ]
+        }
         if start + limit < len(rows):
             answer["nextToken"] = _page_token(start + limit)
         return answer
@@ -465,16 +579,21 @@ class Client:
 
     def _routing(self, tx: Tx, machine_arn: str, routing: list[dict[str, Any]]) -> str:
         if not routing or len(routing) > 2 or sum(route.get("weight", 0) for route in routing) != 100:
-            raise E.ValidationException("routingConfiguration must list one or two versions whose weights add up to 100")
+            raise E.ValidationException(
+                "routingConfiguration must list one or two versions whose weights add up to 100"
+            )
         for route in routing:
             arns.parse(route["stateMachineVersionArn"], "stateMachine", qualifier="version")
             version = tx.version(route["stateMachineVersionArn"])
             if version is None or version["machine_arn"] != machine_arn:
                 raise E.ResourceNotFound(f"Version Does Not Exist: '{route['stateMachineVersionArn']}'")
-        return json.dumps([{"stateMachineVersionArn": r["stateMachineVersionArn"], "weight": r["weight"]} for r in routing])
+        return json.dumps(
+            [{"stateMachineVersionArn": r["stateMachineVersionArn"], "weight": r["weight"]} for r in routing]
+        )
 
-    def create_state_machine_alias(self, *, name: str, routingConfiguration: list[dict[str, Any]],
-                                   description: str | None = None) -> dict[str, Any]:
+    def create_state_machine_alias(
+        self, *, name: str, routingConfiguration: list[dict[str, Any]], description: str | None = None
+    ) -> dict[str, Any]:
         arns.validate_name(name, "alias name")
         if name.isdigit():
             raise E.ValidationException("An alias name cannot be a number")
@@ -490,9 +609,17 @@ class Client:
                 if existing["routing"] == routing and existing["description"] == description:
                     return {"stateMachineAliasArn": arn, "creationDate": _date(existing["created_at"])}
                 raise E.ConflictException(f"Alias already exists: '{arn}'")
-            tx.insert_alias({"arn": arn, "machine_arn": machine_arn, "name": name,
-                             "description": _description(description),
-                             "routing": routing, "created_at": now, "updated_at": now})
+            tx.insert_alias(
+                {
+                    "arn": arn,
+                    "machine_arn": machine_arn,
+                    "name": name,
+                    "description": _description(description),
+                    "routing": routing,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         return {"stateMachineAliasArn": arn, "creationDate": _date(now)}
 
     def _get_alias(self, tx: Tx, arn: str) -> AliasRow:
@@ -505,15 +632,24 @@ class Client:
     def describe_state_machine_alias(self, *, stateMachineAliasArn: str) -> dict[str, Any]:
         with self.store.transaction() as tx:
             alias = self._get_alias(tx, stateMachineAliasArn)
-        answer = {"stateMachineAliasArn": alias["arn"], "name": alias["name"],
-                  "routingConfiguration": json.loads(alias["routing"]),
-                  "creationDate": _date(alias["created_at"]), "updateDate": _date(alias["updated_at"])}
+        answer = {
+            "stateMachineAliasArn": alias["arn"],
+            "name": alias["name"],
+            "routingConfiguration": json.loads(alias["routing"]),
+            "creationDate": _date(alias["created_at"]),
+            "updateDate": _date(alias["updated_at"]),
+        }
         if alias["description"]:
             answer["description"] = alias["description"]
         return answer
 
-    def update_state_machine_alias(self, *, stateMachineAliasArn: str, description: str | None = None,
-                                   routingConfiguration: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def update_state_machine_alias(
+        self,
+        *,
+        stateMachineAliasArn: str,
+        description: str | None = None,
+        routingConfiguration: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         now = self.clock()
         with self.store.transaction() as tx:
             alias = self._get_alias(tx, stateMachineAliasArn)
@@ -531,23 +667,34 @@ class Client:
             tx.delete_alias(stateMachineAliasArn)
         return {}
 
-    def list_state_machine_aliases(self, *, stateMachineArn: str, nextToken: str | None = None,
-                                   maxResults: int | None = None) -> dict[str, Any]:
+    def list_state_machine_aliases(
+        self, *, stateMachineArn: str, nextToken: str | None = None, maxResults: int | None = None
+    ) -> dict[str, Any]:
         limit = _limit(maxResults)
         start = _read_page_token(nextToken) or 0
         with self.store.transaction() as tx:
             self._get_machine(tx, stateMachineArn)
             rows = tx.aliases(stateMachineArn)
-        answer: dict[str, Any] = {"stateMachineAliases": [
-            {"stateMachineAliasArn": row["arn"], "creationDate": _date(row["created_at"])} for row in rows[start:start + limit]]}
+        answer: dict[str, Any] = {
+            "stateMachineAliases": [
+                {"stateMachineAliasArn": row["arn"], "creationDate": _date(row["created_at"])}
+                for row in rows[start : start + limit]
+            ]
+        }
         if start + limit < len(rows):
             answer["nextToken"] = _page_token(start + limit)
         return answer
 
     # -- executions ----------------------------------------------------------------------------------
 
-    def start_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
-                        traceHeader: str | None = None) -> dict[str, Any]:
+    def start_execution(
+        self,
+        *,
+        stateMachineArn: str,
+        name: str | None = None,
+        input: str | None = None,
+        traceHeader: str | None = None,
+    ) -> dict[str, Any]:
         return _started(self._start(stateMachineArn, name, input, None))
 
     def start_executions(self, requests: list[dict[str, Any]]) -> list[dict[str, Any] | Exception]:
@@ -561,41 +708,57 @@ class Client:
             for request in requests:
                 try:
                     with tx.savepoint():
-                        execution = self._start_in(tx, request["stateMachineArn"], request.get("name"),
-                                                   request.get("input"), None)
+                        execution = self._start_in(
+                            tx, request["stateMachineArn"], request.get("name"), request.get("input"), None
+                        )
                     answers.append(_started(execution))
                 except Exception as e:  # this request's own error, for its own answer
                     answers.append(e)
         return answers
 
-    def start_nested_execution(self, *, stateMachineArn: str, input: str | None, name: str | None,
-                               parent: dict[str, Any]) -> dict[str, Any]:
+    def start_nested_execution(
+        self, *, stateMachineArn: str, input: str | None, name: str | None, parent: dict[str, Any]
+    ) -> dict[str, Any]:
         """StartExecution from a Task (`states:startExecution`); `parent` says whom to answer when it ends."""
         return self._start(stateMachineArn, name, input, parent)
 
-    def _start(self, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None) -> dict[str, Any]:
+    def _start(
+        self, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None
+    ) -> dict[str, Any]:
         with self.store.transaction() as tx:
             return self._start_in(tx, machine_arn, name, input, parent)
 
-    def _start_in(self, tx: Tx, machine_arn: str, name: str | None, input: str | None,
-                  parent: dict[str, Any] | None) -> dict[str, Any]:
+    def _start_in(
+        self, tx: Tx, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None
+    ) -> dict[str, Any]:
         text = "{}" if input is None else input
         _parse_payload(text, E.InvalidExecutionInput, "execution input")
         name = arns.validate_name(name) if name is not None else str(uuid.uuid4())
         machine, source, version_arn, alias_arn = self._resolve_target(tx, machine_arn)
-        arn = arns.execution_arn(self.region, self.account_id, machine["name"], name, self._express_id(machine, name, parent))
+        arn = arns.execution_arn(
+            self.region, self.account_id, machine["name"], name, self._express_id(machine, name, parent)
+        )
         existing = tx.execution(arn)
         if existing is not None:
             same_parent = parent is not None and existing["parent"] == json.dumps(parent)
             if existing["input"] == text and (existing["status"] == "RUNNING" or same_parent):
                 return existing  # idempotent by name (and a re-invoked parent task finds its child)
             raise E.ExecutionAlreadyExists(f"Execution Already Exists: '{arn}'")
-        return self.runtime.engine.start_execution(tx, {
-            "arn": arn, "machine_arn": machine["arn"], "version_arn": version_arn, "alias_arn": alias_arn,
-            "status": "RUNNING", "definition_id": tx.definition_id(source["definition"]),
-            "role_arn": source["role_arn"], "input": text, "started_at": self.clock(),
-            "parent": json.dumps(parent) if parent else None,
-        })
+        return self.runtime.engine.start_execution(
+            tx,
+            {
+                "arn": arn,
+                "machine_arn": machine["arn"],
+                "version_arn": version_arn,
+                "alias_arn": alias_arn,
+                "status": "RUNNING",
+                "definition_id": tx.definition_id(source["definition"]),
+                "role_arn": source["role_arn"],
+                "input": text,
+                "started_at": self.clock(),
+                "parent": json.dumps(parent) if parent else None,
+            },
+        )
 
     @staticmethod
     def _express_id(machine: dict[str, Any], name: str, parent: dict[str, Any] | None) -> str | None:
@@ -607,17 +770,39 @@ class Client:
             return None
         return str(uuid.uuid5(uuid.NAMESPACE_URL, name) if parent is not None else uuid.uuid4())
 
-    def start_sync_execution(self, *, stateMachineArn: str, name: str | None = None, input: str | None = None,
-                             traceHeader: str | None = None, includedData: str | None = None) -> dict[str, Any]:
+    def start_sync_execution(
+        self,
+        *,
+        stateMachineArn: str,
+        name: str | None = None,
+        input: str | None = None,
+        traceHeader: str | None = None,
+        includedData: str | None = None,
+    ) -> dict[str, Any]:
         with self.store.transaction() as tx:
             machine, *_ = self._resolve_target(tx, stateMachineArn)
         if machine["type"] != "EXPRESS":
             raise E.StateMachineTypeNotSupported("StartSyncExecution supports EXPRESS state machines only")
         execution = self._start(stateMachineArn, name, input, None)
         described = self.wait_for_execution(execution["arn"], timeout=300)
-        answer = {key: described[key] for key in (
-            "executionArn", "stateMachineArn", "name", "startDate", "stopDate", "status", "input", "inputDetails",
-            "output", "outputDetails", "error", "cause") if key in described}
+        answer = {
+            key: described[key]
+            for key in (
+                "executionArn",
+                "stateMachineArn",
+                "name",
+                "startDate",
+                "stopDate",
+                "status",
+                "input",
+                "inputDetails",
+                "output",
+                "outputDetails",
+                "error",
+                "cause",
+            )
+            if key in described
+        }
         answer["billingDetails"] = {"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}
         return answer
 
@@ -633,7 +818,9 @@ class Client:
                 return described
             self.store.wait(min(0.5, remaining))
 
-    def stop_execution(self, *, executionArn: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+    def stop_execution(
+        self, *, executionArn: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
         with self.store.transaction() as tx:
             execution = self._get_execution(tx, executionArn, lock=True)
             if execution["status"] == "RUNNING":
@@ -646,9 +833,13 @@ class Client:
         with self.store.transaction() as tx:
             execution = self._get_execution(tx, executionArn)
         answer: dict[str, Any] = {
-            "executionArn": execution["arn"], "stateMachineArn": execution["machine_arn"], "name": execution["name"],
-            "status": execution["status"], "startDate": _date(execution["started_at"]),
-            "input": execution["input"], "inputDetails": {"included": True},
+            "executionArn": execution["arn"],
+            "stateMachineArn": execution["machine_arn"],
+            "name": execution["name"],
+            "status": execution["status"],
+            "startDate": _date(execution["started_at"]),
+            "input": execution["input"],
+            "inputDetails": {"included": True},
             "redriveCount": execution["redrive_count"],
         }
         if execution["stopped_at"] is not None:
@@ -669,36 +860,56 @@ class Client:
             answer["redriveStatusReason"] = f"Execution is {execution['status']}"
         return answer
 
-    def list_executions(self, *, stateMachineArn: str | None = None, statusFilter: str | None = None,
-                        maxResults: int | None = None, nextToken: str | None = None, mapRunArn: str | None = None,
-                        redriveFilter: str | None = None) -> dict[str, Any]:
+    def list_executions(
+        self,
+        *,
+        stateMachineArn: str | None = None,
+        statusFilter: str | None = None,
+        maxResults: int | None = None,
+        nextToken: str | None = None,
+        mapRunArn: str | None = None,
+        redriveFilter: str | None = None,
+    ) -> dict[str, Any]:
         if statusFilter is not None and statusFilter not in _STATUSES:
             raise E.ValidationException(f"Invalid statusFilter: '{statusFilter}'")
         if mapRunArn is not None:
             if stateMachineArn is not None:
                 raise E.ValidationException("Specify either a stateMachineArn or a mapRunArn, not both")
             arns.parse(mapRunArn, "mapRun")
-            raise E.ResourceNotFound(f"Map Run Does Not Exist: '{mapRunArn}'")  # Sojourn runs no distributed Maps
+            raise E.ResourceNotFound(
+                f"Map Run Does Not Exist: '{mapRunArn}'"
+            )  # Sojourn runs no distributed Maps
         limit = _limit(maxResults)
         version = alias = machine = None
         if stateMachineArn is not None:
             _, names = arns.parse(stateMachineArn, "stateMachine")
             machine = self._machine_arn(names[0])
             if len(names) > 1:
-                version, alias = (stateMachineArn, None) if arns.is_version(names[1]) else (None, stateMachineArn)
+                version, alias = (
+                    (stateMachineArn, None) if arns.is_version(names[1]) else (None, stateMachineArn)
+                )
         with self.store.transaction() as tx:
             if machine is not None:
                 self._get_machine(tx, machine)
-            rows = tx.list_executions(machine, statusFilter, _read_page_token(nextToken), limit + 1, version, alias)
+            rows = tx.list_executions(
+                machine, statusFilter, _read_page_token(nextToken), limit + 1, version, alias
+            )
         if redriveFilter == "REDRIVEN":
             rows = [row for row in rows if row["redrive_count"]]
         elif redriveFilter == "NOT_REDRIVEN":
             rows = [row for row in rows if not row["redrive_count"]]
         return self._execution_page(rows, limit)
 
-    def search_executions(self, *, stateMachineArn: str | None = None, statusFilter: str | None = None,
-                          startedAfter: datetime | None = None, startedBefore: datetime | None = None,
-                          maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+    def search_executions(
+        self,
+        *,
+        stateMachineArn: str | None = None,
+        statusFilter: str | None = None,
+        startedAfter: datetime | None = None,
+        startedBefore: datetime | None = None,
+        maxResults: int | None = None,
+        nextToken: str | None = None,
+    ) -> dict[str, Any]:
         """The console's executions list: ListExecutions across machines, also bounded by start time.
 
         Same answer shape as `list_executions`, newest first; `startedAfter` is inclusive, `startedBefore` not.
@@ -710,7 +921,10 @@ class Client:
             if stateMachineArn is not None:
                 self._get_machine(tx, stateMachineArn)
             rows = tx.list_executions(
-                stateMachineArn, statusFilter, _read_page_token(nextToken), limit + 1,
+                stateMachineArn,
+                statusFilter,
+                _read_page_token(nextToken),
+                limit + 1,
                 started_after=startedAfter.timestamp() if startedAfter else None,
                 started_before=startedBefore.timestamp() if startedBefore else None,
             )
@@ -722,14 +936,21 @@ class Client:
         items = []
         for row in rows[:limit]:
             item: dict[str, Any] = {
-                "executionArn": row["arn"], "stateMachineArn": row["machine_arn"], "name": row["name"],
-                "status": row["status"], "startDate": _date(row["started_at"]), "redriveCount": row["redrive_count"],
+                "executionArn": row["arn"],
+                "stateMachineArn": row["machine_arn"],
+                "name": row["name"],
+                "status": row["status"],
+                "startDate": _date(row["started_at"]),
+                "redriveCount": row["redrive_count"],
             }
             if row["stopped_at"] is not None:
                 item["stopDate"] = _date(row["stopped_at"])
             if row["redrive_at"] is not None:
                 item["redriveDate"] = _date(row["redrive_at"])
-            for key, column in (("stateMachineVersionArn", "version_arn"), ("stateMachineAliasArn", "alias_arn")):
+            for key, column in (
+                ("stateMachineVersionArn", "version_arn"),
+                ("stateMachineAliasArn", "alias_arn"),
+            ):
                 if row[column]:
                     item[key] = row[column]
             items.append(item)
@@ -738,8 +959,15 @@ class Client:
             answer["nextToken"] = _page_token(rows[limit - 1]["id"])
         return answer
 
-    def get_execution_history(self, *, executionArn: str, maxResults: int | None = None, reverseOrder: bool = False,
-                              nextToken: str | None = None, includeExecutionData: bool = True) -> dict[str, Any]:
+    def get_execution_history(
+        self,
+        *,
+        executionArn: str,
+        maxResults: int | None = None,
+        reverseOrder: bool = False,
+        nextToken: str | None = None,
+        includeExecutionData: bool = True,
+    ) -> dict[str, Any]:
         limit = _limit(maxResults)
         position = _read_page_token(nextToken, maximum=EVENT_ID_MAX)
         with self.store.transaction(write=False) as tx:
@@ -778,7 +1006,9 @@ class Client:
     def send_task_success(self, *, taskToken: str, output: str) -> dict[str, Any]:
         return self._answer(taskToken, work.succeeded(_parse_payload(output, E.InvalidOutput, "output")))
 
-    def send_task_failure(self, *, taskToken: str, error: str | None = None, cause: str | None = None) -> dict[str, Any]:
+    def send_task_failure(
+        self, *, taskToken: str, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
         return self._answer(taskToken, work.failed(error or "", cause))
 
     def send_task_heartbeat(self, *, taskToken: str) -> dict[str, Any]:
@@ -792,8 +1022,9 @@ class Client:
             tx.set_token(row["hash"], {"heartbeat_at": self.clock()})
         return {}
 
-    def list_waiting_tasks(self, *, maxResults: int | None = None, nextToken: str | None = None,
-                           executionArn: str | None = None) -> dict[str, Any]:
+    def list_waiting_tasks(
+        self, *, maxResults: int | None = None, nextToken: str | None = None, executionArn: str | None = None
+    ) -> dict[str, Any]:
         """The console's inbox: tasks waiting for a person (of one execution, or all), newest first, without tokens."""
         limit = _limit(maxResults)
         after = _read_page_token(nextToken, float)
@@ -815,8 +1046,9 @@ class Client:
             raise E.TaskDoesNotExist("Task Does Not Exist")
         return _waiting_task(row)
 
-    def decide_task(self, *, taskId: str, output: str | None = None, error: str | None = None,
-                    cause: str | None = None) -> dict[str, Any]:
+    def decide_task(
+        self, *, taskId: str, output: str | None = None, error: str | None = None, cause: str | None = None
+    ) -> dict[str, Any]:
         """SendTaskSuccess (with `output`) or SendTaskFailure, addressed by the inbox's task id."""
         if output is not None:
             payload = work.succeeded(_parse_payload(output, E.InvalidOutput, "output"))
@@ -831,7 +1063,9 @@ class Client:
 
     # -- activities ----------------------------------------------------------------------------------
 
-    def create_activity(self, *, name: str, tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
+    def create_activity(
+        self, *, name: str, tags: list[dict[str, str]] | None = None, **_: Any
+    ) -> dict[str, Any]:
         arns.validate_name(name)
         arn = arns.activity_arn(self.region, self.account_id, name)
         now = self.clock()
@@ -862,19 +1096,26 @@ class Client:
             tx.delete_activity(activityArn)
         return {}
 
-    def list_activities(self, *, maxResults: int | None = None, nextToken: str | None = None) -> dict[str, Any]:
+    def list_activities(
+        self, *, maxResults: int | None = None, nextToken: str | None = None
+    ) -> dict[str, Any]:
         limit = _limit(maxResults)
         after = _read_page_token(nextToken, str)
         with self.store.transaction() as tx:
             rows = tx.activities(after, limit + 1)
-        answer: dict[str, Any] = {"activities": [
-            {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])} for row in rows[:limit]]}
+        answer: dict[str, Any] = {
+            "activities": [
+                {"activityArn": row["arn"], "name": row["name"], "creationDate": _date(row["created_at"])}
+                for row in rows[:limit]
+            ]
+        }
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["name"])
         return answer
 
-    def get_activity_task(self, *, activityArn: str, workerName: str | None = None,
-                          _poll_seconds: float = ACTIVITY_POLL_SECONDS) -> dict[str, Any]:
+    def get_activity_task(
+        self, *, activityArn: str, workerName: str | None = None, _poll_seconds: float = ACTIVITY_POLL_SECONDS
+    ) -> dict[str, Any]:
         """Long poll (up to 60 s) for a scheduled activity task; `{}` when none came."""
         deadline = time.monotonic() + _poll_seconds
         while True:
@@ -898,12 +1139,21 @@ class Client:
         execution = found[1]
         token = new_token()
         now = self.clock()
-        tx.insert_token({
-            "hash": hash_token(token), "execution_id": execution["id"], "run_id": task["run_id"],
-            "task_id": task["task_id"], "state_name": task["state_name"], "resource": activity_arn,
-            "created_at": now, "timeout_at": None, "heartbeat_seconds": tx.heartbeat_seconds(task["run_id"]),
-            "heartbeat_at": now, "parameters": task["input"],
-        })
+        tx.insert_token(
+            {
+                "hash": hash_token(token),
+                "execution_id": execution["id"],
+                "run_id": task["run_id"],
+                "task_id": task["task_id"],
+                "state_name": task["state_name"],
+                "resource": activity_arn,
+                "created_at": now,
+                "timeout_at": None,
+                "heartbeat_seconds": tx.heartbeat_seconds(task["run_id"]),
+                "heartbeat_at": now,
+                "parameters": task["input"],
+            }
+        )
         tx.append_events(execution, now, [("ActivityStarted", {"workerName": worker or ""})])
         tx.save_event_counter(execution)
         return {"taskToken": token, "input": task["input"]}
@@ -942,16 +1192,20 @@ class Client:
 
     # -- mail (Sojourn's outbox and development mailbox; not part of the Step Functions API) -----------
 
-    def list_mail(self, *, maxResults: int | None = None, nextToken: str | None = None,
-                  to: str | None = None) -> dict[str, Any]:
+    def list_mail(
+        self, *, maxResults: int | None = None, nextToken: str | None = None, to: str | None = None
+    ) -> dict[str, Any]:
         """Queued, sent, failed and kept mail, newest first; `to` keeps mail addressed to it (To, Cc or Bcc)."""
         from sojourn.mail.message import bare_address
         from sojourn.mail.outbox import summary
+
         limit = _limit(maxResults)
         before = _read_page_token(nextToken)
         with self.store.transaction() as tx:
             rows = tx.mail_messages(before, limit + 1, bare_address(to) if to else None)
-        answer: dict[str, Any] = {"messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]}
+        answer: dict[str, Any] = {
+            "messages": [summary(row, self.settings.smtp_sender) for row in rows[:limit]]
+        }
         if len(rows) > limit:
             answer["nextToken"] = _page_token(rows[limit - 1]["seq"])
         return answer
@@ -959,6 +1213,7 @@ class Client:
     def get_mail(self, *, messageId: str) -> dict[str, Any]:
         """One message with its bodies; MessageDoesNotExist for an unknown id."""
         from sojourn.mail.outbox import details
+
         with self.store.transaction() as tx:
             row = tx.mail_message(messageId)
         if row is None:
@@ -967,9 +1222,19 @@ class Client:
 
     # -- TestState -----------------------------------------------------------------------------------
 
-    def test_state(self, *, definition: str, roleArn: str | None = None, input: str | None = None,
-                   inspectionLevel: str = "INFO", revealSecrets: bool = False, variables: str | None = None,
-                   stateName: str | None = None, mock: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+    def test_state(
+        self,
+        *,
+        definition: str,
+        roleArn: str | None = None,
+        input: str | None = None,
+        inspectionLevel: str = "INFO",
+        revealSecrets: bool = False,
+        variables: str | None = None,
+        stateName: str | None = None,
+        mock: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         from sojourn.asl.interpreter import Env, ExecutionInfo
         from sojourn.asl.teststate import test_state
 
@@ -980,10 +1245,16 @@ class Client:
         # TestState's variables are JSON input data as much as its input is: the same error, InvalidExecutionInput.
         bound = _parse_payload(variables, E.InvalidExecutionInput, "variables") if variables else None
         if bound is not None and not isinstance(bound, dict):
-            raise E.InvalidExecutionInput("Invalid variables: the value must be a JSON object of variable names")
+            raise E.InvalidExecutionInput(
+                "Invalid variables: the value must be a JSON object of variable names"
+            )
         info = ExecutionInfo(
-            execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"), name="test",
-            input=data, start_time=now, state_machine_arn=self._machine_arn("TestState"), state_machine_name="TestState",
+            execution_arn=arns.execution_arn(self.region, self.account_id, "TestState", "test"),
+            name="test",
+            input=data,
+            start_time=now,
+            state_machine_arn=self._machine_arn("TestState"),
+            state_machine_name="TestState",
             role_arn=roleArn or arns.role_arn(self.account_id),
         )
         env = Env(now=now, new_task_token=new_token, rng=random.Random())
@@ -991,16 +1262,30 @@ class Client:
         def invoke(action: Any) -> Any:
             from sojourn.integrations.base import TaskCall
 
-            call = TaskCall(resource=action.resource.arn, parameters=action.parameters, task_token=action.task_token,
-                            wait_for_token=action.resource.waits_for_token, idempotency_key=f"test-state/{uuid.uuid4()}",
-                            timeout_seconds=action.timeout_seconds, execution_arn=info.execution_arn,
-                            state_name=action.state_name)
+            call = TaskCall(
+                resource=action.resource.arn,
+                parameters=action.parameters,
+                task_token=action.task_token,
+                wait_for_token=action.resource.waits_for_token,
+                idempotency_key=f"test-state/{uuid.uuid4()}",
+                timeout_seconds=action.timeout_seconds,
+                execution_arn=info.execution_arn,
+                state_name=action.state_name,
+            )
             return self.runtime.invoker(call)
 
         try:
-            return test_state(definition, data, state_name=stateName,
-                              variables=bound, invoke=invoke, mock=mock,
-                              inspection_level=inspectionLevel, info=info, env=env)
+            return test_state(
+                definition,
+                data,
+                state_name=stateName,
+                variables=bound,
+                invoke=invoke,
+                mock=mock,
+                inspection_level=inspectionLevel,
+                info=info,
+                env=env,
+            )
         except DefinitionError as e:
             raise E.InvalidDefinition("; ".join(d.message for d in e.diagnostics)) from None
 

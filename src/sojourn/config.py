@@ -19,8 +19,15 @@ from urllib.parse import urlsplit
 
 from sojourn import arns
 
-__all__ = ["ENVIRONMENT", "WILDCARD_HOSTS", "Settings", "SettingsError", "function_credential", "is_wildcard_url",
-           "reachable_host"]
+__all__ = [
+    "ENVIRONMENT",
+    "WILDCARD_HOSTS",
+    "Settings",
+    "SettingsError",
+    "function_credential",
+    "is_wildcard_url",
+    "reachable_host",
+]
 
 # Addresses a server listens on to accept every interface; nobody can connect to them.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
@@ -60,13 +67,20 @@ class Settings:
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)
         elif is_wildcard_url(self.public_base_url):
-            raise SettingsError(f"SOJOURN_PUBLIC_BASE_URL (public_base_url) {self.public_base_url!r} names a wildcard "
-                                "address nobody can reach; give the name or address people reach this server at")
+            raise SettingsError(
+                f"SOJOURN_PUBLIC_BASE_URL (public_base_url) {self.public_base_url!r} names a wildcard "
+                "address nobody can reach; give the name or address people reach this server at"
+            )
         object.__setattr__(self, "public_base_url", self.public_base_url.rstrip("/"))
 
     @classmethod
-    def load(cls, env: Mapping[str, str] | None = None, *, manifest: Mapping[str, Any] | None = None,
-             **overrides: Any) -> Settings:
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        manifest: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> Settings:
         """Settings from `manifest` (an app's settings), then `env` (default: the process environment), then
         `overrides` (flags; None = unset), each layer winning over the one before."""
         environment = os.environ if env is None else env
@@ -129,9 +143,7 @@ def function_credential(api_key: str) -> str:
 
 
 # Field name -> environment variable.
-ENVIRONMENT: dict[str, str] = {
-    f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings)
-}
+ENVIRONMENT: dict[str, str] = {f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings)}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

@@ -67,7 +67,9 @@ class AppHost:
                 continue
             try:
                 manifest = manifests.load_manifest(row["path"])
-                manifests.deploy_functions(manifest, function_pool_for(self.client, self.settings), self.settings)
+                manifests.deploy_functions(
+                    manifest, function_pool_for(self.client, self.settings), self.settings
+                )
             except (manifests.ManifestError, OSError, ValueError) as e:
                 log.error("app %s (%s) cannot be loaded: %s", row["name"], row["path"], e)
                 self._seen[row["name"]] = row["deployed_at"]

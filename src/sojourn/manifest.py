@@ -48,8 +48,17 @@ from sojourn.config import is_wildcard_url
 from sojourn.functions import Function, function_pool_for
 from sojourn.gateway import Endpoint
 
-__all__ = ["Manifest", "ManifestError", "Problem", "StateMachineSpec", "deploy", "deploy_functions", "deploy_state_machines",
-           "load_manifest", "resolve_references"]
+__all__ = [
+    "Manifest",
+    "ManifestError",
+    "Problem",
+    "StateMachineSpec",
+    "deploy",
+    "deploy_functions",
+    "deploy_state_machines",
+    "load_manifest",
+    "resolve_references",
+]
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
@@ -58,9 +67,15 @@ FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "descr
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
 # The manifest's email section -> Settings fields (docs/design.md section 5).
-EMAIL_SETTINGS = {"host": "smtp_host", "port": "smtp_port", "username": "smtp_username",
-                  "password": "smtp_password", "starttls": "smtp_starttls", "tls": "smtp_tls",
-                  "sender": "smtp_sender"}
+EMAIL_SETTINGS = {
+    "host": "smtp_host",
+    "port": "smtp_port",
+    "username": "smtp_username",
+    "password": "smtp_password",
+    "starttls": "smtp_starttls",
+    "tls": "smtp_tls",
+    "sender": "smtp_sender",
+}
 
 
 @dataclass(frozen=True)
@@ -132,12 +147,15 @@ class _Checker:
         try:
             raw = yaml.safe_load(self.path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ManifestError([Problem(str(self.path), "", "", f"cannot be read: {exc.strerror}")]) from None
+            raise ManifestError(
+                [Problem(str(self.path), "", "", f"cannot be read: {exc.strerror}")]
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            raise ManifestError([Problem(self.path.name, "", "", f"is not valid YAML{where}: "
-                                         f"{getattr(exc, 'problem', exc)}")]) from None
+            raise ManifestError(
+                [Problem(self.path.name, "", "", f"is not valid YAML{where}: {getattr(exc, 'problem', exc)}")]
+            ) from None
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -150,7 +168,9 @@ class _Checker:
         routes = self.routes(self.section(raw, "routes", list), functions, machines)
         settings = self.email(self.section(raw, "email", dict))
         if raw.get("public_base_url") is not None:
-            if not isinstance(raw["public_base_url"], str) or not re.match(r"https?://", raw["public_base_url"]):
+            if not isinstance(raw["public_base_url"], str) or not re.match(
+                r"https?://", raw["public_base_url"]
+            ):
                 self.problem("public_base_url", "", "must be an http:// or https:// URL")
             elif is_wildcard_url(raw["public_base_url"]):
                 self.problem("public_base_url", "", "names a wildcard address nobody can reach (0.0.0.0, ::)")
@@ -174,7 +194,9 @@ class _Checker:
     def environment_secrets(self, value: Any, where: str) -> Any:
         """Replace `${Env:NAME}` everywhere (secrets stay out of the file); other references wait for deploy."""
         if isinstance(value, dict):
-            return {k: self.environment_secrets(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+            return {
+                k: self.environment_secrets(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.environment_secrets(v, f"{where}[{i}]") for i, v in enumerate(value)]
         if not isinstance(value, str):
@@ -232,7 +254,9 @@ class _Checker:
                 self.problem(entry, "memory", "must be a whole number of MB between 128 and 10240")
                 memory = 128
             try:
-                found[name] = Function(str(name), str(handler or ""), code, _strings(environment), float(timeout), memory)
+                found[name] = Function(
+                    str(name), str(handler or ""), code, _strings(environment), float(timeout), memory
+                )
             except ValueError as exc:
                 self.problem(entry, "", str(exc))
         return found
@@ -268,8 +292,9 @@ class _Checker:
                 self.problem(entry, "type", "must be STANDARD or EXPRESS")
             definition = self.definition(entry, spec.get("definition"))
             if definition is not None:
-                found[str(name)] = StateMachineSpec(str(name), definition, kind, spec.get("role_arn"),
-                                                    self.folder / str(spec["definition"]))
+                found[str(name)] = StateMachineSpec(
+                    str(name), definition, kind, spec.get("role_arn"), self.folder / str(spec["definition"])
+                )
         return found
 
     def definition(self, entry: str, value: Any) -> dict[str, Any] | None:
@@ -281,7 +306,9 @@ class _Checker:
                 self.problem(entry, "definition", f"file '{value}' does not exist")
                 return None
         else:
-            self.problem(entry, "definition", "is required: a file name (.json, .yaml) or the definition itself")
+            self.problem(
+                entry, "definition", "is required: a file name (.json, .yaml) or the definition itself"
+            )
             return None
         try:
             return read_definition(source)
@@ -289,8 +316,9 @@ class _Checker:
             self.problem(entry, "definition", str(exc))
             return None
 
-    def routes(self, raw: list[Any], functions: dict[str, Function],
-               machines: dict[str, StateMachineSpec]) -> list[Endpoint]:
+    def routes(
+        self, raw: list[Any], functions: dict[str, Function], machines: dict[str, StateMachineSpec]
+    ) -> list[Endpoint]:
         found: list[Endpoint] = []
         seen: set[tuple[str, str]] = set()
         for index, spec in enumerate(raw):
@@ -303,11 +331,23 @@ class _Checker:
             if machine is not None and machine not in machines and not str(machine).startswith("arn:"):
                 self.problem(entry, "state_machine", f"no state machine '{machine}' in state_machines")
             try:
-                endpoint = Endpoint(str(spec.get("method", "")), str(spec.get("path", "")), function,
-                                    spec.get("integration", "proxy"), machine)
+                endpoint = Endpoint(
+                    str(spec.get("method", "")),
+                    str(spec.get("path", "")),
+                    function,
+                    spec.get("integration", "proxy"),
+                    machine,
+                )
             except ValueError as exc:
-                field_name = "path" if "path" in str(exc) else "method" if "method" in str(exc) else \
-                    "integration" if "integration" in str(exc) else ""
+                field_name = (
+                    "path"
+                    if "path" in str(exc)
+                    else "method"
+                    if "method" in str(exc)
+                    else "integration"
+                    if "integration" in str(exc)
+                    else ""
+                )
                 self.problem(entry, field_name, str(exc))
                 continue
             key = (endpoint.method, endpoint.path)
@@ -331,6 +371,7 @@ class _Checker:
 
     def references(self, functions: dict[str, Function], machines: dict[str, StateMachineSpec]) -> None:
         """Every `${Function:x}` / `${StateMachine:x}` names a declared entry; definitions are valid."""
+
         def check(value: Any, entry: str, field_name: str) -> None:
             for text in _strings_in(value):
                 for match in REFERENCE.finditer(text):
@@ -340,8 +381,11 @@ class _Checker:
                     if known is not None and name not in known:
                         what = "function" if kind == "Function" else "state machine"
                         self.problem(entry, field_name, f"{match[0]} names no {what} of this manifest")
-                    elif known is None and f"{kind}:{name}" not in ("Sojourn:PublicBaseUrl", "Sojourn:DataDir",
-                                                                      "App:Dir"):
+                    elif known is None and f"{kind}:{name}" not in (
+                        "Sojourn:PublicBaseUrl",
+                        "Sojourn:DataDir",
+                        "App:Dir",
+                    ):
                         self.problem(entry, field_name, f"{match[0]} is not a known reference")
 
         for name, fn in functions.items():
@@ -349,17 +393,25 @@ class _Checker:
                 check(value, f"functions.{name}", f"environment.{key}")
         for name, machine in machines.items():
             check(machine.definition, f"state_machines.{name}", "definition")
-            resolved = resolve_references(machine.definition, _Context(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, "", "", self.folder))
+            resolved = resolve_references(
+                machine.definition, _Context(arns.DEFAULT_REGION, arns.DEFAULT_ACCOUNT, "", "", self.folder)
+            )
             for diagnostic in validate(resolved):
                 if diagnostic.severity == "ERROR":
-                    self.problem(f"state_machines.{name}", "definition",
-                                 f"{diagnostic.code} at {diagnostic.location}: {diagnostic.message}")
+                    self.problem(
+                        f"state_machines.{name}",
+                        "definition",
+                        f"{diagnostic.code} at {diagnostic.location}: {diagnostic.message}",
+                    )
 
 
 def _strings(environment: dict[str, Any]) -> dict[str, str]:
     """Lambda's environment values are strings; YAML numbers and booleans are written as JSON writes them."""
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in environment.items()
-            if not isinstance(v, (dict, list)) and v is not None}
+    return {
+        str(k): v if isinstance(v, str) else json.dumps(v)
+        for k, v in environment.items()
+        if not isinstance(v, (dict, list)) and v is not None
+    }
 
 
 def _strings_in(value: Any) -> list[str]:
@@ -424,9 +476,13 @@ def deploy(manifest: Manifest, client: Any, settings: Any, *, functions: Any = N
 
 
 def _context(manifest: Manifest, settings: Any) -> _Context:
-    return _Context(getattr(settings, "region", arns.DEFAULT_REGION), getattr(settings, "account_id", arns.DEFAULT_ACCOUNT),
-                    str(manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", "")),
-                    getattr(settings, "data_dir", ".sojourn"), manifest.path.parent)
+    return _Context(
+        getattr(settings, "region", arns.DEFAULT_REGION),
+        getattr(settings, "account_id", arns.DEFAULT_ACCOUNT),
+        str(manifest.settings.get("public_base_url") or getattr(settings, "public_base_url", "")),
+        getattr(settings, "data_dir", ".sojourn"),
+        manifest.path.parent,
+    )
 
 
 def deploy_functions(manifest: Manifest, pool: Any, settings: Any) -> dict[str, list[str]]:
@@ -436,7 +492,9 @@ def deploy_functions(manifest: Manifest, pool: Any, settings: Any) -> dict[str, 
     for fn in manifest.functions.values():
         existed = pool.get(fn.name) is not None
         changed = pool.register(replace(fn, environment=resolve_references(dict(fn.environment), context)))
-        report["created" if not existed else "updated" if changed else "unchanged"].append(f"function:{fn.name}")
+        report["created" if not existed else "updated" if changed else "unchanged"].append(
+            f"function:{fn.name}"
+        )
     return report
 
 
@@ -450,7 +508,9 @@ def deploy_state_machines(manifest: Manifest, client: Any, settings: Any) -> dic
         role = machine.role_arn or arns.role_arn(context.account_id)
         arn = existing.get(machine.name)
         if arn is None:
-            client.create_state_machine(name=machine.name, definition=definition, roleArn=role, type=machine.type)
+            client.create_state_machine(
+                name=machine.name, definition=definition, roleArn=role, type=machine.type
+            )
             report["created"].append(f"stateMachine:{machine.name}")
             continue
         current = client.describe_state_machine(stateMachineArn=arn)

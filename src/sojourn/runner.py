@@ -130,8 +130,15 @@ class _RunRecord:
 class _InMemory:
     """The driver's host for `sojourn.run`: runs, history and timers in memory, tasks called in line."""
 
-    def __init__(self, interpreter: Interpreter, info: ExecutionInfo, resources: Any, clock: Clock, seed: int | None,
-                 limits: Limits = DEFAULT_LIMITS):
+    def __init__(
+        self,
+        interpreter: Interpreter,
+        info: ExecutionInfo,
+        resources: Any,
+        clock: Clock,
+        seed: int | None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
         self.driver = Driver(interpreter, info, self)
         self.limits = limits
         self.info = info
@@ -159,10 +166,16 @@ class _InMemory:
         self.history.append(event)
 
     def execute(self, input: Any) -> Result:
-        self.add_event("ExecutionStarted", "executionStartedEventDetails", {
-            "input": to_json(input), "inputDetails": {"truncated": False},
-            "roleArn": self.info.role_arn, "stateMachineArn": self.info.state_machine_arn,
-        })
+        self.add_event(
+            "ExecutionStarted",
+            "executionStartedEventDetails",
+            {
+                "input": to_json(input),
+                "inputDetails": {"truncated": False},
+                "roleArn": self.info.role_arn,
+                "stateMachineArn": self.info.state_machine_arn,
+            },
+        )
         self.queue.append((_RunRecord(self.driver.interpreter.start_frame(input)), Start()))
         while self.result is None:
             if len(self.history) >= MAX_HISTORY_EVENTS:
@@ -183,7 +196,9 @@ class _InMemory:
                 self.now = max(self.now, due, self.clock.now())
                 self.step(run, event)
             else:  # waiting on nothing: a bug in the interpreter or a resource that never answers
-                self.end_execution(ExecutionEnd.of(Fail("States.Runtime", "The execution is waiting on nothing")))
+                self.end_execution(
+                    ExecutionEnd.of(Fail("States.Runtime", "The execution is waiting on nothing"))
+                )
         return self.result
 
     def step(self, run: _RunRecord, event: Event) -> None:
@@ -196,8 +211,13 @@ class _InMemory:
         return run.frame
 
     def env(self, run: _RunRecord) -> Env:
-        return Env(now=self.now, new_task_token=new_token, rng=self.rng,
-                   next_event_id=len(self.history) + 1, limits=self.limits)
+        return Env(
+            now=self.now,
+            new_task_token=new_token,
+            rng=self.rng,
+            next_event_id=len(self.history) + 1,
+            limits=self.limits,
+        )
 
     def record(self, run: _RunRecord, events: list[NewEvent]) -> None:
         for new in events:
@@ -232,7 +252,9 @@ class _InMemory:
 
     def end_execution(self, end: ExecutionEnd) -> None:
         self.add_event(end.event.type, end.event.details_key, end.event.details)
-        self.result = Result(end.status, output=end.output, error=end.error, cause=end.cause, history=self.history)
+        self.result = Result(
+            end.status, output=end.output, error=end.error, cause=end.cause, history=self.history
+        )
 
     def save(self, run: _RunRecord, frame: Frame) -> None:
         run.frame = frame
@@ -243,16 +265,28 @@ class _InMemory:
         function = self.lookup(action.resource)
         if function is None:
             return TaskFailure("States.Runtime", f"No resource is registered for '{action.resource.arn}'")
-        request = TaskRequest(action.resource.arn, action.parameters, action.task_token, action.state_name, action.attempt)
+        request = TaskRequest(
+            action.resource.arn, action.parameters, action.task_token, action.state_name, action.attempt
+        )
         try:
-            output = function(request) if getattr(function, "_sojourn_request", False) else function(action.parameters)
+            output = (
+                function(request)
+                if getattr(function, "_sojourn_request", False)
+                else function(action.parameters)
+            )
         except StatesError as e:
             return TaskFailure(e.error, e.cause)
         except Exception as e:  # a Python resource's exception is matched by its class name, as Lambda's are
             return TaskFailure(type(e).__name__, str(e))
-        if action.resource.waits_for_token:  # the callable stands for the call and the answer: the call was submitted
+        if (
+            action.resource.waits_for_token
+        ):  # the callable stands for the call and the answer: the call was submitted
             resource_type, name = action.resource.event_names
-            self.add_event("TaskSubmitted", "taskSubmittedEventDetails", {"resourceType": resource_type, "resource": name})
+            self.add_event(
+                "TaskSubmitted",
+                "taskSubmittedEventDetails",
+                {"resourceType": resource_type, "resource": name},
+            )
         return TaskSuccess(output)
 
     def lookup(self, resource: TaskResource) -> Resource | None:

@@ -66,13 +66,17 @@ class Runtime:
             self.mail.stop()
             self.mail = None
         self.apps.stop()
-        stopper = threading.Thread(target=self.client.close, kwargs={"timeout": self.grace},
-                                   name="sojourn-stop", daemon=True)
+        stopper = threading.Thread(
+            target=self.client.close, kwargs={"timeout": self.grace}, name="sojourn-stop", daemon=True
+        )
         stopper.start()
         stopper.join(self.grace)
         self.finished = not stopper.is_alive()
         if not self.finished:
-            log.warning("tasks still running after %ss: they stay leased and run again after the next start", self.grace)
+            log.warning(
+                "tasks still running after %ss: they stay leased and run again after the next start",
+                self.grace,
+            )
             return
         functions = self.client.services.functions
         if functions is not None:  # only now: a function cut short would be recorded as failed
@@ -80,7 +84,9 @@ class Runtime:
         log.info("workers stopped")
 
 
-def open_runtime(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS) -> Runtime:
+def open_runtime(
+    settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS
+) -> Runtime:
     """Open the database named by `settings.db_url` and its client; workers start with `Runtime.start()`."""
     from sojourn.client import Client
 
@@ -96,7 +102,8 @@ def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
     deployed, by this process or another on the same database); a person at `/` goes to the console."""
     live = gateway.LiveRoutes(default=_to_the_console)
     runtime.apps.on_routes = lambda endpoints: live.update(
-        gateway.routes(endpoints, client=runtime.client, settings=runtime.settings))
+        gateway.routes(endpoints, client=runtime.client, settings=runtime.settings)
+    )
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     routes += api.routes(runtime.client, runtime.settings)
     routes += console.routes(client=runtime.client, settings=runtime.settings, manifest=manifest)
@@ -121,7 +128,9 @@ async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:
     from sojourn.console.web import PREFIX
 
     if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in ("GET", "HEAD"):
-        await RedirectResponse(f"{scope.get('root_path', '')}{PREFIX}/", status_code=307)(scope, receive, send)
+        await RedirectResponse(f"{scope.get('root_path', '')}{PREFIX}/", status_code=307)(
+            scope, receive, send
+        )
     else:
         await gateway.not_found(scope, receive, send)
 
@@ -146,9 +155,13 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
             path = body["path"]
             manifest = await run_in_threadpool(manifests.load_manifest, path)
         except manifests.ManifestError as e:
-            return JSONResponse({"message": str(e), "problems": [str(p) for p in e.problems]}, status_code=400)
+            return JSONResponse(
+                {"message": str(e), "problems": [str(p) for p in e.problems]}, status_code=400
+            )
         except (ValueError, KeyError, TypeError):
-            return JSONResponse({"message": 'The body must be {"path": "<app.yaml on the server>"}'}, status_code=400)
+            return JSONResponse(
+                {"message": 'The body must be {"path": "<app.yaml on the server>"}'}, status_code=400
+            )
         try:
             report = await run_in_threadpool(runtime.apps.deploy, manifest)
         except SojournAPIError as e:
@@ -158,8 +171,12 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
     return deploy
 
 
-def serve(settings: Settings, manifest: Any = None, workers: int | None = None,
-          grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+def serve(
+    settings: Settings,
+    manifest: Any = None,
+    workers: int | None = None,
+    grace: float = SHUTDOWN_GRACE_SECONDS,
+) -> None:
     """Run the server in the foreground until SIGINT/SIGTERM; deploy `manifest` (a loaded app) first.
 
     The manifest's own settings (email, public URL) are already part of `settings` (`Settings.load`).
@@ -172,8 +189,13 @@ def serve(settings: Settings, manifest: Any = None, workers: int | None = None,
     if manifest is not None:
         runtime.apps.deploy(manifest)
     config = uvicorn.Config(
-        asgi, host=settings.host, port=settings.port, log_level="info",
-        access_log=False, timeout_graceful_shutdown=max(1, round(grace)), lifespan="on",
+        asgi,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=max(1, round(grace)),
+        lifespan="on",
         log_config=None,  # uvicorn's records go to the handlers the caller configured (plain or JSON lines)
     )
 
@@ -201,8 +223,12 @@ def serve(settings: Settings, manifest: Any = None, workers: int | None = None,
     _exit_unless_finished(runtime)
 
 
-def run_workers(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS,
-                manifest: Any = None) -> None:
+def run_workers(
+    settings: Settings,
+    workers: int | None = None,
+    grace: float = SHUTDOWN_GRACE_SECONDS,
+    manifest: Any = None,
+) -> None:
     """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL.
 
     With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
@@ -241,7 +267,8 @@ def _check_exposure(settings: Settings) -> None:
         log.warning(
             "listening on %s without SOJOURN_PUBLIC_BASE_URL: links in emails will point to %s, which only this "
             "machine reaches; set SOJOURN_PUBLIC_BASE_URL to the URL people reach this server at",
-            settings.host or "every interface", settings.public_base_url,
+            settings.host or "every interface",
+            settings.public_base_url,
         )
 
 

@@ -37,7 +37,9 @@ PLACEHOLDER_BASE64 = "\x00sojourn:task-token:base64\x00"  # stands for the token
 REDACTED = "<task token: redacted>"  # what history, the inbox and sent mail show where a token was
 
 _FORM = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
-_IN_TEXT = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")  # a token's form inside a longer text
+_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"
+)  # a token's form inside a longer text
 
 
 def new_token() -> str:

@@ -18,19 +18,30 @@ HELLO = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True
 
 
 def post(url: str, action: str, body: bytes | str) -> httpx.Response:
-    return httpx.post(url, content=body, headers={
-        "X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0"}, timeout=30)
+    return httpx.post(
+        url,
+        content=body,
+        headers={"X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0"},
+        timeout=30,
+    )
 
 
 @pytest.fixture(scope="module")
 def hello(server) -> str:
-    return server.client().create_state_machine(name="errors-hello", definition=HELLO, roleArn=ROLE)["stateMachineArn"]
+    return server.client().create_state_machine(name="errors-hello", definition=HELLO, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
 
 
 def token_of_a_finished_task(sfn: Any) -> str:
     activity = sfn.create_activity(name="errors-tokens")["activityArn"]
-    arn = sfn.create_state_machine(name="errors-tokens", roleArn=ROLE, definition=json.dumps(
-        {"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": activity, "End": True}}}))["stateMachineArn"]
+    arn = sfn.create_state_machine(
+        name="errors-tokens",
+        roleArn=ROLE,
+        definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Task", "Resource": activity, "End": True}}}
+        ),
+    )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     token = sfn.get_activity_task(activityArn=activity)["taskToken"]
     sfn.send_task_success(taskToken=token, output="{}")
@@ -45,8 +56,16 @@ def test_each_api_error_reaches_boto3_as_its_exception_class(server, hello):
         ("StateMachineDoesNotExist", lambda: sfn.start_execution(stateMachineArn=MISSING_MACHINE)),
         ("ExecutionDoesNotExist", lambda: sfn.describe_execution(executionArn=MISSING_EXECUTION)),
         ("ExecutionDoesNotExist", lambda: sfn.get_execution_history(executionArn=MISSING_EXECUTION)),
-        ("InvalidDefinition", lambda: sfn.create_state_machine(name="errors-bad", definition='{"StartAt": "X", "States": {}}', roleArn=ROLE)),
-        ("InvalidDefinition", lambda: sfn.create_state_machine(name="errors-bad", definition="{not json", roleArn=ROLE)),
+        (
+            "InvalidDefinition",
+            lambda: sfn.create_state_machine(
+                name="errors-bad", definition='{"StartAt": "X", "States": {}}', roleArn=ROLE
+            ),
+        ),
+        (
+            "InvalidDefinition",
+            lambda: sfn.create_state_machine(name="errors-bad", definition="{not json", roleArn=ROLE),
+        ),
         ("InvalidArn", lambda: sfn.describe_execution(executionArn="not-an-arn")),
         ("InvalidArn", lambda: sfn.describe_state_machine(stateMachineArn="arn:aws:s3:::bucket")),
         ("InvalidName", lambda: sfn.start_execution(stateMachineArn=hello, name="has space")),
@@ -55,7 +74,12 @@ def test_each_api_error_reaches_boto3_as_its_exception_class(server, hello):
         ("InvalidToken", lambda: sfn.send_task_success(taskToken="made-up", output="{}")),
         ("TaskDoesNotExist", lambda: sfn.send_task_failure(taskToken="A" * 43)),
         ("InvalidOutput", lambda: sfn.send_task_success(taskToken="A" * 43, output="[unclosed")),
-        ("ActivityDoesNotExist", lambda: sfn.get_activity_task(activityArn="arn:aws:states:us-east-1:123456789012:activity:errors-none")),
+        (
+            "ActivityDoesNotExist",
+            lambda: sfn.get_activity_task(
+                activityArn="arn:aws:states:us-east-1:123456789012:activity:errors-none"
+            ),
+        ),
         ("ResourceNotFound", lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=hello + ":nope")),
         ("ValidationException", lambda: sfn.start_execution(stateMachineArn=hello, name="x" * 81)),
         ("ValidationException", lambda: sfn.list_executions(stateMachineArn=hello, maxResults=1001)),
@@ -70,8 +94,11 @@ def test_each_api_error_reaches_boto3_as_its_exception_class(server, hello):
 def test_a_token_already_used_is_task_timed_out(server):
     sfn = server.client()
     token = token_of_a_finished_task(sfn)
-    for call in (lambda: sfn.send_task_success(taskToken=token, output="{}"), lambda: sfn.send_task_failure(taskToken=token),
-                 lambda: sfn.send_task_heartbeat(taskToken=token)):
+    for call in (
+        lambda: sfn.send_task_success(taskToken=token, output="{}"),
+        lambda: sfn.send_task_failure(taskToken=token),
+        lambda: sfn.send_task_heartbeat(taskToken=token),
+    ):
         with pytest.raises(sfn.exceptions.TaskTimedOut):
             call()
 
@@ -98,8 +125,16 @@ def test_an_input_over_256_kb_is_refused_and_one_just_under_is_accepted(server, 
 
 
 def test_an_unknown_action_is_unknown_operation_never_a_500(server):
-    for target in ("AWSStepFunctions.LaunchRocket", "AWSStepFunctions.DescribeMapRun", "SomethingElse.StartExecution"):
-        answer = httpx.post(server.url, content=b"{}", headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+    for target in (
+        "AWSStepFunctions.LaunchRocket",
+        "AWSStepFunctions.DescribeMapRun",
+        "SomethingElse.StartExecution",
+    ):
+        answer = httpx.post(
+            server.url,
+            content=b"{}",
+            headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"},
+        )
         assert answer.status_code == 400, target
         assert answer.json()["__type"] == "UnknownOperationException"
     sfn = server.client()
@@ -132,7 +167,9 @@ def test_list_executions_pages_newest_first_with_a_status_filter(server):
     started = [sfn.start_execution(stateMachineArn=arn, name=f"run-{i}")["executionArn"] for i in range(7)]
     for execution in started:
         wait_for_status(sfn, execution, "SUCCEEDED")
-    pages = list(sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, PaginationConfig={"PageSize": 3}))
+    pages = list(
+        sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, PaginationConfig={"PageSize": 3})
+    )
     assert [len(page["executions"]) for page in pages] == [3, 3, 1]
     assert [e["executionArn"] for page in pages for e in page["executions"]] == started[::-1]
     first = sfn.list_executions(stateMachineArn=arn, maxResults=5)
@@ -148,22 +185,28 @@ def test_get_execution_history_pages_forwards_and_in_reverse(server):
     sfn = server.client()
     states = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(5)}
     states["S5"] = {"Type": "Succeed"}
-    arn = sfn.create_state_machine(name="pages-history", roleArn=ROLE,
-                                   definition=json.dumps({"StartAt": "S0", "States": states}))["stateMachineArn"]
+    arn = sfn.create_state_machine(
+        name="pages-history", roleArn=ROLE, definition=json.dumps({"StartAt": "S0", "States": states})
+    )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     wait_for_status(sfn, execution, "SUCCEEDED")
     everything = sfn.get_execution_history(executionArn=execution)["events"]
     ids = [e["id"] for e in everything]
     assert ids == list(range(1, len(ids) + 1)) and len(ids) > 10
-    forwards = sfn.get_paginator("get_execution_history").paginate(executionArn=execution, PaginationConfig={"PageSize": 4})
+    forwards = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution, PaginationConfig={"PageSize": 4}
+    )
     assert [e["id"] for page in forwards for e in page["events"]] == ids
     backwards = sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution, reverseOrder=True, PaginationConfig={"PageSize": 4})
+        executionArn=execution, reverseOrder=True, PaginationConfig={"PageSize": 4}
+    )
     pages = list(backwards)
     assert all(len(page["events"]) <= 4 for page in pages)
     assert [e["id"] for page in pages for e in page["events"]] == ids[::-1]
     assert pages[0]["events"][0]["type"] == "ExecutionSucceeded"
-    without_data = sfn.get_execution_history(executionArn=execution, includeExecutionData=False, maxResults=1)["events"][0]
+    without_data = sfn.get_execution_history(
+        executionArn=execution, includeExecutionData=False, maxResults=1
+    )["events"][0]
     assert "input" not in without_data["executionStartedEventDetails"]
 
 
@@ -182,26 +225,44 @@ def test_list_activities_versions_and_aliases_page_too(server):
     sfn = server.client()
     for i in range(3):
         sfn.create_activity(name=f"pages-activity-{i}")
-    activities = [a["name"] for page in sfn.get_paginator("list_activities").paginate(PaginationConfig={"PageSize": 1})
-                  for a in page["activities"] if a["name"].startswith("pages-activity-")]
+    activities = [
+        a["name"]
+        for page in sfn.get_paginator("list_activities").paginate(PaginationConfig={"PageSize": 1})
+        for a in page["activities"]
+        if a["name"].startswith("pages-activity-")
+    ]
     assert activities == [f"pages-activity-{i}" for i in range(3)]
-    arn = sfn.create_state_machine(name="pages-versions", definition=HELLO, roleArn=ROLE, publish=True)["stateMachineArn"]
+    arn = sfn.create_state_machine(name="pages-versions", definition=HELLO, roleArn=ROLE, publish=True)[
+        "stateMachineArn"
+    ]
     for result in (1, 2):
-        definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": result, "End": True}}})
+        definition = json.dumps(
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": result, "End": True}}}
+        )
         sfn.update_state_machine(stateMachineArn=arn, definition=definition, publish=True)
     first = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2)
     second = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=2, nextToken=first["nextToken"])
-    assert [v["stateMachineVersionArn"][-1] for v in first["stateMachineVersions"] + second["stateMachineVersions"]] == ["3", "2", "1"]
+    assert [
+        v["stateMachineVersionArn"][-1]
+        for v in first["stateMachineVersions"] + second["stateMachineVersions"]
+    ] == ["3", "2", "1"]
     for name in ("a1", "a2"):
-        sfn.create_state_machine_alias(name=name, routingConfiguration=[{"stateMachineVersionArn": arn + ":1", "weight": 100}])
+        sfn.create_state_machine_alias(
+            name=name, routingConfiguration=[{"stateMachineVersionArn": arn + ":1", "weight": 100}]
+        )
     page = sfn.list_state_machine_aliases(stateMachineArn=arn, maxResults=1)
     assert len(page["stateMachineAliases"]) == 1 and page["nextToken"]
 
 
 def test_stop_execution_answers_its_date_in_epoch_seconds(server):
     sfn = server.client()
-    arn = sfn.create_state_machine(name="errors-wait", roleArn=ROLE, definition=json.dumps(
-        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}))["stateMachineArn"]
+    arn = sfn.create_state_machine(
+        name="errors-wait",
+        roleArn=ROLE,
+        definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+        ),
+    )["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     wait_for(lambda: len(sfn.get_execution_history(executionArn=execution)["events"]) >= 2)
     answer = post(server.url, "StopExecution", json.dumps({"executionArn": execution}))

@@ -42,44 +42,156 @@ SEED = int(os.environ.get("SOJOURN_FUZZ_SEED", "20261202"))
 MODEL = botocore.session.get_session().get_service_model("stepfunctions")
 # AWS's common errors (API Reference, "Common Errors"), any action may answer them, and Sojourn's own 413.
 COMMON = {
-    "AccessDeniedException", "IncompleteSignature", "InvalidAction", "InvalidClientTokenId", "InvalidParameterCombination",
-    "InvalidParameterValue", "InvalidQueryParameter", "MalformedQueryString", "MissingAction",
-    "MissingAuthenticationToken", "MissingParameter", "NotAuthorized", "OptInRequired", "RequestExpired",
-    "ServiceUnavailable", "ThrottlingException", "ValidationError", "ValidationException", "SerializationException",
-    "UnknownOperationException", "UnrecognizedClientException", "RequestEntityTooLarge",
+    "AccessDeniedException",
+    "IncompleteSignature",
+    "InvalidAction",
+    "InvalidClientTokenId",
+    "InvalidParameterCombination",
+    "InvalidParameterValue",
+    "InvalidQueryParameter",
+    "MalformedQueryString",
+    "MissingAction",
+    "MissingAuthenticationToken",
+    "MissingParameter",
+    "NotAuthorized",
+    "OptInRequired",
+    "RequestExpired",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "ValidationError",
+    "ValidationException",
+    "SerializationException",
+    "UnknownOperationException",
+    "UnrecognizedClientException",
+    "RequestEntityTooLarge",
 }
 
 ACCOUNT = "123456789012"
 PREFIX = f"arn:aws:states:us-east-1:{ACCOUNT}"
-MACHINE, EXPRESS, ACTIVITY = f"{PREFIX}:stateMachine:fuzz", f"{PREFIX}:stateMachine:fuzz-express", f"{PREFIX}:activity:fuzz"
+MACHINE, EXPRESS, ACTIVITY = (
+    f"{PREFIX}:stateMachine:fuzz",
+    f"{PREFIX}:stateMachine:fuzz-express",
+    f"{PREFIX}:activity:fuzz",
+)
 PASS = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 DEEP = "[" * 3000 + "]" * 3000
 ODD_STRINGS = [
-    "", " ", "\n", "a\n", "\t", "\u0000", "nul\u0000inside", "\u00e9t\u00e9", "\U0001f600", "\u202e", "\\", "\"",
-    "'; DROP TABLE executions; --", "%s%n", "{{7*7}}", "<script>", "../../etc/passwd", "x" * 81, "x" * 257, "x" * 70_000,
-    "$", "$.a", "States.Format('{}', 1)", "{% 1 + 1 %}", "true", "null", "-1", "1e999", "NaN",
+    "",
+    " ",
+    "\n",
+    "a\n",
+    "\t",
+    "\u0000",
+    "nul\u0000inside",
+    "\u00e9t\u00e9",
+    "\U0001f600",
+    "\u202e",
+    "\\",
+    '"',
+    "'; DROP TABLE executions; --",
+    "%s%n",
+    "{{7*7}}",
+    "<script>",
+    "../../etc/passwd",
+    "x" * 81,
+    "x" * 257,
+    "x" * 70_000,
+    "$",
+    "$.a",
+    "States.Format('{}', 1)",
+    "{% 1 + 1 %}",
+    "true",
+    "null",
+    "-1",
+    "1e999",
+    "NaN",
 ]
 ARNS = [
-    MACHINE, EXPRESS, f"{MACHINE}:1", f"{MACHINE}:live", f"{MACHINE}:999", f"{MACHINE}:nope", ACTIVITY,
-    f"{PREFIX}:execution:fuzz:first", f"{PREFIX}:execution:fuzz:missing", f"{PREFIX}:express:fuzz-express:x",
-    f"{PREFIX}:mapRun:fuzz/Map:abc", f"{PREFIX}:stateMachine:", f"{PREFIX}:stateMachine:a:b:c", f"{PREFIX}:bogus:x",
-    f"{PREFIX}:stateMachine:fuzz\n", "arn:aws:states:us-east-1:1:stateMachine:x", "arn:aws:states:::", "arn:",
-    "arn:aws:iam::123456789012:role/fuzz", ROLE, "arn:aws:lambda:us-east-1:123456789012:function:f",
-    f"{PREFIX}:stateMachine:{'x' * 300}", f"{PREFIX}:activity:a\u0000b",
+    MACHINE,
+    EXPRESS,
+    f"{MACHINE}:1",
+    f"{MACHINE}:live",
+    f"{MACHINE}:999",
+    f"{MACHINE}:nope",
+    ACTIVITY,
+    f"{PREFIX}:execution:fuzz:first",
+    f"{PREFIX}:execution:fuzz:missing",
+    f"{PREFIX}:express:fuzz-express:x",
+    f"{PREFIX}:mapRun:fuzz/Map:abc",
+    f"{PREFIX}:stateMachine:",
+    f"{PREFIX}:stateMachine:a:b:c",
+    f"{PREFIX}:bogus:x",
+    f"{PREFIX}:stateMachine:fuzz\n",
+    "arn:aws:states:us-east-1:1:stateMachine:x",
+    "arn:aws:states:::",
+    "arn:",
+    "arn:aws:iam::123456789012:role/fuzz",
+    ROLE,
+    "arn:aws:lambda:us-east-1:123456789012:function:f",
+    f"{PREFIX}:stateMachine:{'x' * 300}",
+    f"{PREFIX}:activity:a\u0000b",
 ]
-TOKENS = ["e30=", "garbage!!", "AAAA", "MQ==", "LTE=", "dHJ1ZQ==", "IngiIA==", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ==",
-          base64.b64encode(b"[" * 600).decode(), "A" * 88, "A" * 1025, "\u0000"]
+TOKENS = [
+    "e30=",
+    "garbage!!",
+    "AAAA",
+    "MQ==",
+    "LTE=",
+    "dHJ1ZQ==",
+    "IngiIA==",
+    "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ==",
+    base64.b64encode(b"[" * 600).decode(),
+    "A" * 88,
+    "A" * 1025,
+    "\u0000",
+]
 
 
 def _documents() -> list[str]:
     """JSON texts (and near misses) for input, output, definition and variables members."""
     return [
-        "{}", "[]", "null", "1", '"s"', '{"a": [1, 2, {"b": null}]}', json.dumps(PASS), json.dumps({"Type": "Pass", "End": True}),
+        "{}",
+        "[]",
+        "null",
+        "1",
+        '"s"',
+        '{"a": [1, 2, {"b": null}]}',
+        json.dumps(PASS),
+        json.dumps({"Type": "Pass", "End": True}),
         json.dumps({"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "E"}}}),
-        json.dumps({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": True}}}),
-        json.dumps({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "B"}], "Default": "B"}, "B": {"Type": "Succeed"}}}),
-        "{", "nope", "NaN", "Infinity", "1e999", "1" * 5000, '"\\ud800"', '{"\\ud800": 1}', DEEP, '{"a":' * 600 + "1" + "}" * 600,
-        '"\\u0000"', "{" + ",".join(f'"k{i}": {i}' for i in range(2000)) + "}", json.dumps({"s": "x" * 300_000}),
+        json.dumps(
+            {
+                "QueryLanguage": "JSONata",
+                "StartAt": "A",
+                "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": True}},
+            }
+        ),
+        json.dumps(
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$.x", "IsPresent": True, "Next": "B"}],
+                        "Default": "B",
+                    },
+                    "B": {"Type": "Succeed"},
+                },
+            }
+        ),
+        "{",
+        "nope",
+        "NaN",
+        "Infinity",
+        "1e999",
+        "1" * 5000,
+        '"\\ud800"',
+        '{"\\ud800": 1}',
+        DEEP,
+        '{"a":' * 600 + "1" + "}" * 600,
+        '"\\u0000"',
+        "{" + ",".join(f'"k{i}": {i}' for i in range(2000)) + "}",
+        json.dumps({"s": "x" * 300_000}),
         "StartAt: A\nStates: {A: {Type: Pass, End: true}}",
     ]
 
@@ -90,8 +202,11 @@ DOCUMENTS = _documents()
 # Real ARNs of each kind, by the member that takes them (the odd ones of ARNS are mixed in too).
 KINDS = {
     "statemachinearn": [MACHINE, EXPRESS, f"{MACHINE}:1", f"{MACHINE}:live"],
-    "statemachineversionarn": [f"{MACHINE}:1", f"{MACHINE}:2"], "statemachinealiasarn": [f"{MACHINE}:live"],
-    "activityarn": [ACTIVITY], "executionarn": [f"{PREFIX}:execution:fuzz:first"], "resourcearn": [MACHINE, ACTIVITY],
+    "statemachineversionarn": [f"{MACHINE}:1", f"{MACHINE}:2"],
+    "statemachinealiasarn": [f"{MACHINE}:live"],
+    "activityarn": [ACTIVITY],
+    "executionarn": [f"{PREFIX}:execution:fuzz:first"],
+    "resourcearn": [MACHINE, ACTIVITY],
 }
 
 
@@ -123,19 +238,42 @@ class Fuzzer:
         if roll < 0.03:
             return rng.randbytes(rng.randint(0, 200)), headers
         if roll < 0.05:
-            headers["X-Amz-Target"] = rng.choice(["", "AWSStepFunctions.", "AWSStepFunctions.Nope", f"Other.{action}",
-                                                  f"AWSStepFunctions.{action.lower()}", "AWSStepFunctions.__init__"])
+            headers["X-Amz-Target"] = rng.choice(
+                [
+                    "",
+                    "AWSStepFunctions.",
+                    "AWSStepFunctions.Nope",
+                    f"Other.{action}",
+                    f"AWSStepFunctions.{action.lower()}",
+                    "AWSStepFunctions.__init__",
+                ]
+            )
             return b"{}", headers
         if roll < 0.07:
-            return rng.choice([b"", b"[]", b"null", b"1", b'"x"', b"{", b"{}}", DEEP.encode(),
-                                       b'{"a": "\\ud800"}', b"\xff\xfe{}", b"{" + b" " * 1_100_000 + b"}"]), headers
+            return rng.choice(
+                [
+                    b"",
+                    b"[]",
+                    b"null",
+                    b"1",
+                    b'"x"',
+                    b"{",
+                    b"{}}",
+                    DEEP.encode(),
+                    b'{"a": "\\ud800"}',
+                    b"\xff\xfe{}",
+                    b"{" + b" " * 1_100_000 + b"}",
+                ]
+            ), headers
         shape = MODEL.operation_model(action).input_shape
         self.clean = rng.random() < 0.3
         body = self.structure(shape, 0) if shape is not None else {}
         if not self.clean:
             self.mutate(shape, body)
         text = json.dumps(body, ensure_ascii=rng.random() < 0.5)
-        if not self.clean and rng.random() < 0.05:  # a lone surrogate as a JSON escape, which json.dumps never writes
+        if (
+            not self.clean and rng.random() < 0.05
+        ):  # a lone surrogate as a JSON escape, which json.dumps never writes
             text = text.replace('"', '"\\udc80', 1) if text.count('"') else text
         return text.encode("utf-8", "surrogatepass"), headers
 
@@ -173,9 +311,16 @@ class Fuzzer:
         if kind == "structure":
             return self.structure(shape, depth) if depth < 6 else {}
         if kind == "list":
-            return [self.value(name, shape.member, depth + 1) for _ in range(rng.randint(0, 3))] if depth < 6 else []
+            return (
+                [self.value(name, shape.member, depth + 1) for _ in range(rng.randint(0, 3))]
+                if depth < 6
+                else []
+            )
         if kind == "map":
-            return {rng.choice(["k", "", "\n"]): self.value(name, shape.value, depth + 1) for _ in range(rng.randint(0, 2))}
+            return {
+                rng.choice(["k", "", "\n"]): self.value(name, shape.value, depth + 1)
+                for _ in range(rng.randint(0, 2))
+            }
         if kind == "boolean":
             return rng.random() < 0.5
         if kind in ("integer", "long"):
@@ -203,11 +348,23 @@ class Fuzzer:
         if lowered in ("input", "output", "definition", "variables", "result", "context"):
             return rng.choice(DOCUMENTS[:11] if self.clean else DOCUMENTS)
         if lowered == "nexttoken":
-            return rng.choice(self.tokens[len(TOKENS):] or TOKENS) if self.clean else rng.choice(self.tokens)
+            return rng.choice(self.tokens[len(TOKENS) :] or TOKENS) if self.clean else rng.choice(self.tokens)
         if lowered == "tasktoken":
-            return rng.choice(self.task_tokens) if self.task_tokens and rng.random() < 0.5 else rng.choice(TOKENS)
+            return (
+                rng.choice(self.task_tokens)
+                if self.task_tokens and rng.random() < 0.5
+                else rng.choice(TOKENS)
+            )
         if lowered in ("name", "statename"):
-            clean = ["fuzz", "live", "first", f"n{rng.randint(0, 50)}", "A", "alias_1", f"run-{rng.randint(0, 10**6)}"]
+            clean = [
+                "fuzz",
+                "live",
+                "first",
+                f"n{rng.randint(0, 50)}",
+                "A",
+                "alias_1",
+                f"run-{rng.randint(0, 10**6)}",
+            ]
             return rng.choice(clean if self.clean else [*clean, "a\n", "with space", "1", "\u0000"])
         clean = ["x", "E", "description", "", "k", "v", "A", "caf\u00e9 \U0001f600", "a b_c.d:e/f=g+h-i@j"]
         return rng.choice(clean if self.clean else [*clean, "nul\u0000", "tab\t", "\r\n", "\u0007"])
@@ -231,10 +388,14 @@ def _prepare(server: Server) -> list[str]:
     waiting = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ACTIVITY, "End": True}}}
     sfn.create_state_machine(name="fuzz", definition=json.dumps(PASS), roleArn=ROLE, publish=True)
     sfn.create_state_machine(name="fuzz-express", definition=json.dumps(PASS), roleArn=ROLE, type="EXPRESS")
-    sfn.create_state_machine_alias(name="live", routingConfiguration=[{"stateMachineVersionArn": f"{MACHINE}:1", "weight": 100}])
+    sfn.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": f"{MACHINE}:1", "weight": 100}]
+    )
     sfn.create_activity(name="fuzz")
     sfn.start_execution(stateMachineArn=MACHINE, name="first")
-    worker = sfn.create_state_machine(name="fuzz-activity", definition=json.dumps(waiting), roleArn=ROLE)["stateMachineArn"]
+    worker = sfn.create_state_machine(name="fuzz-activity", definition=json.dumps(waiting), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
     tokens = []
     for _ in range(8):
         sfn.start_execution(stateMachineArn=worker)
@@ -242,7 +403,9 @@ def _prepare(server: Server) -> list[str]:
     return tokens
 
 
-def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: list[str]) -> tuple[Counter, list[str]]:
+def fuzz(
+    server: Server, requests: int, seconds: float, seed: int, task_tokens: list[str]
+) -> tuple[Counter, list[str]]:
     """Send up to `requests` requests (stopping after `seconds`); (answers by status, problems found)."""
     fuzzer = Fuzzer(random.Random(seed), task_tokens)
     statuses: Counter = Counter()
@@ -254,7 +417,9 @@ def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: 
                 break
             body, headers = fuzzer.request()
             if _target_action(headers) == "GetActivityTask" and ACTIVITY.encode() in body:
-                body = body.replace(ACTIVITY.encode(), f"{PREFIX}:activity:absent".encode())  # not a 60 s long poll
+                body = body.replace(
+                    ACTIVITY.encode(), f"{PREFIX}:activity:absent".encode()
+                )  # not a 60 s long poll
             answer = http.post("/", content=body, headers=headers)
             statuses[answer.status_code] += 1
             if answer.status_code == 200:
@@ -265,11 +430,23 @@ def fuzz(server: Server, requests: int, seconds: float, seed: int, task_tokens: 
     return statuses, problems
 
 
-BURST_ACTIONS = ("StartExecution", "StartSyncExecution", "StopExecution", "DescribeExecution", "SendTaskSuccess",
-                 "SendTaskFailure", "RedriveExecution", "CreateStateMachine", "DeleteStateMachine", "ListExecutions")
+BURST_ACTIONS = (
+    "StartExecution",
+    "StartSyncExecution",
+    "StopExecution",
+    "DescribeExecution",
+    "SendTaskSuccess",
+    "SendTaskFailure",
+    "RedriveExecution",
+    "CreateStateMachine",
+    "DeleteStateMachine",
+    "ListExecutions",
+)
 
 
-def burst(server: Server, requests: int, seed: int, task_tokens: list[str], clients: int = 8) -> tuple[Counter, list[str]]:
+def burst(
+    server: Server, requests: int, seed: int, task_tokens: list[str], clients: int = 8
+) -> tuple[Counter, list[str]]:
     """`requests` requests of the actions that race (starts, answers, stops, deletes) sent by `clients` at once.
 
     On SQLite StartExecutions that arrive together share one transaction; each must still get its own answer.
@@ -283,6 +460,7 @@ def burst(server: Server, requests: int, seed: int, task_tokens: list[str], clie
     statuses: Counter = Counter()
     problems: list[str] = []
     with httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_connections=clients)) as http:
+
         def send(request: tuple[bytes, dict[str, str]]) -> tuple[str, httpx.Response]:
             body, headers = request
             return f"{headers['X-Amz-Target']} {body[:300]!r}", http.post("/", content=body, headers=headers)
@@ -326,8 +504,10 @@ def test_no_request_gets_a_5xx_or_an_error_the_model_does_not_name(fuzzed):
     statuses.update(raced)
     problems += race_problems
     sent = sum(statuses.values())
-    print(f"\nfuzzed {server.db_url.split(':')[0]}: {sent} requests in {time.monotonic() - started:.1f} s, "
-          f"seed {SEED}, answers {dict(sorted(statuses.items()))}, {len(problems)} problems")
+    print(
+        f"\nfuzzed {server.db_url.split(':')[0]}: {sent} requests in {time.monotonic() - started:.1f} s, "
+        f"seed {SEED}, answers {dict(sorted(statuses.items()))}, {len(problems)} problems"
+    )
     assert sent >= min(REQUESTS, 100)
     assert not problems, "\n".join(problems[:15]) + f"\n... {len(problems)} in all\n" + server.logs()[-3000:]
     assert "Traceback" not in server.logs(), server.logs()[-5000:]

@@ -34,7 +34,11 @@ class RecordingClient:
         self.calls.append(("start_execution", kwargs))
         if kwargs.get("name") == "taken":
             raise errors.ExecutionAlreadyExists("Execution Already Exists: 'taken'")
-        return {"executionArn": ARN.replace("stateMachine", "execution") + ":run", "startDate": STARTED, "extra": 1}
+        return {
+            "executionArn": ARN.replace("stateMachine", "execution") + ":run",
+            "startDate": STARTED,
+            "extra": 1,
+        }
 
     def describe_execution(self, **kwargs):
         raise errors.ExecutionDoesNotExist(f"Execution Does Not Exist: '{kwargs['executionArn']}'")
@@ -42,11 +46,14 @@ class RecordingClient:
     def list_state_machines(self, maxResults=0, nextToken=None):
         names = [f"m{i:02}" for i in range(5)]
         start = int(nextToken or 0)
-        page = names[start:start + (maxResults or 100)]
+        page = names[start : start + (maxResults or 100)]
         end = start + len(page)
-        answer = {"stateMachines": [
-            {"stateMachineArn": f"{ARN[:-5]}{n}", "name": n, "type": "STANDARD", "creationDate": STARTED} for n in page
-        ]}
+        answer = {
+            "stateMachines": [
+                {"stateMachineArn": f"{ARN[:-5]}{n}", "name": n, "type": "STANDARD", "creationDate": STARTED}
+                for n in page
+            ]
+        }
         if end < len(names):
             answer["nextToken"] = str(end)
         return answer
@@ -78,15 +85,25 @@ def endpoint(recorder):
 
 def sfn(url: str, key: str = "test"):
     return boto3.client(
-        "stepfunctions", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key,
-        aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}),
+        "stepfunctions",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}),
     )
 
 
 def post(url: str, action: str, body: bytes | str, **headers) -> httpx.Response:
-    return httpx.post(url, content=body, headers={
-        "X-Amz-Target": f"AWSStepFunctions.{action}", "Content-Type": "application/x-amz-json-1.0", **headers,
-    })
+    return httpx.post(
+        url,
+        content=body,
+        headers={
+            "X-Amz-Target": f"AWSStepFunctions.{action}",
+            "Content-Type": "application/x-amz-json-1.0",
+            **headers,
+        },
+    )
 
 
 def test_boto3_call_reaches_the_client_with_its_keyword_arguments(endpoint, recorder):
@@ -94,7 +111,10 @@ def test_boto3_call_reaches_the_client_with_its_keyword_arguments(endpoint, reco
     assert answer["executionArn"].endswith(":execution:Hello:run")
     assert answer["startDate"] == STARTED
     assert "extra" not in answer
-    assert recorder.calls[-1] == ("start_execution", {"stateMachineArn": ARN, "name": "first", "input": '{"a": 1}'})
+    assert recorder.calls[-1] == (
+        "start_execution",
+        {"stateMachineArn": ARN, "name": "first", "input": '{"a": 1}'},
+    )
 
 
 def test_timestamps_travel_as_epoch_seconds(endpoint):
@@ -121,7 +141,7 @@ def test_missing_required_members_are_a_validation_exception_in_aws_words(endpoi
     assert answer.json() == {
         "__type": "ValidationException",
         "message": "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: "
-                   "Member must not be null",
+        "Member must not be null",
     }
     assert len(recorder.calls) == before
 
@@ -129,13 +149,22 @@ def test_missing_required_members_are_a_validation_exception_in_aws_words(endpoi
 def test_lengths_enums_and_patterns_are_checked_against_the_model(endpoint):
     answer = post(endpoint, "StartExecution", json.dumps({"stateMachineArn": ARN, "name": "x" * 81}))
     assert answer.json()["__type"] == "ValidationException"
-    assert "at 'name' failed to satisfy constraint: Member must have length less than or equal to 80" in answer.json()["message"]
-    two = post(endpoint, "ListExecutions", json.dumps({"stateMachineArn": ARN, "statusFilter": "DONE", "maxResults": 5000}))
+    assert (
+        "at 'name' failed to satisfy constraint: Member must have length less than or equal to 80"
+        in answer.json()["message"]
+    )
+    two = post(
+        endpoint,
+        "ListExecutions",
+        json.dumps({"stateMachineArn": ARN, "statusFilter": "DONE", "maxResults": 5000}),
+    )
     message = two.json()["message"]
     assert message.startswith("2 validation errors detected: ")
     assert "Member must satisfy enum value set: [RUNNING, SUCCEEDED" in message
     assert "Member must have value less than or equal to 1000" in message
-    alias = post(endpoint, "CreateStateMachineAlias", json.dumps({"name": "1234", "routingConfiguration": []}))
+    alias = post(
+        endpoint, "CreateStateMachineAlias", json.dumps({"name": "1234", "routingConfiguration": []})
+    )
     assert "Member must satisfy regular expression pattern" in alias.json()["message"]
 
 
@@ -144,12 +173,17 @@ def test_an_input_over_256_kb_is_refused_without_echoing_it(endpoint, recorder):
     with pytest.raises(client.exceptions.ValidationException) as raised:
         client.start_execution(stateMachineArn=ARN, input=json.dumps({"blob": "é" * 140_000}))
     message = raised.value.response["Error"]["Message"]
-    assert "Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144" in message
+    assert (
+        "Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144"
+        in message
+    )
     assert "é" not in message
 
 
 def test_a_request_body_over_one_megabyte_is_refused_with_413(endpoint):
-    answer = post(endpoint, "StartExecution", json.dumps({"stateMachineArn": ARN, "input": "x" * (1024 * 1024)}))
+    answer = post(
+        endpoint, "StartExecution", json.dumps({"stateMachineArn": ARN, "input": "x" * (1024 * 1024)})
+    )
     assert answer.status_code == 413
     assert answer.json()["__type"] == "RequestEntityTooLarge"
 
@@ -167,7 +201,10 @@ def test_wrong_member_types_are_a_serialization_exception(endpoint):
     assert post(endpoint, "StartExecution", "[1]").json()["__type"] == "SerializationException"
 
 
-@pytest.mark.parametrize(("target"), ["AWSStepFunctions.LaunchRocket", "Other.StartExecution", "AWSStepFunctions.DescribeMapRun", ""])
+@pytest.mark.parametrize(
+    ("target"),
+    ["AWSStepFunctions.LaunchRocket", "Other.StartExecution", "AWSStepFunctions.DescribeMapRun", ""],
+)
 def test_unknown_or_unimplemented_actions_answer_unknown_operation(endpoint, target):
     answer = httpx.post(endpoint, content=b"{}", headers={"X-Amz-Target": target})
     assert answer.status_code == 400
@@ -188,10 +225,12 @@ def test_pagination_follows_next_token_through_boto3_paginators(endpoint):
 
 def test_validate_state_machine_definition_returns_the_interpreters_diagnostics(endpoint):
     good = sfn(endpoint).validate_state_machine_definition(
-        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}))
+        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+    )
     assert good["result"] == "OK" and good["diagnostics"] == []
     bad = sfn(endpoint).validate_state_machine_definition(
-        definition=json.dumps({"StartAt": "B", "States": {"A": {"Type": "Succeed"}}}))
+        definition=json.dumps({"StartAt": "B", "States": {"A": {"Type": "Succeed"}}})
+    )
     assert bad["result"] == "FAIL" and bad["diagnostics"][0]["code"]
 
 
@@ -222,7 +261,9 @@ def test_the_functions_credential_may_start_and_answer_executions_but_not_change
             function.validate_state_machine_definition(definition=definition)
         assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
         assert "states:ValidateStateMachineDefinition" in raised.value.response["Error"]["Message"]
-        assert sfn(url, key="s3cret").validate_state_machine_definition(definition=definition)["result"] == "OK"
+        assert (
+            sfn(url, key="s3cret").validate_state_machine_definition(definition=definition)["result"] == "OK"
+        )
         other = Settings(api_key="another key").function_credential
         with pytest.raises(function.exceptions.ClientError) as raised:
             sfn(url, key=other).start_execution(stateMachineArn=ARN)

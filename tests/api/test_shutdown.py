@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # each test starts and stops servers
 NAP = "arn:aws:states:us-east-1:123456789012:stateMachine:Nap"
 
 # The first call sleeps; each call appends a line to `marker`, so the test sees calls start and counts them.
-HANDLER = '''
+HANDLER = """
 import time
 from pathlib import Path
 
@@ -39,9 +39,9 @@ def handler(event, context):
     if calls == 1:
         time.sleep(event["seconds"])
     return {"calls": calls}
-'''
+"""
 
-APP = '''
+APP = """
 functions:
   slow: {handler: slow.handler, timeout: 60}
 state_machines:
@@ -50,7 +50,7 @@ state_machines:
       StartAt: Call
       States:
         Call: {Type: Task, Resource: "${Function:slow}", End: true}
-'''
+"""
 
 
 @pytest.fixture
@@ -70,7 +70,8 @@ def test_sigterm_lets_a_running_task_finish_and_commit(tmp_path, app):
     marker = tmp_path / "calls"
     with serve(tmp_path, "--app", str(app)) as server:
         execution = server.client().start_execution(
-            stateMachineArn=NAP, input=json.dumps({"marker": str(marker), "seconds": 1.5}))["executionArn"]
+            stateMachineArn=NAP, input=json.dumps({"marker": str(marker), "seconds": 1.5})
+        )["executionArn"]
         wait_for(marker.exists)  # the function is running
         assert server.stop(signal.SIGTERM) == 0
         assert "workers stopped" in server.logs()
@@ -82,7 +83,8 @@ def test_a_task_outliving_the_grace_period_runs_again_after_the_next_start(tmp_p
     marker = tmp_path / "calls"
     with serve(tmp_path, "--app", str(app), "--grace", "0.5") as first:
         execution = first.client().start_execution(
-            stateMachineArn=NAP, input=json.dumps({"marker": str(marker), "seconds": 8}))["executionArn"]
+            stateMachineArn=NAP, input=json.dumps({"marker": str(marker), "seconds": 8})
+        )["executionArn"]
         wait_for(marker.exists)
         assert first.stop(signal.SIGINT) == 0  # Ctrl+C: the function, in its own session, is not signalled
         assert "run again after the next start" in first.logs()
@@ -120,23 +122,41 @@ def postgres_schema(postgres_url: str) -> Iterator[str]:
 
 @pytest.mark.postgres
 def test_a_worker_process_runs_what_an_api_only_server_starts_on_postgresql(tmp_path, postgres_schema):
-    definition = {"StartAt": "Ask", "States": {
-        "Ask": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:pg-approve", "Next": "Pause"},
-        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
-        "Done": {"Type": "Pass", "Parameters": {"answer.$": "$.answer", "n.$": "$$.Execution.Input.n"}, "End": True},
-    }}
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:us-east-1:123456789012:activity:pg-approve",
+                "Next": "Pause",
+            },
+            "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+            "Done": {
+                "Type": "Pass",
+                "Parameters": {"answer.$": "$.answer", "n.$": "$$.Execution.Input.n"},
+                "End": True,
+            },
+        },
+    }
     with serve(tmp_path, "--workers", "0", db_url=postgres_schema) as server:
         sfn = server.client()
         activity = sfn.create_activity(name="pg-approve")["activityArn"]
-        machine = sfn.create_state_machine(name="pg-flow", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
-        executions = [sfn.start_execution(stateMachineArn=machine, input=json.dumps({"n": n}))["executionArn"] for n in range(4)]
+        machine = sfn.create_state_machine(name="pg-flow", definition=json.dumps(definition), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        executions = [
+            sfn.start_execution(stateMachineArn=machine, input=json.dumps({"n": n}))["executionArn"]
+            for n in range(4)
+        ]
         # No worker yet: the API-only server only records the starts.
         assert all(len(sfn.get_execution_history(executionArn=arn)["events"]) == 1 for arn in executions)
         with worker(tmp_path, postgres_schema, "--workers", "2") as workers:
             for n in range(len(executions)):
                 task = sfn.get_activity_task(activityArn=activity, workerName="pg")
                 sfn.send_task_success(taskToken=task["taskToken"], output=json.dumps({"answer": n}))
-            outputs = [json.loads(wait_for_status(sfn, arn, "SUCCEEDED", timeout=60)["output"]) for arn in executions]
+            outputs = [
+                json.loads(wait_for_status(sfn, arn, "SUCCEEDED", timeout=60)["output"]) for arn in executions
+            ]
             assert sorted(o["n"] for o in outputs) == [0, 1, 2, 3]
             assert workers.stop(signal.SIGTERM) == 0
         assert "workers stopped" in workers.logs()

@@ -12,8 +12,10 @@ import pytest
 from .conftest import ROLE
 
 GARBAGE = "arn:aws:states:::sojourn:teleport"
-REFUSAL = (f"SCHEMA_VALIDATION_FAILED: The resource provided {GARBAGE} is not recognized. The value is not a valid "
-           "resource ARN, or the resource is not available in this region. at /States/T/Resource")
+REFUSAL = (
+    f"SCHEMA_VALIDATION_FAILED: The resource provided {GARBAGE} is not recognized. The value is not a valid "
+    "resource ARN, or the resource is not available in this region. at /States/T/Resource"
+)
 
 
 def task(resource: str) -> str:
@@ -36,18 +38,27 @@ def test_validate_state_machine_definition_reports_an_unknown_resource_where_it_
     assert answer["result"] == "FAIL"
     [diagnostic] = answer["diagnostics"]
     assert (diagnostic["severity"], diagnostic["code"], diagnostic["location"]) == (
-        "ERROR", "SCHEMA_VALIDATION_FAILED", "/States/T/Resource")
+        "ERROR",
+        "SCHEMA_VALIDATION_FAILED",
+        "/States/T/Resource",
+    )
 
 
-@pytest.mark.parametrize("resource", [
-    "arn:aws:states:::sqs:sendMessage.waitForTaskToken",  # AWS serves it; Sojourn's runtime does not
-    "arn:aws:states:::aws-sdk:dynamodb:getItem",
-    "arn:aws:states:::states:startExecution.sync:2",
-    "arn:aws:lambda:us-east-1:123456789012:function:resources-fn",
-])
+@pytest.mark.parametrize(
+    "resource",
+    [
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",  # AWS serves it; Sojourn's runtime does not
+        "arn:aws:states:::aws-sdk:dynamodb:getItem",
+        "arn:aws:states:::states:startExecution.sync:2",
+        "arn:aws:lambda:us-east-1:123456789012:function:resources-fn",
+    ],
+)
 def test_create_state_machine_accepts_every_form_aws_accepts(server, resource):
     sfn = server.client()
     name = "resources-" + re.sub(r"[^A-Za-z0-9]+", "-", resource)[-60:]
     assert sfn.validate_state_machine_definition(definition=task(resource))["result"] == "OK"
     arn = sfn.create_state_machine(name=name, definition=task(resource), roleArn=ROLE)["stateMachineArn"]
-    assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])["States"]["T"]["Resource"] == resource
+    assert (
+        json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])["States"]["T"]["Resource"]
+        == resource
+    )

@@ -35,7 +35,8 @@ routes:
 def write_app(folder, greeting="Hello"):
     (folder / "functions").mkdir(exist_ok=True)
     (folder / "functions" / "greet.py").write_text(
-        "import os\n\ndef handler(event, context):\n    return {'text': os.environ['GREETING'] + ', ' + event['name']}\n")
+        "import os\n\ndef handler(event, context):\n    return {'text': os.environ['GREETING'] + ', ' + event['name']}\n"
+    )
     (folder / "app.yaml").write_text(textwrap.dedent(APP).replace("GREETING_VALUE", greeting))
     return folder / "app.yaml"
 
@@ -93,7 +94,12 @@ def test_sojourn_deploy_reaches_a_running_server(tmp_path):
         assert httpx.post(server.url + "/greet/Ada", json={}, timeout=10).status_code == 404
         deployed = subprocess.run(
             [sys.executable, "-m", "sojourn.cli", "deploy", str(path), "--endpoint", server.url, "--json"],
-            capture_output=True, text=True, env=os.environ, timeout=60, cwd=tmp_path)
+            capture_output=True,
+            text=True,
+            env=os.environ,
+            timeout=60,
+            cwd=tmp_path,
+        )
         assert deployed.returncode == 0, deployed.stderr
         assert "function:greet" in json.loads(deployed.stdout)["created"]
         answer = httpx.post(server.url + "/greet/Ada", json={}, timeout=10)
@@ -110,13 +116,23 @@ def test_deploying_through_the_server_needs_the_api_key_when_one_is_set(tmp_path
     with serve(tmp_path, env={"SOJOURN_API_KEY": "s3cret"}) as server:
         refused = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, timeout=30)
         assert refused.json()["__type"] == "UnrecognizedClientException"
-        wrong = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "guess"}, timeout=30)
+        wrong = httpx.post(
+            server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "guess"}, timeout=30
+        )
         assert wrong.json()["__type"] == "UnrecognizedClientException"
-        function = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, timeout=30,
-                              headers={"X-Api-Key": Settings(api_key="s3cret").function_credential})
+        function = httpx.post(
+            server.url + "/sojourn/apps",
+            json={"path": str(path)},
+            timeout=30,
+            headers={"X-Api-Key": Settings(api_key="s3cret").function_credential},
+        )
         assert function.json()["__type"] == "AccessDeniedException"  # a function may not deploy apps
-        deployed = httpx.post(server.url + "/sojourn/apps", json={"path": str(path)}, headers={"X-Api-Key": "s3cret"},
-                              timeout=60)
+        deployed = httpx.post(
+            server.url + "/sojourn/apps",
+            json={"path": str(path)},
+            headers={"X-Api-Key": "s3cret"},
+            timeout=60,
+        )
         assert deployed.status_code == 200 and "function:greet" in deployed.json()["created"]
 
 
@@ -126,7 +142,9 @@ def test_an_app_whose_route_owns_the_root_keeps_it(tmp_path):
 
     path = write_app(tmp_path)
     path.write_text(path.read_text().replace('path: "/greet/{name}"', 'path: "/"').replace("POST", "GET"))
-    (tmp_path / "functions" / "greet.py").write_text("def handler(event, context):\n    return {'text': 'the app'}\n")
+    (tmp_path / "functions" / "greet.py").write_text(
+        "def handler(event, context):\n    return {'text': 'the app'}\n"
+    )
     with serve(tmp_path, "--app", str(path)) as server:
         root = httpx.get(server.url + "/", timeout=30)
         assert root.status_code == 200 and root.json() == {"text": "the app"}

@@ -16,10 +16,18 @@ from sojourn.manifest import ManifestError, deploy, load_manifest
 DEFINITION = {
     "StartAt": "Ask",
     "States": {
-        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": "${Function:askLead}", "Payload.$": "$"}, "Next": "Child"},
-        "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
-                  "Parameters": {"StateMachineArn": "${StateMachine:Audit}"}, "End": True},
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "${Function:askLead}", "Payload.$": "$"},
+            "Next": "Child",
+        },
+        "Child": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution",
+            "Parameters": {"StateMachineArn": "${StateMachine:Audit}"},
+            "End": True,
+        },
     },
 }
 
@@ -77,26 +85,53 @@ def test_a_manifest_declares_functions_state_machines_routes_email_and_secrets(t
     assert fn.environment["STATE_MACHINE_ARN"] == "${StateMachine:Leave}"  # resolved at deploy
     assert set(manifest.state_machines) == {"Leave", "Audit"}
     assert [(r.method, r.path, r.function, r.state_machine) for r in manifest.routes] == [
-        ("POST", "/leave/{id}", "askLead", None), ("POST", "/start", None, "Leave")]
-    assert manifest.settings == {"smtp_host": "smtp.example.com", "smtp_port": 587, "smtp_starttls": True,
-                                 "smtp_password": "pw", "public_base_url": "http://leave.example.com"}
+        ("POST", "/leave/{id}", "askLead", None),
+        ("POST", "/start", None, "Leave"),
+    ]
+    assert manifest.settings == {
+        "smtp_host": "smtp.example.com",
+        "smtp_port": 587,
+        "smtp_starttls": True,
+        "smtp_password": "pw",
+        "public_base_url": "http://leave.example.com",
+    }
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         (("timeout: 10", "timeout: forever"), "app.yaml: functions.askLead.timeout: must be a number"),
-        (("handler: ask.handler", "handler: missing.handler"), "app.yaml: functions.askLead.handler: module 'missing'"),
-        (("code: functions", "code: nowhere"), "app.yaml: functions.askLead.code: folder 'nowhere' does not exist"),
+        (
+            ("handler: ask.handler", "handler: missing.handler"),
+            "app.yaml: functions.askLead.handler: module 'missing'",
+        ),
+        (
+            ("code: functions", "code: nowhere"),
+            "app.yaml: functions.askLead.code: folder 'nowhere' does not exist",
+        ),
         (("memory: 256", "memroy: 256"), "app.yaml: functions.askLead.memroy: unknown field"),
         (("function: askLead}", "function: nobody}"), "app.yaml: routes[0].function: no function 'nobody'"),
-        (('path: "/leave/{id}"', 'path: "leave/{id}"'), "app.yaml: routes[0].path: path 'leave/{id}' must start"),
-        (("state_machine: Leave}", "state_machine: Nope}"), "app.yaml: routes[1].state_machine: no state machine"),
-        (("definition: leave.json", "definition: gone.json"), "app.yaml: state_machines.Leave.definition: file"),
-        (("${StateMachine:Leave}", "${StateMachine:Other}"),
-         "app.yaml: functions.askLead.environment.STATE_MACHINE_ARN: ${StateMachine:Other} names no state machine"),
+        (
+            ('path: "/leave/{id}"', 'path: "leave/{id}"'),
+            "app.yaml: routes[0].path: path 'leave/{id}' must start",
+        ),
+        (
+            ("state_machine: Leave}", "state_machine: Nope}"),
+            "app.yaml: routes[1].state_machine: no state machine",
+        ),
+        (
+            ("definition: leave.json", "definition: gone.json"),
+            "app.yaml: state_machines.Leave.definition: file",
+        ),
+        (
+            ("${StateMachine:Leave}", "${StateMachine:Other}"),
+            "app.yaml: functions.askLead.environment.STATE_MACHINE_ARN: ${StateMachine:Other} names no state machine",
+        ),
         (("port: 587", "port: many"), "app.yaml: email.port: must be a port number"),
-        (("http://leave.example.com", "http://0.0.0.0:8080"), "app.yaml: public_base_url: names a wildcard address"),
+        (
+            ("http://leave.example.com", "http://0.0.0.0:8080"),
+            "app.yaml: public_base_url: names a wildcard address",
+        ),
     ],
 )
 def test_a_wrong_manifest_names_the_file_the_entry_and_the_field(tmp_path, change, expected):
@@ -106,11 +141,15 @@ def test_a_wrong_manifest_names_the_file_the_entry_and_the_field(tmp_path, chang
 
 def test_a_missing_secret_is_reported_where_it_is_used(tmp_path):
     found = problems(write_app(tmp_path), {"SMTP_PASSWORD": "pw"})
-    assert found == ["app.yaml: functions.askLead.environment.TOKEN: environment variable LEAVE_TOKEN is not set"]
+    assert found == [
+        "app.yaml: functions.askLead.environment.TOKEN: environment variable LEAVE_TOKEN is not set"
+    ]
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    path = write_app(tmp_path, MANIFEST.replace("timeout: 10", "timeout: -1").replace("memory: 256", "memory: 1"))
+    path = write_app(
+        tmp_path, MANIFEST.replace("timeout: 10", "timeout: -1").replace("memory: 256", "memory: 1")
+    )
     assert len(problems(path)) == 2
 
 
@@ -140,10 +179,13 @@ def stepfunctions(tmp_path) -> Iterator[object]:
         import boto3
 
         with moto.mock_aws():
-            yield boto3.client("stepfunctions", region_name="us-east-1", aws_access_key_id="x",
-                               aws_secret_access_key="x")
+            yield boto3.client(
+                "stepfunctions", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+            )
         return
-    client = Client(f"sqlite:///{tmp_path / 'sojourn.db'}", settings=Settings(data_dir=str(tmp_path / "data")))
+    client = Client(
+        f"sqlite:///{tmp_path / 'sojourn.db'}", settings=Settings(data_dir=str(tmp_path / "data"))
+    )
     yield client
     client.close()
 
@@ -160,7 +202,9 @@ def test_deploy_creates_everything_with_references_resolved(tmp_path, stepfuncti
     report = deploy(manifest, stepfunctions, Settings(data_dir=str(tmp_path / "data")), functions=pool)
     assert sorted(report["created"]) == ["function:askLead", "stateMachine:Audit", "stateMachine:Leave"]
     machines = {m["name"]: m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"]}
-    definition = json.loads(stepfunctions.describe_state_machine(stateMachineArn=machines["Leave"])["definition"])
+    definition = json.loads(
+        stepfunctions.describe_state_machine(stateMachineArn=machines["Leave"])["definition"]
+    )
     ask, child = definition["States"]["Ask"]["Parameters"], definition["States"]["Child"]["Parameters"]
     assert ask["FunctionName"] == "arn:aws:lambda:us-east-1:123456789012:function:askLead"
     assert child["StateMachineArn"] == machines["Audit"]

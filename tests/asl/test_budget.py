@@ -18,8 +18,11 @@ FAST = Limits(step_seconds=0.2, run_seconds=2.0)  # the time bounds made short, 
 
 
 def output_of(expression: str, limits: Limits = FAST) -> sojourn.Result:
-    definition = {"QueryLanguage": "JSONata", "StartAt": "P",
-                  "States": {"P": {"Type": "Pass", "Output": {"r": expression}, "End": True}}}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Output": {"r": expression}, "End": True}},
+    }
     return sojourn.run(definition, {}, limits=limits)
 
 
@@ -43,7 +46,9 @@ RUNAWAYS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "ending"), RUNAWAYS, ids=[f"runaway-{i}" for i in range(len(RUNAWAYS))])
+@pytest.mark.parametrize(
+    ("expression", "ending"), RUNAWAYS, ids=[f"runaway-{i}" for i in range(len(RUNAWAYS))]
+)
 def test_a_runaway_expression_fails_its_state_with_query_evaluation_error(expression: str, ending: str):
     result = output_of(expression)
     assert result.status == "FAILED"
@@ -51,16 +56,29 @@ def test_a_runaway_expression_fails_its_state_with_query_evaluation_error(expres
     assert result.cause.endswith(THREW + ending), result.cause
 
 
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("{% $count([1..873782]) %}", 873782),  # AWS's largest accepted sequence
-    ("{% $length($pad('', 4194304)) %}", 4194304),  # 2^22 characters: accepted on AWS
-    ("{% " + "+".join(["1"] * 90) + " %}", 90),
-    ("{% ($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20)) %}", 20),
-    ("{% $replace('banana', /a/, 'o') %}", "bonono"),
-    ("{% $match('abcabc', /b(c)/).groups %}", ["c", "c"]),
-    ("{% $split('a1b22c', /[0-9]+/) %}", ["a", "b", "c"]),
-    ("{% $contains('Hello', /l+/) %}", True),
-], ids=["range-at-bound", "string-at-bound", "depth-90", "recursion-20", "replace", "match", "split", "contains"])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("{% $count([1..873782]) %}", 873782),  # AWS's largest accepted sequence
+        ("{% $length($pad('', 4194304)) %}", 4194304),  # 2^22 characters: accepted on AWS
+        ("{% " + "+".join(["1"] * 90) + " %}", 90),
+        ("{% ($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(20)) %}", 20),
+        ("{% $replace('banana', /a/, 'o') %}", "bonono"),
+        ("{% $match('abcabc', /b(c)/).groups %}", ["c", "c"]),
+        ("{% $split('a1b22c', /[0-9]+/) %}", ["a", "b", "c"]),
+        ("{% $contains('Hello', /l+/) %}", True),
+    ],
+    ids=[
+        "range-at-bound",
+        "string-at-bound",
+        "depth-90",
+        "recursion-20",
+        "replace",
+        "match",
+        "split",
+        "contains",
+    ],
+)
 def test_expressions_within_awss_bounds_still_evaluate(expression: str, expected):
     result = output_of(expression, Limits())
     assert result.status == "SUCCEEDED", result.cause
@@ -68,11 +86,30 @@ def test_expressions_within_awss_bounds_still_evaluate(expression: str, expected
 
 
 def test_a_runaway_can_be_caught_like_any_evaluation_error():
-    definition = {"QueryLanguage": "JSONata", "StartAt": "Spin", "States": {
-        "Spin": {"Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {
-            "Type": "Pass", "Output": "{% ($f := function($x){ $f($x) }; $f(1)) %}", "End": True}}}],
-            "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}], "End": True},
-        "Caught": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True}}}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Spin",
+        "States": {
+            "Spin": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "P",
+                        "States": {
+                            "P": {
+                                "Type": "Pass",
+                                "Output": "{% ($f := function($x){ $f($x) }; $f(1)) %}",
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+        },
+    }
     result = sojourn.run(definition, {}, limits=FAST)
     assert result.status == "SUCCEEDED"
     assert result.output == "States.QueryEvaluationError"  # the handler ran: Catch on a state with End
@@ -80,22 +117,63 @@ def test_a_runaway_can_be_caught_like_any_evaluation_error():
 
 def test_a_retry_loop_of_costly_expressions_ends_on_the_virtual_clock():
     # Each attempt spends its whole step (0.2 s) and is retried for ever; the run's total ends it.
-    definition = {"QueryLanguage": "JSONata", "StartAt": "Spin", "States": {"Spin": {
-        "Type": "Parallel", "Branches": [{"StartAt": "P", "States": {"P": {
-            "Type": "Pass", "Output": "{% ($f := function($x){ $f($x) }; $f(1)) %}", "End": True}}}],
-        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "IntervalSeconds": 1, "BackoffRate": 1}],
-        "End": True}}}
-    result = sojourn.run(definition, {}, clock=sojourn.VirtualClock(), limits=Limits(step_seconds=0.2, run_seconds=1.0))
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Spin",
+        "States": {
+            "Spin": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "P",
+                        "States": {
+                            "P": {
+                                "Type": "Pass",
+                                "Output": "{% ($f := function($x){ $f($x) }; $f(1)) %}",
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+                "Retry": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "MaxAttempts": 99999999,
+                        "IntervalSeconds": 1,
+                        "BackoffRate": 1,
+                    }
+                ],
+                "End": True,
+            }
+        },
+    }
+    result = sojourn.run(
+        definition, {}, clock=sojourn.VirtualClock(), limits=Limits(step_seconds=0.2, run_seconds=1.0)
+    )
     assert result.status == "FAILED"
     assert result.error == "States.Runtime"
     assert "spent more than 1 seconds computing its states" in result.cause
 
 
 def test_a_retry_loop_of_cheap_failures_ends_at_the_history_limit():
-    definition = {"StartAt": "T", "States": {"T": {
-        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
-        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "IntervalSeconds": 1, "BackoffRate": 1}],
-        "End": True}}}
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+                "Retry": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "MaxAttempts": 99999999,
+                        "IntervalSeconds": 1,
+                        "BackoffRate": 1,
+                    }
+                ],
+                "End": True,
+            }
+        },
+    }
 
     def flaky(_):
         raise RuntimeError("down")
@@ -107,9 +185,18 @@ def test_a_retry_loop_of_cheap_failures_ends_at_the_history_limit():
 
 
 def test_a_map_whose_iterations_cannot_fit_in_the_history_fails_before_it_runs_them():
-    definition = {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
-        "Type": "Map", "Items": "{% [1..200000] %}", "End": True,
-        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "Items": "{% [1..200000] %}",
+                "End": True,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+            }
+        },
+    }
     result = sojourn.run(definition, {})
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert HISTORY_LIMIT_CAUSE in result.cause
@@ -118,9 +205,18 @@ def test_a_map_whose_iterations_cannot_fit_in_the_history_fails_before_it_runs_t
 
 def test_a_map_that_fills_the_history_while_it_runs_fails_at_the_limit():
     # 7,000 iterations fit their starts and ends (14,001 events) but not their states (4 events each).
-    definition = {"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
-        "Type": "Map", "Items": "{% [1..7000] %}", "End": True,
-        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "Items": "{% [1..7000] %}",
+                "End": True,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+            }
+        },
+    }
     result = sojourn.run(definition, {})
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     assert HISTORY_LIMIT_CAUSE in result.cause
@@ -128,7 +224,15 @@ def test_a_map_that_fills_the_history_while_it_runs_fails_at_the_limit():
 
 
 def test_intrinsic_array_range_is_refused_before_it_is_built():
-    definition = {"StartAt": "P", "States": {"P": {
-        "Type": "Pass", "Parameters": {"r.$": "States.ArrayRange(0, 1000000000000, 1)"}, "End": True}}}
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "Parameters": {"r.$": "States.ArrayRange(0, 1000000000000, 1)"},
+                "End": True,
+            }
+        },
+    }
     result = sojourn.run(definition, {})
     assert (result.status, result.error) == ("FAILED", "States.IntrinsicFailure")

@@ -9,8 +9,16 @@ from sojourn.asl.choice import compile_choice_rule
 from sojourn.asl.errors import QueryEvaluationError, StatesRuntime
 
 INPUT = {
-    "s": "hello", "n": 5, "f": 2.5, "b": True, "t": "2026-01-01T12:00:00Z", "t2": "2026-01-01T13:00:00+01:00",
-    "null": None, "other": 5, "star": "a*b", "files": "log-2026.txt",
+    "s": "hello",
+    "n": 5,
+    "f": 2.5,
+    "b": True,
+    "t": "2026-01-01T12:00:00Z",
+    "t2": "2026-01-01T13:00:00+01:00",
+    "null": None,
+    "other": 5,
+    "star": "a*b",
+    "files": "log-2026.txt",
 }
 
 
@@ -45,8 +53,14 @@ INPUT = {
         ({"Variable": "$.b", "IsBoolean": True}, True),
         ({"Variable": "$.t", "IsTimestamp": True}, True),
         ({"Variable": "$.s", "IsTimestamp": True}, False),
-        ({"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "StringEquals": "hello"}]}, True),
-        ({"Or": [{"Variable": "$.n", "NumericEquals": 4}, {"Variable": "$.s", "StringEquals": "hello"}]}, True),
+        (
+            {"And": [{"Variable": "$.n", "NumericEquals": 5}, {"Variable": "$.s", "StringEquals": "hello"}]},
+            True,
+        ),
+        (
+            {"Or": [{"Variable": "$.n", "NumericEquals": 4}, {"Variable": "$.s", "StringEquals": "hello"}]},
+            True,
+        ),
         ({"Not": {"Variable": "$.s", "StringEquals": "hello"}}, False),
         ({"Variable": "$$.Execution.Name", "StringEquals": "ex"}, True),
         ({"Variable": "$v", "NumericGreaterThan": 1}, True),
@@ -69,7 +83,13 @@ def test_jsonata_conditions_must_be_boolean():
 
 
 def test_no_matching_rule_and_no_default_fails_with_no_choice_matched():
-    definition = {"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "D"}]}, "D": {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "D"}]},
+            "D": {"Type": "Succeed"},
+        },
+    }
     result = sojourn.run(definition, {"n": 2})
     assert result.error == "States.NoChoiceMatched"
 

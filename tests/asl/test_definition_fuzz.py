@@ -36,20 +36,55 @@ LIMITS = Limits(step_seconds=0.05, run_seconds=0.3)
 ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 HOSTILE = [
-    "{% function($x){$x($x)}(function($x){$x($x)}) %}", "{% $count([1..10000000]) %}", "{% $pad('', 10000000) %}",
-    "{% ($f := function($n){ 1 + $f($n) }; $f(1)) %}", "{% $states.input %}", "{% $states.context %}", "{% null %}",
-    "{% [1..20000] %}", "{% $range(0, 10, 1) %}", "{% %}", "{% $$ %}", "States.ArrayRange(0, 1000000000, 1)",
-    "States.Format('{}{}', $.a)", "$..*", "$.[?(@.a > 1)]", "$$.Execution.Input", "$", "$.nothing", "",
-    10**40, -1, 0, 1e308, 99999999, True, None, [], {}, [1, 2, 3], {"a": {"b": [1, {"c": 2}]}}, "\ud800",
-    "2016-03-14T01:59:00Z", "not a date", "a" * 300,
+    "{% function($x){$x($x)}(function($x){$x($x)}) %}",
+    "{% $count([1..10000000]) %}",
+    "{% $pad('', 10000000) %}",
+    "{% ($f := function($n){ 1 + $f($n) }; $f(1)) %}",
+    "{% $states.input %}",
+    "{% $states.context %}",
+    "{% null %}",
+    "{% [1..20000] %}",
+    "{% $range(0, 10, 1) %}",
+    "{% %}",
+    "{% $$ %}",
+    "States.ArrayRange(0, 1000000000, 1)",
+    "States.Format('{}{}', $.a)",
+    "$..*",
+    "$.[?(@.a > 1)]",
+    "$$.Execution.Input",
+    "$",
+    "$.nothing",
+    "",
+    10**40,
+    -1,
+    0,
+    1e308,
+    99999999,
+    True,
+    None,
+    [],
+    {},
+    [1, 2, 3],
+    {"a": {"b": [1, {"c": 2}]}},
+    "\ud800",
+    "2016-03-14T01:59:00Z",
+    "not a date",
+    "a" * 300,
 ]
 
 
 def corpus() -> list[dict[str, Any]]:
     """Every definition of the conformance suite: the seeds the mutants are made from."""
-    modules = [test_conformance_choice, test_conformance_errors, test_conformance_intrinsics, test_conformance_io,
-               test_conformance_jsonata, test_conformance_map_parallel, test_conformance_runtime,
-               test_conformance_variables]
+    modules = [
+        test_conformance_choice,
+        test_conformance_errors,
+        test_conformance_intrinsics,
+        test_conformance_io,
+        test_conformance_jsonata,
+        test_conformance_map_parallel,
+        test_conformance_runtime,
+        test_conformance_variables,
+    ]
     return [case.definition for module in modules for case in getattr(module, "CASES", [])]
 
 
@@ -86,13 +121,41 @@ def mutate(definition: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         elif choice < 0.7 and isinstance(parent, dict):
             del parent[key]
         elif choice < 0.85 and isinstance(parent, dict):
-            field = rng.choice(["Retry", "Catch", "Next", "MaxConcurrency", "Items", "Output", "Assign", "Seconds",
-                                "TimeoutSeconds", "Parameters", "ResultPath", "QueryLanguage", "Arguments"])
-            parent[field] = copy.deepcopy(rng.choice([
-                *HOSTILE,
-                [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99999999, "IntervalSeconds": 1, "BackoffRate": 1}],
-                [{"ErrorEquals": ["States.ALL"], "Next": rng.choice(_state_names(mutant))}],
-                "JSONata", "JSONPath"]))
+            field = rng.choice(
+                [
+                    "Retry",
+                    "Catch",
+                    "Next",
+                    "MaxConcurrency",
+                    "Items",
+                    "Output",
+                    "Assign",
+                    "Seconds",
+                    "TimeoutSeconds",
+                    "Parameters",
+                    "ResultPath",
+                    "QueryLanguage",
+                    "Arguments",
+                ]
+            )
+            parent[field] = copy.deepcopy(
+                rng.choice(
+                    [
+                        *HOSTILE,
+                        [
+                            {
+                                "ErrorEquals": ["States.ALL"],
+                                "MaxAttempts": 99999999,
+                                "IntervalSeconds": 1,
+                                "BackoffRate": 1,
+                            }
+                        ],
+                        [{"ErrorEquals": ["States.ALL"], "Next": rng.choice(_state_names(mutant))}],
+                        "JSONata",
+                        "JSONPath",
+                    ]
+                )
+            )
         else:  # a state that goes back to itself
             states = mutant.get("States")
             if isinstance(states, dict) and states:
@@ -119,8 +182,14 @@ def test_mutated_definitions_are_refused_or_run_to_an_end():
     for number in range(COUNT):
         mutant = mutate(rng.choice(seeds), rng)
         try:
-            result = sojourn.run(mutant, {"a": 1, "items": [1, 2]}, resources=_echo, clock=sojourn.VirtualClock(),
-                                 seed=number, limits=LIMITS)
+            result = sojourn.run(
+                mutant,
+                {"a": 1, "items": [1, 2]},
+                resources=_echo,
+                clock=sojourn.VirtualClock(),
+                seed=number,
+                limits=LIMITS,
+            )
         except DefinitionError:
             refused += 1
             continue

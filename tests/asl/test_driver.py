@@ -28,9 +28,15 @@ from sojourn.asl.program import compile_definition
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 FN = "arn:aws:lambda:us-east-1:123456789012:function:work"
-INFO = ExecutionInfo(execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:x", name="x", input={},
-                     start_time=T0, state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:m",
-                     state_machine_name="m", role_arn="arn:aws:iam::123456789012:role/test")
+INFO = ExecutionInfo(
+    execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:x",
+    name="x",
+    input={},
+    start_time=T0,
+    state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:m",
+    state_machine_name="m",
+    role_arn="arn:aws:iam::123456789012:role/test",
+)
 
 
 class Run:
@@ -54,7 +60,9 @@ class RecordingHost:
         return run.frame
 
     def env(self, run: Run) -> Env:
-        return Env(now=T0, new_task_token=lambda: "token", rng=random.Random(1), next_event_id=len(self.events) + 1)
+        return Env(
+            now=T0, new_task_token=lambda: "token", rng=random.Random(1), next_event_id=len(self.events) + 1
+        )
 
     def record(self, run: Run, events: list[NewEvent]) -> None:
         self.events += [event.type for event in events]
@@ -113,24 +121,52 @@ def drive(definition: dict[str, Any], answers: dict[str, Event] | None = None) -
 def test_a_task_is_invoked_then_its_answer_ends_the_execution():
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": FN, "End": True}}}
     host = drive(definition, {"T": TaskSuccess({"b": 2})})
-    assert host.calls == [("invoke", "T"), ("save",), ("end_run", None), ("end_execution", "SUCCEEDED"), ("save",)]
-    assert host.events == ["TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded",
-                           "TaskStateExited"]
+    assert host.calls == [
+        ("invoke", "T"),
+        ("save",),
+        ("end_run", None),
+        ("end_execution", "SUCCEEDED"),
+        ("save",),
+    ]
+    assert host.events == [
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+    ]
     end = host.ends[0]
     assert (end.event.type, end.event.details, end.output, end.output_json) == (
-        "ExecutionSucceeded", {"output": '{"b":2}', "outputDetails": {"truncated": False}}, {"b": 2}, '{"b":2}')
+        "ExecutionSucceeded",
+        {"output": '{"b":2}', "outputDetails": {"truncated": False}},
+        {"b": 2},
+        '{"b":2}',
+    )
 
 
 def test_a_parallel_forks_its_branches_and_each_branch_end_goes_to_the_parent():
     branches = [{"StartAt": name, "States": {name: {"Type": "Pass", "End": True}}} for name in ("P0", "P1")]
-    definition = {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "Branches": branches, "End": True}}}
+    definition = {
+        "StartAt": "Par",
+        "States": {"Par": {"Type": "Parallel", "Branches": branches, "End": True}},
+    }
     host = drive(definition)
     assert host.calls == [
-        ("cancel",), ("fork", 2), ("start", [0, 1]), ("save",),  # the old children go before the new are kept
-        ("end_run", 0), ("child_done", 0, True, {"a": 1}), ("save",),
-        ("end_run", 1), ("child_done", 1, True, {"a": 1}), ("save",),
-        ("start", []), ("save",),  # the first child's end: the parent waits on
-        ("end_run", None), ("end_execution", "SUCCEEDED"), ("save",),
+        ("cancel",),
+        ("fork", 2),
+        ("start", [0, 1]),
+        ("save",),  # the old children go before the new are kept
+        ("end_run", 0),
+        ("child_done", 0, True, {"a": 1}),
+        ("save",),
+        ("end_run", 1),
+        ("child_done", 1, True, {"a": 1}),
+        ("save",),
+        ("start", []),
+        ("save",),  # the first child's end: the parent waits on
+        ("end_run", None),
+        ("end_execution", "SUCCEEDED"),
+        ("save",),
     ]
     assert host.ends[0].output == [{"a": 1}, {"a": 1}]
 
@@ -148,16 +184,30 @@ def test_a_run_that_fails_ends_the_execution_failed_with_its_error():
     end = host.ends[0]
     assert (end.status, end.error, end.cause, end.output_json) == ("FAILED", "Boom", "why", None)
     assert (end.event.type, end.event.details_key, end.event.details) == (
-        "ExecutionFailed", "executionFailedEventDetails", {"error": "Boom", "cause": "why"})
+        "ExecutionFailed",
+        "executionFailedEventDetails",
+        {"error": "Boom", "cause": "why"},
+    )
 
 
-@pytest.mark.parametrize(("end", "event_type", "details"), [
-    (ExecutionEnd.of(Fail("E", None)), "ExecutionFailed", {"error": "E"}),
-    (ExecutionEnd.of(Fail(None, None)), "ExecutionFailed", {}),
-    (ExecutionEnd.of(Finish(None)), "ExecutionSucceeded", {"output": "null", "outputDetails": {"truncated": False}}),
-    (ExecutionEnd.timed_out(), "ExecutionTimedOut", {"error": "States.Timeout", "cause": "The execution timed out"}),
-    (ExecutionEnd.aborted(None, "stopped"), "ExecutionAborted", {"cause": "stopped"}),
-])
+@pytest.mark.parametrize(
+    ("end", "event_type", "details"),
+    [
+        (ExecutionEnd.of(Fail("E", None)), "ExecutionFailed", {"error": "E"}),
+        (ExecutionEnd.of(Fail(None, None)), "ExecutionFailed", {}),
+        (
+            ExecutionEnd.of(Finish(None)),
+            "ExecutionSucceeded",
+            {"output": "null", "outputDetails": {"truncated": False}},
+        ),
+        (
+            ExecutionEnd.timed_out(),
+            "ExecutionTimedOut",
+            {"error": "States.Timeout", "cause": "The execution timed out"},
+        ),
+        (ExecutionEnd.aborted(None, "stopped"), "ExecutionAborted", {"cause": "stopped"}),
+    ],
+)
 def test_each_end_of_an_execution_has_its_event_with_only_the_details_it_has(end, event_type, details):
     assert (end.event.type, end.event.details) == (event_type, details)
     assert end.event.details_key == event_type[0].lower() + event_type[1:] + "EventDetails"

@@ -43,7 +43,9 @@ def types(result) -> list[str]:
 
 
 def run(definition, input=None, **kwargs):
-    return sojourn.run(definition, input if input is not None else {}, clock=VirtualClock(T0), seed=7, **kwargs)
+    return sojourn.run(
+        definition, input if input is not None else {}, clock=VirtualClock(T0), seed=7, **kwargs
+    )
 
 
 # -- data flow (spec: "Input and Output Processing") --------------------------------------------------
@@ -51,9 +53,21 @@ def run(definition, input=None, **kwargs):
 DATA_FLOW = [
     pytest.param({"Type": "Pass", "End": True}, {"a": 1}, {"a": 1}, id="pass-through"),
     pytest.param({"Type": "Pass", "Result": {"r": 1}, "End": True}, {"a": 1}, {"r": 1}, id="result-replaces"),
-    pytest.param({"Type": "Pass", "Result": 5, "ResultPath": "$.b.c", "End": True}, {"a": 1}, {"a": 1, "b": {"c": 5}}, id="resultpath-creates-nested"),
-    pytest.param({"Type": "Pass", "Result": 5, "ResultPath": None, "End": True}, {"a": 1}, {"a": 1}, id="resultpath-null-discards"),
-    pytest.param({"Type": "Pass", "InputPath": "$.a", "End": True}, {"a": {"x": 2}}, {"x": 2}, id="inputpath"),
+    pytest.param(
+        {"Type": "Pass", "Result": 5, "ResultPath": "$.b.c", "End": True},
+        {"a": 1},
+        {"a": 1, "b": {"c": 5}},
+        id="resultpath-creates-nested",
+    ),
+    pytest.param(
+        {"Type": "Pass", "Result": 5, "ResultPath": None, "End": True},
+        {"a": 1},
+        {"a": 1},
+        id="resultpath-null-discards",
+    ),
+    pytest.param(
+        {"Type": "Pass", "InputPath": "$.a", "End": True}, {"a": {"x": 2}}, {"x": 2}, id="inputpath"
+    ),
     pytest.param({"Type": "Pass", "InputPath": None, "End": True}, {"a": 1}, {}, id="inputpath-null"),
     pytest.param({"Type": "Pass", "OutputPath": "$.a", "End": True}, {"a": [1, 2]}, [1, 2], id="outputpath"),
     pytest.param({"Type": "Pass", "OutputPath": None, "End": True}, {"a": 1}, {}, id="outputpath-null"),
@@ -64,7 +78,11 @@ DATA_FLOW = [
         id="parameters-template",
     ),
     pytest.param(
-        {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name", "state.$": "$$.State.Name"}, "End": True},
+        {
+            "Type": "Pass",
+            "Parameters": {"name.$": "$$.Execution.Name", "state.$": "$$.State.Name"},
+            "End": True,
+        },
         {},
         {"name": "ex-1", "state": "S"},
         id="context-object",
@@ -102,18 +120,20 @@ def test_resultpath_into_a_non_object_fails_with_resultpathmatchfailure():
 
 
 def test_task_result_goes_through_resultselector_resultpath_and_outputpath():
-    definition = machine((
-        "T",
-        {
-            "Type": "Task",
-            "Resource": LAMBDA,
-            "Parameters": {"FunctionName": "f", "Payload": {"n.$": "$.n"}},
-            "ResultSelector": {"value.$": "$.Payload.doubled"},
-            "ResultPath": "$.result",
-            "OutputPath": "$.result",
-            "End": True,
-        },
-    ))
+    definition = machine(
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": LAMBDA,
+                "Parameters": {"FunctionName": "f", "Payload": {"n.$": "$.n"}},
+                "ResultSelector": {"value.$": "$.Payload.doubled"},
+                "ResultPath": "$.result",
+                "OutputPath": "$.result",
+                "End": True,
+            },
+        )
+    )
     seen = []
 
     def invoke(parameters):
@@ -124,8 +144,13 @@ def test_task_result_goes_through_resultselector_resultpath_and_outputpath():
     assert result.output == {"value": 42}
     assert seen == [{"FunctionName": "f", "Payload": {"n": 21}}]
     assert types(result) == [
-        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded",
-        "TaskStateExited", "ExecutionSucceeded",
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
     ]
     scheduled = result.history[2]["taskScheduledEventDetails"]
     assert scheduled["resourceType"] == "lambda" and scheduled["resource"] == "invoke"
@@ -133,15 +158,25 @@ def test_task_result_goes_through_resultselector_resultpath_and_outputpath():
 
 
 def test_retry_backoff_grows_by_the_rate_and_is_capped_by_max_delay():
-    definition = machine((
-        "T",
-        {
-            "Type": "Task",
-            "Resource": FN,
-            "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxAttempts": 4, "MaxDelaySeconds": 10}],
-            "End": True,
-        },
-    ))
+    definition = machine(
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": FN,
+                "Retry": [
+                    {
+                        "ErrorEquals": ["Flaky"],
+                        "IntervalSeconds": 2,
+                        "BackoffRate": 3,
+                        "MaxAttempts": 4,
+                        "MaxDelaySeconds": 10,
+                    }
+                ],
+                "End": True,
+            },
+        )
+    )
     attempts = []
 
     def flaky(_):
@@ -187,7 +222,15 @@ def test_retries_exhausted_fall_through_to_the_matching_catcher_with_error_outpu
 
 def test_states_taskfailed_matches_everything_but_timeouts():
     definition = machine(
-        ("T", {"Type": "Task", "Resource": FN, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "C"}], "End": True}),
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": FN,
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "C"}],
+                "End": True,
+            },
+        ),
         ("C", {"Type": "Pass", "End": True}),
     )
 
@@ -203,8 +246,16 @@ def test_states_taskfailed_matches_everything_but_timeouts():
 
 def test_states_runtime_is_never_caught():
     definition = machine(
-        ("T", {"Type": "Task", "Resource": FN, "Parameters": {"x.$": "$.missing"},
-               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": True}),
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": FN,
+                "Parameters": {"x.$": "$.missing"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}],
+                "End": True,
+            },
+        ),
         ("C", {"Type": "Pass", "End": True}),
     )
     result = run(definition, resources={FN: lambda p: p})
@@ -213,8 +264,9 @@ def test_states_runtime_is_never_caught():
 
 def test_task_token_is_in_the_context_only_for_wait_for_token_resources():
     resource = LAMBDA + ".waitForTaskToken"
-    definition = machine(("T", {"Type": "Task", "Resource": resource,
-                                "Parameters": {"token.$": "$$.Task.Token"}, "End": True}))
+    definition = machine(
+        ("T", {"Type": "Task", "Resource": resource, "Parameters": {"token.$": "$$.Task.Token"}, "End": True})
+    )
     seen = []
 
     @takes_request
@@ -227,7 +279,10 @@ def test_task_token_is_in_the_context_only_for_wait_for_token_resources():
     assert seen[0].parameters["token"] == seen[0].task_token
     assert len(seen[0].task_token) >= 22  # at least 128 random bits
     token = seen[0].task_token
-    assert all(token not in json.dumps(event, default=str) or event["type"] == "TaskScheduled" for event in result.history)
+    assert all(
+        token not in json.dumps(event, default=str) or event["type"] == "TaskScheduled"
+        for event in result.history
+    )
 
 
 def test_fail_state_ends_the_execution_with_its_error_and_cause():
@@ -281,17 +336,22 @@ def branch(*states):
 
 
 def test_parallel_outputs_are_ordered_by_branch():
-    definition = machine((
-        "P",
-        {
-            "Type": "Parallel",
-            "Branches": [
-                branch(("Slow", {"Type": "Wait", "Seconds": 10, "Next": "A"}), ("A", {"Type": "Pass", "Result": "a", "End": True})),
-                branch(("B", {"Type": "Pass", "Result": "b", "End": True})),
-            ],
-            "End": True,
-        },
-    ))
+    definition = machine(
+        (
+            "P",
+            {
+                "Type": "Parallel",
+                "Branches": [
+                    branch(
+                        ("Slow", {"Type": "Wait", "Seconds": 10, "Next": "A"}),
+                        ("A", {"Type": "Pass", "Result": "a", "End": True}),
+                    ),
+                    branch(("B", {"Type": "Pass", "Result": "b", "End": True})),
+                ],
+                "End": True,
+            },
+        )
+    )
     result = run(definition)
     assert result.output == ["a", "b"]
     assert types(result)[:3] == ["ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted"]
@@ -305,7 +365,10 @@ def test_a_failed_branch_fails_the_parallel_with_its_error_and_cancels_the_other
             {
                 "Type": "Parallel",
                 "Branches": [
-                    branch(("Long", {"Type": "Wait", "Seconds": 1000, "Next": "Never"}), ("Never", {"Type": "Pass", "End": True})),
+                    branch(
+                        ("Long", {"Type": "Wait", "Seconds": 1000, "Next": "Never"}),
+                        ("Never", {"Type": "Pass", "End": True}),
+                    ),
                     branch(("Boom", {"Type": "Fail", "Error": "BranchBroke", "Cause": "c"})),
                 ],
                 "Catch": [{"ErrorEquals": ["BranchBroke"], "Next": "Caught"}],
@@ -321,32 +384,44 @@ def test_a_failed_branch_fails_the_parallel_with_its_error_and_cancels_the_other
 
 
 def test_map_selects_items_and_keeps_their_order():
-    definition = machine((
-        "M",
-        {
-            "Type": "Map",
-            "ItemsPath": "$.orders",
-            "ItemSelector": {"index.$": "$$.Map.Item.Index", "order.$": "$$.Map.Item.Value", "customer.$": "$.customer"},
-            "ItemProcessor": branch(("Work", {"Type": "Task", "Resource": FN, "End": True})),
-            "ResultPath": "$.results",
-            "End": True,
-        },
-    ))
-    result = run(definition, {"customer": "c1", "orders": ["x", "y", "z"]}, resources={FN: lambda p: f"{p['customer']}-{p['index']}-{p['order']}"})
+    definition = machine(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "ItemsPath": "$.orders",
+                "ItemSelector": {
+                    "index.$": "$$.Map.Item.Index",
+                    "order.$": "$$.Map.Item.Value",
+                    "customer.$": "$.customer",
+                },
+                "ItemProcessor": branch(("Work", {"Type": "Task", "Resource": FN, "End": True})),
+                "ResultPath": "$.results",
+                "End": True,
+            },
+        )
+    )
+    result = run(
+        definition,
+        {"customer": "c1", "orders": ["x", "y", "z"]},
+        resources={FN: lambda p: f"{p['customer']}-{p['index']}-{p['order']}"},
+    )
     assert result.output["results"] == ["c1-0-x", "c1-1-y", "c1-2-z"]
     assert types(result).count("MapIterationSucceeded") == 3
 
 
 def test_map_max_concurrency_limits_iterations_in_flight():
-    definition = machine((
-        "M",
-        {
-            "Type": "Map",
-            "MaxConcurrency": 2,
-            "ItemProcessor": branch(("Sleep", {"Type": "Wait", "SecondsPath": "$", "End": True})),
-            "End": True,
-        },
-    ))
+    definition = machine(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "MaxConcurrency": 2,
+                "ItemProcessor": branch(("Sleep", {"Type": "Wait", "SecondsPath": "$", "End": True})),
+                "End": True,
+            },
+        )
+    )
     result = run(definition, [10, 10, 10, 10])
     in_flight = peak = 0
     for event in result.history:
@@ -361,10 +436,16 @@ def test_map_max_concurrency_limits_iterations_in_flight():
 
 
 def test_map_without_tolerance_fails_with_the_iterations_error():
-    definition = machine((
-        "M",
-        {"Type": "Map", "ItemProcessor": branch(("W", {"Type": "Task", "Resource": FN, "End": True})), "End": True},
-    ))
+    definition = machine(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "ItemProcessor": branch(("W", {"Type": "Task", "Resource": FN, "End": True})),
+                "End": True,
+            },
+        )
+    )
 
     def picky(item):
         if item == 2:
@@ -385,10 +466,17 @@ def test_map_without_tolerance_fails_with_the_iterations_error():
     ],
 )
 def test_map_tolerated_failures(tolerance, status, error):
-    definition = machine((
-        "M",
-        {"Type": "Map", "ItemProcessor": branch(("W", {"Type": "Task", "Resource": FN, "End": True})), "End": True, **tolerance},
-    ))
+    definition = machine(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "ItemProcessor": branch(("W", {"Type": "Task", "Resource": FN, "End": True})),
+                "End": True,
+                **tolerance,
+            },
+        )
+    )
 
     def picky(item):
         if item == 2:
@@ -402,27 +490,36 @@ def test_map_tolerated_failures(tolerance, status, error):
 
 
 def test_map_item_batcher_groups_items():
-    definition = machine((
-        "M",
-        {
-            "Type": "Map",
-            "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag.$": "$.tag"}},
-            "ItemsPath": "$.items",
-            "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})),
-            "End": True,
-        },
-    ))
+    definition = machine(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag.$": "$.tag"}},
+                "ItemsPath": "$.items",
+                "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})),
+                "End": True,
+            },
+        )
+    )
     result = run(definition, {"tag": "t", "items": [1, 2, 3]})
-    assert result.output == [{"Items": [1, 2], "BatchInput": {"tag": "t"}}, {"Items": [3], "BatchInput": {"tag": "t"}}]
+    assert result.output == [
+        {"Items": [1, 2], "BatchInput": {"tag": "t"}},
+        {"Items": [3], "BatchInput": {"tag": "t"}},
+    ]
 
 
 def test_map_over_an_empty_array_succeeds_with_an_empty_array():
-    definition = machine(("M", {"Type": "Map", "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})), "End": True}))
+    definition = machine(
+        ("M", {"Type": "Map", "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})), "End": True})
+    )
     assert run(definition, []).output == []
 
 
 def test_map_over_a_non_array_fails():
-    definition = machine(("M", {"Type": "Map", "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})), "End": True}))
+    definition = machine(
+        ("M", {"Type": "Map", "ItemProcessor": branch(("P", {"Type": "Pass", "End": True})), "End": True})
+    )
     assert run(definition, {"not": "a list"}).error == "States.Runtime"
 
 
@@ -431,7 +528,10 @@ def test_map_over_a_non_array_fails():
 
 def test_variables_are_assigned_after_the_state_and_visible_later():
     definition = machine(
-        ("A", {"Type": "Pass", "Result": {"n": 1}, "Assign": {"count.$": "$.n", "label": "first"}, "Next": "B"}),
+        (
+            "A",
+            {"Type": "Pass", "Result": {"n": 1}, "Assign": {"count.$": "$.n", "label": "first"}, "Next": "B"},
+        ),
         ("B", {"Type": "Pass", "Parameters": {"c.$": "$count", "l.$": "$label"}, "End": True}),
     )
     result = run(definition)
@@ -450,7 +550,10 @@ def test_branches_read_outer_variables_but_their_assignments_stay_inside():
                 "Branches": [
                     branch(
                         ("In", {"Type": "Pass", "Assign": {"inner": "i"}, "Next": "Read"}),
-                        ("Read", {"Type": "Pass", "Parameters": {"o.$": "$outer", "i.$": "$inner"}, "End": True}),
+                        (
+                            "Read",
+                            {"Type": "Pass", "Parameters": {"o.$": "$outer", "i.$": "$inner"}, "End": True},
+                        ),
                     )
                 ],
                 "Next": "After",
@@ -469,14 +572,26 @@ def test_branches_read_outer_variables_but_their_assignments_stay_inside():
 
 
 def test_frames_are_plain_json_and_steps_stop_at_each_effect():
-    program = compile_definition(machine(
-        ("T", {"Type": "Task", "Resource": FN, "Next": "W"}),
-        ("W", {"Type": "Wait", "Seconds": 5, "Next": "P"}),
-        ("P", {"Type": "Parallel", "Branches": [branch(("X", {"Type": "Pass", "End": True}))], "End": True}),
-    ))
+    program = compile_definition(
+        machine(
+            ("T", {"Type": "Task", "Resource": FN, "Next": "W"}),
+            ("W", {"Type": "Wait", "Seconds": 5, "Next": "P"}),
+            (
+                "P",
+                {"Type": "Parallel", "Branches": [branch(("X", {"Type": "Pass", "End": True}))], "End": True},
+            ),
+        )
+    )
     interpreter = Interpreter(program)
-    info = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
-                     "arn:aws:iam::1:role/r")
+    info = ExecutionInfo(
+        "arn:aws:states:us-east-1:1:execution:m:e",
+        "e",
+        {},
+        T0,
+        "arn:aws:states:us-east-1:1:stateMachine:m",
+        "m",
+        "arn:aws:iam::1:role/r",
+    )
     env = Env(now=T0, new_task_token=lambda: "tok")
     step = interpreter.advance(interpreter.start_frame({"a": 1}), Start(), info, env)
     assert isinstance(step.action, InvokeTask) and step.action.parameters == {"a": 1}
@@ -496,10 +611,15 @@ def test_frames_are_plain_json_and_steps_stop_at_each_effect():
 def test_an_internal_error_fails_the_run_instead_of_raising():
     program = compile_definition(machine(("T", {"Type": "Task", "Resource": FN, "End": True})))
     interpreter = Interpreter(program)
-    info = ExecutionInfo("arn", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
-                     "arn:aws:iam::1:role/r")
-    step = interpreter.advance({"m": "", "state": "Nope", "input": {}, "vars": {}, "phase": "task"}, TaskSuccess(1), info,
-                               Env(now=T0, new_task_token=lambda: "t"))
+    info = ExecutionInfo(
+        "arn", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m", "arn:aws:iam::1:role/r"
+    )
+    step = interpreter.advance(
+        {"m": "", "state": "Nope", "input": {}, "vars": {}, "phase": "task"},
+        TaskSuccess(1),
+        info,
+        Env(now=T0, new_task_token=lambda: "t"),
+    )
     assert isinstance(step.action, Fail) and step.action.error == "States.Runtime"
 
 
@@ -509,14 +629,29 @@ def test_oversized_state_output_fails_with_data_limit_exceeded():
     assert result.error == "States.DataLimitExceeded"
 
 
-@pytest.mark.parametrize(("state", "field"), [
-    ({"Type": "Wait", "TimestampPath": "$.when", "End": True}, "TimestampPath"),
-    ({"Type": "Map", "ItemsPath": "$.other", "MaxConcurrencyPath": "$.limit", "End": True,
-      "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}, "MaxConcurrencyPath"),
-])
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"Type": "Wait", "TimestampPath": "$.when", "End": True}, "TimestampPath"),
+        (
+            {
+                "Type": "Map",
+                "ItemsPath": "$.other",
+                "MaxConcurrencyPath": "$.limit",
+                "End": True,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+            },
+            "MaxConcurrencyPath",
+        ),
+    ],
+)
 def test_a_path_field_that_selects_nothing_fails_naming_the_field_and_the_input(state, field):
-    result = sojourn.run({"StartAt": "S", "States": {"S": state}}, {"other": [1]}, clock=sojourn.VirtualClock())
+    result = sojourn.run(
+        {"StartAt": "S", "States": {"S": state}}, {"other": [1]}, clock=sojourn.VirtualClock()
+    )
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     path = state.get("TimestampPath") or state["MaxConcurrencyPath"]
-    assert f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{{\"other\":[1]}}'" \
+    assert (
+        f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{{\"other\":[1]}}'"
         in result.cause
+    )

@@ -10,13 +10,22 @@ from sojourn.asl.errors import IntrinsicFailure
 from sojourn.asl.intrinsics import compile_intrinsic
 
 INPUT = {
-    "name": "Ada", "n": 3, "list": [1, 2, 3, 4, 5, 6, 7, 8, 9], "dup": [1, 2, 2, 3, 3, 4], "obj": {"a": 1, "b": {"c": 2}},
-    "other": {"b": {"d": 3}, "e": 4}, "json": '{"x": [1, 2]}', "text": "This.is+a,test=string", "splitters": ".+,=",
+    "name": "Ada",
+    "n": 3,
+    "list": [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    "dup": [1, 2, 2, 3, 3, 4],
+    "obj": {"a": 1, "b": {"c": 2}},
+    "other": {"b": {"d": 3}, "e": 4},
+    "json": '{"x": [1, 2]}',
+    "text": "This.is+a,test=string",
+    "splitters": ".+,=",
 }
 
 
 def run(text, input=INPUT, context=None, variables=None, seed=1):
-    return compile_intrinsic(text).evaluate(input, context or {"Execution": {"Name": "ex"}}, variables or {}, rng=random.Random(seed))
+    return compile_intrinsic(text).evaluate(
+        input, context or {"Execution": {"Name": "ex"}}, variables or {}, rng=random.Random(seed)
+    )
 
 
 @pytest.mark.parametrize(
@@ -24,7 +33,10 @@ def run(text, input=INPUT, context=None, variables=None, seed=1):
     [
         ("States.Format('Hello, {}!', $.name)", "Hello, Ada!"),
         ("States.Format('{} has {} items: {}', $.name, $.n, true)", "Ada has 3 items: true"),
-        (r"States.Format('braces \{\} and quote \' and {}', $$.Execution.Name)", "braces {} and quote ' and ex"),
+        (
+            r"States.Format('braces \{\} and quote \' and {}', $$.Execution.Name)",
+            "braces {} and quote ' and ex",
+        ),
         ("States.Format('null is {}', null)", "null is null"),
         ("States.StringToJson($.json)", {"x": [1, 2]}),
         ("States.JsonToString($.obj)", '{"a":1,"b":{"c":2}}'),
@@ -89,7 +101,15 @@ def test_bad_arguments_fail_with_intrinsic_failure(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["States.Nope(1)", "States.Format(", "States.ArrayLength($.a, 2)", "States.UUID(1)", "Format('x')", "States.Format('x') extra", "States.Array(abc)"],
+    [
+        "States.Nope(1)",
+        "States.Format(",
+        "States.ArrayLength($.a, 2)",
+        "States.UUID(1)",
+        "Format('x')",
+        "States.Format('x') extra",
+        "States.Array(abc)",
+    ],
 )
 def test_malformed_calls_are_refused_when_compiled(text):
     with pytest.raises(ValueError):

@@ -16,15 +16,21 @@ def jsonata(*states, **top):
 
 
 def test_arguments_and_output_see_input_result_and_context():
-    definition = jsonata((
-        "T",
-        {
-            "Type": "Task", "Resource": FN,
-            "Arguments": {"n": "{% $states.input.n * 2 %}", "exec": "{% $states.context.Execution.Name %}"},
-            "Output": {"in": "{% $states.input.n %}", "out": "{% $states.result %}"},
-            "End": True,
-        },
-    ))
+    definition = jsonata(
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": FN,
+                "Arguments": {
+                    "n": "{% $states.input.n * 2 %}",
+                    "exec": "{% $states.context.Execution.Name %}",
+                },
+                "Output": {"in": "{% $states.input.n %}", "out": "{% $states.result %}"},
+                "End": True,
+            },
+        )
+    )
     result = sojourn.run(definition, {"n": 4}, name="ex1", resources={FN: lambda p: p})
     assert result.output == {"in": 4, "out": {"n": 8, "exec": "ex1"}}
 
@@ -43,8 +49,21 @@ def test_assign_is_visible_to_later_states_not_to_the_same_states_output():
 
 def test_catch_output_gets_the_error_output():
     definition = jsonata(
-        ("T", {"Type": "Task", "Resource": FN, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H",
-               "Output": "{% $states.errorOutput.Error & ': ' & $states.input.id %}"}], "End": True}),
+        (
+            "T",
+            {
+                "Type": "Task",
+                "Resource": FN,
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Next": "H",
+                        "Output": "{% $states.errorOutput.Error & ': ' & $states.input.id %}",
+                    }
+                ],
+                "End": True,
+            },
+        ),
         ("H", {"Type": "Succeed"}),
     )
 
@@ -55,15 +74,21 @@ def test_catch_output_gets_the_error_output():
 
 
 def test_map_items_and_item_selector():
-    definition = jsonata((
-        "M",
-        {
-            "Type": "Map", "Items": "{% $states.input.xs %}",
-            "ItemSelector": {"v": "{% $states.context.Map.Item.Value * 10 %}", "i": "{% $states.context.Map.Item.Index %}"},
-            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
-            "End": True,
-        },
-    ))
+    definition = jsonata(
+        (
+            "M",
+            {
+                "Type": "Map",
+                "Items": "{% $states.input.xs %}",
+                "ItemSelector": {
+                    "v": "{% $states.context.Map.Item.Value * 10 %}",
+                    "i": "{% $states.context.Map.Item.Index %}",
+                },
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                "End": True,
+            },
+        )
+    )
     assert sojourn.run(definition, {"xs": [1, 2]}).output == [{"v": 10, "i": 0}, {"v": 20, "i": 1}]
 
 
@@ -88,10 +113,14 @@ def test_aws_functions_are_available(output, expected):
 
 
 def test_an_undefined_result_fails_with_query_evaluation_error():
-    result = sojourn.run(jsonata(("P", {"Type": "Pass", "Output": {"x": "{% $states.input.nope %}"}, "End": True})), {})
+    result = sojourn.run(
+        jsonata(("P", {"Type": "Pass", "Output": {"x": "{% $states.input.nope %}"}, "End": True})), {}
+    )
     assert result.error == "States.QueryEvaluationError"
 
 
 def test_a_failing_expression_fails_with_query_evaluation_error():
-    result = sojourn.run(jsonata(("P", {"Type": "Pass", "Output": "{% $number('abc') + 1 %}", "End": True})), {})
+    result = sojourn.run(
+        jsonata(("P", {"Type": "Pass", "Output": "{% $number('abc') + 1 %}", "End": True})), {}
+    )
     assert result.error == "States.QueryEvaluationError"

@@ -21,14 +21,38 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TASK = "arn:aws:lambda:us-east-1:123456789012:function:any"
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(["a", "b", "items", "n", "s"]), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(["a", "b", "items", "n", "s"]), children, max_size=4)
+    ),
     max_leaves=12,
 )
-paths = st.sampled_from(["$", "$.a", "$.b", "$.a.b", "$.items[0]", "$.items[*]", "$..a", "$.missing", "$$.Execution.Input", "$$.State.Name"])
+paths = st.sampled_from(
+    [
+        "$",
+        "$.a",
+        "$.b",
+        "$.a.b",
+        "$.items[0]",
+        "$.items[*]",
+        "$..a",
+        "$.missing",
+        "$$.Execution.Input",
+        "$$.State.Name",
+    ]
+)
 reference_paths = st.sampled_from(["$", "$.a", "$.r", "$.a.b", "$.items[0]"])
 dynamic = st.dictionaries(st.sampled_from(["x.$", "y.$", "z.$"]), paths, max_size=3)
-templates = dynamic.flatmap(lambda d: st.dictionaries(st.sampled_from(["lit", "n"]), json_values, max_size=2).map(lambda e: {**d, **e}))
+templates = dynamic.flatmap(
+    lambda d: st.dictionaries(st.sampled_from(["lit", "n"]), json_values, max_size=2).map(
+        lambda e: {**d, **e}
+    )
+)
 
 
 @st.composite
@@ -60,19 +84,44 @@ def simple_machine(draw, depth=0):
                 state["Result"] = draw(json_values)
             state.update(following)
         elif kind == "Wait":
-            state.update(draw(st.sampled_from([{"Seconds": 5}, {"SecondsPath": "$.n"}, {"TimestampPath": "$.s"}, {"Timestamp": "2026-01-02T00:00:00Z"}])))
+            state.update(
+                draw(
+                    st.sampled_from(
+                        [
+                            {"Seconds": 5},
+                            {"SecondsPath": "$.n"},
+                            {"TimestampPath": "$.s"},
+                            {"Timestamp": "2026-01-02T00:00:00Z"},
+                        ]
+                    )
+                )
+            )
             state.update(following)
         elif kind == "Task":
             state.update(draw(common()), Resource=TASK)
             if draw(st.booleans()):
-                state["Retry"] = [{"ErrorEquals": [draw(st.sampled_from(["States.ALL", "Boom", "States.TaskFailed"]))], "MaxAttempts": 2}]
+                state["Retry"] = [
+                    {
+                        "ErrorEquals": [draw(st.sampled_from(["States.ALL", "Boom", "States.TaskFailed"]))],
+                        "MaxAttempts": 2,
+                    }
+                ]
             if draw(st.booleans()):
                 state["ResultSelector"] = draw(templates)
             state.update(following)
         elif kind == "Fail":
-            state.update(draw(st.sampled_from([{}, {"Error": "E", "Cause": "C"}, {"ErrorPath": "$.a", "CausePath": "$.b"}])))
+            state.update(
+                draw(
+                    st.sampled_from(
+                        [{}, {"Error": "E", "Cause": "C"}, {"ErrorPath": "$.a", "CausePath": "$.b"}]
+                    )
+                )
+            )
         elif kind == "Parallel":
-            state.update(draw(common()), Branches=[draw(simple_machine(depth + 1)) for _ in range(draw(st.integers(1, 2)))])
+            state.update(
+                draw(common()),
+                Branches=[draw(simple_machine(depth + 1)) for _ in range(draw(st.integers(1, 2)))],
+            )
             state.update(following)
         elif kind == "Map":
             state.update(draw(common()), ItemProcessor=draw(simple_machine(depth + 1)))
@@ -112,7 +161,11 @@ def test_no_definition_and_no_input_raises_a_python_exception(definition, input)
 
 
 @settings(max_examples=200, deadline=None)
-@given(document=st.dictionaries(st.sampled_from(["StartAt", "States", "Comment", "TimeoutSeconds", "X"]), json_values, max_size=4))
+@given(
+    document=st.dictionaries(
+        st.sampled_from(["StartAt", "States", "Comment", "TimeoutSeconds", "X"]), json_values, max_size=4
+    )
+)
 def test_any_json_document_is_refused_with_diagnostics_or_runs(document):
     try:
         result = sojourn.run(document, {}, clock=VirtualClock(T0))

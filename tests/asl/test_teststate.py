@@ -10,8 +10,15 @@ from sojourn.asl.interpreter import Env, ExecutionInfo
 from sojourn.asl.teststate import test_state as run_test_state
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-INFO = ExecutionInfo("arn:aws:states:us-east-1:1:execution:m:e", "e", {}, T0, "arn:aws:states:us-east-1:1:stateMachine:m", "m",
-                     "arn:aws:iam::1:role/r")
+INFO = ExecutionInfo(
+    "arn:aws:states:us-east-1:1:execution:m:e",
+    "e",
+    {},
+    T0,
+    "arn:aws:states:us-east-1:1:stateMachine:m",
+    "m",
+    "arn:aws:iam::1:role/r",
+)
 ENV = Env(now=T0, new_task_token=lambda: "token")
 TASK = {
     "Type": "Task",
@@ -25,18 +32,32 @@ TASK = {
 
 
 def test_a_pass_state_reports_its_output_and_next_state():
-    answer = run_test_state({"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "B"}, {"a": 1}, info=INFO, env=ENV)
-    assert answer == {"status": "SUCCEEDED", "output": json.dumps({"a": 1, "r": {"x": 1}}, separators=(",", ":")), "nextState": "B"}
+    answer = run_test_state(
+        {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.r", "Next": "B"}, {"a": 1}, info=INFO, env=ENV
+    )
+    assert answer == {
+        "status": "SUCCEEDED",
+        "output": json.dumps({"a": 1, "r": {"x": 1}}, separators=(",", ":")),
+        "nextState": "B",
+    }
 
 
 def test_a_task_with_a_mocked_result_goes_through_its_result_selector():
-    answer = run_test_state(TASK, {"n": 1}, mock={"result": '{"Payload": 7}'}, inspection_level="DEBUG", info=INFO, env=ENV)
-    assert (answer["status"], answer["nextState"], json.loads(answer["output"])) == ("SUCCEEDED", "After", {"v": 7})
+    answer = run_test_state(
+        TASK, {"n": 1}, mock={"result": '{"Payload": 7}'}, inspection_level="DEBUG", info=INFO, env=ENV
+    )
+    assert (answer["status"], answer["nextState"], json.loads(answer["output"])) == (
+        "SUCCEEDED",
+        "After",
+        {"v": 7},
+    )
     assert json.loads(answer["inspectionData"]["afterParameters"]) == {"Payload": {"n": 1}}
 
 
 def test_a_retriable_error_is_reported_as_retriable():
-    answer = run_test_state(TASK, {}, mock={"errorOutput": {"error": "Flaky", "cause": "c"}}, info=INFO, env=ENV)
+    answer = run_test_state(
+        TASK, {}, mock={"errorOutput": {"error": "Flaky", "cause": "c"}}, info=INFO, env=ENV
+    )
     assert (answer["status"], answer["error"]) == ("RETRIABLE", "Flaky")
 
 
@@ -49,6 +70,9 @@ def test_a_caught_error_names_the_catchers_target():
 
 
 def test_a_state_of_a_full_definition_is_picked_by_name():
-    definition = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Fail", "Error": "No"}}}
+    definition = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Fail", "Error": "No"}},
+    }
     answer = run_test_state(definition, {}, state_name="B", info=INFO, env=ENV)
     assert (answer["status"], answer["error"]) == ("FAILED", "No")

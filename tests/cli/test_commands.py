@@ -16,8 +16,23 @@ from api.conftest import ROLE
 from servers import free_port, serve, wait_for, wait_for_status
 from sojourn.cli import app
 
-COMMANDS = ["serve", "worker", "validate", "run", "deploy", "start", "describe", "history", "list",
-            "send-task-success", "send-task-failure", "stop", "redrive", "mail", "logs"]
+COMMANDS = [
+    "serve",
+    "worker",
+    "validate",
+    "run",
+    "deploy",
+    "start",
+    "describe",
+    "history",
+    "list",
+    "send-task-success",
+    "send-task-failure",
+    "stop",
+    "redrive",
+    "mail",
+    "logs",
+]
 HELLO = {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": True}}}
 
 
@@ -47,8 +62,17 @@ def activity(server) -> str:
 def waiting_machine(server, activity, tmp_path_factory) -> str:
     """A state machine deployed by the CLI whose executions wait in an activity Task."""
     file = tmp_path_factory.mktemp("defs") / "cli-waits.json"
-    file.write_text(json.dumps({"StartAt": "Ask", "States": {
-        "Ask": {"Type": "Task", "Resource": activity, "Next": "Done"}, "Done": {"Type": "Succeed"}}}))
+    file.write_text(
+        json.dumps(
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {"Type": "Task", "Resource": activity, "Next": "Done"},
+                    "Done": {"Type": "Succeed"},
+                },
+            }
+        )
+    )
     return json.loads(api(server, "deploy", str(file), "--json").stdout)["stateMachineArn"]
 
 
@@ -79,7 +103,9 @@ def test_run_executes_in_memory(tmp_path):
     shown = sojourn("run", str(file), "--input", '{"who": "Ada"}')
     assert shown.exit_code == 0 and "SUCCEEDED" in shown.stdout and '"hello": "Ada"' in shown.stdout
     assert json.loads(sojourn("run", str(file), "--input", '{"who": "Ada"}', "--json").stdout) == {
-        "status": "SUCCEEDED", "output": {"hello": "Ada"}}
+        "status": "SUCCEEDED",
+        "output": {"hello": "Ada"},
+    }
     assert_user_error(sojourn("run", str(file), "--input", "{oops"), "--input is not valid JSON")
 
 
@@ -87,7 +113,9 @@ def test_deploy_creates_then_updates_a_state_machine(server, tmp_path):
     file = tmp_path / "cli-deployed.json"
     file.write_text(json.dumps(HELLO))
     created = api(server, "deploy", str(file))
-    assert created.exit_code == 0 and created.stdout.startswith("created arn:aws:states:us-east-1:123456789012:stateMachine:cli-deployed")
+    assert created.exit_code == 0 and created.stdout.startswith(
+        "created arn:aws:states:us-east-1:123456789012:stateMachine:cli-deployed"
+    )
     file.write_text(json.dumps({**HELLO, "Comment": "second"}))
     updated = json.loads(api(server, "deploy", str(file), "--json", "--publish").stdout)
     assert updated["action"] == "updated" and updated["stateMachineVersionArn"].endswith(":cli-deployed:1")
@@ -104,7 +132,8 @@ def test_deploy_an_app_manifest_creates_its_functions_and_state_machines(server,
     (tmp_path / "app.yaml").write_text(
         "functions:\n  echo: {handler: fn.handler}\n"
         "state_machines:\n  CliApp:\n    definition:\n      StartAt: Echo\n      States:\n"
-        "        Echo: {Type: Task, Resource: '${Function:echo}', End: true}\n")
+        "        Echo: {Type: Task, Resource: '${Function:echo}', End: true}\n"
+    )
     first = api(server, "deploy", str(tmp_path / "app.yaml"))
     assert first.exit_code == 0 and "created: function:echo, stateMachine:CliApp" in first.stdout
     again = json.loads(api(server, "deploy", str(tmp_path / "app.yaml"), "--json").stdout)
@@ -112,17 +141,26 @@ def test_deploy_an_app_manifest_creates_its_functions_and_state_machines(server,
 
 
 def test_start_describe_and_list_an_execution(server):
-    machine = server.client().create_state_machine(name="cli-hello", definition=json.dumps(HELLO), roleArn=ROLE)["stateMachineArn"]
+    machine = server.client().create_state_machine(
+        name="cli-hello", definition=json.dumps(HELLO), roleArn=ROLE
+    )["stateMachineArn"]
     started = api(server, "start", "cli-hello", "--input", '{"who": "Bo"}', "--name", "first")
-    assert started.exit_code == 0 and started.stdout.strip() == machine.replace("stateMachine", "execution") + ":first"
+    assert (
+        started.exit_code == 0
+        and started.stdout.strip() == machine.replace("stateMachine", "execution") + ":first"
+    )
     execution = started.stdout.strip()
     waited = json.loads(api(server, "start", machine, "--input", '{"who": "Cy"}', "--wait", "--json").stdout)
     assert waited["status"] == "SUCCEEDED" and json.loads(waited["output"]) == {"hello": "Cy"}
     wait_for_status(server.client(), execution, "SUCCEEDED")
     described = api(server, "describe", execution)
-    assert described.exit_code == 0 and "SUCCEEDED" in described.stdout and '{"hello":"Bo"}' in described.stdout
+    assert (
+        described.exit_code == 0 and "SUCCEEDED" in described.stdout and '{"hello":"Bo"}' in described.stdout
+    )
     assert json.loads(api(server, "describe", "cli-hello", "--json").stdout)["stateMachineArn"] == machine
-    listed = json.loads(api(server, "list", "cli-hello", "--status", "succeeded", "--json").stdout)["executions"]
+    listed = json.loads(api(server, "list", "cli-hello", "--status", "succeeded", "--json").stdout)[
+        "executions"
+    ]
     assert [e["name"] for e in listed][-1] == "first" and len(listed) == 2
     assert "first" in api(server, "list", "cli-hello").stdout
     machines = json.loads(api(server, "list", "--json").stdout)["stateMachines"]
@@ -132,7 +170,9 @@ def test_start_describe_and_list_an_execution(server):
 
 def test_history_prints_a_table_and_json(server):
     sfn = server.client()
-    machine = sfn.create_state_machine(name="cli-history", definition=json.dumps(HELLO), roleArn=ROLE)["stateMachineArn"]
+    machine = sfn.create_state_machine(name="cli-history", definition=json.dumps(HELLO), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
     execution = sfn.start_execution(stateMachineArn=machine, input='{"who": "Di"}')["executionArn"]
     wait_for_status(sfn, execution, "SUCCEEDED")
     table = api(server, "history", execution)
@@ -146,8 +186,22 @@ def test_history_prints_a_table_and_json(server):
 def test_history_follow_streams_events_until_the_execution_ends(server, activity, waiting_machine):
     sfn = server.client()
     execution = sfn.start_execution(stateMachineArn=waiting_machine)["executionArn"]
-    follower = subprocess.Popen([sys.executable, "-m", "sojourn.cli", "history", execution, "--follow", "--json",
-                                 "--endpoint", server.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    follower = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sojourn.cli",
+            "history",
+            execution,
+            "--follow",
+            "--json",
+            "--endpoint",
+            server.url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert follower.stdout is not None
         seen = []
@@ -174,7 +228,10 @@ def test_send_task_success_and_failure_answer_waiting_tasks(server, activity, wa
     wait_for_status(sfn, one, "SUCCEEDED")
     assert_user_error(api(server, "send-task-success", "--", token), "TaskTimedOut")
     assert_user_error(api(server, "send-task-success", "forged"), "InvalidToken")
-    assert_user_error(api(server, "send-task-success", "--task-token", token, "--output", "{no"), "--output is not valid JSON")
+    assert_user_error(
+        api(server, "send-task-success", "--task-token", token, "--output", "{no"),
+        "--output is not valid JSON",
+    )
     assert_user_error(api(server, "send-task-success", "@" + str(tmp_path / "nope")), "cannot read")
     assert_user_error(api(server, "send-task-success"), "give the task token once")
 
@@ -182,7 +239,17 @@ def test_send_task_success_and_failure_answer_waiting_tasks(server, activity, wa
     token = sfn.get_activity_task(activityArn=activity)["taskToken"]
     # Tokens may start with "-", which an argument cannot: --task-token takes any.
     assert_user_error(api(server, "send-task-failure", "--task-token", "-" + "A" * 42), "TaskDoesNotExist")
-    failed = api(server, "send-task-failure", "--task-token", token, "--error", "Rejected", "--cause", "no budget", "--json")
+    failed = api(
+        server,
+        "send-task-failure",
+        "--task-token",
+        token,
+        "--error",
+        "Rejected",
+        "--cause",
+        "no budget",
+        "--json",
+    )
     assert failed.exit_code == 0 and json.loads(failed.stdout) == {}
     described = wait_for_status(sfn, two, "FAILED")
     assert (described["error"], described["cause"]) == ("Rejected", "no budget")
@@ -208,14 +275,20 @@ def test_unknown_arns_and_names_are_one_line_errors(server):
     assert_user_error(api(server, "describe", missing), "ExecutionDoesNotExist")
     assert_user_error(api(server, "history", missing), "ExecutionDoesNotExist")
     assert_user_error(api(server, "stop", "not-an-arn"), "InvalidArn")
-    assert_user_error(api(server, "start", "cli-no-such-machine"), "no state machine named 'cli-no-such-machine'")
+    assert_user_error(
+        api(server, "start", "cli-no-such-machine"), "no state machine named 'cli-no-such-machine'"
+    )
     assert_user_error(api(server, "list", "cli-no-such-machine"), "no state machine named")
     assert_user_error(api(server, "start", "cli-hello", "--name", "x" * 81), "ValidationException")
 
 
 def test_a_server_that_is_not_running_is_named_in_the_error():
     nobody = f"http://127.0.0.1:{free_port()}"
-    for args in (["list"], ["describe", "arn:aws:states:us-east-1:123456789012:execution:a:b"], ["send-task-success", "t"]):
+    for args in (
+        ["list"],
+        ["describe", "arn:aws:states:us-east-1:123456789012:execution:a:b"],
+        ["send-task-success", "t"],
+    ):
         result = sojourn(*args, "--endpoint", nobody)
         assert_user_error(result, "cannot reach Sojourn at", "sojourn serve")
 
@@ -224,33 +297,65 @@ def test_commands_on_the_database_reach_executions_a_server_runs(tmp_path):
     """--db: the CLI writes to the database; the server's workers run what it starts and answers."""
     with serve(tmp_path) as running:
         activity = running.client().create_activity(name="cli-db")["activityArn"]
-        child = running.client().create_state_machine(name="cli-db-child", definition=json.dumps(HELLO), roleArn=ROLE)
+        child = running.client().create_state_machine(
+            name="cli-db-child", definition=json.dumps(HELLO), roleArn=ROLE
+        )
         definition = tmp_path / "cli-db.json"
         # The Task after the answer is scheduled by the CLI's own transaction and must run on the server
         # at once (the CLI hands its lease over as it exits), not after the lease expires.
-        definition.write_text(json.dumps({"StartAt": "Ask", "States": {
-            "Ask": {"Type": "Task", "Resource": activity, "Next": "Child"},
-            "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
-                      "Parameters": {"StateMachineArn": child["stateMachineArn"], "Input": {"who.$": "$.n"}},
-                      "OutputPath": "$.Output", "End": True}}}))
+        definition.write_text(
+            json.dumps(
+                {
+                    "StartAt": "Ask",
+                    "States": {
+                        "Ask": {"Type": "Task", "Resource": activity, "Next": "Child"},
+                        "Child": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                            "Parameters": {
+                                "StateMachineArn": child["stateMachineArn"],
+                                "Input": {"who.$": "$.n"},
+                            },
+                            "OutputPath": "$.Output",
+                            "End": True,
+                        },
+                    },
+                }
+            )
+        )
         db = ["--db", running.db_url]
         assert sojourn("deploy", str(definition), *db).exit_code == 0
         execution = sojourn("start", "cli-db", "--input", '{"n": 1}', *db).stdout.strip()
-        token = running.client().get_activity_task(activityArn=activity)["taskToken"]  # the server ran the start
+        token = running.client().get_activity_task(activityArn=activity)[
+            "taskToken"
+        ]  # the server ran the start
         assert sojourn("send-task-success", token, "--output", '{"n": 2}', *db).exit_code == 0
         done = wait_for_status(running.client(), execution, "SUCCEEDED", timeout=15)
         assert json.loads(done["output"]) == {"hello": 2}
         assert "ExecutionSucceeded" in sojourn("history", execution, *db).stdout
-        assert execution in json.loads(sojourn("list", "cli-db", "--json", *db).stdout)["executions"][0]["executionArn"]
+        assert (
+            execution
+            in json.loads(sojourn("list", "cli-db", "--json", *db).stdout)["executions"][0]["executionArn"]
+        )
 
 
 def test_serve_refuses_an_unusable_database_without_a_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "sojourn.cli", "serve", "--db", "mysql://nope", "--port", str(free_port())],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "sojourn.cli", "serve", "--db", "mysql://nope", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "Unsupported database URL" in result.stderr
-    missing = subprocess.run([sys.executable, "-m", "sojourn.cli", "serve", "--app", "nope.yaml"],
-                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    missing = subprocess.run(
+        [sys.executable, "-m", "sojourn.cli", "serve", "--app", "nope.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert missing.returncode == 1 and "nope.yaml: no such file" in missing.stderr
 
 
@@ -263,7 +368,9 @@ def test_serve_logs_json_lines_with_json(tmp_path):
 
 
 def test_the_module_runs_as_a_program(tmp_path: Path):
-    result = subprocess.run([sys.executable, "-m", "sojourn.cli", "--help"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sojourn.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     for command in COMMANDS:
         assert command in result.stdout

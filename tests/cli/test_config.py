@@ -10,18 +10,29 @@ from sojourn.config import Settings, SettingsError
 def test_defaults_follow_the_design():
     s = Settings.load(env={})
     assert (s.db_url, s.host, s.port, s.region, s.account_id, s.data_dir) == (
-        "sqlite:///.sojourn/sojourn.db", "127.0.0.1", 8080, "us-east-1", "123456789012", ".sojourn",
+        "sqlite:///.sojourn/sojourn.db",
+        "127.0.0.1",
+        8080,
+        "us-east-1",
+        "123456789012",
+        ".sojourn",
     )
     assert s.public_base_url == "http://127.0.0.1:8080"
     assert s.api_key is None and s.smtp_host is None and s.is_local
 
 
 def test_environment_is_read_and_converted():
-    s = Settings.load(env={
-        "SOJOURN_DB_URL": "postgresql://x/y", "SOJOURN_PORT": "9000", "SOJOURN_SMTP_STARTTLS": "true",
-        "SOJOURN_SMTP_PORT": "2525", "SOJOURN_REGION": "eu-west-1", "SOJOURN_API_KEY": "k",
-        "SOJOURN_PUBLIC_BASE_URL": "https://leave.example.com/",
-    })
+    s = Settings.load(
+        env={
+            "SOJOURN_DB_URL": "postgresql://x/y",
+            "SOJOURN_PORT": "9000",
+            "SOJOURN_SMTP_STARTTLS": "true",
+            "SOJOURN_SMTP_PORT": "2525",
+            "SOJOURN_REGION": "eu-west-1",
+            "SOJOURN_API_KEY": "k",
+            "SOJOURN_PUBLIC_BASE_URL": "https://leave.example.com/",
+        }
+    )
     assert s.db_url == "postgresql://x/y" and s.port == 9000 and s.smtp_port == 2525
     assert s.smtp_starttls is True and s.region == "eu-west-1" and s.api_key == "k"
     assert s.public_base_url == "https://leave.example.com"
@@ -39,7 +50,9 @@ def test_replace_keeps_a_derived_public_url_in_step_with_the_port():
     assert explicit.replace(port=9001).public_base_url == "https://x.example"
 
 
-@pytest.mark.parametrize(("variable", "value"), [("SOJOURN_PORT", "abc"), ("SOJOURN_PORT", "70000"), ("SOJOURN_SMTP_TLS", "maybe")])
+@pytest.mark.parametrize(
+    ("variable", "value"), [("SOJOURN_PORT", "abc"), ("SOJOURN_PORT", "70000"), ("SOJOURN_SMTP_TLS", "maybe")]
+)
 def test_invalid_values_name_the_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
         Settings.load(env={variable: value})
@@ -48,7 +61,9 @@ def test_invalid_values_name_the_variable(variable, value):
 def test_arns_use_the_configured_region_and_account():
     s = Settings(region="eu-west-1", account_id="000000000001")
     assert s.arn("stateMachine", "Hello") == "arn:aws:states:eu-west-1:000000000001:stateMachine:Hello"
-    assert s.arn("execution", "Hello", "run-1") == "arn:aws:states:eu-west-1:000000000001:execution:Hello:run-1"
+    assert (
+        s.arn("execution", "Hello", "run-1") == "arn:aws:states:eu-west-1:000000000001:execution:Hello:run-1"
+    )
 
 
 def test_secrets_stay_out_of_the_repr():
@@ -68,7 +83,9 @@ def test_the_expression_timeout_is_a_positive_number_of_seconds():
             Settings.load({"SOJOURN_EXPRESSION_TIMEOUT": bad})
 
 
-@pytest.mark.parametrize(("host", "link"), [("0.0.0.0", "http://127.0.0.1:8080"), ("::", "http://[::1]:8080")])
+@pytest.mark.parametrize(
+    ("host", "link"), [("0.0.0.0", "http://127.0.0.1:8080"), ("::", "http://[::1]:8080")]
+)
 def test_a_wildcard_host_never_makes_a_link_on_the_wildcard_address(host, link):
     s = Settings.load(env={"SOJOURN_HOST": host})
     assert s.public_base_url == link and s.public_base_url_is_derived
@@ -83,4 +100,6 @@ def test_a_public_url_on_a_wildcard_address_is_refused(url):
 
 
 def test_an_explicit_public_url_is_not_derived():
-    assert not Settings(host="0.0.0.0", public_base_url="https://leave.example.com").public_base_url_is_derived
+    assert not Settings(
+        host="0.0.0.0", public_base_url="https://leave.example.com"
+    ).public_base_url_is_derived

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from sojourn.cli import app
 from sojourn.functions import Function, FunctionPool
 
-HANDLER = '''
+HANDLER = """
 import logging
 
 
@@ -19,7 +19,7 @@ def handler(event, context):
     if event.get("refuse"):
         raise ValueError("refused")
     return {"ok": True}
-'''
+"""
 
 
 def test_logs_show_each_invocations_output_and_error(tmp_path):
@@ -39,8 +39,12 @@ def test_logs_show_each_invocations_output_and_error(tmp_path):
     assert "approving ann" in shown.output and "no days left for bob" in shown.output
     assert "ValueError: refused" in shown.output
 
-    records = json.loads(runner.invoke(app, ["logs", "--json", "-n", "1", "--data-dir", str(tmp_path / "data")]).output)
-    assert [(r["function"], r["status"], r["error"]["errorType"]) for r in records] == [("approve", "failed", "ValueError")]
+    records = json.loads(
+        runner.invoke(app, ["logs", "--json", "-n", "1", "--data-dir", str(tmp_path / "data")]).output
+    )
+    assert [(r["function"], r["status"], r["error"]["errorType"]) for r in records] == [
+        ("approve", "failed", "ValueError")
+    ]
     assert "approving bob" in records[0]["log"]
 
 

@@ -56,8 +56,14 @@ def sojourn(cwd: Path, *args: str, key: str | None = KEY) -> subprocess.Complete
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOJOURN_")}
     if key:
         env["SOJOURN_API_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "sojourn.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sojourn.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -101,7 +107,9 @@ def test_mail_and_logs_need_the_api_key_as_the_api_does(server, elsewhere):
     for command in (("mail",), ("mail", "show", "x"), ("logs",)):
         refused = sojourn(elsewhere, *command, "--endpoint", server.url, key=None)
         assert refused.returncode == 1
-        assert refused.stderr.startswith("error: UnrecognizedClientException: Request is missing Authentication Token")
+        assert refused.stderr.startswith(
+            "error: UnrecognizedClientException: Request is missing Authentication Token"
+        )
         assert "Traceback" not in refused.stderr
     wrong = sojourn(elsewhere, "mail", "--endpoint", server.url, key="wrong")
     assert "The security token included in the request is invalid." in wrong.stderr
@@ -114,9 +122,13 @@ def test_an_unknown_message_and_a_bad_page_size_are_errors_in_aws_words(server, 
     assert unknown.stderr.startswith("error: MessageDoesNotExist: Message Does Not Exist: 'nope'")
     answer = httpx.get(f"{server.url}/sojourn/mail", params={"maxResults": "0"}, headers={"X-Api-Key": KEY})
     assert answer.status_code == 400
-    assert answer.json() == {"__type": "ValidationException", "message": (
-        "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: "
-        "Member must have value greater than or equal to 1")}
+    assert answer.json() == {
+        "__type": "ValidationException",
+        "message": (
+            "1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: "
+            "Member must have value greater than or equal to 1"
+        ),
+    }
 
 
 def test_without_a_server_mail_and_logs_say_so_and_create_nothing(elsewhere):

@@ -21,8 +21,13 @@ EXECUTION = "an-execution-name-long-enough-that-its-arn-is-twice-as-wide-as-the-
 def sojourn(server: Server, *args: str) -> str:
     """`sojourn ARGS --endpoint URL` in a new process, printing to a pipe 80 columns wide."""
     env = {**os.environ, "COLUMNS": "80"}
-    done = subprocess.run([sys.executable, "-m", "sojourn.cli", *args, "--endpoint", server.url], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "sojourn.cli", *args, "--endpoint", server.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -39,11 +44,22 @@ def arns(server) -> dict[str, Any]:
     machine = sfn.create_state_machine(name=MACHINE, definition=definition, roleArn=ROLE)["stateMachineArn"]
     execution = sfn.start_execution(stateMachineArn=machine, name=EXECUTION)["executionArn"]
     wait_for_status(sfn, execution, "SUCCEEDED")
-    activity = sfn.create_activity(name="an-activity-whose-name-is-long-enough-to-overflow-eighty-columns")["activityArn"]
-    asks = json.dumps({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": True}}})
-    asking = sfn.create_state_machine(name=MACHINE + "-asks", definition=asks, roleArn=ROLE)["stateMachineArn"]
+    activity = sfn.create_activity(name="an-activity-whose-name-is-long-enough-to-overflow-eighty-columns")[
+        "activityArn"
+    ]
+    asks = json.dumps(
+        {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": True}}}
+    )
+    asking = sfn.create_state_machine(name=MACHINE + "-asks", definition=asks, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
     waiting = sfn.start_execution(stateMachineArn=asking)["executionArn"]
-    wait_for(lambda: any(e["type"] == "ActivityScheduled" for e in sfn.get_execution_history(executionArn=waiting)["events"]))
+    wait_for(
+        lambda: any(
+            e["type"] == "ActivityScheduled"
+            for e in sfn.get_execution_history(executionArn=waiting)["events"]
+        )
+    )
     return {"machine": machine, "execution": execution, "activity": activity, "waiting": waiting}
 
 

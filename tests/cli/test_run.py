@@ -8,9 +8,13 @@ from typer.testing import CliRunner
 
 from sojourn.cli import app
 
-A_WEEK = {"StartAt": "Wait", "States": {
-    "Wait": {"Type": "Wait", "Seconds": 604800, "Next": "Done"},
-    "Done": {"Type": "Pass", "Parameters": {"waited.$": "$.days"}, "End": True}}}
+A_WEEK = {
+    "StartAt": "Wait",
+    "States": {
+        "Wait": {"Type": "Wait", "Seconds": 604800, "Next": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"waited.$": "$.days"}, "End": True},
+    },
+}
 
 
 def test_skip_waits_runs_a_week_long_wait_on_a_virtual_clock(tmp_path):

@@ -21,15 +21,23 @@ CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 WORK = "arn:aws:states:::lambda:invoke"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @contextlib.contextmanager
 def serving(client: Any, settings: Settings, app: Any = None) -> Iterator[str]:
     """The API and the console for `client` (or another ASGI `app`) over real HTTP; yields the base URL."""
     if app is None:
-        app = Starlette(routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)])
+        app = Starlette(
+            routes=[*api.routes(client, settings), *console.routes(client=client, settings=settings)]
+        )
     with serving_app(app) as url:
         yield url
 
@@ -41,16 +49,27 @@ def approval_definition(**approve: Any) -> dict[str, Any]:
         "States": {
             "Prepare": {"Type": "Task", "Resource": WORK, "ResultPath": "$.prepared", "Next": "Approve"},
             "Approve": {
-                "Type": "Task", "Resource": CALLBACK, "ResultPath": "$.answer", "Next": "Decide",
-                "Parameters": {"FunctionName": "notify", "Payload": {
-                    "token.$": "$$.Task.Token", "employee.$": "$.employee",
-                    "decisions": {"Approve": {"decision": "approved"}, "Deny": {"decision": "denied"}},
-                }},
+                "Type": "Task",
+                "Resource": CALLBACK,
+                "ResultPath": "$.answer",
+                "Next": "Decide",
+                "Parameters": {
+                    "FunctionName": "notify",
+                    "Payload": {
+                        "token.$": "$$.Task.Token",
+                        "employee.$": "$.employee",
+                        "decisions": {"Approve": {"decision": "approved"}, "Deny": {"decision": "denied"}},
+                    },
+                },
                 **approve,
             },
-            "Decide": {"Type": "Choice", "Choices": [
-                {"Variable": "$.answer.decision", "StringEquals": "approved", "Next": "Approved"},
-            ], "Default": "Denied"},
+            "Decide": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.answer.decision", "StringEquals": "approved", "Next": "Approved"},
+                ],
+                "Default": "Denied",
+            },
             "Approved": {"Type": "Succeed"},
             "Denied": {"Type": "Fail", "Error": "Denied", "Cause": "The request was denied"},
         },
@@ -58,7 +77,9 @@ def approval_definition(**approve: Any) -> dict[str, Any]:
 
 
 def deploy(client: Client, definition: dict[str, Any], name: str = "approval") -> str:
-    return client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+    return client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -80,5 +101,3 @@ def waiting_tasks(client: Client) -> list[dict[str, Any]]:
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-

@@ -19,9 +19,13 @@ def state(page, name: str):
     return page.locator(f'svg [data-state="{name}"]')
 
 
-def test_a_waiting_task_is_decided_from_the_inbox_and_the_graph_turns_green_without_reloading(client, base_url, page):
+def test_a_waiting_task_is_decided_from_the_inbox_and_the_graph_turns_green_without_reloading(
+    client, base_url, page
+):
     machine = deploy(client, approval_definition())
-    execution = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E002"}))["executionArn"]
+    execution = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E002"}))[
+        "executionArn"
+    ]
     wait_until(lambda: waiting_tasks(client))
 
     page.goto(f"{base_url}/console/executions/{quote(execution, safe='')}")
@@ -112,4 +116,6 @@ def test_with_an_api_key_the_browser_signs_in_first(make_client, settings, page)
         page.get_by_role("button", name="Sign in").click()
         expect(page.locator("h1")).to_have_text("Inbox")
         assert "Ada" in page.locator("header.top").inner_text()
-        assert all(cookie["value"].find("s3cret") < 0 and cookie["httpOnly"] for cookie in page.context.cookies())
+        assert all(
+            cookie["value"].find("s3cret") < 0 and cookie["httpOnly"] for cookie in page.context.cookies()
+        )

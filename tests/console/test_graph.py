@@ -24,12 +24,20 @@ def overlaps(a: Box | Group, b: Box | Group) -> bool:
 
 
 def inside(inner: Box | Group, outer: Group) -> bool:
-    return (outer.x <= inner.x and inner.x + inner.w <= outer.x + outer.w
-            and outer.y <= inner.y and inner.y + inner.h <= outer.y + outer.h)
+    return (
+        outer.x <= inner.x
+        and inner.x + inner.w <= outer.x + outer.w
+        and outer.y <= inner.y
+        and inner.y + inner.h <= outer.y + outer.h
+    )
 
 
 def edge(graph: Graph, source: str, target: str, kind: str | None = None):
-    found = [e for e in graph.edges if e.source == source and e.target == target and (kind is None or e.kind == kind)]
+    found = [
+        e
+        for e in graph.edges
+        if e.source == source and e.target == target and (kind is None or e.kind == kind)
+    ]
     assert found, f"no edge {source} -> {target}"
     return found[0]
 
@@ -53,10 +61,18 @@ def test_edges_leave_the_bottom_of_their_source_and_enter_the_top_of_their_targe
 
 
 def test_choice_branches_are_labelled_with_their_rule_and_default():
-    definition = {"StartAt": "Check", "States": {
-        "Check": {"Type": "Choice", "Default": "No", "Choices": [
-            {"Variable": "$.days", "NumericGreaterThan": 5, "Next": "Yes"}]},
-        "Yes": {"Type": "Succeed"}, "No": {"Type": "Fail", "Error": "X"}}}
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Default": "No",
+                "Choices": [{"Variable": "$.days", "NumericGreaterThan": 5, "Next": "Yes"}],
+            },
+            "Yes": {"Type": "Succeed"},
+            "No": {"Type": "Fail", "Error": "X"},
+        },
+    }
     graph = layout(definition)
     rule = edge(graph, "Check", "Yes", "choice")
     assert rule.label == "$.days > 5"
@@ -66,46 +82,90 @@ def test_choice_branches_are_labelled_with_their_rule_and_default():
     assert check.y + check.h < rule.label_at[1] < graph.box("Yes").y
 
 
-@pytest.mark.parametrize(("rule", "text"), [
-    ({"Variable": "$.type", "StringEquals": "annual"}, '$.type == "annual"'),
-    ({"Variable": "$.days", "NumericLessThanEqualsPath": "$.balance"}, "$.days <= $.balance"),
-    ({"Variable": "$.ok", "BooleanEquals": True}, "$.ok == true"),
-    ({"Variable": "$.at", "TimestampGreaterThan": "2030-01-01T00:00:00Z"}, '$.at > "2030-01-01T00:00:00Z"'),
-    ({"Variable": "$.name", "StringMatches": "A*"}, '$.name matches "A*"'),
-    ({"Variable": "$.x", "IsPresent": False}, "$.x is not present"),
-    ({"Variable": "$.x", "IsNumeric": True}, "$.x is a number"),
-    ({"Not": {"Variable": "$.x", "IsNull": True}}, "not $.x is null"),
-    ({"And": [{"Variable": "$.a", "NumericEquals": 1}, {"Or": [
-        {"Variable": "$.b", "StringEquals": "x"}, {"Variable": "$.c", "IsBoolean": True}]}]},
-     '$.a == 1 and ($.b == "x" or $.c is a boolean)'),
-    ({"Condition": "{% $states.input.days > 5 %}"}, "$states.input.days > 5"),
-])
+@pytest.mark.parametrize(
+    ("rule", "text"),
+    [
+        ({"Variable": "$.type", "StringEquals": "annual"}, '$.type == "annual"'),
+        ({"Variable": "$.days", "NumericLessThanEqualsPath": "$.balance"}, "$.days <= $.balance"),
+        ({"Variable": "$.ok", "BooleanEquals": True}, "$.ok == true"),
+        (
+            {"Variable": "$.at", "TimestampGreaterThan": "2030-01-01T00:00:00Z"},
+            '$.at > "2030-01-01T00:00:00Z"',
+        ),
+        ({"Variable": "$.name", "StringMatches": "A*"}, '$.name matches "A*"'),
+        ({"Variable": "$.x", "IsPresent": False}, "$.x is not present"),
+        ({"Variable": "$.x", "IsNumeric": True}, "$.x is a number"),
+        ({"Not": {"Variable": "$.x", "IsNull": True}}, "not $.x is null"),
+        (
+            {
+                "And": [
+                    {"Variable": "$.a", "NumericEquals": 1},
+                    {
+                        "Or": [
+                            {"Variable": "$.b", "StringEquals": "x"},
+                            {"Variable": "$.c", "IsBoolean": True},
+                        ]
+                    },
+                ]
+            },
+            '$.a == 1 and ($.b == "x" or $.c is a boolean)',
+        ),
+        ({"Condition": "{% $states.input.days > 5 %}"}, "$states.input.days > 5"),
+    ],
+)
 def test_choice_rules_read_as_short_text(rule, text):
     assert rule_text(rule) == text
 
 
 def test_long_rules_are_cut_on_the_edge_and_kept_whole_in_its_title():
     long_rule = {"Variable": "$.request.employee.department.name", "StringEquals": "Research and Development"}
-    definition = {"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{**long_rule, "Next": "D"}], "Default": "D"},
-                                             "D": {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{**long_rule, "Next": "D"}], "Default": "D"},
+            "D": {"Type": "Succeed"},
+        },
+    }
     rule = edge(layout(definition), "C", "D", "choice")
     assert rule.label.endswith("…") and len(rule.label) <= 30
     assert rule.title == rule_text(long_rule)
 
 
 def test_catch_transitions_are_their_own_kind_titled_with_their_errors():
-    definition = {"StartAt": "Work", "States": {
-        "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done",
-                 "Catch": [{"ErrorEquals": ["States.Timeout", "Custom"], "Next": "Recover"}]},
-        "Recover": {"Type": "Pass", "End": True}, "Done": {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Next": "Done",
+                "Catch": [{"ErrorEquals": ["States.Timeout", "Custom"], "Next": "Recover"}],
+            },
+            "Recover": {"Type": "Pass", "End": True},
+            "Done": {"Type": "Succeed"},
+        },
+    }
     catch = edge(layout(definition), "Work", "Recover", "catch")
     assert catch.title == "Catch States.Timeout, Custom"
 
 
 def test_parallel_branches_sit_side_by_side_inside_their_group():
-    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
-        {"StartAt": "L1", "States": {"L1": {"Type": "Pass", "Next": "L2"}, "L2": {"Type": "Pass", "End": True}}},
-        {"StartAt": "R1", "States": {"R1": {"Type": "Pass", "End": True}}}]}}}
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {
+                        "StartAt": "L1",
+                        "States": {"L1": {"Type": "Pass", "Next": "L2"}, "L2": {"Type": "Pass", "End": True}},
+                    },
+                    {"StartAt": "R1", "States": {"R1": {"Type": "Pass", "End": True}}},
+                ],
+            }
+        },
+    }
     graph = layout(definition)
     group = graph.box("Both")
     assert isinstance(group, Group) and group.kind == "Parallel"
@@ -119,9 +179,30 @@ def test_parallel_branches_sit_side_by_side_inside_their_group():
 
 
 def test_a_map_processor_nests_inside_a_parallel_branch():
-    definition = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
-        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {
-            "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}}]}}}
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {
+                        "StartAt": "M",
+                        "States": {
+                            "M": {
+                                "Type": "Map",
+                                "End": True,
+                                "ItemProcessor": {
+                                    "StartAt": "Item",
+                                    "States": {"Item": {"Type": "Pass", "End": True}},
+                                },
+                            }
+                        },
+                    }
+                ],
+            }
+        },
+    }
     graph = layout(definition)
     parallel, map_group, item = graph.box("P"), graph.box("M"), graph.box("Item")
     processor = next(g for g in graph.groups if g.kind == "Processor")
@@ -129,12 +210,19 @@ def test_a_map_processor_nests_inside_a_parallel_branch():
 
 
 def test_a_loop_back_to_an_earlier_state_is_drawn_upwards():
-    definition = {"StartAt": "Ask", "States": {
-        "Ask": {"Type": "Pass", "Next": "Wait"},
-        "Wait": {"Type": "Wait", "Seconds": 5, "Next": "Check"},
-        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.done", "BooleanEquals": False, "Next": "Ask"}],
-                  "Default": "Done"},
-        "Done": {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {"Type": "Pass", "Next": "Wait"},
+            "Wait": {"Type": "Wait", "Seconds": 5, "Next": "Check"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.done", "BooleanEquals": False, "Next": "Ask"}],
+                "Default": "Done",
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
     graph = layout(definition)
     back = edge(graph, "Check", "Ask", "choice")
     assert back.points[0][1] > back.points[-1][1]  # from Check's top up to Ask's bottom
@@ -142,8 +230,17 @@ def test_a_loop_back_to_an_earlier_state_is_drawn_upwards():
 
 
 def test_a_state_that_goes_to_itself_gets_a_loop_beside_its_box():
-    definition = {"StartAt": "Poll", "States": {"Poll": {"Type": "Choice", "Default": "Done", "Choices": [
-        {"Variable": "$.again", "BooleanEquals": True, "Next": "Poll"}]}, "Done": {"Type": "Succeed"}}}
+    definition = {
+        "StartAt": "Poll",
+        "States": {
+            "Poll": {
+                "Type": "Choice",
+                "Default": "Done",
+                "Choices": [{"Variable": "$.again", "BooleanEquals": True, "Next": "Poll"}],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
     graph = layout(definition)
     loop = edge(graph, "Poll", "Poll")
     poll = graph.box("Poll")
@@ -153,17 +250,25 @@ def test_a_state_that_goes_to_itself_gets_a_loop_beside_its_box():
 
 def test_a_real_definition_of_36_states_has_no_overlapping_boxes_and_fits_its_canvas():
     graph = layout(LEAVE_REQUEST)
-    states = [b for b in graph.boxes if b.kind not in ("Start", "End")] + [g for g in graph.groups if g.kind in ("Parallel", "Map")]
+    states = [b for b in graph.boxes if b.kind not in ("Start", "End")] + [
+        g for g in graph.groups if g.kind in ("Parallel", "Map")
+    ]
     assert len(states) == 36
     scopes = {}
     for item in states:
-        parent = min((g for g in graph.groups if g is not item and inside(item, g)), key=lambda g: g.w * g.h, default=None)
+        parent = min(
+            (g for g in graph.groups if g is not item and inside(item, g)),
+            key=lambda g: g.w * g.h,
+            default=None,
+        )
         scopes.setdefault(parent.id if parent else "", []).append(item)
     for members in scopes.values():
         for a, b in combinations(members, 2):
             assert not overlaps(a, b), (a.id, b.id)
     for item in (*graph.boxes, *graph.groups):
-        assert item.x >= 0 and item.x + item.w <= graph.width and item.y >= 0 and item.y + item.h <= graph.height
+        assert (
+            item.x >= 0 and item.x + item.w <= graph.width and item.y >= 0 and item.y + item.h <= graph.height
+        )
     for e in graph.edges:
         assert all(0 <= x <= graph.width and 0 <= y <= graph.height for x, y in e.points), e
 

@@ -26,7 +26,9 @@ def queue(client, subject, html, text, to="lead@example.com") -> str:
 
 
 def test_the_mailbox_lists_messages_and_filters_by_recipient(mail_client, settings):
-    queue(mail_client, "Leave request from Dana", APPROVAL_HTML.format(url="http://127.0.0.1:9"), "Approve: ...")
+    queue(
+        mail_client, "Leave request from Dana", APPROVAL_HTML.format(url="http://127.0.0.1:9"), "Approve: ..."
+    )
     queue(mail_client, "Plain news", None, "Just text <b>not bold</b>", to="dana@example.com")
     with serving(mail_client, settings) as url, httpx.Client(base_url=url) as http:
         listing = http.get("/console/mailbox").text
@@ -37,7 +39,9 @@ def test_the_mailbox_lists_messages_and_filters_by_recipient(mail_client, settin
 
 
 def test_html_mail_is_shown_in_a_sandboxed_frame_without_scripts_and_text_is_escaped(mail_client, settings):
-    html_id = queue(mail_client, "Leave request from Dana", APPROVAL_HTML.format(url="http://127.0.0.1:9"), "Approve")
+    html_id = queue(
+        mail_client, "Leave request from Dana", APPROVAL_HTML.format(url="http://127.0.0.1:9"), "Approve"
+    )
     text_id = queue(mail_client, "Plain news", None, "Just text <b>not bold</b>", to="dana@example.com")
     with serving(mail_client, settings) as url, httpx.Client(base_url=url) as http:
         page = http.get(f"/console/mailbox/{html_id}").text

@@ -38,13 +38,17 @@ def http(base_url):
 def waiting(client):
     """A running execution waiting in Approve; returns (machine arn, execution arn)."""
     machine = deploy(client, approval_definition())
-    execution = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E002"}))["executionArn"]
+    execution = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E002"}))[
+        "executionArn"
+    ]
     wait_until(lambda: waiting_tasks(client))
     return machine, execution
 
 
 def finished(client, execution: str) -> dict:
-    return wait_until(lambda: (d := client.describe_execution(executionArn=execution))["status"] != "RUNNING" and d)
+    return wait_until(
+        lambda: (d := client.describe_execution(executionArn=execution))["status"] != "RUNNING" and d
+    )
 
 
 def test_state_machine_pages_show_the_graph_definition_versions_and_executions(client, http, waiting):
@@ -68,17 +72,23 @@ def test_state_machine_pages_show_the_graph_definition_versions_and_executions(c
 
 
 def test_an_unknown_state_machine_is_a_404_page(http):
-    answer = http.get("/console/state-machines/" + q("arn:aws:states:us-east-1:123456789012:stateMachine:nope"))
+    answer = http.get(
+        "/console/state-machines/" + q("arn:aws:states:us-east-1:123456789012:stateMachine:nope")
+    )
     assert answer.status_code == 404 and "StateMachineDoesNotExist" in answer.text
 
 
 def test_starting_an_execution_from_the_form_opens_its_page(client, http):
     machine = deploy(client, approval_definition())
     form = http.get(f"/console/state-machines/{q(machine)}?tab=start")
-    answer = http.post(f"/console/state-machines/{q(machine)}/start",
-                       data={"csrf_token": csrf(form), "name": "from-console", "input": '{"employee": "E7"}'})
+    answer = http.post(
+        f"/console/state-machines/{q(machine)}/start",
+        data={"csrf_token": csrf(form), "name": "from-console", "input": '{"employee": "E7"}'},
+    )
     assert answer.status_code == 303
-    assert answer.headers["location"].endswith(q(machine.replace("stateMachine", "execution") + ":from-console") + "?done=started")
+    assert answer.headers["location"].endswith(
+        q(machine.replace("stateMachine", "execution") + ":from-console") + "?done=started"
+    )
     page = http.get(answer.headers["location"])
     assert "Execution started." in page.text and "from-console" in page.text
 
@@ -86,7 +96,10 @@ def test_starting_an_execution_from_the_form_opens_its_page(client, http):
 def test_the_start_form_refuses_invalid_json_and_keeps_what_was_typed(client, http):
     machine = deploy(client, approval_definition())
     form = http.get(f"/console/state-machines/{q(machine)}?tab=start")
-    answer = http.post(f"/console/state-machines/{q(machine)}/start", data={"csrf_token": csrf(form), "input": '{"employee": '})
+    answer = http.post(
+        f"/console/state-machines/{q(machine)}/start",
+        data={"csrf_token": csrf(form), "input": '{"employee": '},
+    )
     assert answer.status_code == 400
     assert "not valid JSON" in answer.text and "{&#34;employee&#34;: " in answer.text
     assert client.list_executions(stateMachineArn=machine)["executions"] == []
@@ -96,7 +109,9 @@ def test_a_form_without_the_csrf_token_of_this_browser_is_refused(client, http):
     machine = deploy(client, approval_definition())
     http.get("/console/state-machines")  # the browser has its cookie...
     for token in ("", "forged-token-forged-token-forged-token"):
-        answer = http.post(f"/console/state-machines/{q(machine)}/start", data={"csrf_token": token, "input": "{}"})
+        answer = http.post(
+            f"/console/state-machines/{q(machine)}/start", data={"csrf_token": token, "input": "{}"}
+        )
         assert answer.status_code == 403
     assert client.list_executions(stateMachineArn=machine)["executions"] == []
 
@@ -113,7 +128,11 @@ def test_the_execution_page_shows_status_graph_history_and_polls_for_changes(cli
     page = http.get(f"/console/executions/{q(execution)}")
     assert page.status_code == 200
     assert 'id="execution-status">RUNNING' in page.text
-    states = json.loads(re.search(r'<script type="application/json" id="states-data">(.*?)</script>', page.text, re.S).group(1))
+    states = json.loads(
+        re.search(r'<script type="application/json" id="states-data">(.*?)</script>', page.text, re.S).group(
+            1
+        )
+    )
     assert states["Approve"]["status"] == "RUNNING" and states["Prepare"]["status"] == "SUCCEEDED"
     assert "TaskStateEntered" in page.text and "Timeline" in page.text
     last = int(re.search(r'data-last-event="(\d+)"', page.text).group(1))
@@ -124,7 +143,10 @@ def test_the_execution_page_shows_status_graph_history_and_polls_for_changes(cli
     changed = http.get(f"/console/executions/{q(execution)}/progress?since={last}").json()
     assert changed["changed"] and changed["status"] == "SUCCEEDED"
     assert changed["states"]["Approved"]["status"] == "SUCCEEDED"
-    assert "ExecutionSucceeded" in changed["rows"] and "TaskStateEntered" not in changed["rows"].split("TaskSucceeded")[0]
+    assert (
+        "ExecutionSucceeded" in changed["rows"]
+        and "TaskStateEntered" not in changed["rows"].split("TaskSucceeded")[0]
+    )
     assert "SUCCEEDED" in changed["summary"] and "bar-row" in changed["timeline"]
 
 
@@ -171,14 +193,23 @@ def test_decision_buttons_send_their_output_with_who_decided_and_when(client, ht
     assert inbox.status_code == 200
     assert '<button type="submit" name="decision" value="Approve"' in inbox.text
     assert "&lt;task token: redacted&gt;" in inbox.text  # the token itself never reaches the page
-    assert '<dt>Request</dt><dd class="task-about"><span class="pair"><span class="muted">employee</span> E002</span></dd>' in inbox.text
+    assert (
+        '<dt>Request</dt><dd class="task-about"><span class="pair"><span class="muted">employee</span> E002</span></dd>'
+        in inbox.text
+    )
     task_id = waiting_tasks(client)[0]["taskId"]
-    answer = http.post(f"/console/inbox/{task_id}/decide",
-                       data={"csrf_token": csrf(inbox), "action": "decision", "decision": "Deny"})
+    answer = http.post(
+        f"/console/inbox/{task_id}/decide",
+        data={"csrf_token": csrf(inbox), "action": "decision", "decision": "Deny"},
+    )
     assert answer.status_code == 303 and answer.headers["location"].endswith("/console/inbox?done=sent")
     described = finished(client, execution)
     assert described["status"] == "FAILED" and described["error"] == "Denied"
-    answered = [e for e in client.get_execution_history(executionArn=execution)["events"] if e["type"] == "TaskSucceeded"][-1]
+    answered = [
+        e
+        for e in client.get_execution_history(executionArn=execution)["events"]
+        if e["type"] == "TaskSucceeded"
+    ][-1]
     output = json.loads(answered["taskSucceededEventDetails"]["output"])
     assert output["decision"] == "denied" and output["decidedBy"] == {"console": "console"}
     assert datetime.fromisoformat(output["decidedAt"].replace("Z", "+00:00")).tzinfo is not None
@@ -186,12 +217,21 @@ def test_decision_buttons_send_their_output_with_who_decided_and_when(client, ht
 
 def test_a_waiting_task_is_read_by_its_id_and_listed_with_its_execution(client, waiting):
     machine, execution = waiting
-    other = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E003"}))["executionArn"]
+    other = client.start_execution(stateMachineArn=machine, input=json.dumps({"employee": "E003"}))[
+        "executionArn"
+    ]
     wait_until(lambda: len(waiting_tasks(client)) == 2)
     [task] = client.list_waiting_tasks(executionArn=execution)["tasks"]
     assert client.describe_waiting_task(taskId=task["taskId"]) == task
-    assert (task["executionArn"], task["stateMachineArn"], task["stateName"]) == (execution, machine, "Approve")
-    assert decisions_of(task["payload"]) == {"Approve": {"decision": "approved"}, "Deny": {"decision": "denied"}}
+    assert (task["executionArn"], task["stateMachineArn"], task["stateName"]) == (
+        execution,
+        machine,
+        "Approve",
+    )
+    assert decisions_of(task["payload"]) == {
+        "Approve": {"decision": "approved"},
+        "Deny": {"decision": "denied"},
+    }
     assert [t["executionArn"] for t in client.list_waiting_tasks(executionArn=other)["tasks"]] == [other]
     client.decide_task(taskId=task["taskId"], output="{}")
     with pytest.raises(errors.TaskDoesNotExist):
@@ -204,26 +244,54 @@ def test_a_waiting_task_is_read_by_its_id_and_listed_with_its_execution(client, 
 def test_a_waiting_execution_says_where_it_waits_since_when_and_decides_from_its_page(client, http, waiting):
     _, execution = waiting
     page = http.get(f"/console/executions/{q(execution)}")
-    waits = re.search(r'<div class="waiting" data-state="Approve" data-task="([0-9a-f]+)">(.*?)</form>', page.text, re.S)
+    waits = re.search(
+        r'<div class="waiting" data-state="Approve" data-task="([0-9a-f]+)">(.*?)</form>', page.text, re.S
+    )
     assert waits, "the page does not say what the execution waits for"
     since = client.list_waiting_tasks(executionArn=execution)["tasks"][0]["since"]
-    assert f"Waiting for an answer</strong> at <strong>Approve</strong>\n      since {since:%Y-%m-%d %H:%M:%S}" in waits.group(2)
+    assert (
+        f"Waiting for an answer</strong> at <strong>Approve</strong>\n      since {since:%Y-%m-%d %H:%M:%S}"
+        in waits.group(2)
+    )
     assert 'value="Approve"' in waits.group(2) and 'value="Deny"' in waits.group(2)
-    answer = http.post(f"/console/inbox/{waits.group(1)}/decide",
-                       data={"csrf_token": csrf(page), "action": "decision", "decision": "Approve", "back": "execution"})
-    assert answer.status_code == 303 and answer.headers["location"] == f"/console/executions/{q(execution)}?done=sent"
+    answer = http.post(
+        f"/console/inbox/{waits.group(1)}/decide",
+        data={"csrf_token": csrf(page), "action": "decision", "decision": "Approve", "back": "execution"},
+    )
+    assert (
+        answer.status_code == 303
+        and answer.headers["location"] == f"/console/executions/{q(execution)}?done=sent"
+    )
     assert finished(client, execution)["status"] == "SUCCEEDED"
     assert 'class="waiting"' not in http.get(answer.headers["location"]).text
 
 
 def test_a_history_over_a_thousand_events_pages_back_to_the_first(client, http):
     items = 260  # a Map over 260 items of one Pass state: 4 events each, 1,045 in all
-    machine = deploy(client, {"StartAt": "Each", "States": {"Each": {"Type": "Map", "End": True, "ItemProcessor": {
-        "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}}}}, name="many")
-    execution = client.start_execution(stateMachineArn=machine, input=json.dumps(list(range(items))))["executionArn"]
+    machine = deploy(
+        client,
+        {
+            "StartAt": "Each",
+            "States": {
+                "Each": {
+                    "Type": "Map",
+                    "End": True,
+                    "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+                }
+            },
+        },
+        name="many",
+    )
+    execution = client.start_execution(stateMachineArn=machine, input=json.dumps(list(range(items))))[
+        "executionArn"
+    ]
     assert finished(client, execution)["status"] == "SUCCEEDED"
     history = client.get_execution_history(executionArn=execution, maxResults=1000)
-    total = 1000 + len(client.get_execution_history(executionArn=execution, maxResults=1000, nextToken=history["nextToken"])["events"])
+    total = 1000 + len(
+        client.get_execution_history(executionArn=execution, maxResults=1000, nextToken=history["nextToken"])[
+            "events"
+        ]
+    )
 
     def shown(text: str) -> list[int]:
         return [int(n) for n in re.findall(r'<tr class="tone-[a-z]+" data-event="(\d+)">', text)]
@@ -241,21 +309,35 @@ def test_a_history_over_a_thousand_events_pages_back_to_the_first(client, http):
 
 def test_the_inbox_sends_success_with_json_output_or_failure_with_error_and_cause(client, http):
     machine = deploy(client, approval_definition())
-    first = client.start_execution(stateMachineArn=machine, name="one", input='{"employee": "E1"}')["executionArn"]
-    second = client.start_execution(stateMachineArn=machine, name="two", input='{"employee": "E2"}')["executionArn"]
+    first = client.start_execution(stateMachineArn=machine, name="one", input='{"employee": "E1"}')[
+        "executionArn"
+    ]
+    second = client.start_execution(stateMachineArn=machine, name="two", input='{"employee": "E2"}')[
+        "executionArn"
+    ]
     tasks = wait_until(lambda: len(waiting_tasks(client)) == 2 and waiting_tasks(client))
     by_execution = {task["executionArn"]: task["taskId"] for task in tasks}
     token = csrf(http.get("/console/inbox"))
-    bad = http.post(f"/console/inbox/{by_execution[first]}/decide", data={"csrf_token": token, "action": "success", "output": "{nope"})
+    bad = http.post(
+        f"/console/inbox/{by_execution[first]}/decide",
+        data={"csrf_token": token, "action": "success", "output": "{nope"},
+    )
     assert bad.status_code == 400 and "not valid JSON" in bad.text
-    http.post(f"/console/inbox/{by_execution[first]}/decide",
-              data={"csrf_token": token, "action": "success", "output": '{"decision": "approved"}'})
-    http.post(f"/console/inbox/{by_execution[second]}/decide",
-              data={"csrf_token": token, "action": "failure", "error": "Rejected", "cause": "Too many days"})
+    http.post(
+        f"/console/inbox/{by_execution[first]}/decide",
+        data={"csrf_token": token, "action": "success", "output": '{"decision": "approved"}'},
+    )
+    http.post(
+        f"/console/inbox/{by_execution[second]}/decide",
+        data={"csrf_token": token, "action": "failure", "error": "Rejected", "cause": "Too many days"},
+    )
     assert finished(client, first)["status"] == "SUCCEEDED"
     failed = finished(client, second)
     assert (failed["status"], failed["error"], failed["cause"]) == ("FAILED", "Rejected", "Too many days")
-    again = http.post(f"/console/inbox/{by_execution[first]}/decide", data={"csrf_token": token, "action": "success", "output": "{}"})
+    again = http.post(
+        f"/console/inbox/{by_execution[first]}/decide",
+        data={"csrf_token": token, "action": "success", "output": "{}"},
+    )
     assert again.status_code == 400 and "no longer waiting" in again.text
 
 
@@ -266,7 +348,11 @@ def test_decisions_are_found_at_the_top_of_the_payload_or_one_level_down():
     assert decisions_of({"decisions": "not an object"}) == {}
     assert decisions_of(None) == {}
     output = decision_output({"decision": "approved"}, "Ada", datetime(2030, 11, 1, 9, 30, tzinfo=UTC))
-    assert output == {"decision": "approved", "decidedBy": {"console": "Ada"}, "decidedAt": "2030-11-01T09:30:00Z"}
+    assert output == {
+        "decision": "approved",
+        "decidedBy": {"console": "Ada"},
+        "decidedAt": "2030-11-01T09:30:00Z",
+    }
 
 
 def test_with_an_api_key_the_console_asks_for_it_and_keeps_only_a_keyed_hash(make_client, tmp_path):
@@ -278,24 +364,39 @@ def test_with_an_api_key_the_console_asks_for_it_and_keeps_only_a_keyed_hash(mak
         assert http.get("/console/static/console.css").status_code == 200
         assert http.post("/console/inbox/x/decide", data={}).status_code == 401
         login = http.get(answer.headers["location"])
-        wrong = http.post("/console/login", data={"csrf_token": csrf(login), "key": "guess", "next": "/console/executions"})
+        wrong = http.post(
+            "/console/login", data={"csrf_token": csrf(login), "key": "guess", "next": "/console/executions"}
+        )
         assert wrong.status_code == 401 and SESSION_COOKIE not in http.cookies
-        right = http.post("/console/login", data={"csrf_token": csrf(login), "key": "s3cret-key", "name": "Ada",
-                                                 "next": "/console/executions"})
+        right = http.post(
+            "/console/login",
+            data={
+                "csrf_token": csrf(login),
+                "key": "s3cret-key",
+                "name": "Ada",
+                "next": "/console/executions",
+            },
+        )
         assert right.status_code == 303 and right.headers["location"] == "/console/executions"
         cookie = right.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
         assert "s3cret-key" not in cookie
         page = http.get("/console/executions")
         assert page.status_code == 200 and "Ada" in page.text
-        outside = http.post("/console/login", data={"csrf_token": csrf(page), "key": "s3cret-key", "next": "https://evil.example/"})
+        outside = http.post(
+            "/console/login",
+            data={"csrf_token": csrf(page), "key": "s3cret-key", "next": "https://evil.example/"},
+        )
         assert outside.headers["location"] == "/console/"
         http.post("/console/logout", data={"csrf_token": csrf(page)})
         assert http.get("/console/executions").status_code == 303
 
 
 def test_the_menu_offers_sign_out_only_to_someone_signed_in(make_client, settings):
-    with serving(make_client(), settings.replace(api_key="s3cret-key")) as url, httpx.Client(base_url=url) as http:
+    with (
+        serving(make_client(), settings.replace(api_key="s3cret-key")) as url,
+        httpx.Client(base_url=url) as http,
+    ):
         login = http.get("/console/login")
         assert login.status_code == 200 and 'action="/console/logout"' not in login.text
         http.post("/console/login", data={"csrf_token": csrf(login), "key": "s3cret-key", "name": "Ada"})
@@ -308,5 +409,9 @@ def test_sojourn_serve_mounts_the_console_under_slash_console(client, settings):
     app = build_app(Runtime(client, settings, workers=0))
     with serving(client, settings, app=app) as url, httpx.Client(base_url=url) as http:
         assert http.get("/console/state-machines").status_code == 200
-        assert http.get("/console/static/console.js").headers["content-type"].startswith(("text/javascript", "application/javascript"))
+        assert (
+            http.get("/console/static/console.js")
+            .headers["content-type"]
+            .startswith(("text/javascript", "application/javascript"))
+        )
         assert http.get("/console", follow_redirects=True).url.path == "/console/executions"

@@ -94,11 +94,17 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("responsive")
     settings = Settings(db_url=f"sqlite:///{folder}/sojourn.db", data_dir=str(folder))
-    client = Client(settings=settings, workers=2, resources={
-        WORK: lambda payload: {"ok": True, "note": LONG}, CALLBACK: lambda payload: None})
+    client = Client(
+        settings=settings,
+        workers=2,
+        resources={WORK: lambda payload: {"ok": True, "note": LONG}, CALLBACK: lambda payload: None},
+    )
     try:
         paths = _fill(client)
-        with serving(client, settings) as url, serving(client, settings.replace(api_key=API_KEY)) as keyed_url:
+        with (
+            serving(client, settings) as url,
+            serving(client, settings.replace(api_key=API_KEY)) as keyed_url,
+        ):
             yield Site(url, keyed_url, paths)
     finally:
         client.close()
@@ -109,9 +115,20 @@ def _fill(client: Client) -> dict[str, str]:
     leave = deploy(client, LEAVE_REQUEST, name="leave-request-with-a-long-state-machine-name")
     approval = deploy(client, support.approval_definition())
     client.publish_state_machine_version(stateMachineArn=approval, description="first")
-    boom = deploy(client, {"StartAt": "Boom", "States": {"Boom": {
-        "Type": "Fail", "Error": "Custom.SomethingWentWrongInAVeryLongWay", "Cause": "It broke: " + LONG * 3}}},
-        name="fails")
+    boom = deploy(
+        client,
+        {
+            "StartAt": "Boom",
+            "States": {
+                "Boom": {
+                    "Type": "Fail",
+                    "Error": "Custom.SomethingWentWrongInAVeryLongWay",
+                    "Cause": "It broke: " + LONG * 3,
+                }
+            },
+        },
+        name="fails",
+    )
     employee = {"employee": "E002", "reason": LONG, "days": [f"2030-11-{d:02d}" for d in range(1, 20)]}
     done = client.start_execution(stateMachineArn=approval, input=json.dumps(employee))["executionArn"]
     wait_until(lambda: waiting_tasks(client))
@@ -121,12 +138,21 @@ def _fill(client: Client) -> dict[str, str]:
     waiting = client.start_execution(stateMachineArn=approval, input=json.dumps(employee))["executionArn"]
     boomed = client.start_execution(stateMachineArn=boom, input="{}")["executionArn"]
     # The leave request stops at its first Choice (the stub function's answer has no `valid`): a wide graph.
-    failed = client.start_execution(stateMachineArn=leave, input=json.dumps({"employeeId": "E002"}))["executionArn"]
+    failed = client.start_execution(stateMachineArn=leave, input=json.dumps({"employeeId": "E002"}))[
+        "executionArn"
+    ]
     for execution in (boomed, failed):
         wait_until(lambda arn=execution: client.describe_execution(executionArn=arn)["status"] == "FAILED")
-    enqueue(client.store, Message(sender="sojourn@localhost", to=(f"{LONG[:40]}@example.com", "lead@example.com"),
-                                  subject="Leave request from Dana: " + LONG, text="Approve or deny: " + LONG,
-                                  html=f"<h2>Leave request from Dana</h2><p>{LONG}</p>"))
+    enqueue(
+        client.store,
+        Message(
+            sender="sojourn@localhost",
+            to=(f"{LONG[:40]}@example.com", "lead@example.com"),
+            subject="Leave request from Dana: " + LONG,
+            text="Approve or deny: " + LONG,
+            html=f"<h2>Leave request from Dana</h2><p>{LONG}</p>",
+        ),
+    )
     mail = client.list_mail(maxResults=1)["messages"][0]["messageId"]
     m, a = quote(leave, safe=""), quote(approval, safe="")
     return {
@@ -162,11 +188,33 @@ def _select_state(page: Any) -> None:
     page.locator("#state-panel .state-input").wait_for()
 
 
-ACTIONS: dict[str, Callable[[Any], None]] = {"execution-timeline": _timeline, "execution-succeeded": _select_state}
-PAGES = ["state-machines", "state-machine-graph", "state-machine-definition", "state-machine-definition-yaml",
-         "state-machine-versions", "state-machine-version", "state-machine-executions", "new-execution",
-         "executions", "executions-filtered", "execution-waiting", "execution-succeeded", "execution-timeline",
-         "execution-failed", "execution-failed-long-cause", "inbox", "mailbox", "mail-message", "not-found", "login", "signed-in"]
+ACTIONS: dict[str, Callable[[Any], None]] = {
+    "execution-timeline": _timeline,
+    "execution-succeeded": _select_state,
+}
+PAGES = [
+    "state-machines",
+    "state-machine-graph",
+    "state-machine-definition",
+    "state-machine-definition-yaml",
+    "state-machine-versions",
+    "state-machine-version",
+    "state-machine-executions",
+    "new-execution",
+    "executions",
+    "executions-filtered",
+    "execution-waiting",
+    "execution-succeeded",
+    "execution-timeline",
+    "execution-failed",
+    "execution-failed-long-cause",
+    "inbox",
+    "mailbox",
+    "mail-message",
+    "not-found",
+    "login",
+    "signed-in",
+]
 
 
 def _open(page: Any, site: Site, name: str) -> None:
@@ -196,8 +244,11 @@ def problems_of(found: dict[str, Any], width: int) -> list[str]:
         if link["contrast"] < MIN_CONTRAST:
             problems.append(f"menu {link['name']}: contrast {link['contrast']:.2f} < {MIN_CONTRAST}")
     if width == PHONE:
-        problems += [f"{c['name']} is {c['height']:.0f} px high" for c in found["controls"]
-                     if c["height"] < MIN_TAP_HEIGHT - 0.5]
+        problems += [
+            f"{c['name']} is {c['height']:.0f} px high"
+            for c in found["controls"]
+            if c["height"] < MIN_TAP_HEIGHT - 0.5
+        ]
     return problems
 
 
@@ -205,15 +256,18 @@ def problems_of(found: dict[str, Any], width: int) -> list[str]:
 @pytest.mark.parametrize("name", PAGES)
 def test_the_page_fits_the_screen_and_its_menu_is_visible_readable_and_tappable(browser, site, name, width):
     phone = width == PHONE
-    context = browser.new_context(viewport={"width": width, "height": HEIGHT[width]}, is_mobile=phone,
-                                  has_touch=phone)
+    context = browser.new_context(
+        viewport={"width": width, "height": HEIGHT[width]}, is_mobile=phone, has_touch=phone
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)
         _open(page, site, name)
         page.evaluate("window.scrollTo(0, 0)")
         screenshot(page, f"{'phone' if phone else 'desktop'}-{name}")
-        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # hidden content too
+        page.evaluate(
+            "document.querySelectorAll('details').forEach(d => d.open = true)"
+        )  # hidden content too
         found = page.evaluate(MEASURE, width)
         assert found["menu"], "no top menu"
         problems = problems_of(found, width)

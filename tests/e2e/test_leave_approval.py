@@ -29,7 +29,10 @@ pytestmark = pytest.mark.slow
 def links(message) -> dict[str, str]:
     """The Approve and Deny links of a lead's email, from its HTML part."""
     body = message.get_body(preferencelist=("html",)).get_content()
-    found = {unescape(text): unescape(href) for href, text in re.findall(r'<a href="([^"]+)">(Approve|Deny)</a>', body)}
+    found = {
+        unescape(text): unescape(href)
+        for href, text in re.findall(r'<a href="([^"]+)">(Approve|Deny)</a>', body)
+    }
     assert set(found) == {"Approve", "Deny"}, body
     return found
 
@@ -57,7 +60,12 @@ def app(smtp, tmp_path):
 
 def request(server, body, *, raw: str | None = None) -> httpx.Response:
     if raw is not None:
-        return httpx.post(server.url + "/request_leave", content=raw, headers={"Content-Type": "application/json"}, timeout=30)
+        return httpx.post(
+            server.url + "/request_leave",
+            content=raw,
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
     return httpx.post(server.url + "/request_leave", json=body, timeout=30)
 
 
@@ -75,7 +83,10 @@ def test_approve_from_the_emailed_link(app, smtp):
     sfn = app.client()
     page = httpx.get(approve, timeout=30)  # what a link scanner does
     assert page.status_code == 200
-    assert f"Approve Jim O&#x27;Dell&#x27;s leave on {DAY}?" in page.text or f"Approve Jim O'Dell's leave on {DAY}?" in page.text
+    assert (
+        f"Approve Jim O&#x27;Dell&#x27;s leave on {DAY}?" in page.text
+        or f"Approve Jim O'Dell's leave on {DAY}?" in page.text
+    )
     time.sleep(0.5)
     assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
@@ -90,7 +101,14 @@ def test_approve_from_the_emailed_link(app, smtp):
 
     types = history_types(sfn, arn)
     assert types[0] == "ExecutionStarted" and types[-1] == "ExecutionSucceeded"
-    for expected in ("TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskStateExited"):
+    for expected in (
+        "TaskStateEntered",
+        "TaskScheduled",
+        "TaskStarted",
+        "TaskSubmitted",
+        "TaskSucceeded",
+        "TaskStateExited",
+    ):
         assert expected in types
 
     replay = httpx.post(approve, timeout=30)  # a second click changes nothing
@@ -125,7 +143,9 @@ def test_bad_requests_are_refused_and_start_nothing(app, body, status):
     answer = request(app, body)
     assert answer.status_code == status, answer.text
     assert answer.json()["message"]
-    machine = next(m for m in app.client().list_state_machines()["stateMachines"] if m["name"] == "EmployeeLeaveWorkflow")
+    machine = next(
+        m for m in app.client().list_state_machines()["stateMachines"] if m["name"] == "EmployeeLeaveWorkflow"
+    )
     assert app.client().list_executions(stateMachineArn=machine["stateMachineArn"])["executions"] == []
 
 
@@ -150,8 +170,11 @@ def test_a_stopped_request_says_so_on_its_link(app, smtp):
 @pytest.fixture
 def impatient_app(smtp, tmp_path):
     env = {
-        "SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port),
-        "LEAVE_REMIND_AFTER_SECONDS": "1", "LEAVE_ESCALATE_AFTER_SECONDS": "1", "LEAVE_EXPIRE_AFTER_SECONDS": "1",
+        "SOJOURN_SMTP_HOST": smtp.host,
+        "SOJOURN_SMTP_PORT": str(smtp.port),
+        "LEAVE_REMIND_AFTER_SECONDS": "1",
+        "LEAVE_ESCALATE_AFTER_SECONDS": "1",
+        "LEAVE_EXPIRE_AFTER_SECONDS": "1",
     }
     with serve(tmp_path, "--app", str(APP), env=env) as server:
         yield server
@@ -186,8 +209,11 @@ def three_level_app(smtp, tmp_path):
     directory["E001"]["lead"] = "E000"
     (folder / "data" / "employees.json").write_text(json.dumps(directory))
     env = {
-        "SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port),
-        "LEAVE_REMIND_AFTER_SECONDS": "1", "LEAVE_ESCALATE_AFTER_SECONDS": "1", "LEAVE_EXPIRE_AFTER_SECONDS": "60",
+        "SOJOURN_SMTP_HOST": smtp.host,
+        "SOJOURN_SMTP_PORT": str(smtp.port),
+        "LEAVE_REMIND_AFTER_SECONDS": "1",
+        "LEAVE_ESCALATE_AFTER_SECONDS": "1",
+        "LEAVE_EXPIRE_AFTER_SECONDS": "60",
     }
     with serve(tmp_path, "--app", str(folder / "app.yaml"), env=env) as server:
         yield server
@@ -203,10 +229,17 @@ def test_an_undecided_request_escalates_to_the_leads_lead_who_decides(three_leve
     smtp.to(JIM, f"Your leave request for {DAY} has been denied")
     output = json.loads(wait_status(three_level_app.client(), arn, "SUCCEEDED")["output"])
     assert (output["decision"], output["decidedBy"]["name"]) == ("denied", "Ada Boss")
-    states = [e["stateEnteredEventDetails"]["name"] for e in
-              three_level_app.client().get_execution_history(executionArn=arn, maxResults=1000)["events"]
-              if e["type"] == "TaskStateEntered"]
-    assert states == ["ProcessLeaveLambda", "RemindLead", "EscalateToNextLead", "ProcessLeadLeaveResponseLambda"]
+    states = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in three_level_app.client().get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        if e["type"] == "TaskStateEntered"
+    ]
+    assert states == [
+        "ProcessLeaveLambda",
+        "RemindLead",
+        "EscalateToNextLead",
+        "ProcessLeadLeaveResponseLambda",
+    ]
 
 
 API_KEY = "e2e-api-key"
@@ -248,8 +281,9 @@ def with_function_key(manifest: Path, function: str, key: str | None) -> None:
 
 
 def redeploy(server, manifest: Path) -> None:
-    answer = httpx.post(server.url + "/sojourn/apps", json={"path": str(manifest)}, headers={"X-Api-Key": API_KEY},
-                        timeout=60)
+    answer = httpx.post(
+        server.url + "/sojourn/apps", json={"path": str(manifest)}, headers={"X-Api-Key": API_KEY}, timeout=60
+    )
     assert answer.status_code == 200, answer.text
 
 
@@ -265,7 +299,9 @@ def test_a_function_that_cannot_reach_sojourn_says_try_again_and_its_link_keeps_
             assert "closed" not in answer.text.lower()
         assert server.client().describe_execution(executionArn=arn)["status"] == "RUNNING"
 
-        with_function_key(manifest, "requestLeave", "not-the-key")  # and submitLeadResponse reaches Sojourn again
+        with_function_key(
+            manifest, "requestLeave", "not-the-key"
+        )  # and submitLeadResponse reaches Sojourn again
         redeploy(server, manifest)
         assert "You approved" in httpx.post(approve, timeout=30).text  # the same link decides now
         smtp.to(JIM, f"Your leave request for {DAY} has been approved")
@@ -277,8 +313,15 @@ def test_a_function_that_cannot_reach_sojourn_says_try_again_and_its_link_keeps_
 
 def executions_of(server) -> list[str]:
     """The ARNs of every execution of the app's workflow, newest first."""
-    machine = next(m for m in server.client().list_state_machines()["stateMachines"] if m["name"] == "EmployeeLeaveWorkflow")
-    return [e["executionArn"] for e in server.client().list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]]
+    machine = next(
+        m
+        for m in server.client().list_state_machines()["stateMachines"]
+        if m["name"] == "EmployeeLeaveWorkflow"
+    )
+    return [
+        e["executionArn"]
+        for e in server.client().list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
+    ]
 
 
 def test_a_fresh_database_forgets_the_requests_it_no_longer_has(smtp, tmp_path):
@@ -289,7 +332,9 @@ def test_a_fresh_database_forgets_the_requests_it_no_longer_has(smtp, tmp_path):
     with serve(tmp_path, "--app", str(APP), env=env, db_url=f"sqlite:///{tmp_path / 'fresh.db'}") as second:
         again = request(second, {"employeeId": "E002", "date": DAY})
         assert again.status_code == 200, again.text
-        approve = links(smtp.wait_for(lambda m: JOHN in str(m["To"]) and second.url in m.get_body().get_content()))
+        approve = links(
+            smtp.wait_for(lambda m: JOHN in str(m["To"]) and second.url in m.get_body().get_content())
+        )
         assert httpx.post(approve["Approve"], timeout=30).status_code == 200
 
 
@@ -298,13 +343,17 @@ def test_servers_on_one_postgresql_database_agree_on_the_requests(smtp, tmp_path
     env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port)}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    with serve(tmp_path / "a", "--app", str(APP), env=env, db_url=database) as a, \
-            serve(tmp_path / "b", "--app", str(APP), env=env, db_url=database) as b:
+    with (
+        serve(tmp_path / "a", "--app", str(APP), env=env, db_url=database) as a,
+        serve(tmp_path / "b", "--app", str(APP), env=env, db_url=database) as b,
+    ):
         assert request(a, {"employeeId": "E002", "date": DAY}).status_code == 200
         duplicate = request(b, {"employeeId": "E002", "date": DAY})
         assert duplicate.status_code == 409 and "already pending" in duplicate.json()["message"]
         approve = links(smtp.to(JOHN, f"Leave Request from Jim O'Dell for {DAY}"))["Approve"]
-        on_b = b.url + approve.removeprefix(approve.split("/leave_lead_response/")[0])  # the link, served by b
+        on_b = b.url + approve.removeprefix(
+            approve.split("/leave_lead_response/")[0]
+        )  # the link, served by b
         assert httpx.post(on_b, timeout=30).status_code == 200
         smtp.to(JIM, f"Your leave request for {DAY} has been approved")
         assert request(a, {"employeeId": "E002", "date": DAY}).json()["error"] == "AlreadyApproved"
@@ -312,11 +361,17 @@ def test_servers_on_one_postgresql_database_agree_on_the_requests(smtp, tmp_path
 
 def test_an_approved_day_is_not_asked_again_and_a_denied_day_may_be(app, smtp):
     jim = request(app, {"employeeId": "E002", "date": DAY}).json()["ref"]
-    assert httpx.post(links(smtp.to(JOHN, "Leave Request from Jim O'Dell"))["Approve"], timeout=30).status_code == 200
+    assert (
+        httpx.post(links(smtp.to(JOHN, "Leave Request from Jim O'Dell"))["Approve"], timeout=30).status_code
+        == 200
+    )
     wait_status(app.client(), jim, "SUCCEEDED")
     again = request(app, {"employeeId": "E002", "date": DAY})
     assert again.status_code == 409, again.text
-    assert again.json() == {"error": "AlreadyApproved", "message": f"Jim O'Dell's leave on {DAY} is already approved"}
+    assert again.json() == {
+        "error": "AlreadyApproved",
+        "message": f"Jim O'Dell's leave on {DAY} is already approved",
+    }
 
     jane = request(app, {"employeeId": "E003", "date": DAY}).json()["ref"]
     first = links(smtp.to(JOHN, "Leave Request from Jane Cook"))
@@ -324,11 +379,21 @@ def test_an_approved_day_is_not_asked_again_and_a_denied_day_may_be(app, smtp):
     wait_status(app.client(), jane, "SUCCEEDED")
     asked_again = request(app, {"employeeId": "E003", "date": DAY})
     assert asked_again.status_code == 200, asked_again.text
-    second = links(smtp.wait_for(lambda m: "Leave Request from Jane Cook" in str(m["Subject"])
-                                 and links(m)["Approve"] != first["Approve"]))
+    second = links(
+        smtp.wait_for(
+            lambda m: (
+                "Leave Request from Jane Cook" in str(m["Subject"])
+                and links(m)["Approve"] != first["Approve"]
+            )
+        )
+    )
     assert httpx.post(second["Approve"], timeout=30).status_code == 200
-    assert "already" in httpx.post(first["Approve"], timeout=30).text.lower()  # the first email keeps its answer
-    assert sorted(executions_of(app)) == sorted([jim, jane, asked_again.json()["ref"]])  # Jim's refusal started nothing
+    assert (
+        "already" in httpx.post(first["Approve"], timeout=30).text.lower()
+    )  # the first email keeps its answer
+    assert sorted(executions_of(app)) == sorted(
+        [jim, jane, asked_again.json()["ref"]]
+    )  # Jim's refusal started nothing
 
 
 def test_on_every_interface_without_a_public_url_it_warns_and_links_to_the_loopback_address(smtp, tmp_path):
@@ -338,5 +403,7 @@ def test_on_every_interface_without_a_public_url_it_warns_and_links_to_the_loopb
         assert len(warnings) == 1 and "0.0.0.0" in warnings[0] and server.url in warnings[0], server.logs()
         assert request(server, {"employeeId": "E002", "date": DAY}).status_code == 200
         approve = links(smtp.to(JOHN, f"Leave Request from Jim O'Dell for {DAY}"))["Approve"]
-        assert approve.startswith(f"{server.url}/leave_lead_response/")  # http://127.0.0.1:<port>, never 0.0.0.0
+        assert approve.startswith(
+            f"{server.url}/leave_lead_response/"
+        )  # http://127.0.0.1:<port>, never 0.0.0.0
         assert httpx.post(approve, timeout=30).status_code == 200

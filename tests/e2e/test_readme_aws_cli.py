@@ -62,7 +62,9 @@ def fresh_machine(tmp_path) -> Iterator[tuple[Server, Path, dict[str, str]]]:
 def test_the_readmes_aws_cli_commands_work_on_a_fresh_machine(fresh_machine):
     server, work, env = fresh_machine
     script = aws_commands().replace(README_URL, server.url)
-    done = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     created, listed, started, tested = answers(done.stdout)
     assert created["stateMachineArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:Greeter"
@@ -74,16 +76,28 @@ def test_the_readmes_aws_cli_commands_work_on_a_fresh_machine(fresh_machine):
 def test_without_the_readmes_exports_the_aws_cli_fails_as_the_readme_says(fresh_machine):
     server, work, env = fresh_machine
     lines = aws_commands().replace("\\\n", " ").replace(README_URL, server.url).splitlines()
-    region, prefixes = (next(line for line in lines if "export" in line and name in line)
-                        for name in ("AWS_DEFAULT_REGION", "AWS_DISABLE_HOST_PREFIX_INJECTION"))
-    listing, testing = (next(line for line in lines if f"stepfunctions {name}" in line)
-                        for name in ("list-state-machines", "test-state"))
+    region, prefixes = (
+        next(line for line in lines if "export" in line and name in line)
+        for name in ("AWS_DEFAULT_REGION", "AWS_DISABLE_HOST_PREFIX_INJECTION")
+    )
+    listing, testing = (
+        next(line for line in lines if f"stepfunctions {name}" in line)
+        for name in ("list-state-machines", "test-state")
+    )
 
     def run(*commands: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", "-e", "-c", "\n".join(commands)], cwd=work, env=env, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            ["bash", "-e", "-c", "\n".join(commands)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     assert "You must specify a region" in run(listing).stderr
-    assert f'Could not connect to the endpoint URL: "{server.url.replace("127.0.0.1", "sync-127.0.0.1")}/"' in \
-        run(region, testing).stderr
+    assert (
+        f'Could not connect to the endpoint URL: "{server.url.replace("127.0.0.1", "sync-127.0.0.1")}/"'
+        in run(region, testing).stderr
+    )
     assert run(region, prefixes, testing).returncode == 0

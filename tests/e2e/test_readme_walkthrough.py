@@ -46,11 +46,15 @@ def open_from_nav(page, name: str, until) -> None:
 
 
 def test_the_readme_walkthrough_reaches_approved_in_the_employees_mailbox(app, page):
-    answer = subprocess.run(CURL.replace(README_URL, app.url), shell=True, capture_output=True, text=True, timeout=60)
+    answer = subprocess.run(
+        CURL.replace(README_URL, app.url), shell=True, capture_output=True, text=True, timeout=60
+    )
     assert answer.returncode == 0, answer.stderr
     submitted = json.loads(answer.stdout)
     assert submitted["status"] == "Leave request submitted"
-    assert submitted["ref"].startswith("arn:aws:states:us-east-1:123456789012:execution:EmployeeLeaveWorkflow:")
+    assert submitted["ref"].startswith(
+        "arn:aws:states:us-east-1:123456789012:execution:EmployeeLeaveWorkflow:"
+    )
 
     page.goto(f"{app.url}/console")
 
@@ -98,7 +102,14 @@ def test_the_readme_walkthrough_reaches_approved_in_the_employees_mailbox(app, p
 def test_the_walkthrough_above_is_the_one_the_readme_prints():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert CURL in readme
-    assert "make run    # creates .venv, installs Sojourn, serves the Leave Approval app and the console on :8080" in readme
-    for wording in ("Leave Request from Jim O'Dell for 2030-11-01", "Approve Jim O'Dell's leave on 2030-11-01?",
-                    "Your leave request for 2030-11-01 has been approved", f"{README_URL}/console"):
+    assert (
+        "make run    # creates .venv, installs Sojourn, serves the Leave Approval app and the console on :8080"
+        in readme
+    )
+    for wording in (
+        "Leave Request from Jim O'Dell for 2030-11-01",
+        "Approve Jim O'Dell's leave on 2030-11-01?",
+        "Your leave request for 2030-11-01 has been approved",
+        f"{README_URL}/console",
+    ):
         assert wording in readme, wording

@@ -26,10 +26,14 @@ RUNAWAYS = {
     "pad": ("$pad('', 10000000)", MEMORY_EXCEEDED),
     "deep": ("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))", DEPTH_EXCEEDED),
 }
-ORDINARY = {"StartAt": "A", "States": {
-    "A": {"Type": "Pass", "Result": {"n": 1}, "Next": "Wait"},
-    "Wait": {"Type": "Wait", "Seconds": 0, "Next": "B"},
-    "B": {"Type": "Pass", "End": True}}}
+ORDINARY = {
+    "StartAt": "A",
+    "States": {
+        "A": {"Type": "Pass", "Result": {"n": 1}, "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 0, "Next": "B"},
+        "B": {"Type": "Pass", "End": True},
+    },
+}
 
 
 def _finished(sfn: Any, arn: str, limit: float = 90.0) -> dict[str, Any]:
@@ -72,27 +76,40 @@ def _figures(label: str, values: list[float]) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
 def test_runaway_expressions_fail_their_executions_and_leave_the_rest_running(
-        database: str, tmp_path: Path, request: pytest.FixtureRequest):
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+):
     db_url = request.getfixturevalue("postgres_store_url")() if database == "postgres" else None
     with serve(tmp_path, db_url=db_url) as server:
         sfn = server.client()
-        ordinary = sfn.create_state_machine(name="Ordinary", definition=json.dumps(ORDINARY), roleArn=ROLE)["stateMachineArn"]
+        ordinary = sfn.create_state_machine(name="Ordinary", definition=json.dumps(ORDINARY), roleArn=ROLE)[
+            "stateMachineArn"
+        ]
         before = _ordinary_runs(sfn, ordinary, 10)
         runaway_arns, machines = {}, {}
         for name, (expression, _) in RUNAWAYS.items():
-            definition = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {
-                "P": {"Type": "Pass", "Output": {"r": "{% " + expression + " %}"}, "End": True}}}
-            machines[name] = sfn.create_state_machine(name=f"Runaway-{name}", definition=json.dumps(definition),
-                                                      roleArn=ROLE)["stateMachineArn"]
-        starter = threading.Thread(target=lambda: runaway_arns.update({
-            name: server.client().start_execution(stateMachineArn=machine, input="{}")["executionArn"]
-            for name, machine in machines.items()}))
+            definition = {
+                "QueryLanguage": "JSONata",
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Output": {"r": "{% " + expression + " %}"}, "End": True}},
+            }
+            machines[name] = sfn.create_state_machine(
+                name=f"Runaway-{name}", definition=json.dumps(definition), roleArn=ROLE
+            )["stateMachineArn"]
+        starter = threading.Thread(
+            target=lambda: runaway_arns.update(
+                {
+                    name: server.client().start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+                    for name, machine in machines.items()
+                }
+            )
+        )
         starter.start()
         # ordinary executions and API calls one after another for as long as any runaway is starting or RUNNING
         api: list[float] = []
         beside: tuple[list[float], list[float]] = ([], [])
         while starter.is_alive() or any(
-                sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in runaway_arns.values()):
+            sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" for arn in runaway_arns.values()
+        ):
             api.append(_timed(lambda: sfn.list_state_machines()))
             starts, durations = _ordinary_runs(sfn, ordinary, 1)
             beside[0].extend(starts)
@@ -103,12 +120,21 @@ def test_runaway_expressions_fail_their_executions_and_leave_the_rest_running(
             described = _finished(sfn, arn)
             assert described["status"] == "FAILED", (name, described)
             assert described["error"] == "States.QueryEvaluationError", (name, described)
-            assert described["cause"].endswith("threw an error during evaluation: " + RUNAWAYS[name][1]), described["cause"]
-        print(f"\n[{database}] " + "; ".join([
-            _figures("StartExecution alone", before[0]), _figures("ordinary execution alone", before[1]),
-            _figures("StartExecution beside 5 runaways", beside[0]),
-            _figures("ordinary execution beside 5 runaways", beside[1]),
-            _figures("ListStateMachines beside the runaways", api)]))
+            assert described["cause"].endswith("threw an error during evaluation: " + RUNAWAYS[name][1]), (
+                described["cause"]
+            )
+        print(
+            f"\n[{database}] "
+            + "; ".join(
+                [
+                    _figures("StartExecution alone", before[0]),
+                    _figures("ordinary execution alone", before[1]),
+                    _figures("StartExecution beside 5 runaways", beside[0]),
+                    _figures("ordinary execution beside 5 runaways", beside[1]),
+                    _figures("ListStateMachines beside the runaways", api),
+                ]
+            )
+        )
 
         # SIGTERM while an expression runs for ever: the server stops within its grace, and comes back
         spinning = sfn.start_execution(stateMachineArn=machines["omega"], input="{}")["executionArn"]

@@ -23,7 +23,7 @@ from sojourn.errors import StateMachineDoesNotExist
 from sojourn.functions import Function, FunctionPool
 from sojourn.gateway import Endpoint, TemplateError, routes
 
-HANDLERS = '''
+HANDLERS = """
 import base64
 import json
 
@@ -42,7 +42,7 @@ def add(event, context):
 
 def boom(event, context):
     raise RuntimeError("no")
-'''
+"""
 
 
 @contextlib.contextmanager
@@ -144,8 +144,12 @@ def test_literal_segments_win_over_parameters_and_greedy_paths_take_the_rest(url
 
 
 def test_the_proxy_response_sets_status_headers_and_body(url):
-    reply = {"statusCode": 201, "headers": {"Content-Type": "text/html", "X-One": "1"},
-             "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}, "body": "<p>ok</p>"}
+    reply = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/html", "X-One": "1"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "body": "<p>ok</p>",
+    }
     answer = httpx.post(f"{url}/answer", json=reply)
     assert answer.status_code == 201 and answer.text == "<p>ok</p>"
     assert answer.headers["content-type"] == "text/html" and answer.headers["x-one"] == "1"
@@ -154,7 +158,9 @@ def test_the_proxy_response_sets_status_headers_and_body(url):
     assert httpx.post(f"{url}/answer", json=encoded).content == b"\x89PNG"
 
 
-@pytest.mark.parametrize("reply", [[1, 2], {"statusCode": "abc"}, {"statusCode": 200, "body": {"not": "a string"}}])
+@pytest.mark.parametrize(
+    "reply", [[1, 2], {"statusCode": "abc"}, {"statusCode": 200, "body": {"not": "a string"}}]
+)
 def test_a_malformed_proxy_response_is_a_502(url, reply):
     answer = httpx.post(f"{url}/answer", json=reply)
     assert (answer.status_code, answer.json()) == (502, {"message": "Internal server error"})
@@ -185,7 +191,10 @@ def test_a_route_starts_an_execution_and_answers_like_start_execution(url, clien
     started = answer.json()
     assert started["executionArn"] == "arn:aws:states:us-east-1:123456789012:execution:Leave:leave-1"
     assert started["startDate"] == datetime(2030, 1, 2, tzinfo=UTC).timestamp()
-    assert json.loads(client.started[started["executionArn"]]["input"]) == {"day": "2030-01-02", "employee": "E002"}
+    assert json.loads(client.started[started["executionArn"]]["input"]) == {
+        "day": "2030-01-02",
+        "employee": "E002",
+    }
 
 
 def test_a_start_route_refuses_bad_json_and_reports_api_errors(url):

@@ -14,7 +14,7 @@ from sojourn.integrations import TaskCall, resolve
 from sojourn.integrations import functions as lambda_integration
 from sojourn.integrations.base import Services
 
-HANDLERS = '''
+HANDLERS = """
 import logging
 import os
 import sys
@@ -57,7 +57,7 @@ def handler(event, context):
             "remaining": context.get_remaining_time_in_millis(),
         },
     }
-'''
+"""
 
 
 @pytest.fixture
@@ -89,8 +89,13 @@ def services(pool: FunctionPool) -> Services:
 
 
 def task(resource: str, parameters, timeout: float | None = None) -> TaskCall:
-    return TaskCall(resource=resource, parameters=parameters, timeout_seconds=timeout,
-                    execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:e", state_name="Call")
+    return TaskCall(
+        resource=resource,
+        parameters=parameters,
+        timeout_seconds=timeout,
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:m:e",
+        state_name="Call",
+    )
 
 
 def test_each_function_sees_only_its_own_environment_and_the_sojourn_endpoint(pool):
@@ -183,15 +188,25 @@ def test_a_missing_handler_is_an_import_error_on_every_call(code):
 
 
 def test_resources_resolve_to_the_functions_integration():
-    for resource in ("arn:aws:states:::lambda:invoke", "arn:aws:states:::lambda:invoke.waitForTaskToken",
-                     "arn:aws:lambda:us-east-1:123456789012:function:red"):
+    for resource in (
+        "arn:aws:states:::lambda:invoke",
+        "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "arn:aws:lambda:us-east-1:123456789012:function:red",
+    ):
         assert resolve(resource) is lambda_integration
 
 
 def test_lambda_invoke_returns_lambdas_envelope(pool):
     result = lambda_integration.invoke(
-        task("arn:aws:states:::lambda:invoke", {"FunctionName": "red", "Payload": {"n": 1}}), services(pool))
-    assert set(result) == {"ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"}
+        task("arn:aws:states:::lambda:invoke", {"FunctionName": "red", "Payload": {"n": 1}}), services(pool)
+    )
+    assert set(result) == {
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    }
     assert result["StatusCode"] == 200 and result["ExecutedVersion"] == "$LATEST"
     assert result["Payload"]["color"] == "red"
     request_id = result["Payload"]["context"]["aws_request_id"]
@@ -204,32 +219,42 @@ def test_lambda_invoke_returns_lambdas_envelope(pool):
 def test_function_name_may_be_an_arn_and_a_bare_arn_returns_the_payload(pool):
     arn = "arn:aws:lambda:us-east-1:123456789012:function:blue"
     wrapped = lambda_integration.invoke(
-        task("arn:aws:states:::lambda:invoke", {"FunctionName": arn, "Payload": {}}), services(pool))
+        task("arn:aws:states:::lambda:invoke", {"FunctionName": arn, "Payload": {}}), services(pool)
+    )
     assert wrapped["Payload"]["color"] == "blue"
     assert lambda_integration.invoke(task(arn, {}), services(pool))["color"] == "blue"
 
 
 def test_a_handler_exception_fails_the_task_with_its_type_name_and_lambdas_error_as_cause(pool):
     with pytest.raises(StatesError) as failure:
-        lambda_integration.invoke(task("arn:aws:lambda:us-east-1:123456789012:function:red", {"do": "raise"}),
-                                  services(pool))
+        lambda_integration.invoke(
+            task("arn:aws:lambda:us-east-1:123456789012:function:red", {"do": "raise"}), services(pool)
+        )
     assert failure.value.error == "LeaveRefused"
     cause = json.loads(failure.value.cause)
-    assert cause["errorType"] == "LeaveRefused" and cause["errorMessage"] == "no days left" and cause["stackTrace"]
+    assert (
+        cause["errorType"] == "LeaveRefused"
+        and cause["errorMessage"] == "no days left"
+        and cause["stackTrace"]
+    )
 
 
 @pytest.mark.parametrize("event", [{"do": "die"}, {"do": "sleep", "seconds": 30}])
 def test_crashes_and_function_timeouts_are_lambda_unknown(pool, event):
     with pytest.raises(StatesError) as failure:
-        lambda_integration.invoke(task("arn:aws:states:::lambda:invoke", {"FunctionName": "blue", "Payload": event}),
-                                  services(pool))
+        lambda_integration.invoke(
+            task("arn:aws:states:::lambda:invoke", {"FunctionName": "blue", "Payload": event}), services(pool)
+        )
     assert failure.value.error == "Lambda.Unknown"
     assert "did not return an error type" in failure.value.cause
 
 
 def test_a_task_timeout_shorter_than_the_functions_is_states_timeout(pool):
-    call = task("arn:aws:states:::lambda:invoke", {"FunctionName": "red", "Payload": {"do": "sleep", "seconds": 30}},
-                timeout=0.5)
+    call = task(
+        "arn:aws:states:::lambda:invoke",
+        {"FunctionName": "red", "Payload": {"do": "sleep", "seconds": 30}},
+        timeout=0.5,
+    )
     with pytest.raises(StatesError) as failure:
         lambda_integration.invoke(call, services(pool))
     assert failure.value.error == "States.Timeout"
@@ -237,6 +262,8 @@ def test_a_task_timeout_shorter_than_the_functions_is_states_timeout(pool):
 
 def test_an_unknown_function_is_resource_not_found(pool):
     with pytest.raises(StatesError) as failure:
-        lambda_integration.invoke(task("arn:aws:states:::lambda:invoke", {"FunctionName": "nobody"}), services(pool))
+        lambda_integration.invoke(
+            task("arn:aws:states:::lambda:invoke", {"FunctionName": "nobody"}), services(pool)
+        )
     assert failure.value.error == "Lambda.ResourceNotFoundException"
     assert "arn:aws:lambda:us-east-1:123456789012:function:nobody" in failure.value.cause

@@ -49,7 +49,9 @@ class SmtpServer:
         waiting = self.refusals.get(stage)
         return waiting.pop(0) if waiting else None
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         refusal = self._refusal("RCPT")
         if refusal:
             return refusal
@@ -71,7 +73,10 @@ class SmtpServer:
         """
         kwargs: dict[str, Any] = dict(tls)
         if credentials is not None:
-            def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+
+            def authenticate(
+                server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+            ) -> AuthResult:
                 self.logins.append(data.login.decode())
                 ok = (data.login.decode(), data.password.decode()) == credentials
                 return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
@@ -123,7 +128,12 @@ def clock() -> Clock:
 
 @pytest.fixture
 def smtp_settings(smtp_server: SmtpServer, store_url: str) -> Settings:
-    return Settings(db_url=store_url, smtp_host="127.0.0.1", smtp_port=smtp_server.port, smtp_sender="Sojourn <sojourn@example.com>")
+    return Settings(
+        db_url=store_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_sender="Sojourn <sojourn@example.com>",
+    )
 
 
 @pytest.fixture

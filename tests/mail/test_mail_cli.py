@@ -20,9 +20,18 @@ def db(tmp_path) -> str:
     """A database with two messages kept in the development mailbox (no SMTP host)."""
     url = f"sqlite:///{tmp_path}/sojourn.db"
     store = open_store(url)
-    enqueue(store, Message(to=["lead@example.com"], subject="Leave request from [bold]Ann[/]", html="<p>Approve?</p>",
-                           text="Approve?\nhttps://leave.example.com/approve?token=abc\n"))
-    enqueue(store, Message(to=["ann@example.com"], cc=["hr@example.com"], subject="Approved", html="<p>Enjoy</p>"))
+    enqueue(
+        store,
+        Message(
+            to=["lead@example.com"],
+            subject="Leave request from [bold]Ann[/]",
+            html="<p>Approve?</p>",
+            text="Approve?\nhttps://leave.example.com/approve?token=abc\n",
+        ),
+    )
+    enqueue(
+        store, Message(to=["ann@example.com"], cc=["hr@example.com"], subject="Approved", html="<p>Enjoy</p>")
+    )
     Deliverer(store, Settings(smtp_sender="dev@localhost")).deliver_due()
     store.close()
     return url
@@ -44,7 +53,11 @@ def test_mail_json_lists_messages_and_filters_by_recipient(db):
     result = sojourn("--db", db, "--json", "--to", "lead@example.com")
     assert result.exit_code == 0, result.output
     [message] = json.loads(result.output)["messages"]
-    assert (message["subject"], message["status"], message["from"]) == ("Leave request from [bold]Ann[/]", "KEPT", "dev@localhost")
+    assert (message["subject"], message["status"], message["from"]) == (
+        "Leave request from [bold]Ann[/]",
+        "KEPT",
+        "dev@localhost",
+    )
 
 
 def test_mail_show_prints_headers_and_the_text_body_or_else_the_html(db):

@@ -31,14 +31,17 @@ def message() -> Message:
 
 
 def test_starttls_upgrades_the_connection_and_verifies_the_servers_certificate(
-        store, smtp_server, smtp_settings, make_deliverer, clock, certificate_authority, monkeypatch):
+    store, smtp_server, smtp_settings, make_deliverer, clock, certificate_authority, monkeypatch
+):
     bundle, server_context = certificate_authority
     smtp_server.start(tls_context=server_context, require_starttls=True)
     settings = smtp_settings.replace(smtp_starttls=True)
     untrusted = enqueue(store, message(), now=clock())
     make_deliverer(settings).deliver_due()
     refused = status(store, untrusted)
-    assert refused["status"] == "PENDING" and "CERTIFICATE_VERIFY_FAILED" in refused["last_error"]  # kept, retried
+    assert (
+        refused["status"] == "PENDING" and "CERTIFICATE_VERIFY_FAILED" in refused["last_error"]
+    )  # kept, retried
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     clock.advance(3600)
     make_deliverer(settings).deliver_due()
@@ -47,7 +50,8 @@ def test_starttls_upgrades_the_connection_and_verifies_the_servers_certificate(
 
 
 def test_implicit_tls_sends_over_an_encrypted_connection(
-        store, smtp_server, smtp_settings, make_deliverer, clock, certificate_authority, monkeypatch):
+    store, smtp_server, smtp_settings, make_deliverer, clock, certificate_authority, monkeypatch
+):
     bundle, server_context = certificate_authority
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     smtp_server.start(ssl_context=server_context)

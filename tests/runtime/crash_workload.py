@@ -32,21 +32,50 @@ DEFINITION: dict[str, Any] = {
         "Prepare": _task("prepare", ResultPath="$.prepared", Next="Pause"),
         "Pause": {"Type": "Wait", "SecondsPath": "$.pause", "Next": "Fan"},
         "Fan": {
-            "Type": "Parallel", "ResultPath": "$.fan", "Next": "NeedsApproval",
+            "Type": "Parallel",
+            "ResultPath": "$.fan",
+            "Next": "NeedsApproval",
             "Branches": [
-                {"StartAt": "Flaky", "States": {"Flaky": _task(
-                    "flaky", Retry=[{"ErrorEquals": ["Flake"], "IntervalSeconds": 1, "MaxAttempts": 2}], End=True)}},
-                {"StartAt": "Squares", "States": {"Squares": {
-                    "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "End": True,
-                    "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Square",
-                                      "States": {"Square": _task("square", End=True)}},
-                }}},
+                {
+                    "StartAt": "Flaky",
+                    "States": {
+                        "Flaky": _task(
+                            "flaky",
+                            Retry=[{"ErrorEquals": ["Flake"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                            End=True,
+                        )
+                    },
+                },
+                {
+                    "StartAt": "Squares",
+                    "States": {
+                        "Squares": {
+                            "Type": "Map",
+                            "ItemsPath": "$.items",
+                            "MaxConcurrency": 2,
+                            "End": True,
+                            "ItemProcessor": {
+                                "ProcessorConfig": {"Mode": "INLINE"},
+                                "StartAt": "Square",
+                                "States": {"Square": _task("square", End=True)},
+                            },
+                        }
+                    },
+                },
             ],
         },
-        "NeedsApproval": {"Type": "Choice", "Default": "Done",
-                          "Choices": [{"Variable": "$.approval", "BooleanEquals": True, "Next": "Approve"}]},
-        "Approve": {"Type": "Task", "Resource": CALLBACK, "ResultPath": "$.approved", "Next": "Done",
-                    "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "id.$": "$.id"}}},
+        "NeedsApproval": {
+            "Type": "Choice",
+            "Default": "Done",
+            "Choices": [{"Variable": "$.approval", "BooleanEquals": True, "Next": "Approve"}],
+        },
+        "Approve": {
+            "Type": "Task",
+            "Resource": CALLBACK,
+            "ResultPath": "$.approved",
+            "Next": "Done",
+            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "id.$": "$.id"}},
+        },
         "Done": {"Type": "Pass", "End": True},
     },
 }
@@ -54,7 +83,12 @@ DEFINITION: dict[str, Any] = {
 
 def execution_input(number: int) -> dict[str, Any]:
     """The input of execution `number`: a Wait of 0 or 1 s, 1 to 4 Map items, a token for every third."""
-    return {"id": number, "pause": number % 2, "items": list(range(1, number % 4 + 2)), "approval": number % 3 == 0}
+    return {
+        "id": number,
+        "pause": number % 2,
+        "items": list(range(1, number % 4 + 2)),
+        "approval": number % 3 == 0,
+    }
 
 
 def approval(payload: dict[str, Any]) -> dict[str, Any]:

@@ -24,12 +24,16 @@ class Clock:
 
 
 def machine(client: Client, definition: dict[str, Any], name: str = "m", type: str = "STANDARD") -> str:
-    return client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE, type=type)["stateMachineArn"]
+    return client.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE, type=type)[
+        "stateMachineArn"
+    ]
 
 
 def start(client: Client, machine_arn: str, input: Any = None, name: str | None = None) -> str:
     kwargs = {"name": name} if name else {}
-    return client.start_execution(stateMachineArn=machine_arn, input=json.dumps(input or {}), **kwargs)["executionArn"]
+    return client.start_execution(stateMachineArn=machine_arn, input=json.dumps(input or {}), **kwargs)[
+        "executionArn"
+    ]
 
 
 def history(client: Client, arn: str) -> list[dict[str, Any]]:

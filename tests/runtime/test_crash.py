@@ -68,7 +68,9 @@ class Approver(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.wait(0.05):
-            lines = self.tokens_file.read_text(encoding="utf-8").splitlines() if self.tokens_file.exists() else []
+            lines = (
+                self.tokens_file.read_text(encoding="utf-8").splitlines() if self.tokens_file.exists() else []
+            )
             for line in lines:
                 payload = json.loads(line)
                 if payload["token"] in self.seen:
@@ -76,13 +78,16 @@ class Approver(threading.Thread):
                 self.seen.add(payload["token"])
                 # a token fails when it was replaced (its invocation was repeated after a crash)
                 with contextlib.suppress(E.TaskDoesNotExist, E.TaskTimedOut):
-                    self.client.send_task_success(taskToken=payload["token"], output=json.dumps(approval(payload)))
+                    self.client.send_task_success(
+                        taskToken=payload["token"], output=json.dumps(approval(payload))
+                    )
 
 
 def expected_run(number: int) -> tuple[Any, Counter[str]]:
     """The output and the event types of an uninterrupted run, in memory."""
-    result = sojourn.run(DEFINITION, execution_input(number), resources=resources(in_memory_ask),
-                         clock=sojourn.VirtualClock())
+    result = sojourn.run(
+        DEFINITION, execution_input(number), resources=resources(in_memory_ask), clock=sojourn.VirtualClock()
+    )
     assert result.status == "SUCCEEDED", result.to_dict()
     return result.output, _transitions(result.history)
 
@@ -115,9 +120,12 @@ def test_executions_killed_at_random_points_end_as_if_never_interrupted(crash_db
     client = Client(crash_db_url, start=False)
     try:
         machine_arn = machine(client, DEFINITION, name="crash")
-        arns = {number: client.start_execution(stateMachineArn=machine_arn, name=f"run-{number}",
-                                               input=json.dumps(execution_input(number)))["executionArn"]
-                for number in range(EXECUTIONS)}
+        arns = {
+            number: client.start_execution(
+                stateMachineArn=machine_arn, name=f"run-{number}", input=json.dumps(execution_input(number))
+            )["executionArn"]
+            for number in range(EXECUTIONS)
+        }
         worker = Worker(crash_db_url, tokens_file)
         approver = Approver(client, tokens_file)
         approver.start()
@@ -127,13 +135,22 @@ def test_executions_killed_at_random_points_end_as_if_never_interrupted(crash_db
             for _ in range(KILLS):
                 time.sleep(rng.uniform(0.2, 1.2))
                 worker.kill()
-                running_at_kills.append(len(client.list_executions(
-                    stateMachineArn=machine_arn, statusFilter="RUNNING", maxResults=1000)["executions"]))
+                running_at_kills.append(
+                    len(
+                        client.list_executions(
+                            stateMachineArn=machine_arn, statusFilter="RUNNING", maxResults=1000
+                        )["executions"]
+                    )
+                )
                 time.sleep(rng.uniform(0.0, 0.3))
                 worker.start()
             deadline = time.monotonic() + 40
-            while client.list_executions(stateMachineArn=machine_arn, statusFilter="RUNNING", maxResults=1)["executions"]:
-                assert time.monotonic() < deadline, f"executions still running 40 s after the last restart (seed {seed})"
+            while client.list_executions(stateMachineArn=machine_arn, statusFilter="RUNNING", maxResults=1)[
+                "executions"
+            ]:
+                assert time.monotonic() < deadline, (
+                    f"executions still running 40 s after the last restart (seed {seed})"
+                )
                 time.sleep(0.2)
         finally:
             approver.stopping.set()

@@ -18,11 +18,22 @@ CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 def test_heartbeat_and_execution_timeouts_fire_after_a_restart(make_client, clock):
     first = make_client({CALLBACK: lambda parameters: None})
-    ask = {"Type": "Task", "Resource": CALLBACK, "HeartbeatSeconds": 60, "End": True,
-           "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}}}
+    ask = {
+        "Type": "Task",
+        "Resource": CALLBACK,
+        "HeartbeatSeconds": 60,
+        "End": True,
+        "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token"}},
+    }
     heartbeat = start(first, machine(first, {"StartAt": "Ask", "States": {"Ask": ask}}, name="heartbeat"))
-    timeout = start(first, machine(first, {"TimeoutSeconds": 120, "StartAt": "Ask", "States": {
-        "Ask": {**ask, "HeartbeatSeconds": 3600}}}, name="timeout"))
+    timeout = start(
+        first,
+        machine(
+            first,
+            {"TimeoutSeconds": 120, "StartAt": "Ask", "States": {"Ask": {**ask, "HeartbeatSeconds": 3600}}},
+            name="timeout",
+        ),
+    )
     first.run_until_idle()
     first.close()  # the server goes away while both wait for their tokens
     clock.advance(7200)
@@ -44,16 +55,25 @@ def test_a_task_longer_than_its_lease_keeps_it_and_runs_once(make_client):
         time.sleep(4.0)  # more than two leases of 1.5 s: renewed meanwhile, or a rival would take it
         return parameters
 
-    runtimes = [Runtime(client.store, invoker=resources_invoker({SLOW: slow}), workers=1, lease_seconds=1.5)
-                for _ in range(2)]
+    runtimes = [
+        Runtime(client.store, invoker=resources_invoker({SLOW: slow}), workers=1, lease_seconds=1.5)
+        for _ in range(2)
+    ]
     for runtime in runtimes:
         runtime.start()
     try:
-        arn = start(client, machine(client, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": SLOW, "End": True}}}),
-                    {"long": True})
+        arn = start(
+            client,
+            machine(
+                client, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": SLOW, "End": True}}}
+            ),
+            {"long": True},
+        )
         deadline = time.monotonic() + 20
-        while (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING" \
-                and time.monotonic() < deadline:  # not wait_for_execution: this client would run the task itself
+        while (
+            (described := client.describe_execution(executionArn=arn))["status"] == "RUNNING"
+            and time.monotonic() < deadline
+        ):  # not wait_for_execution: this client would run the task itself
             time.sleep(0.05)
     finally:
         for runtime in runtimes:
@@ -76,6 +96,8 @@ def test_recovery_re_enqueues_a_dead_workers_claims_without_running_them(make_cl
     assert runtime.recover() == 1
     with client.store.transaction() as tx:
         taken = tx.claim_work("another", clock(), 30, 10)
-    assert [item["id"] for item in taken] == [claimed]  # due again for any worker; the live worker's claim is untouched
+    assert [item["id"] for item in taken] == [
+        claimed
+    ]  # due again for any worker; the live worker's claim is untouched
     assert not invoked.is_set()
     runtime.stop()

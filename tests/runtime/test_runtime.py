@@ -30,9 +30,21 @@ def assert_consistent_history(client, arn: str) -> None:
 
 
 def callback_machine(**task: object) -> dict:
-    return {"StartAt": "Ask", "States": {"Ask": {
-        "Type": "Task", "Resource": CALLBACK, "End": True,
-        "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "who.$": "$.who"}}, **task}}}
+    return {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": CALLBACK,
+                "End": True,
+                "Parameters": {
+                    "FunctionName": "ask",
+                    "Payload": {"token.$": "$$.Task.Token", "who.$": "$.who"},
+                },
+                **task,
+            }
+        },
+    }
 
 
 def token_catcher() -> tuple[list[str], dict]:
@@ -42,7 +54,10 @@ def token_catcher() -> tuple[list[str], dict]:
 
 def test_a_wait_fires_only_when_its_time_has_come(make_client, clock):
     client = make_client()
-    arn = start(client, machine(client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}))
+    arn = start(
+        client,
+        machine(client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}),
+    )
     client.run_until_idle()
     clock.advance(3599)
     client.run_until_idle()
@@ -55,8 +70,11 @@ def test_a_wait_fires_only_when_its_time_has_come(make_client, clock):
 
 def test_a_wait_that_fell_due_while_the_server_was_down_fires_after_restart(make_client, clock):
     first = make_client()
-    arn = start(first, machine(first, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 604800, "End": True}}}),
-                {"leave": 3})
+    arn = start(
+        first,
+        machine(first, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 604800, "End": True}}}),
+        {"leave": 3},
+    )
     first.run_until_idle()
     first.close()  # the server goes away mid-wait
     clock.advance(8 * 86400)
@@ -64,7 +82,12 @@ def test_a_wait_that_fell_due_while_the_server_was_down_fires_after_restart(make
     second.run_until_idle()
     described = second.describe_execution(executionArn=arn)
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"leave": 3})
-    assert types(second, arn) == ["ExecutionStarted", "WaitStateEntered", "WaitStateExited", "ExecutionSucceeded"]
+    assert types(second, arn) == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "ExecutionSucceeded",
+    ]
 
 
 class Crash(BaseException):
@@ -85,8 +108,11 @@ def test_a_task_interrupted_by_a_crash_is_invoked_again_with_the_same_idempotenc
         return {"sum": call.parameters["a"] + call.parameters["b"]}
 
     first = make_client({ADD: crashing})
-    arn = start(first, machine(first, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ADD, "End": True}}}),
-                {"a": 1, "b": 2})
+    arn = start(
+        first,
+        machine(first, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ADD, "End": True}}}),
+        {"a": 1, "b": 2},
+    )
     with pytest.raises(Crash):
         first.run_until_idle()
     second = make_client({ADD: adding})
@@ -131,9 +157,28 @@ def test_a_task_token_is_usable_once_and_only_its_hash_is_stored(make_client, db
 def test_a_token_written_into_a_link_is_stored_only_as_a_hash_and_still_answers(make_client, db_url):
     links: list[str] = []
     client = make_client({CALLBACK: lambda parameters: links.append(parameters["Payload"]["link"])})
-    arn = start(client, machine(client, {"StartAt": "Ask", "States": {"Ask": {
-        "Type": "Task", "Resource": CALLBACK, "End": True, "Parameters": {"FunctionName": "ask", "Payload": {
-            "link.$": "States.Format('https://leave.example.com/approve/{}', $$.Task.Token)"}}}}}))
+    arn = start(
+        client,
+        machine(
+            client,
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {
+                        "Type": "Task",
+                        "Resource": CALLBACK,
+                        "End": True,
+                        "Parameters": {
+                            "FunctionName": "ask",
+                            "Payload": {
+                                "link.$": "States.Format('https://leave.example.com/approve/{}', $$.Task.Token)"
+                            },
+                        },
+                    }
+                },
+            },
+        ),
+    )
     client.run_until_idle()
     [link] = links
     token = link.rsplit("/", 1)[1]
@@ -153,7 +198,11 @@ def test_send_task_failure_fails_the_task_with_the_given_error(make_client):
     client.send_task_failure(taskToken=tokens[0], error="Rejected", cause="no budget")
     client.run_until_idle()
     described = client.describe_execution(executionArn=arn)
-    assert (described["status"], described["error"], described["cause"]) == ("FAILED", "Rejected", "no budget")
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "Rejected",
+        "no budget",
+    )
     assert "TaskFailed" in types(client, arn)
 
 
@@ -183,7 +232,9 @@ def test_stop_execution_aborts_it_and_its_pending_tokens_stop_working(make_clien
 def test_a_task_without_heartbeats_times_out_with_states_heartbeat_timeout(make_client, clock):
     tokens, resources = token_catcher()
     client = make_client(resources)
-    arn = start(client, machine(client, callback_machine(HeartbeatSeconds=10, TimeoutSeconds=100)), {"who": "ann"})
+    arn = start(
+        client, machine(client, callback_machine(HeartbeatSeconds=10, TimeoutSeconds=100)), {"who": "ann"}
+    )
     client.run_until_idle()
     clock.advance(8)
     client.send_task_heartbeat(taskToken=tokens[0])
@@ -200,11 +251,14 @@ def test_a_task_without_heartbeats_times_out_with_states_heartbeat_timeout(make_
 def test_a_task_timeout_is_caught_like_any_error(make_client, clock):
     tokens, resources = token_catcher()
     client = make_client(resources)
-    definition = callback_machine(TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Late"}])
+    definition = callback_machine(
+        TimeoutSeconds=60, Catch=[{"ErrorEquals": ["States.Timeout"], "Next": "Late"}]
+    )
     definition["States"]["Ask"].pop("End")
     definition["States"]["Ask"]["Next"] = "Done"
-    definition["States"].update({"Late": {"Type": "Pass", "Result": "late", "End": True},
-                                 "Done": {"Type": "Pass", "End": True}})
+    definition["States"].update(
+        {"Late": {"Type": "Pass", "Result": "late", "End": True}, "Done": {"Type": "Pass", "End": True}}
+    )
     arn = start(client, machine(client, definition), {"who": "ann"})
     client.run_until_idle()
     clock.advance(60)
@@ -217,7 +271,11 @@ def test_a_task_timeout_is_caught_like_any_error(make_client, clock):
 
 def test_the_execution_timeout_ends_it_as_timed_out(make_client, clock):
     client = make_client()
-    definition = {"TimeoutSeconds": 30, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}}
+    definition = {
+        "TimeoutSeconds": 30,
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
+    }
     arn = start(client, machine(client, definition))
     client.run_until_idle()
     clock.advance(30)
@@ -236,8 +294,17 @@ def test_a_retry_backoff_survives_a_restart(make_client, clock):
             raise StatesError("Busy", "try later")
         return "done"
 
-    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ADD, "End": True, "Retry": [
-        {"ErrorEquals": ["Busy"], "IntervalSeconds": 60, "MaxAttempts": 2}]}}}
+    definition = {
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": ADD,
+                "End": True,
+                "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 60, "MaxAttempts": 2}],
+            }
+        },
+    }
     first = make_client({ADD: flaky})
     arn = start(first, machine(first, definition))
     first.run_until_idle()
@@ -261,18 +328,32 @@ def test_redrive_runs_the_failed_state_again(make_client):
         return {"ok": len(calls)}
 
     client = make_client({ADD: once_broken})
-    definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "T"},
-                                             "T": {"Type": "Task", "Resource": ADD, "End": True}}}
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Next": "T"}, "T": {"Type": "Task", "Resource": ADD, "End": True}},
+    }
     arn = start(client, machine(client, definition))
     client.run_until_idle()
     assert status(client, arn) == "FAILED"
     with pytest.raises(E.ExecutionNotRedrivable):
-        client.redrive_execution(executionArn=start(client, machine(client, {"StartAt": "S", "States": {
-            "S": {"Type": "Wait", "Seconds": 5, "End": True}}}, name="other")))
+        client.redrive_execution(
+            executionArn=start(
+                client,
+                machine(
+                    client,
+                    {"StartAt": "S", "States": {"S": {"Type": "Wait", "Seconds": 5, "End": True}}},
+                    name="other",
+                ),
+            )
+        )
     client.redrive_execution(executionArn=arn)
     client.run_until_idle()
     described = client.describe_execution(executionArn=arn)
-    assert (described["status"], described["redriveCount"], json.loads(described["output"])) == ("SUCCEEDED", 1, {"ok": 2})
+    assert (described["status"], described["redriveCount"], json.loads(described["output"])) == (
+        "SUCCEEDED",
+        1,
+        {"ok": 2},
+    )
     kinds = types(client, arn)
     assert kinds.count("PassStateEntered") == 1 and "ExecutionRedriven" in kinds
     assert_consistent_history(client, arn)
@@ -281,11 +362,25 @@ def test_redrive_runs_the_failed_state_again(make_client):
 def test_a_failed_branch_cancels_the_other_branch_and_its_token(make_client):
     tokens, resources = token_catcher()
     client = make_client(resources)
-    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
-        callback_machine(),
-        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "F"},
-                                    "F": {"Type": "Fail", "Error": "Nope"}}},
-    ]}}}
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    callback_machine(),
+                    {
+                        "StartAt": "W",
+                        "States": {
+                            "W": {"Type": "Wait", "Seconds": 1, "Next": "F"},
+                            "F": {"Type": "Fail", "Error": "Nope"},
+                        },
+                    },
+                ],
+            }
+        },
+    }
     arn = start(client, machine(client, definition), {"who": "ann"})
     client.run_until_idle()
     assert len(tokens) == 1 and status(client, arn) == "RUNNING"
@@ -298,19 +393,47 @@ def test_a_failed_branch_cancels_the_other_branch_and_its_token(make_client):
 
 def test_a_map_inside_a_parallel_branch_answers_the_branch(make_client):
     client = make_client({ADD: lambda item: item * 10})
-    def each(task: str) -> dict:
-        return {"Type": "Map", "MaxConcurrency": 1, "End": True, "ItemProcessor": {
-            "StartAt": task, "States": {task: {"Type": "Task", "Resource": ADD, "End": True}}}}
 
-    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
-        {"StartAt": "Each", "States": {"Each": each("T1")}},
-        {"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": True, "Branches": [
-            {"StartAt": "Again", "States": {"Again": each("T2")}}]}}},
-    ]}}}
+    def each(task: str) -> dict:
+        return {
+            "Type": "Map",
+            "MaxConcurrency": 1,
+            "End": True,
+            "ItemProcessor": {
+                "StartAt": task,
+                "States": {task: {"Type": "Task", "Resource": ADD, "End": True}},
+            },
+        }
+
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "End": True,
+                "Branches": [
+                    {"StartAt": "Each", "States": {"Each": each("T1")}},
+                    {
+                        "StartAt": "Inner",
+                        "States": {
+                            "Inner": {
+                                "Type": "Parallel",
+                                "End": True,
+                                "Branches": [{"StartAt": "Again", "States": {"Again": each("T2")}}],
+                            }
+                        },
+                    },
+                ],
+            }
+        },
+    }
     arn = start(client, machine(client, definition), [1, 2, 3])
     client.run_until_idle()
     described = client.describe_execution(executionArn=arn)
-    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", [[10, 20, 30], [[10, 20, 30]]])
+    assert (described["status"], json.loads(described["output"])) == (
+        "SUCCEEDED",
+        [[10, 20, 30], [[10, 20, 30]]],
+    )
     assert_consistent_history(client, arn)
 
 
@@ -326,17 +449,38 @@ def _barrier_task(parties: int):
 
 def test_parallel_branches_run_at_the_same_time(make_client):
     client = make_client({ADD: _barrier_task(2)}, start=True, workers=2, clock=None)
-    branches = [{"StartAt": name, "States": {name: {"Type": "Task", "Resource": ADD, "End": True}}} for name in ("A", "B")]
-    arn = start(client, machine(client, {"StartAt": "Both", "States": {"Both": {
-        "Type": "Parallel", "End": True, "Branches": branches}}}), {"x": 1})
+    branches = [
+        {"StartAt": name, "States": {name: {"Type": "Task", "Resource": ADD, "End": True}}}
+        for name in ("A", "B")
+    ]
+    arn = start(
+        client,
+        machine(
+            client,
+            {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": branches}}},
+        ),
+        {"x": 1},
+    )
     described = client.wait_for_execution(arn, timeout=10)
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", [{"x": 1}, {"x": 1}])
 
 
 def test_map_iterations_run_at_the_same_time_up_to_max_concurrency(make_client):
     client = make_client({ADD: _barrier_task(3)}, start=True, workers=2, clock=None)
-    definition = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "MaxConcurrency": 3, "End": True, "ItemProcessor": {
-        "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ADD, "End": True}}}}}}
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": 3,
+                "End": True,
+                "ItemProcessor": {
+                    "StartAt": "T",
+                    "States": {"T": {"Type": "Task", "Resource": ADD, "End": True}},
+                },
+            }
+        },
+    }
     arn = start(client, machine(client, definition), list(range(6)))
     described = client.wait_for_execution(arn, timeout=10)
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", list(range(6)))
@@ -345,13 +489,33 @@ def test_map_iterations_run_at_the_same_time_up_to_max_concurrency(make_client):
 
 def test_a_nested_sync_execution_answers_its_parent_when_it_ends(make_client, clock):
     client = make_client()
-    child = machine(client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "Next": "P"},
-                                                       "P": {"Type": "Pass", "Result": {"child": "done"}, "End": True}}},
-                    name="child")
-    parent = machine(client, {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": True,
-        "Parameters": {"StateMachineArn": child, "Input": {"from": "parent"}}, "ResultSelector": {"out.$": "$.Output"}}}},
-        name="parent")
+    child = machine(
+        client,
+        {
+            "StartAt": "W",
+            "States": {
+                "W": {"Type": "Wait", "Seconds": 10, "Next": "P"},
+                "P": {"Type": "Pass", "Result": {"child": "done"}, "End": True},
+            },
+        },
+        name="child",
+    )
+    parent = machine(
+        client,
+        {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "End": True,
+                    "Parameters": {"StateMachineArn": child, "Input": {"from": "parent"}},
+                    "ResultSelector": {"out.$": "$.Output"},
+                }
+            },
+        },
+        name="parent",
+    )
     arn = start(client, parent)
     client.run_until_idle()
     assert status(client, arn) == "RUNNING"
@@ -360,15 +524,31 @@ def test_a_nested_sync_execution_answers_its_parent_when_it_ends(make_client, cl
     described = client.describe_execution(executionArn=arn)
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"out": {"child": "done"}})
     [child_execution] = client.list_executions(stateMachineArn=child)["executions"]
-    assert json.loads(client.describe_execution(executionArn=child_execution["executionArn"])["input"]) == {"from": "parent"}
+    assert json.loads(client.describe_execution(executionArn=child_execution["executionArn"])["input"]) == {
+        "from": "parent"
+    }
 
 
 def test_a_nested_execution_without_sync_returns_its_arn_at_once(make_client):
     client = make_client()
-    child = machine(client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}, name="child")
-    parent = machine(client, {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "End": True,
-        "Parameters": {"StateMachineArn": child}}}}, name="parent")
+    child = machine(
+        client, {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": True}}}, name="child"
+    )
+    parent = machine(
+        client,
+        {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution",
+                    "End": True,
+                    "Parameters": {"StateMachineArn": child},
+                }
+            },
+        },
+        name="parent",
+    )
     arn = start(client, parent)
     client.run_until_idle()
     output = json.loads(client.describe_execution(executionArn=arn)["output"])
@@ -380,8 +560,13 @@ def test_an_activity_worker_polls_a_task_and_answers_it(make_client):
     client = make_client()
     activity = client.create_activity(name="approve")["activityArn"]
     assert client.get_activity_task(activityArn=activity, _poll_seconds=0) == {}
-    arn = start(client, machine(client, {"StartAt": "A", "States": {"A": {
-        "Type": "Task", "Resource": activity, "End": True}}}), {"days": 2})
+    arn = start(
+        client,
+        machine(
+            client, {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": activity, "End": True}}}
+        ),
+        {"days": 2},
+    )
     client.run_until_idle()
     task = client.get_activity_task(activityArn=activity, workerName="w1", _poll_seconds=0)
     assert json.loads(task["input"]) == {"days": 2}
@@ -389,46 +574,85 @@ def test_an_activity_worker_polls_a_task_and_answers_it(make_client):
     client.send_task_success(taskToken=task["taskToken"], output='"ok"')
     client.run_until_idle()
     assert json.loads(client.describe_execution(executionArn=arn)["output"]) == "ok"
-    assert types(client, arn) == ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
-                                  "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"]
+    assert types(client, arn) == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "ActivityScheduled",
+        "ActivityStarted",
+        "ActivitySucceeded",
+        "TaskStateExited",
+        "ExecutionSucceeded",
+    ]
 
 
 def test_executions_started_together_each_get_their_own_answer_and_a_failed_one_changes_nothing(make_client):
     """`start_executions`: one transaction for requests that arrive together (the HTTP layer's group commit)."""
     client = make_client()
     hello = machine(client, {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}}, name="hello")
-    answers = client.start_executions([
-        {"stateMachineArn": hello, "name": "first", "input": "{}"},
-        {"stateMachineArn": hello, "name": "bad", "input": "{not json"},
-        {"stateMachineArn": hello.replace("hello", "nope"), "name": "lost"},
-        {"stateMachineArn": hello, "name": "first", "input": '{"other": 1}'},
-        {"stateMachineArn": hello, "name": "second"},
-    ])
+    answers = client.start_executions(
+        [
+            {"stateMachineArn": hello, "name": "first", "input": "{}"},
+            {"stateMachineArn": hello, "name": "bad", "input": "{not json"},
+            {"stateMachineArn": hello.replace("hello", "nope"), "name": "lost"},
+            {"stateMachineArn": hello, "name": "first", "input": '{"other": 1}'},
+            {"stateMachineArn": hello, "name": "second"},
+        ]
+    )
     assert [type(answer).__name__ for answer in answers] == [
-        "dict", "InvalidExecutionInput", "StateMachineDoesNotExist", "ExecutionAlreadyExists", "dict"]
+        "dict",
+        "InvalidExecutionInput",
+        "StateMachineDoesNotExist",
+        "ExecutionAlreadyExists",
+        "dict",
+    ]
     client.run_until_idle()
     listed = client.list_executions(stateMachineArn=hello)["executions"]
-    assert [(item["name"], item["status"]) for item in listed] == [("second", "SUCCEEDED"), ("first", "SUCCEEDED")]
+    assert [(item["name"], item["status"]) for item in listed] == [
+        ("second", "SUCCEEDED"),
+        ("first", "SUCCEEDED"),
+    ]
     assert answers[0]["executionArn"] == listed[1]["executionArn"]
 
 
 def test_a_token_written_in_base64_or_echoed_in_its_answer_is_never_kept_in_clear(make_client):
     sent: list[str] = []
     client = make_client({CALLBACK: lambda parameters: sent.append(parameters["Payload"]["encoded"])})
-    arn = start(client, machine(client, {"StartAt": "Ask", "States": {"Ask": {
-        "Type": "Task", "Resource": CALLBACK, "End": True, "Parameters": {"FunctionName": "ask", "Payload": {
-            "encoded.$": "States.Base64Encode($$.Task.Token)"}}}}}))
+    arn = start(
+        client,
+        machine(
+            client,
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {
+                        "Type": "Task",
+                        "Resource": CALLBACK,
+                        "End": True,
+                        "Parameters": {
+                            "FunctionName": "ask",
+                            "Payload": {"encoded.$": "States.Base64Encode($$.Task.Token)"},
+                        },
+                    }
+                },
+            },
+        ),
+    )
     client.run_until_idle()
     [encoded] = sent
     token = base64.b64decode(encoded).decode()
     assert is_token_form(token)  # the function was given the real token's base64, which answers
-    client.send_task_success(taskToken=token, output=json.dumps({"approved": True, "echo": token, "link": f"/a/{encoded}"}))
+    client.send_task_success(
+        taskToken=token, output=json.dumps({"approved": True, "echo": token, "link": f"/a/{encoded}"})
+    )
     client.run_until_idle()
     history = json.dumps(client.get_execution_history(executionArn=arn)["events"], default=str)
     assert token not in history and encoded not in history
     assert "<task token: redacted>" in history
     assert json.loads(client.describe_execution(executionArn=arn)["output"]) == {
-        "approved": True, "echo": "<task token: redacted>", "link": "/a/<task token: redacted>"}
+        "approved": True,
+        "echo": "<task token: redacted>",
+        "link": "/a/<task token: redacted>",
+    }
 
 
 def test_a_stored_definition_that_no_longer_compiles_fails_its_execution_once(make_client, db_url):
@@ -438,7 +662,9 @@ def test_a_stored_definition_that_no_longer_compiles_fails_its_execution_once(ma
 
     client = make_client({})
     arn = start(client, machine(client, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
-    stale = json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:s3:::bucket", "End": True}}})
+    stale = json.dumps(
+        {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:s3:::bucket", "End": True}}}
+    )
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as database:
         database.execute("UPDATE definitions SET definition = ?", (stale,))
     client.close()

@@ -18,7 +18,10 @@ from waiting_worker import CALLBACK
 
 from sojourn.client import Client
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc"),
+]
 
 WORKER = Path(__file__).with_name("waiting_worker.py")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -36,7 +39,9 @@ def rss_bytes(pid: int) -> int:
 
 def start_waiting(client: Client, machine_arn: str, count: int, offset: int) -> None:
     for number in range(offset, offset + count):
-        client.start_execution(stateMachineArn=machine_arn, name=f"w-{number}", input=json.dumps({"n": number}))
+        client.start_execution(
+            stateMachineArn=machine_arn, name=f"w-{number}", input=json.dumps({"n": number})
+        )
 
 
 def wait_until_all_wait(client: Client, total: int) -> None:
@@ -62,9 +67,23 @@ def test_ten_thousand_waiting_executions_leave_the_worker_idle_and_its_memory_fl
     worker = subprocess.Popen([sys.executable, str(WORKER), db_url], stdout=subprocess.PIPE)
     try:
         assert worker.stdout is not None and worker.stdout.readline().strip() == b"ready"
-        machine_arn = machine(client, {"StartAt": "Ask", "States": {"Ask": {
-            "Type": "Task", "Resource": CALLBACK, "End": True,
-            "Parameters": {"FunctionName": "ask", "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"}}}}})
+        machine_arn = machine(
+            client,
+            {
+                "StartAt": "Ask",
+                "States": {
+                    "Ask": {
+                        "Type": "Task",
+                        "Resource": CALLBACK,
+                        "End": True,
+                        "Parameters": {
+                            "FunctionName": "ask",
+                            "Payload": {"token.$": "$$.Task.Token", "n.$": "$.n"},
+                        },
+                    }
+                },
+            },
+        )
         start_waiting(client, machine_arn, 100, 0)
         wait_until_all_wait(client, 100)
         cpu_100, rss_100 = idle_cpu_and_rss(worker.pid)
@@ -74,8 +93,10 @@ def test_ten_thousand_waiting_executions_leave_the_worker_idle_and_its_memory_fl
         start_waiting(client, machine_arn, 5_000, 5_000)
         wait_until_all_wait(client, 10_000)
         cpu_10000, rss_10000 = idle_cpu_and_rss(worker.pid)
-        print(f"worker CPU over 3 s: {cpu_100:.3f} s (100 waiting), {cpu_10000:.3f} s (10,000 waiting); "
-              f"RSS {rss_100 / 2**20:.1f} MB -> {rss_5000 / 2**20:.1f} MB (5,000) -> {rss_10000 / 2**20:.1f} MB")
+        print(
+            f"worker CPU over 3 s: {cpu_100:.3f} s (100 waiting), {cpu_10000:.3f} s (10,000 waiting); "
+            f"RSS {rss_100 / 2**20:.1f} MB -> {rss_5000 / 2**20:.1f} MB (5,000) -> {rss_10000 / 2**20:.1f} MB"
+        )
         assert cpu_100 < 0.15 and cpu_10000 < 0.15  # under 5% of one core: idle, not polling per execution
         # warm-up first (task threads, SQLite's page cache of up to 2 MB per connection), then flat: under
         # 1 KB per waiting execution from 5,000 to 10,000, where a per-execution cost would add megabytes

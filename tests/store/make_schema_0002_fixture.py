@@ -30,7 +30,9 @@ class Clock:
 def main() -> None:
     clock, tokens = Clock(), {}
     with tempfile.TemporaryDirectory() as folder:
-        client = Client(f"sqlite:///{folder}/old.db", resources=workload.resources(tokens), clock=clock, start=False)
+        client = Client(
+            f"sqlite:///{folder}/old.db", resources=workload.resources(tokens), clock=clock, start=False
+        )
         workload.begin(client, clock, tokens)
         with client.store.transaction() as tx:
             migrations = [row["name"] for row in tx.all("SELECT name FROM schema_migrations ORDER BY name")]

@@ -10,9 +10,17 @@ EXECUTION = "arn:aws:states:us-east-1:1:execution:m:e"
 
 def execution(tx: Any, arn: str = EXECUTION, definition: str = "{}") -> Any:
     """A RUNNING execution of MACHINE named by `arn`."""
-    return tx.insert_execution({
-        "arn": arn, "machine_arn": MACHINE, "status": "RUNNING",
-        "definition_id": tx.definition_id(definition), "role_arn": "r", "input": "{}", "started_at": 1.0})
+    return tx.insert_execution(
+        {
+            "arn": arn,
+            "machine_arn": MACHINE,
+            "status": "RUNNING",
+            "definition_id": tx.definition_id(definition),
+            "role_arn": "r",
+            "input": "{}",
+            "started_at": 1.0,
+        }
+    )
 
 
 def execution_and_run(tx: Any, arn: str = EXECUTION) -> tuple[Any, int]:

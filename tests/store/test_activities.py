@@ -10,8 +10,15 @@ ACTIVITY = "arn:aws:states:us-east-1:1:activity:"
 
 
 def _task(execution_id: int, run_id: int, task_id: int, activity: str = "approve") -> dict:
-    return {"activity_arn": ACTIVITY + activity, "execution_id": execution_id, "run_id": run_id, "task_id": task_id,
-            "state_name": "Approve", "input": f'{{"n":{task_id}}}', "created_at": 1.0}
+    return {
+        "activity_arn": ACTIVITY + activity,
+        "execution_id": execution_id,
+        "run_id": run_id,
+        "task_id": task_id,
+        "state_name": "Approve",
+        "input": f'{{"n":{task_id}}}',
+        "created_at": 1.0,
+    }
 
 
 def test_activities_are_read_back_paged_by_name_and_deleted_with_their_tags(store: Store):
@@ -39,7 +46,11 @@ def test_activity_tasks_are_taken_oldest_first_once_each(store: Store):
         first = tx.take_activity_task(ACTIVITY + "approve")
         second = tx.take_activity_task(ACTIVITY + "approve")
         assert tx.take_activity_task(ACTIVITY + "approve") is None
-    assert (first["task_id"], first["input"], first["status"]) == (1, '{"n":1}', "pending")  # as it was when taken
+    assert (first["task_id"], first["input"], first["status"]) == (
+        1,
+        '{"n":1}',
+        "pending",
+    )  # as it was when taken
     assert second["task_id"] == 2
 
 

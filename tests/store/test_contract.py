@@ -11,12 +11,29 @@ from makers import execution as _execution
 
 from sojourn.store.base import Store, open_store
 
-TABLES = {"state_machines", "machine_versions", "machine_aliases", "tags", "activities", "definitions", "machine_arns",
-          "executions", "runs", "events", "work", "tokens", "activity_tasks"}
+TABLES = {
+    "state_machines",
+    "machine_versions",
+    "machine_aliases",
+    "tags",
+    "activities",
+    "definitions",
+    "machine_arns",
+    "executions",
+    "runs",
+    "events",
+    "work",
+    "tokens",
+    "activity_tasks",
+}
 
 
-def test_a_fresh_database_is_migrated_to_every_table_and_migrating_again_does_nothing(store: Store, store_url: str):
-    assert TABLES | {"schema_migrations", "apps", "mail_messages", "mail_recipients"} <= set(store.describe_schema())
+def test_a_fresh_database_is_migrated_to_every_table_and_migrating_again_does_nothing(
+    store: Store, store_url: str
+):
+    assert TABLES | {"schema_migrations", "apps", "mail_messages", "mail_recipients"} <= set(
+        store.describe_schema()
+    )
     assert store.migrate() == []
     again = open_store(store_url)
     assert again.migrate() == []
@@ -49,7 +66,9 @@ def test_history_events_get_consecutive_ids_and_page_both_ways(store: Store):
         backward = tx.events(execution["id"], 0, 2, reverse=True, before_id=5)
         assert tx.execution(execution["arn"])["next_event_id"] == 6
     assert [(e["id"], e["type"], e["details"]) for e in forward] == [
-        (3, "PassStateEntered", '{"name":"2"}'), (4, "PassStateEntered", '{"name":"3"}')]
+        (3, "PassStateEntered", '{"name":"2"}'),
+        (4, "PassStateEntered", '{"name":"3"}'),
+    ]
     assert [e["id"] for e in backward] == [4, 3]
 
 
@@ -64,7 +83,9 @@ def test_due_work_is_claimed_once_until_its_lease_expires(store: Store):
         assert tx.claim_work("b", now=110.0, lease_seconds=30, limit=10) == []  # leased to a
         assert tx.next_due() == 130.0
     with store.transaction() as tx:  # a died: its lease runs out and b takes the work over
-        assert [item["lease_owner"] for item in tx.claim_work("b", now=131.0, lease_seconds=30, limit=10)] == ["b"]
+        assert [
+            item["lease_owner"] for item in tx.claim_work("b", now=131.0, lease_seconds=30, limit=10)
+        ] == ["b"]
 
 
 def test_tags_are_upserted_by_key(store: Store):
@@ -138,11 +159,15 @@ def test_a_definition_is_stored_once_however_many_executions_use_it(store: Store
 
 def test_executions_started_together_get_distinct_ids_in_start_order(store: Store):
     """The listing order: ids come from the database (MAX + 1 gave two concurrent PostgreSQL starts one number)."""
-    together = store.dialect == "postgres"  # SQLite runs one writer at a time: its transactions cannot overlap
+    together = (
+        store.dialect == "postgres"
+    )  # SQLite runs one writer at a time: its transactions cannot overlap
     barrier = threading.Barrier(4 if together else 1)
     errors: list[BaseException] = []
     with store.transaction() as tx:
-        tx.definition_id("{}")  # a new definition's (or machine ARN's) row would make the others wait for the first commit
+        tx.definition_id(
+            "{}"
+        )  # a new definition's (or machine ARN's) row would make the others wait for the first commit
         tx.machine_id("arn:aws:states:us-east-1:1:stateMachine:m")
 
     def start(number: int) -> None:

@@ -8,7 +8,9 @@ from sojourn.store.base import InvalidStoreValue
 
 
 def test_a_value_the_database_cannot_hold_is_an_invalid_store_value(store):
-    value = "a\u0000b" if store.dialect == "postgres" else 2**64  # PostgreSQL: NUL in text; SQLite: over 64 bits
+    value = (
+        "a\u0000b" if store.dialect == "postgres" else 2**64
+    )  # PostgreSQL: NUL in text; SQLite: over 64 bits
     with pytest.raises(InvalidStoreValue), store.transaction() as tx:
         tx.set_tag("arn", "k", value)
     with store.transaction() as tx:

@@ -6,8 +6,18 @@ from sojourn.store.base import Store
 
 
 def _enqueue(store: Store, number: int, to: list[str], key: str | None = None, now: float = 1.0) -> str:
-    fields = {"id": f"m{number}", "sender": None, "to_addresses": to, "cc_addresses": [], "bcc_addresses": ["audit@x.org"],
-              "reply_to": [], "subject": f"S{number}", "html": None, "text": "body", "created_at": now}
+    fields = {
+        "id": f"m{number}",
+        "sender": None,
+        "to_addresses": to,
+        "cc_addresses": [],
+        "bcc_addresses": ["audit@x.org"],
+        "reply_to": [],
+        "subject": f"S{number}",
+        "html": None,
+        "text": "body",
+        "created_at": now,
+    }
     with store.transaction() as tx:
         return tx.enqueue_mail(fields, [*to, "audit@x.org"], key)
 
@@ -19,7 +29,11 @@ def test_a_message_is_queued_once_per_idempotency_key_and_read_back_with_its_lis
         message = tx.mail_message("m1")
         assert tx.mail_message("m2") is None
     assert (message["to_addresses"], message["bcc_addresses"], message["status"], message["text"]) == (
-        ["ann@x.org"], ["audit@x.org"], "PENDING", "body")
+        ["ann@x.org"],
+        ["audit@x.org"],
+        "PENDING",
+        "body",
+    )
 
 
 def test_messages_are_listed_newest_first_and_by_any_recipient(store: Store):
@@ -31,7 +45,11 @@ def test_messages_are_listed_newest_first_and_by_any_recipient(store: Store):
         assert "text" not in everything[0] and everything[0]["to_addresses"] == ["ann@x.org", "bob@x.org"]
         assert [row["id"] for row in tx.mail_messages(everything[0]["seq"], 1)] == ["m1"]
         assert [row["id"] for row in tx.mail_messages(None, 10, "ann@x.org")] == ["m2", "m0"]
-        assert [row["id"] for row in tx.mail_messages(None, 10, "audit@x.org")] == ["m2", "m1", "m0"]  # Bcc too
+        assert [row["id"] for row in tx.mail_messages(None, 10, "audit@x.org")] == [
+            "m2",
+            "m1",
+            "m0",
+        ]  # Bcc too
 
 
 def test_a_claimed_message_is_leased_and_only_its_owner_records_the_outcome(store: Store):
@@ -40,7 +58,10 @@ def test_a_claimed_message_is_leased_and_only_its_owner_records_the_outcome(stor
     with store.transaction() as tx:
         assert tx.claim_mail("a", now=0.5, lease_seconds=60, limit=10) == []  # not yet due
         claimed = tx.claim_mail("a", now=5.0, lease_seconds=60, limit=10)
-        assert [(row["id"], row["lease_owner"], row["attempts"]) for row in claimed] == [("m1", "a", 1), ("m2", "a", 1)]
+        assert [(row["id"], row["lease_owner"], row["attempts"]) for row in claimed] == [
+            ("m1", "a", 1),
+            ("m2", "a", 1),
+        ]
         assert tx.claim_mail("b", now=6.0, lease_seconds=60, limit=10) == []
         assert tx.next_mail_due() == 65.0
         assert tx.finish_mail(claimed[0]["seq"], "b", "SENT", "me@x.org", None, 7.0, None, "kept") is False
@@ -50,7 +71,12 @@ def test_a_claimed_message_is_leased_and_only_its_owner_records_the_outcome(stor
         assert tx.next_mail_due() == 100.0
         sent, retried = tx.mail_message("m1"), tx.mail_message("m2")
     assert (sent["status"], sent["sender"], sent["sent_at"], sent["text"], sent["lease_owner"]) == (
-        "SENT", "me@x.org", 7.0, "kept", None)
+        "SENT",
+        "me@x.org",
+        7.0,
+        "kept",
+        None,
+    )
     assert (retried["status"], retried["last_error"], retried["lease_owner"]) == ("PENDING", "busy", None)
 
 

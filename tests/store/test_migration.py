@@ -49,14 +49,22 @@ def migrated_from_0002(url: str) -> Client:
 def test_a_migrated_database_answers_and_continues_as_a_fresh_one(store_url, tmp_path):
     old = migrated_from_0002(store_url)
     fresh_clock, fresh_tokens = Clock(workload.START), {}
-    fresh = Client(f"sqlite:///{tmp_path}/fresh.db", resources=workload.resources(fresh_tokens), clock=fresh_clock,
-                   start=False)
+    fresh = Client(
+        f"sqlite:///{tmp_path}/fresh.db",
+        resources=workload.resources(fresh_tokens),
+        clock=fresh_clock,
+        start=False,
+    )
     workload.begin(fresh, fresh_clock, fresh_tokens)
     assert fresh_clock.now == FIXTURE["clock"]
     before = workload.snapshot(fresh)
     assert workload.snapshot(old) == before
     assert {e["describe"]["status"] for e in before["executions"].values()} == {
-        "SUCCEEDED", "FAILED", "ABORTED", "RUNNING"}
+        "SUCCEEDED",
+        "FAILED",
+        "ABORTED",
+        "RUNNING",
+    }
 
     workload.finish(fresh, fresh_clock, fresh_tokens)
     workload.finish(old, old.clock, dict(FIXTURE["tokens"]))
@@ -77,19 +85,37 @@ def test_a_lease_taken_before_the_migration_still_holds_until_it_ends(store_url)
             for row in FIXTURE["rows"][table]:
                 tx._insert(table, row)
         execution = FIXTURE["rows"]["executions"][0]["arn"]
-        tx._insert("work", {"execution_arn": execution, "run_id": 1, "kind": "invoke", "payload": "{}", "due_at": 10.0,
-                           "lease_owner": "gone", "lease_until": 40.0, "attempts": 1})
+        tx._insert(
+            "work",
+            {
+                "execution_arn": execution,
+                "run_id": 1,
+                "kind": "invoke",
+                "payload": "{}",
+                "due_at": 10.0,
+                "lease_owner": "gone",
+                "lease_until": 40.0,
+                "attempts": 1,
+            },
+        )
     store.migrate()
     with store.transaction() as tx:
         assert tx.next_due() == 40.0
         assert tx.claim_work("w", now=39.0, lease_seconds=30, limit=5) == []
-        assert [item["lease_owner"] for item in tx.claim_work("w", now=40.0, lease_seconds=30, limit=5)] == ["w"]
+        assert [item["lease_owner"] for item in tx.claim_work("w", now=40.0, lease_seconds=30, limit=5)] == [
+            "w"
+        ]
     store.close()
 
 
 def test_shared_migrations_run_on_either_dialect_in_name_order_with_its_own(tmp_path):
     """A migration in `shared/` (SQL both dialects read alike) runs between the dialect's own, by name."""
-    for folder, name in (("sqlite", "0001_a.sql"), ("shared", "0002_b.sql"), ("postgres", "0003_c.sql"), ("sqlite", "0004_d.sql")):
+    for folder, name in (
+        ("sqlite", "0001_a.sql"),
+        ("shared", "0002_b.sql"),
+        ("postgres", "0003_c.sql"),
+        ("sqlite", "0004_d.sql"),
+    ):
         (tmp_path / folder).mkdir(exist_ok=True)
         (tmp_path / folder / name).write_text("SELECT 1;\n")
     assert sorted(migration_scripts("sqlite", tmp_path)) == ["0001_a.sql", "0002_b.sql", "0004_d.sql"]

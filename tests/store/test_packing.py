@@ -9,12 +9,16 @@ import pytest
 from sojourn.store import packing
 from sojourn.store.packing import pack, unpack
 
-TASK_SCHEDULED = ('{"resourceType":"lambda","resource":"invoke.waitForTaskToken","region":"us-east-1","parameters":'
-                  '"{\\"FunctionName\\":\\"ask\\",\\"Payload\\":{\\"token\\":\\"<task token: redacted>\\",\\"n\\":299}}",'
-                  '"timeoutInSeconds":99999999}')
+TASK_SCHEDULED = (
+    '{"resourceType":"lambda","resource":"invoke.waitForTaskToken","region":"us-east-1","parameters":'
+    '"{\\"FunctionName\\":\\"ask\\",\\"Payload\\":{\\"token\\":\\"<task token: redacted>\\",\\"n\\":299}}",'
+    '"timeoutInSeconds":99999999}'
+)
 
 
-@pytest.mark.parametrize("text", ["", "1", "null", '{"name":"Ask"}', TASK_SCHEDULED, '{"é":"日本"}' * 50, "x" * 100_000])
+@pytest.mark.parametrize(
+    "text", ["", "1", "null", '{"name":"Ask"}', TASK_SCHEDULED, '{"é":"日本"}' * 50, "x" * 100_000]
+)
 def test_a_packed_text_unpacks_to_itself(text):
     assert unpack(pack(text)) == text
     assert unpack(memoryview(pack(text))) == text  # as a driver may hand back bytea
@@ -35,4 +39,5 @@ def test_text_stored_before_packing_reads_as_it_is():
 
 def test_the_dictionary_stored_values_depend_on_is_unchanged():
     assert hashlib.sha256(packing._DICTIONARY).hexdigest() == (
-        "98d919a0f9f33634ce6906858cd352a26ff425ce70601b2276065820f2d36ffe")
+        "98d919a0f9f33634ce6906858cd352a26ff425ce70601b2276065820f2d36ffe"
+    )

@@ -16,7 +16,11 @@ def test_an_execution_is_read_back_as_inserted_and_updated(store: Store):
         tx.update_execution(inserted["id"], {"status": "SUCCEEDED", "output": '{"ok":1}', "stopped_at": 2.0})
     with store.transaction() as tx:
         assert tx.execution(EXECUTION, lock=True) == {
-            **inserted, "status": "SUCCEEDED", "output": '{"ok":1}', "stopped_at": 2.0}
+            **inserted,
+            "status": "SUCCEEDED",
+            "output": '{"ok":1}',
+            "stopped_at": 2.0,
+        }
         assert tx.execution(EXECUTION + "x") is None
     assert (inserted["name"], inserted["machine_arn"], inserted["next_event_id"]) == ("e", MACHINE, 1)
 
@@ -25,10 +29,17 @@ def test_executions_are_listed_newest_first_by_machine_status_version_alias_and_
     with store.transaction() as tx:
         rows = [execution(tx, f"{EXECUTION}{number}") for number in range(4)]
         for number, row in enumerate(rows):
-            tx.update_execution(row["id"], {"started_at": 10.0 + number, "version_arn": f"{MACHINE}:1" if number % 2 else None,
-                                            "alias_arn": f"{MACHINE}:live" if number == 3 else None,
-                                            "status": "FAILED" if number == 0 else "RUNNING"})
+            tx.update_execution(
+                row["id"],
+                {
+                    "started_at": 10.0 + number,
+                    "version_arn": f"{MACHINE}:1" if number % 2 else None,
+                    "alias_arn": f"{MACHINE}:live" if number == 3 else None,
+                    "status": "FAILED" if number == 0 else "RUNNING",
+                },
+            )
     with store.transaction() as tx:
+
         def names(**filters: object) -> list[str]:
             arguments = {"machine_arn": None, "status": None, "before_id": None, "limit": 10, **filters}
             return [row["name"] for row in tx.list_executions(**arguments)]  # type: ignore[arg-type]
@@ -48,13 +59,24 @@ def test_executions_are_listed_newest_first_by_machine_status_version_alias_and_
 def test_runs_keep_their_frame_and_a_forks_children_are_found_by_fork(store: Store):
     with store.transaction() as tx:
         row, main = execution_and_run(tx)
-        first = [tx.insert_run(row["id"], {"branch": n}, parent_id=main, child_index=n, parent_fork=1) for n in range(2)]
+        first = [
+            tx.insert_run(row["id"], {"branch": n}, parent_id=main, child_index=n, parent_fork=1)
+            for n in range(2)
+        ]
         second = tx.insert_run(row["id"], {"branch": 0}, parent_id=main, child_index=0, parent_fork=2)
         tx.update_run(first[0], {"frame": '{"branch":0,"done":true}', "status": "done", "generation": 3})
     with store.transaction() as tx:
-        assert tx.run(first[0]) == {"id": first[0], "execution_id": row["id"], "parent_id": main, "child_index": 0,
-                                    "parent_fork": 1, "generation": 3, "fork_generation": 0, "status": "done",
-                                    "frame": '{"branch":0,"done":true}'}
+        assert tx.run(first[0]) == {
+            "id": first[0],
+            "execution_id": row["id"],
+            "parent_id": main,
+            "child_index": 0,
+            "parent_fork": 1,
+            "generation": 3,
+            "fork_generation": 0,
+            "status": "done",
+            "frame": '{"branch":0,"done":true}',
+        }
         assert tx.run(second + 100) is None
         assert [run["id"] for run in tx.runs(row["id"])] == [main, *first, second]
         assert [run["id"] for run in tx.children(main)] == [*first, second]
@@ -72,7 +94,11 @@ def test_cancelling_an_executions_runs_leaves_finished_runs_and_other_executions
         _other, other_run = execution_and_run(tx, EXECUTION + "-other")
         tx.cancel_runs(row["id"])
     with store.transaction() as tx:
-        assert [tx.run(run_id)["status"] for run_id in (main, done, other_run)] == ["cancelled", "done", "active"]
+        assert [tx.run(run_id)["status"] for run_id in (main, done, other_run)] == [
+            "cancelled",
+            "done",
+            "active",
+        ]
 
 
 def test_a_savepoint_undoes_only_what_was_done_inside_it(store: Store):

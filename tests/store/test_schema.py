@@ -12,8 +12,11 @@ from sojourn.store.base import open_store
 def test_a_migrated_schema_equals_a_fresh_one(store_url: str, tmp_path, request: pytest.FixtureRequest):
     migrated = at_0002(store_url)
     migrated.migrate()
-    fresh_url = (f"sqlite:///{tmp_path}/fresh.db" if migrated.dialect == "sqlite"
-                 else request.getfixturevalue("postgres_store_url")())
+    fresh_url = (
+        f"sqlite:///{tmp_path}/fresh.db"
+        if migrated.dialect == "sqlite"
+        else request.getfixturevalue("postgres_store_url")()
+    )
     fresh = open_store(fresh_url)
     try:
         assert migrated.describe_schema() == fresh.describe_schema()

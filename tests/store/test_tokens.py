@@ -14,9 +14,19 @@ def _hash(token: str) -> str:
 
 
 def _token(execution_id: int, run_id: int, task_id: int, token: str, created_at: float = 1.0) -> dict:
-    return {"hash": _hash(token), "execution_id": execution_id, "run_id": run_id, "task_id": task_id, "state_name": "Ask",
-            "resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "created_at": created_at, "timeout_at": None,
-            "heartbeat_seconds": None, "heartbeat_at": created_at, "parameters": '{"FunctionName":"ask"}'}
+    return {
+        "hash": _hash(token),
+        "execution_id": execution_id,
+        "run_id": run_id,
+        "task_id": task_id,
+        "state_name": "Ask",
+        "resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "created_at": created_at,
+        "timeout_at": None,
+        "heartbeat_seconds": None,
+        "heartbeat_at": created_at,
+        "parameters": '{"FunctionName":"ask"}',
+    }
 
 
 def test_a_token_is_stored_by_its_hash_and_read_back_in_hex_with_its_parameters(store: Store):
@@ -68,8 +78,14 @@ def test_waiting_tasks_are_listed_newest_first_with_their_execution_and_machine(
         assert [task["hash"] for task in tx.waiting_tokens(10)] == [_hash("other"), _hash("t2"), _hash("t1")]
         assert [task["hash"] for task in tx.waiting_tokens(10, after=20.0)] == [_hash("t2"), _hash("t1")]
         assert [task["hash"] for task in tx.execution_waiting_tokens(EXECUTION, 1)] == [_hash("t2")]
-        assert [task["hash"] for task in tx.execution_waiting_tokens(EXECUTION, 5, after=12.0)] == [_hash("t1")]
+        assert [task["hash"] for task in tx.execution_waiting_tokens(EXECUTION, 5, after=12.0)] == [
+            _hash("t1")
+        ]
         task = tx.waiting_task(_hash("t1"))
-        assert (task["execution_arn"], task["machine_arn"], task["parameters"]) == (EXECUTION, MACHINE, '{"FunctionName":"ask"}')
+        assert (task["execution_arn"], task["machine_arn"], task["parameters"]) == (
+            EXECUTION,
+            MACHINE,
+            '{"FunctionName":"ask"}',
+        )
         assert tx.waiting_task(_hash("t0")) is None  # closed
         assert tx.waiting_task("not a hash") is None

@@ -19,11 +19,17 @@ def test_due_work_comes_with_its_execution_arn_and_a_lease_makes_it_held(store: 
     with store.transaction() as tx:
         due = tx.due_work(now=10.0, limit=10)
         assert [(item["id"], item["execution_arn"], item["run_id"], item["payload"]) for item in due] == [
-            (early, EXECUTION, run, '{"e":"timer"}')]
+            (early, EXECUTION, run, '{"e":"timer"}')
+        ]
         tx.lease_work(early, "a", until=40.0)
     with store.transaction() as tx:
         held = tx.held_work(early, "a")
-        assert (held["lease_owner"], held["due_at"], held["attempts"], held["execution_arn"]) == ("a", 40.0, 1, EXECUTION)
+        assert (held["lease_owner"], held["due_at"], held["attempts"], held["execution_arn"]) == (
+            "a",
+            40.0,
+            1,
+            EXECUTION,
+        )
         assert tx.held_work(early, "b") is None
         assert tx.lease_owners(now=39.0) == ["a"]
         assert tx.lease_owners(now=40.0) == []  # its lease has ended
@@ -52,7 +58,9 @@ def test_releasing_a_workers_leases_makes_its_items_due_now_and_wakes_the_worker
     with store.transaction() as tx:
         assert tx.release_leases("dead", now=5.0) == 2
         assert tx.notify
-        assert {item["id"] for item in tx.claim_work("b", now=5.0, lease_seconds=60, limit=10)} == set(items[:2])
+        assert {item["id"] for item in tx.claim_work("b", now=5.0, lease_seconds=60, limit=10)} == set(
+            items[:2]
+        )
     with store.transaction() as tx:
         assert tx.release_leases("nobody", now=5.0) == 0
         assert not tx.notify

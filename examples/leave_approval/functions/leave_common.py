@@ -30,8 +30,9 @@ HERE = Path(__file__).resolve().parent
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Answers of the Step Functions API that are about the request itself; any other error (refused credentials,
 # an unreachable or failing server) means Sojourn could not be asked, and the caller should try again later.
-REQUEST_ERRORS = frozenset({"ExecutionDoesNotExist", "ExecutionAlreadyExists", "TaskDoesNotExist", "TaskTimedOut",
-                            "InvalidToken"})
+REQUEST_ERRORS = frozenset(
+    {"ExecutionDoesNotExist", "ExecutionAlreadyExists", "TaskDoesNotExist", "TaskTimedOut", "InvalidToken"}
+)
 WAITING_ENDS = {"TaskSucceeded": "decided", "TaskFailed": "failed", "TaskTimedOut": "timed_out"}
 
 
@@ -93,7 +94,9 @@ def today() -> date:
 # --- Sojourn -----------------------------------------------------------------------------------------------
 def stepfunctions() -> Any:
     """boto3's client of the Sojourn that runs this function (its endpoint and credential come from Sojourn)."""
-    return boto3.client("stepfunctions", config=Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=8))
+    return boto3.client(
+        "stepfunctions", config=Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=8)
+    )
 
 
 @contextlib.contextmanager
@@ -118,7 +121,9 @@ def requests_for(sfn: Any, employee_id: str, day: str) -> Iterator[dict[str, Any
     machine = os.environ["STATE_MACHINE_ARN"]
     attempt = 1
     while True:
-        arn = f"{machine.replace(':stateMachine:', ':execution:', 1)}:{request_name(employee_id, day, attempt)}"
+        arn = (
+            f"{machine.replace(':stateMachine:', ':execution:', 1)}:{request_name(employee_id, day, attempt)}"
+        )
         try:
             with asking_sojourn():
                 described = sfn.describe_execution(executionArn=arn)
@@ -183,7 +188,9 @@ def find_ask(sfn: Any, employee_id: str, day: str, token: str) -> Ask | None:
             if answer.get("tokenHash") == wanted:
                 later = asks[position + 1][1].get("stage") if position + 1 < len(asks) else None
                 return _ask(execution, answer, events, index, later)
-        sending = sending or (execution["status"] == "RUNNING" and _last_task_event(events) in ("TaskScheduled", "TaskStarted"))
+        sending = sending or (
+            execution["status"] == "RUNNING" and _last_task_event(events) in ("TaskScheduled", "TaskStarted")
+        )
     if sending:
         raise Unavailable("the request's email is still being sent")
     return None
@@ -199,21 +206,36 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _ask(execution: dict[str, Any], answer: dict[str, Any], events: list[dict[str, Any]], index: int,
-         newer_stage: str | None) -> Ask:
+def _ask(
+    execution: dict[str, Any],
+    answer: dict[str, Any],
+    events: list[dict[str, Any]],
+    index: int,
+    newer_stage: str | None,
+) -> Ask:
     end, decision = None, None
-    for event in events[index + 1:]:
+    for event in events[index + 1 :]:
         if event["type"] in WAITING_ENDS:
             end = WAITING_ENDS[event["type"]]
             if end == "decided":
                 decision = json.loads(event["taskSucceededEventDetails"].get("output") or "{}")
             break
-    return Ask(execution, str(answer.get("stage", "request")), str(answer.get("approverId", "")),
-               events[index]["timestamp"], end, decision, newer_stage)
+    return Ask(
+        execution,
+        str(answer.get("stage", "request")),
+        str(answer.get("approverId", "")),
+        events[index]["timestamp"],
+        end,
+        decision,
+        newer_stage,
+    )
 
 
 def _last_task_event(events: list[dict[str, Any]]) -> str | None:
-    return next((e["type"] for e in reversed(events) if e["type"].startswith("Task") and "State" not in e["type"]), None)
+    return next(
+        (e["type"] for e in reversed(events) if e["type"].startswith("Task") and "State" not in e["type"]),
+        None,
+    )
 
 
 # --- answers ---------------------------------------------------------------------------------------------
@@ -231,12 +253,23 @@ def page(title: str, body: str, status: int = 200, headers: dict[str, str] | Non
 <h1>{html.escape(title)}</h1>
 {body}
 </body></html>"""
-    return {"statusCode": status, "body": document,
-            "headers": {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", **(headers or {})}}
+    return {
+        "statusCode": status,
+        "body": document,
+        "headers": {
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    }
 
 
 def json_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json", **(headers or {})}, "body": json.dumps(body)}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(body),
+    }
 
 
 RETRY_AFTER = {"Retry-After": "30"}

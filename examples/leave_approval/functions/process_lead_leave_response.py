@@ -9,7 +9,11 @@ from leave_common import employee
 
 from sojourn.mail import send_email
 
-OUTCOMES = {"approved": "has been approved", "denied": "has been denied", "expired": "has expired without a decision"}
+OUTCOMES = {
+    "approved": "has been approved",
+    "denied": "has been denied",
+    "expired": "has expired without a decision",
+}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

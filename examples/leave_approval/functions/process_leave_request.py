@@ -18,8 +18,11 @@ from leave_common import approver, employee, token_hash
 
 from sojourn.mail import send_email
 
-SUBJECTS = {"request": "Leave Request from {name} for {date}", "reminder": "Reminder: Leave Request from {name} for {date}",
-            "escalation": "Escalated: Leave Request from {name} for {date}"}
+SUBJECTS = {
+    "request": "Leave Request from {name} for {date}",
+    "reminder": "Reminder: Leave Request from {name} for {date}",
+    "escalation": "Escalated: Leave Request from {name} for {date}",
+}
 
 
 def link(employee_id: str, day: str, decision: str, token: str) -> str:
@@ -38,11 +41,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "reminder": "<p>This is a reminder: the request is still waiting for your decision.</p>",
         "escalation": f"<p>{html.escape(employee(person['lead'])['name'])} has not decided, so the request comes to you.</p>",
     }.get(stage, "")
-    body = f"""<p>Hello {html.escape(asked['name'])},</p>
-{why}<p>{html.escape(person['name'])} ({html.escape(person['id'])}) asks for leave on <strong>{html.escape(day)}</strong>.</p>
+    body = f"""<p>Hello {html.escape(asked["name"])},</p>
+{why}<p>{html.escape(person["name"])} ({html.escape(person["id"])}) asks for leave on <strong>{html.escape(day)}</strong>.</p>
 <p><a href="{html.escape(approve)}">Approve</a> &nbsp;|&nbsp; <a href="{html.escape(deny)}">Deny</a></p>
 <p style="color:#52606d">Each link opens a confirmation page; nothing is decided until you press its button.</p>"""
     text = f"{person['name']} ({person['id']}) asks for leave on {day}.\n\nApprove: {approve}\nDeny: {deny}\n"
     send_email(to=[asked["email"]], subject=subject, html=body, text=text)
-    return {"sent": True, "to": asked["email"], "stage": stage, "approverId": asked["id"],
-            "tokenHash": token_hash(token)}
+    return {
+        "sent": True,
+        "to": asked["email"],
+        "stage": stage,
+        "approverId": asked["id"],
+        "tokenHash": token_hash(token),
+    }

@@ -77,8 +77,10 @@ def _next_attempt(sfn: Any, person: dict[str, Any], day: str) -> int:
 def request_leave(request: Any) -> dict[str, str]:
     person, day = _validate(request)
     sfn = stepfunctions()
-    arguments = {"stateMachineArn": os.environ["STATE_MACHINE_ARN"],
-                 "input": json.dumps({"employeeId": person["id"], "date": day, "policy": _policy()})}
+    arguments = {
+        "stateMachineArn": os.environ["STATE_MACHINE_ARN"],
+        "input": json.dumps({"employeeId": person["id"], "date": day, "policy": _policy()}),
+    }
     for _ in range(3):
         name = request_name(person["id"], day, _next_attempt(sfn, person, day))
         try:
@@ -107,5 +109,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return json_response(e.status, {"error": e.error, "message": e.message})
     except Unavailable as e:
         print(f"Sojourn could not be asked: {e}")
-        return json_response(503, {"error": "ServiceUnavailable", "message": "The leave service cannot reach Sojourn "
-                                   "right now, so nothing was requested; please try again in a moment."}, RETRY_AFTER)
+        return json_response(
+            503,
+            {
+                "error": "ServiceUnavailable",
+                "message": "The leave service cannot reach Sojourn "
+                "right now, so nothing was requested; please try again in a moment.",
+            },
+            RETRY_AFTER,
+        )

@@ -32,7 +32,12 @@ from leave_common import (
 )
 
 VERBS = {"approved": "Approve", "denied": "Deny"}
-GONE = {"ABORTED": "was stopped", "TIMED_OUT": "timed out", "FAILED": "failed", "SUCCEEDED": "is already finished"}
+GONE = {
+    "ABORTED": "was stopped",
+    "TIMED_OUT": "timed out",
+    "FAILED": "failed",
+    "SUCCEEDED": "is already finished",
+}
 UNKNOWN = page("Unknown link", "<p>This link does not match any leave request.</p>", 404)
 
 
@@ -66,23 +71,37 @@ def _settled(ask: Ask, person: dict[str, Any], day: str) -> dict[str, Any] | Non
         if ask.end is None:
             return None
         newer = f" ({html.escape(ask.newer_stage)})" if ask.newer_stage else ""
-        return page("This link was replaced", f"<p>A newer email{newer} was sent for this request; please use its links.</p>", 410)
+        return page(
+            "This link was replaced",
+            f"<p>A newer email{newer} was sent for this request; please use its links.</p>",
+            410,
+        )
     output = json.loads(execution.get("output") or "null") if execution["status"] == "SUCCEEDED" else None
-    if isinstance(output, dict) and output.get("decision") in VERBS:  # decided through another email or the console
+    if (
+        isinstance(output, dict) and output.get("decision") in VERBS
+    ):  # decided through another email or the console
         return _decided(person, day, output)
     if isinstance(output, dict) and output.get("decision") == "expired":
-        return page("This request is closed", "<p>The leave request expired without a decision; this link no longer decides anything.</p>", 410)
+        return page(
+            "This request is closed",
+            "<p>The leave request expired without a decision; this link no longer decides anything.</p>",
+            410,
+        )
     why = GONE.get(execution["status"], "is closed")
-    return page("This request is closed", f"<p>The leave request {why}; this link no longer decides anything.</p>", 410)
+    return page(
+        "This request is closed",
+        f"<p>The leave request {why}; this link no longer decides anything.</p>",
+        410,
+    )
 
 
 def _confirm(ask: Ask, person: dict[str, Any], day: str, decision: str) -> dict[str, Any]:
     verb, deciding = VERBS[decision], _approver(ask, person)
     return page(
         f"{verb} {person['name']}'s leave on {day}?",
-        f"""<dl><dt>Employee</dt><dd>{html.escape(person['name'])} ({html.escape(person['id'])})</dd>
-<dt>Date</dt><dd>{html.escape(day)}</dd><dt>Approver</dt><dd>{html.escape(deciding['name'])}</dd>
-<dt>Asked</dt><dd>{html.escape(ask.asked_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ'))}</dd></dl>
+        f"""<dl><dt>Employee</dt><dd>{html.escape(person["name"])} ({html.escape(person["id"])})</dd>
+<dt>Date</dt><dd>{html.escape(day)}</dd><dt>Approver</dt><dd>{html.escape(deciding["name"])}</dd>
+<dt>Asked</dt><dd>{html.escape(ask.asked_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))}</dd></dl>
 <form method="post"><button class="{decision}" type="submit">{verb}</button></form>
 <p class="note">Nothing is decided until you press the button.</p>""",
     )
@@ -93,11 +112,17 @@ def _approver(ask: Ask, person: dict[str, Any]) -> dict[str, Any]:
     return employee(ask.approver_id) if ask.approver_id in employees() else approver(person, ask.stage)
 
 
-def _decide(sfn: Any, ask: Ask, person: dict[str, Any], day: str, decision: str, token: str) -> dict[str, Any]:
+def _decide(
+    sfn: Any, ask: Ask, person: dict[str, Any], day: str, decision: str, token: str
+) -> dict[str, Any]:
     deciding = _approver(ask, person)
     output = {
-        "employeeId": person["id"], "date": day, "decision": decision, "taskToken": token,
-        "decidedBy": {"employeeId": deciding["id"], "name": deciding["name"]}, "decidedAt": now(),
+        "employeeId": person["id"],
+        "date": day,
+        "decision": decision,
+        "taskToken": token,
+        "decidedBy": {"employeeId": deciding["id"], "name": deciding["name"]},
+        "decidedAt": now(),
     }
     try:
         with asking_sojourn():
@@ -105,7 +130,9 @@ def _decide(sfn: Any, ask: Ask, person: dict[str, Any], day: str, decision: str,
     except ClientError:  # the task ended meanwhile: another click, a timeout, a stop
         again = find_ask(sfn, person["id"], day, token)
         settled = _settled(again, person, day) if again is not None else None
-        return settled or page("This request is closed", "<p>The workflow is no longer waiting for this decision.</p>", 410)
+        return settled or page(
+            "This request is closed", "<p>The workflow is no longer waiting for this decision.</p>", 410
+        )
     return page(
         f"Leave {decision}",
         f"<p>You {decision} {html.escape(person['name'])}'s leave on {html.escape(day)}. They will be told by email.</p>",
@@ -136,6 +163,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _answer(event.get("httpMethod", "GET").upper(), employee_id, day, decision, token)
     except Unavailable as e:
         print(f"Sojourn could not be asked: {e}")
-        return page("Please try again in a moment",
-                    "<p>The leave service cannot reach its workflow engine right now, so nothing was decided.</p>"
-                    "<p>This link still works: please open it again in a few minutes.</p>", 503, RETRY_AFTER)
+        return page(
+            "Please try again in a moment",
+            "<p>The leave service cannot reach its workflow engine right now, so nothing was decided.</p>"
+            "<p>This link still works: please open it again in a few minutes.</p>",
+            503,
+            RETRY_AFTER,
+        )

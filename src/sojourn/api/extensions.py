@@ -34,8 +34,11 @@ def routes(client: Any, settings: Any) -> list[BaseRoute]:
     from sojourn.functions.pool import function_logs
 
     def list_mail(query: dict[str, str], path: dict[str, str]) -> Any:
-        return client.list_mail(maxResults=_max_results(query, 100), nextToken=query.get("nextToken") or None,
-                                to=query.get("to") or None)
+        return client.list_mail(
+            maxResults=_max_results(query, 100),
+            nextToken=query.get("nextToken") or None,
+            to=query.get("to") or None,
+        )
 
     def get_mail(query: dict[str, str], path: dict[str, str]) -> Any:
         return client.get_mail(messageId=path["messageId"])
@@ -54,12 +57,16 @@ def routes(client: Any, settings: Any) -> list[BaseRoute]:
 
 def error_response(error: errors.SojournAPIError) -> JSONResponse:
     """An API error as AWS answers it: `{"__type", "message"}` with its status and `x-amzn-ErrorType`."""
-    return JSONResponse({"__type": error.type_name, "message": error.message}, status_code=error.status,
-                        headers={"x-amzn-ErrorType": error.type_name, "x-amzn-RequestId": str(uuid.uuid4())})
+    return JSONResponse(
+        {"__type": error.type_name, "message": error.message},
+        status_code=error.status,
+        headers={"x-amzn-ErrorType": error.type_name, "x-amzn-RequestId": str(uuid.uuid4())},
+    )
 
 
-def _endpoint(read: Callable[[dict[str, str], dict[str, str]], Any], api_key: str | None
-              ) -> Callable[[Request], Awaitable[JSONResponse]]:
+def _endpoint(
+    read: Callable[[dict[str, str], dict[str, str]], Any], api_key: str | None
+) -> Callable[[Request], Awaitable[JSONResponse]]:
     """A GET endpoint: check the key, run `read(query, path parameters)` off the event loop, answer JSON."""
 
     async def endpoint(request: Request) -> JSONResponse:
@@ -87,7 +94,8 @@ def _max_results(query: dict[str, str], default: int) -> int:
     else:
         return int(text)
     raise errors.ValidationException(
-        f"1 validation error detected: Value '{text}' at 'maxResults' failed to satisfy constraint: {problem}")
+        f"1 validation error detected: Value '{text}' at 'maxResults' failed to satisfy constraint: {problem}"
+    )
 
 
 def _wire(value: Any) -> Any:

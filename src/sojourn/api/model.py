@@ -77,6 +77,7 @@ def operation(action: str) -> Operation | None:
 
 # -- input ------------------------------------------------------------------------------------------
 
+
 def _where(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -86,7 +87,9 @@ def _check_structure(shape: Shape, value: dict[str, Any], path: str, problems: l
     out: dict[str, Any] = {}
     for name in shape.required_members:
         if value.get(name) is None:
-            problems.append(f"Value null at '{_where(path, name)}' failed to satisfy constraint: Member must not be null")
+            problems.append(
+                f"Value null at '{_where(path, name)}' failed to satisfy constraint: Member must not be null"
+            )
     for name, item in value.items():
         member = members.get(name)
         if member is None or item is None:
@@ -96,9 +99,17 @@ def _check_structure(shape: Shape, value: dict[str, Any], path: str, problems: l
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "boolean": (bool,), "integer": (int,), "long": (int,),
-    "float": (int, float), "double": (int, float), "list": (list,), "map": (dict,), "structure": (dict,),
-    "timestamp": (int, float, str), "blob": (str,),
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "list": (list,),
+    "map": (dict,),
+    "structure": (dict,),
+    "timestamp": (int, float, str),
+    "blob": (str,),
 }
 
 
@@ -115,10 +126,15 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> Any:
         return _check_structure(shape, value, path, problems)
     if kind == "list":
         _check_size(shape, value, len(value), path, problems)
-        return [_check(shape.member, item, f"{path}.{i + 1}.member", problems) for i, item in enumerate(value)]
+        return [
+            _check(shape.member, item, f"{path}.{i + 1}.member", problems) for i, item in enumerate(value)
+        ]
     if kind == "map":
         _check_size(shape, value, len(value), path, problems)
-        return {_check(shape.key, k, path, problems): _check(shape.value, v, f"{path}.{k}", problems) for k, v in value.items()}
+        return {
+            _check(shape.key, k, path, problems): _check(shape.value, v, f"{path}.{k}", problems)
+            for k, v in value.items()
+        }
     if kind == "string":
         _check_string(shape, value, path, problems)
     elif kind in ("integer", "long"):
@@ -138,11 +154,15 @@ def _shown(shape: Shape, value: Any) -> str:
 def _check_size(shape: Shape, value: Any, size: int, path: str, problems: list[str]) -> None:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and size < low:
-        problems.append(f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
-                        f"Member must have length greater than or equal to {low}")
+        problems.append(
+            f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
+            f"Member must have length greater than or equal to {low}"
+        )
     if high is not None and size > high:
-        problems.append(f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
-                        f"Member must have length less than or equal to {high}")
+        problems.append(
+            f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {high}"
+        )
 
 
 def _check_string(shape: Shape, value: str, path: str, problems: list[str]) -> None:
@@ -152,22 +172,30 @@ def _check_string(shape: Shape, value: str, path: str, problems: list[str]) -> N
     _check_size(shape, value, size, path, problems)
     enum = shape.enum
     if enum and value not in enum:
-        problems.append(f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
-                        f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        problems.append(
+            f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(enum)}]"
+        )
     pattern = shape.metadata.get("pattern")
     if pattern and not _pattern(pattern).fullmatch(value):
-        problems.append(f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
-                        f"Member must satisfy regular expression pattern: {pattern}")
+        problems.append(
+            f"{_shown(shape, value)} at '{path}' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern}"
+        )
 
 
 def _check_range(shape: Shape, value: int, path: str, problems: list[str]) -> None:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and value < low:
-        problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                        f"Member must have value greater than or equal to {low}")
+        problems.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have value greater than or equal to {low}"
+        )
     if high is not None and value > high:
-        problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                        f"Member must have value less than or equal to {high}")
+        problems.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {high}"
+        )
 
 
 @cache
@@ -187,14 +215,18 @@ def _timestamp(value: Any, path: str) -> datetime:
 
 # -- output -----------------------------------------------------------------------------------------
 
+
 def _serialize(shape: Shape, value: Any) -> Any:
     kind = shape.type_name
     if kind == "structure":
         if not isinstance(value, dict):
             return value
         members = shape.members
-        return {name: _serialize(members[name], item) for name, item in value.items()
-                if item is not None and name in members}
+        return {
+            name: _serialize(members[name], item)
+            for name, item in value.items()
+            if item is not None and name in members
+        }
     if kind == "list":
         return [_serialize(shape.member, item) for item in value]
     if kind == "map":

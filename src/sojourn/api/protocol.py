@@ -38,11 +38,24 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 # What the functions' own credential (`Settings.function_credential`) may do: start, read, stop and answer
 # executions, as a Lambda's execution role commonly allows. Never: change definitions, activities, tags,
 # versions or aliases, redrive, TestState (it invokes any resource), nor deploy apps.
-FUNCTION_ACTIONS = frozenset({
-    "StartExecution", "StartSyncExecution", "StopExecution", "DescribeExecution", "DescribeStateMachine",
-    "DescribeStateMachineForExecution", "DescribeMapRun", "GetExecutionHistory", "ListExecutions",
-    "ListStateMachines", "ListMapRuns", "SendTaskSuccess", "SendTaskFailure", "SendTaskHeartbeat",
-})
+FUNCTION_ACTIONS = frozenset(
+    {
+        "StartExecution",
+        "StartSyncExecution",
+        "StopExecution",
+        "DescribeExecution",
+        "DescribeStateMachine",
+        "DescribeStateMachineForExecution",
+        "DescribeMapRun",
+        "GetExecutionHistory",
+        "ListExecutions",
+        "ListStateMachines",
+        "ListMapRuns",
+        "SendTaskSuccess",
+        "SendTaskFailure",
+        "SendTaskHeartbeat",
+    }
+)
 # Actions that can wait (long polls, synchronous executions, TestState's task) always run in a thread.
 WAITING_ACTIONS = frozenset({"GetActivityTask", "StartSyncExecution", "TestState"})
 
@@ -77,7 +90,9 @@ class StepFunctionsAPI:
             # AWS's common ServiceUnavailable, HTTP 503, which botocore retries on its own in every retry
             # mode (legacy: `service_unavailable` on 503; standard and adaptive: 503 is a transient status).
             log.warning("database unavailable during %s", request.headers.get("x-amz-target", "?"))
-            return _error(errors.ServiceUnavailable("The service is unavailable. Please try again shortly."), request_id)
+            return _error(
+                errors.ServiceUnavailable("The service is unavailable. Please try again shortly."), request_id
+            )
         except Exception:
             # A bug, not the caller's fault: log it (never the body: it may carry task tokens).
             log.exception("internal error in %s", request.headers.get("x-amz-target", "?"))
@@ -108,7 +123,6 @@ class StepFunctionsAPI:
         return json.dumps(op.serialize(result), separators=(",", ":")).encode("utf-8")
 
 
-
 def authenticate(request: Request, api_key: str | None, action: str | None = None) -> None:
     """With `api_key` set, the request must carry it: as SigV4's access key id, or in `X-Api-Key`.
 
@@ -130,7 +144,8 @@ def authenticate(request: Request, api_key: str | None, action: str | None = Non
         what = f"states:{action}" if action else "this request"
         raise errors.AccessDeniedException(
             f"User: sojourn-function is not authorized to perform: {what} (a function's credential may only "
-            "start, read, stop and answer executions)")
+            "start, read, stop and answer executions)"
+        )
 
 
 class _GroupedStarts:
@@ -194,6 +209,8 @@ def _too_large() -> errors.SojournAPIError:
 def _error(error: errors.SojournAPIError, request_id: str) -> Response:
     body = json.dumps({"__type": error.type_name, "message": error.message}, separators=(",", ":"))
     return Response(
-        body, status_code=error.status, media_type=CONTENT_TYPE,
+        body,
+        status_code=error.status,
+        media_type=CONTENT_TYPE,
         headers={"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error.type_name},
     )

@@ -25,7 +25,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_LIMITS", "DEPTH_EXCEEDED", "MEMORY_EXCEEDED", "TIMED_OUT", "Budget", "Exceeded", "Limits", "current", "expression", "guarded", "spend"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEPTH_EXCEEDED",
+    "MEMORY_EXCEEDED",
+    "TIMED_OUT",
+    "Budget",
+    "Exceeded",
+    "Limits",
+    "current",
+    "expression",
+    "guarded",
+    "spend",
+]
 
 DEPTH_EXCEEDED = "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."
 MEMORY_EXCEEDED = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
@@ -170,7 +182,9 @@ class _Watch:
         with self.lock:
             self.active[ident] = deadline
             if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="sojourn-expression-watchdog", daemon=True)
+                self.thread = threading.Thread(
+                    target=self._run, name="sojourn-expression-watchdog", daemon=True
+                )
                 self.thread.start()
         self.wake.set()
 
@@ -190,7 +204,9 @@ class _Watch:
                 for ident, deadline in self.active.items():
                     if now > deadline + GRACE and ident not in self.fired:
                         self.fired.add(ident)
-                        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(_Interrupted))
+                        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                            ctypes.c_ulong(ident), ctypes.py_object(_Interrupted)
+                        )
                 waiting = bool(self.active)
             if not waiting:
                 self.wake.wait()

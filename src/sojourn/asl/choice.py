@@ -156,7 +156,9 @@ class _Condition(ChoiceRule):
     def matches(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> bool:
         value = self.expression.evaluate({"input": input, "context": context}, variables or {})
         if not isinstance(value, bool):
-            raise QueryEvaluationError(cause=unexpected_type(self.text, self.expression.field, "boolean", value))
+            raise QueryEvaluationError(
+                cause=unexpected_type(self.text, self.expression.field, "boolean", value)
+            )
         return value
 
 
@@ -172,7 +174,9 @@ def _select(variable: Path, input: Any, context: Any, variables: dict[str, Any] 
 _TYPE_TESTS = ("IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp")
 
 
-def compile_choice_rule(rule: dict[str, Any], query_language: str = "JSONPath", field: str = "Condition") -> ChoiceRule:
+def compile_choice_rule(
+    rule: dict[str, Any], query_language: str = "JSONPath", field: str = "Condition"
+) -> ChoiceRule:
     """Compile one Choices entry (or a nested rule inside And/Or/Not); raise ValueError when it is malformed."""
     if "Condition" in rule or query_language == "JSONata":
         from sojourn.asl.jsonata import compile_jsonata_value, is_jsonata

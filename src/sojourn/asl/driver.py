@@ -59,25 +59,40 @@ class ExecutionEnd:
         """The end of an execution whose top-level run ended with `action`."""
         if isinstance(action, Finish):
             details = {"output": to_json(action.output), "outputDetails": {"truncated": False}}
-            return ExecutionEnd("SUCCEEDED", NewEvent("ExecutionSucceeded", "executionSucceededEventDetails", details),
-                                output=action.output)
-        return ExecutionEnd("FAILED", NewEvent("ExecutionFailed", "executionFailedEventDetails",
-                                               _error_details(action.error, action.cause)),
-                            error=action.error, cause=action.cause)
+            return ExecutionEnd(
+                "SUCCEEDED",
+                NewEvent("ExecutionSucceeded", "executionSucceededEventDetails", details),
+                output=action.output,
+            )
+        return ExecutionEnd(
+            "FAILED",
+            NewEvent(
+                "ExecutionFailed", "executionFailedEventDetails", _error_details(action.error, action.cause)
+            ),
+            error=action.error,
+            cause=action.cause,
+        )
 
     @staticmethod
     def timed_out() -> ExecutionEnd:
         """The end of an execution that ran past its TimeoutSeconds."""
         details = {"error": "States.Timeout", "cause": TIMEOUT_CAUSE}
-        return ExecutionEnd("TIMED_OUT", NewEvent("ExecutionTimedOut", "executionTimedOutEventDetails", details),
-                            error="States.Timeout", cause=TIMEOUT_CAUSE)
+        return ExecutionEnd(
+            "TIMED_OUT",
+            NewEvent("ExecutionTimedOut", "executionTimedOutEventDetails", details),
+            error="States.Timeout",
+            cause=TIMEOUT_CAUSE,
+        )
 
     @staticmethod
     def aborted(error: str | None, cause: str | None) -> ExecutionEnd:
         """The end of an execution stopped by StopExecution."""
-        return ExecutionEnd("ABORTED", NewEvent("ExecutionAborted", "executionAbortedEventDetails",
-                                                _error_details(error, cause)),
-                            error=error, cause=cause)
+        return ExecutionEnd(
+            "ABORTED",
+            NewEvent("ExecutionAborted", "executionAbortedEventDetails", _error_details(error, cause)),
+            error=error,
+            cause=cause,
+        )
 
 
 def _error_details(error: str | None, cause: str | None) -> dict[str, Any]:

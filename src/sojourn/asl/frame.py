@@ -34,7 +34,9 @@ class Frame(TypedDict, total=False):
     input: Required[Any]  # the current state's raw input
     vars: Required[dict[str, Any]]  # the variables the run sees (JSONata and JSONPath `Assign`)
     entered: str  # when the current state was entered, ISO 8601 (`$$.State.EnteredTime`)
-    entered_id: int  # the id of its StateEntered event (idempotency keys; causes "entered at the event id #n")
+    entered_id: (
+        int  # the id of its StateEntered event (idempotency keys; causes "entered at the event id #n")
+    )
     retries: dict[str, int]  # attempts made so far by each Retry rule, by str(index)
     retry_count: int  # attempts made so far in this state (`$$.State.RetryCount`)
     phase: Phase  # what the current state waits for; absent while nothing is awaited

@@ -56,8 +56,12 @@ HISTORY_LIMIT_CAUSE = "The execution reached the maximum number of history event
 
 
 def _over_budget(limits: budget.Limits) -> str:
-    return (f"The run spent more than {limits.run_seconds:g} seconds computing its states "
-            "(Sojourn's bound on one run; see sojourn.asl.budget).")
+    return (
+        f"The run spent more than {limits.run_seconds:g} seconds computing its states "
+        "(Sojourn's bound on one run; see sojourn.asl.budget)."
+    )
+
+
 DEFAULT_TASK_TIMEOUT = 99999999
 
 
@@ -86,7 +90,9 @@ class Env:
     now: datetime
     new_task_token: Callable[[], str]
     rng: random.Random = field(default_factory=random.Random)
-    limits: budget.Limits = budget.DEFAULT_LIMITS  # what evaluating expressions may spend (sojourn.asl.budget)
+    limits: budget.Limits = (
+        budget.DEFAULT_LIMITS
+    )  # what evaluating expressions may spend (sojourn.asl.budget)
     next_event_id: int = 0  # the id the step's first event will get; 0 when the driver cannot tell
 
 
@@ -398,12 +404,26 @@ class _Run:
         while True:
             state = self.machine.states[name]
             frame = self.frame
-            frame.update({"state": name, "input": input, "entered": format_time(self.env.now), "retries": {}, "retry_count": 0})
+            frame.update(
+                {
+                    "state": name,
+                    "input": input,
+                    "entered": format_time(self.env.now),
+                    "retries": {},
+                    "retry_count": 0,
+                }
+            )
             frame.pop("phase", None)
             frame.pop("fork", None)
-            self.event(f"{state.type}StateEntered", "stateEnteredEventDetails", {
-                "name": name, "input": to_json(input), "inputDetails": {"truncated": False},
-            })
+            self.event(
+                f"{state.type}StateEntered",
+                "stateEnteredEventDetails",
+                {
+                    "name": name,
+                    "input": to_json(input),
+                    "inputDetails": {"truncated": False},
+                },
+            )
             try:
                 outcome = self.run_state(state)
             except E.StatesError as e:
@@ -434,13 +454,21 @@ class _Run:
         return self.work(state)  # Task, Parallel, Map
 
     def leave(
-        self, state: State, value: Any, *, plain: bool = False, final: bool = False, next: str | None = None,
+        self,
+        state: State,
+        value: Any,
+        *,
+        plain: bool = False,
+        final: bool = False,
+        next: str | None = None,
         assigned: dict[str, Any] | None = None,
     ) -> Action | tuple[str, str, Any]:
         """Exit `state` with its output (after OutputPath when `plain`), then go on or finish."""
         output = self.output_path(state, value) if plain else value
         text = to_json(output)
-        if len(text.encode()) > MAX_PAYLOAD_BYTES:  # terminal: no Catch applies (AWS snapshot test_start_large_input)
+        if (
+            len(text.encode()) > MAX_PAYLOAD_BYTES
+        ):  # terminal: no Catch applies (AWS snapshot test_start_large_input)
             raise _Finished(Fail("States.DataLimitExceeded", _too_large(state.name)))
         details: dict[str, Any] = {"name": state.name, "output": text, "outputDetails": {"truncated": False}}
         if assigned:
@@ -543,7 +571,9 @@ class _Run:
             raise E.QueryEvaluationError(cause=f"The Assign field of state '{state.name}' must be an object")
         return values
 
-    def number(self, state: State, value: Any, field_name: str, minimum: int = 1, sampled: bool = False) -> int | None:
+    def number(
+        self, state: State, value: Any, field_name: str, minimum: int = 1, sampled: bool = False
+    ) -> int | None:
         """A whole-number field; `sampled` paths (TimeoutSecondsPath, HeartbeatSecondsPath) fail in Jayway's words."""
         if value is None:
             return None
@@ -554,9 +584,13 @@ class _Run:
         else:
             result = self.evaluate(value, state, self.effective_input(state))
         if isinstance(result, bool) or not isinstance(result, (int, float)) or result != int(result):
-            raise E.StatesRuntime(cause=f"The value of {field_name} in state '{state.name}' must be an integer, not {to_json(result)}")
+            raise E.StatesRuntime(
+                cause=f"The value of {field_name} in state '{state.name}' must be an integer, not {to_json(result)}"
+            )
         if result < minimum:
-            raise E.StatesRuntime(cause=f"The value of {field_name} in state '{state.name}' must be at least {minimum}")
+            raise E.StatesRuntime(
+                cause=f"The value of {field_name} in state '{state.name}' must be at least {minimum}"
+            )
         return int(result)
 
     def shape_result(self, state: State, result: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -565,7 +599,9 @@ class _Run:
         if state.language == JSONATA:
             assigned = self.assignments(state, state.assign, raw, result=result)
             if state.output is not None:
-                output = state.output.evaluate(self.states_binding(state, result=result), self.vars, rng=self.env.rng)
+                output = state.output.evaluate(
+                    self.states_binding(state, result=result), self.vars, rng=self.env.rng
+                )
             else:
                 output = result
             return output, assigned
@@ -633,20 +669,26 @@ class _Run:
 
     def leave_wait(self, state: State) -> Action | tuple[str, str, Any]:
         effective = self.effective_input(state)
-        return self.leave(state, effective, plain=True, assigned=self.assignments(state, state.assign, effective))
+        return self.leave(
+            state, effective, plain=True, assigned=self.assignments(state, state.assign, effective)
+        )
 
     def seconds_path(self, state: State, path: Path) -> int:
         """SecondsPath's value, with AWS's causes for a missing, non-integer or negative one."""
         try:
             seconds = path.get(self.effective_input(state), self.context(state), self.vars)
         except E.StatesRuntime:
-            raise E.StatesRuntime(cause=f"The SecondsPath parameter does not reference an input value: {path.text}") from None
+            raise E.StatesRuntime(
+                cause=f"The SecondsPath parameter does not reference an input value: {path.text}"
+            ) from None
         if not isinstance(seconds, int) or isinstance(seconds, bool):
             raise E.StatesRuntime(
                 cause=f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {_plain_text(seconds)}"
             )
         if seconds < 0:
-            raise E.StatesRuntime(cause=f"The SecondsPath parameter references a negative value: {path.text} == {seconds}")
+            raise E.StatesRuntime(
+                cause=f"The SecondsPath parameter references a negative value: {path.text} == {seconds}"
+            )
         return seconds
 
     def field_path(self, state: State, path: Path, field: str, data: Any) -> Any:
@@ -665,15 +707,21 @@ class _Run:
         data = self.effective_input(state)
         if isinstance(source, Path):
             stamp = self.field_path(state, source, "TimestampPath", data)
-            return _instant(stamp, E.StatesRuntime(
-                cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                f"format string: {source.text} == {_plain_text(stamp)}"
-            ))
+            return _instant(
+                stamp,
+                E.StatesRuntime(
+                    cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                    f"format string: {source.text} == {_plain_text(stamp)}"
+                ),
+            )
         stamp = self.evaluate(source, state, data)
-        return _instant(stamp, E.QueryEvaluationError(
-            cause=f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
-            f"{_plain_text(stamp)}"
-        ))
+        return _instant(
+            stamp,
+            E.QueryEvaluationError(
+                cause=f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
+                f"{_plain_text(stamp)}"
+            ),
+        )
 
     # -- Task, Parallel, Map ---------------------------------------------------------------------
 
@@ -689,25 +737,41 @@ class _Run:
             self.token = self.env.new_task_token()
         effective = self.effective_input(state)
         if state.language == JSONATA:
-            parameters = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
+            parameters = (
+                self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
+            )
         elif state.parameters is not None:
-            parameters = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+            parameters = state.parameters.evaluate(
+                effective, self.context(state), self.vars, rng=self.env.rng
+            )
         else:
             parameters = effective
         timeout = self.number(state, state.timeout, "TimeoutSeconds", sampled=True) or DEFAULT_TASK_TIMEOUT
         heartbeat = self.number(state, state.heartbeat, "HeartbeatSeconds", sampled=True)
         if heartbeat is not None and heartbeat >= timeout and state.timeout is not None:
-            raise E.StatesRuntime(cause=f"HeartbeatSeconds must be smaller than TimeoutSeconds in state '{state.name}'")
-        credentials = self.evaluate(state.credentials, state, effective) if state.credentials is not None else None
+            raise E.StatesRuntime(
+                cause=f"HeartbeatSeconds must be smaller than TimeoutSeconds in state '{state.name}'"
+            )
+        credentials = (
+            self.evaluate(state.credentials, state, effective) if state.credentials is not None else None
+        )
         if resource.kind is Kind.FUNCTION:
-            self.event("LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", {
-                "resource": resource.arn, "input": to_json(parameters), "inputDetails": {"truncated": False},
-                "timeoutInSeconds": timeout,
-            })
+            self.event(
+                "LambdaFunctionScheduled",
+                "lambdaFunctionScheduledEventDetails",
+                {
+                    "resource": resource.arn,
+                    "input": to_json(parameters),
+                    "inputDetails": {"truncated": False},
+                    "timeoutInSeconds": timeout,
+                },
+            )
             self.event("LambdaFunctionStarted", None, None)
         elif resource.kind is Kind.ACTIVITY:
             details: dict[str, Any] = {
-                "resource": resource.arn, "input": to_json(parameters), "inputDetails": {"truncated": False},
+                "resource": resource.arn,
+                "input": to_json(parameters),
+                "inputDetails": {"truncated": False},
                 "timeoutInSeconds": timeout,
             }
             if heartbeat is not None:
@@ -716,13 +780,18 @@ class _Run:
         else:
             resource_type, name = resource.event_names
             details = {
-                "resourceType": resource_type, "resource": name, "region": self._region(),
-                "parameters": to_json(parameters), "timeoutInSeconds": timeout,
+                "resourceType": resource_type,
+                "resource": name,
+                "region": self._region(),
+                "parameters": to_json(parameters),
+                "timeoutInSeconds": timeout,
             }
             if heartbeat is not None:
                 details["heartbeatInSeconds"] = heartbeat
             self.event("TaskScheduled", "taskScheduledEventDetails", details)
-            self.event("TaskStarted", "taskStartedEventDetails", {"resourceType": resource_type, "resource": name})
+            self.event(
+                "TaskStarted", "taskStartedEventDetails", {"resourceType": resource_type, "resource": name}
+            )
         self.frame["phase"] = "task"
         return InvokeTask(
             resource=resource,
@@ -765,13 +834,24 @@ class _Run:
         inherited = copy_json(self.vars)
         if state.type == "Parallel":
             if state.language == JSONATA:
-                branch_input = self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
+                branch_input = (
+                    self.evaluate(state.arguments, state, effective)
+                    if state.arguments is not None
+                    else effective
+                )
             elif state.parameters is not None:
-                branch_input = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+                branch_input = state.parameters.evaluate(
+                    effective, self.context(state), self.vars, rng=self.env.rng
+                )
             else:
                 branch_input = effective
             children: list[Frame] = [
-                {"m": branch.key, "state": None, "input": copy_json(branch_input), "vars": copy_json(inherited)}
+                {
+                    "m": branch.key,
+                    "state": None,
+                    "input": copy_json(branch_input),
+                    "vars": copy_json(inherited),
+                }
                 for branch in state.branches
             ]
             self.event("ParallelStateStarted", None, None)
@@ -787,18 +867,27 @@ class _Run:
         children = [{"m": key, "state": None, "input": item, "vars": copy_json(inherited)} for item in inputs]
         limit = self.map_limit(state, state.max_concurrency, "MaxConcurrency", effective) or 0
         tolerated_count = self.map_limit(state, state.tolerated_count, "ToleratedFailureCount", effective)
-        tolerated_percentage = self.map_limit(state, state.tolerated_percentage, "ToleratedFailurePercentage", effective)
+        tolerated_percentage = self.map_limit(
+            state, state.tolerated_percentage, "ToleratedFailurePercentage", effective
+        )
         first = len(children) if limit == 0 else min(limit, len(children))
         self.event("MapStateStarted", "mapStateStartedEventDetails", {"length": len(children)})
         self.frame["phase"] = "fork"
         self.frame["fork"] = {
-            "n": len(children), "next": first, "out": {}, "failed": 0, "max": limit,
-            "tc": tolerated_count, "tp": tolerated_percentage,
+            "n": len(children),
+            "next": first,
+            "out": {},
+            "failed": 0,
+            "max": limit,
+            "tc": tolerated_count,
+            "tp": tolerated_percentage,
         }
         if not children:
             return self.fork_succeeded(state)
         for index in range(first):
-            self.event("MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index})
+            self.event(
+                "MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index}
+            )
         return Fork(children, list(range(first)))
 
     def map_inputs(self, state: State, effective: Any) -> list[Any]:
@@ -808,9 +897,15 @@ class _Run:
                 expression = getattr(getattr(state.items, "tree", None), "text", None)
                 raise E.QueryEvaluationError(cause=unexpected_type(expression, "Items", "array", items))
         else:
-            items = state.items.get(effective, self.context(state), self.vars) if state.items is not None else effective
+            items = (
+                state.items.get(effective, self.context(state), self.vars)
+                if state.items is not None
+                else effective
+            )
             if not isinstance(items, list):
-                raise E.StatesRuntime(cause=f"The ItemsPath of Map state '{state.name}' must select an array, not {to_json(items)}")
+                raise E.StatesRuntime(
+                    cause=f"The ItemsPath of Map state '{state.name}' must select an array, not {to_json(items)}"
+                )
         if state.batcher is not None:
             return self.batches(state, items, effective)
         if state.item_selector is None:
@@ -819,7 +914,11 @@ class _Run:
         for index, item in enumerate(items):
             extra = {"Map": {"Item": {"Index": index, "Value": item}}}
             if isinstance(state.item_selector, Payload):
-                inputs.append(state.item_selector.evaluate(effective, self.context(state, extra), self.vars, rng=self.env.rng))
+                inputs.append(
+                    state.item_selector.evaluate(
+                        effective, self.context(state, extra), self.vars, rng=self.env.rng
+                    )
+                )
             else:
                 binding = {"input": self.frame["input"], "context": self.context(state, extra)}
                 inputs.append(state.item_selector.evaluate(binding, self.vars, rng=self.env.rng))
@@ -828,7 +927,10 @@ class _Run:
     def batches(self, state: State, items: list[Any], effective: Any) -> list[Any]:
         batcher = state.batcher or {}
         most = self.number(state, batcher.get("MaxItemsPerBatch"), "MaxItemsPerBatch") or len(items) or 1
-        max_bytes = self.number(state, batcher.get("MaxInputBytesPerBatch"), "MaxInputBytesPerBatch") or MAX_PAYLOAD_BYTES
+        max_bytes = (
+            self.number(state, batcher.get("MaxInputBytesPerBatch"), "MaxInputBytesPerBatch")
+            or MAX_PAYLOAD_BYTES
+        )
         batch_input = batcher.get("BatchInput")
         extra = self.evaluate(batch_input, state, effective) if batch_input is not None else None
         batches: list[Any] = []
@@ -856,17 +958,30 @@ class _Run:
         if outcome.succeeded:
             fork["out"][key] = outcome.output
             if is_map:
-                self.event("MapIterationSucceeded", "mapIterationSucceededEventDetails", {"name": state.name, "index": event.index})
+                self.event(
+                    "MapIterationSucceeded",
+                    "mapIterationSucceededEventDetails",
+                    {"name": state.name, "index": event.index},
+                )
         else:
-            fork["out"][key] = {"Error": outcome.error, **({"Cause": outcome.cause} if outcome.cause is not None else {})}
+            fork["out"][key] = {
+                "Error": outcome.error,
+                **({"Cause": outcome.cause} if outcome.cause is not None else {}),
+            }
             fork["failed"] += 1
             if is_map:
-                self.event("MapIterationFailed", "mapIterationFailedEventDetails", {"name": state.name, "index": event.index})
+                self.event(
+                    "MapIterationFailed",
+                    "mapIterationFailedEventDetails",
+                    {"name": state.name, "index": event.index},
+                )
             if not self.tolerated(state, fork):
                 self.cancel = True
                 self.frame["fork_failed"] = True  # recover() records the state's failure unless it retries
                 if is_map and (state.tolerated_count is not None or state.tolerated_percentage is not None):
-                    raise E.ExceedToleratedFailureThreshold(cause="The specified tolerated failure threshold was exceeded")
+                    raise E.ExceedToleratedFailureThreshold(
+                        cause="The specified tolerated failure threshold was exceeded"
+                    )
                 # A child that failed without an error name (a bare Fail state) fails this state the same way.
                 raise E.StatesError(outcome.error or "", outcome.cause)
         if len(fork["out"]) == fork["n"]:
@@ -874,7 +989,9 @@ class _Run:
         if is_map and fork["next"] < fork["n"]:
             index = fork["next"]
             fork["next"] += 1
-            self.event("MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index})
+            self.event(
+                "MapIterationStarted", "mapIterationStartedEventDetails", {"name": state.name, "index": index}
+            )
             return Await([index])
         return Await()
 
@@ -990,7 +1107,9 @@ class _Run:
             if state.language == JSONATA:
                 assigned = self.assignments(state, catcher.assign, raw, errorOutput=error_output)
                 if catcher.output is not None:
-                    output = catcher.output.evaluate(self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng)
+                    output = catcher.output.evaluate(
+                        self.states_binding(state, errorOutput=error_output), self.vars, rng=self.env.rng
+                    )
                 else:
                     output = error_output
             else:

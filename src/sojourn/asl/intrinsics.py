@@ -119,7 +119,11 @@ class _Parser:
         while self.at < len(self.text):
             char = self.text[self.at]
             if char == "\\" and self.at + 1 < len(self.text):
-                out.append("\\" + self.text[self.at + 1] if self.text[self.at + 1] in "{}" else self.text[self.at + 1])
+                out.append(
+                    "\\" + self.text[self.at + 1]
+                    if self.text[self.at + 1] in "{}"
+                    else self.text[self.at + 1]
+                )
                 self.at += 2
                 continue
             if char == "'":
@@ -203,7 +207,9 @@ def _unescape(value: Any) -> Any:
 
 
 def _need(name: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))):
+    if not isinstance(value, kind) or (
+        isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
+    ):
         raise _fail(name, f"expected {what}, got {json.dumps(value)}")
     return value
 
@@ -296,8 +302,10 @@ def _json_merge(name: str, args: list[Any], rng: random.Random) -> dict[str, Any
 
 def _math_random(name: str, args: list[Any], rng: random.Random) -> int:
     """A random integer from start (included) to end (excluded); non-integers are truncated (AWS)."""
-    start, end = (_integer(name, int(a) if isinstance(a, float) and math.isfinite(a) else a, what)
-                  for a, what in ((args[0], "the start"), (args[1], "the end")))
+    start, end = (
+        _integer(name, int(a) if isinstance(a, float) and math.isfinite(a) else a, what)
+        for a, what in ((args[0], "the start"), (args[1], "the end"))
+    )
     if start >= end:
         raise _fail(name, "the start must be less than the end")
     source = random.Random(_integer(name, args[2], "the seed")) if len(args) > 2 else rng
@@ -339,7 +347,11 @@ def _uuid(name: str, args: list[Any], rng: random.Random) -> str:
 _FUNCTIONS: dict[str, tuple[Callable[[str, list[Any], random.Random], Any], int, int | None]] = {
     "States.Format": (_format, 1, None),
     "States.StringToJson": (_string_to_json, 1, 1),
-    "States.JsonToString": (lambda n, a, r: json.dumps(a[0], separators=(",", ":"), ensure_ascii=False), 1, 1),
+    "States.JsonToString": (
+        lambda n, a, r: json.dumps(a[0], separators=(",", ":"), ensure_ascii=False),
+        1,
+        1,
+    ),
     "States.Array": (lambda n, a, r: list(a), 0, None),
     "States.ArrayPartition": (_array_partition, 2, 2),
     "States.ArrayContains": (lambda n, a, r: a[1] in _need(n, a[0], list, "an array"), 2, 2),
@@ -363,8 +375,12 @@ def _check(call: _Call, text: str) -> None:
         raise _Syntax(f"Invalid intrinsic function '{text}': unknown function '{call.name}'")
     _, least, most = _FUNCTIONS[call.name]
     if len(call.args) < least or (most is not None and len(call.args) > most):
-        expected = f"{least}" if least == most else f"{least} to {most}" if most is not None else f"at least {least}"
-        raise _Syntax(f"Invalid intrinsic function '{text}': {call.name} takes {expected} arguments, not {len(call.args)}")
+        expected = (
+            f"{least}" if least == most else f"{least} to {most}" if most is not None else f"at least {least}"
+        )
+        raise _Syntax(
+            f"Invalid intrinsic function '{text}': {call.name} takes {expected} arguments, not {len(call.args)}"
+        )
     for arg in call.args:
         if isinstance(arg, _Call):
             _check(arg, text)
@@ -377,10 +393,14 @@ class Intrinsic:
     text: str
     call: _Call
 
-    def evaluate(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None) -> Any:
+    def evaluate(
+        self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None
+    ) -> Any:
         return self._run(self.call, input, context, variables or {}, rng or random.Random())
 
-    def _run(self, call: _Call, input: Any, context: Any, variables: dict[str, Any], rng: random.Random) -> Any:
+    def _run(
+        self, call: _Call, input: Any, context: Any, variables: dict[str, Any], rng: random.Random
+    ) -> Any:
         args = []
         for arg in call.args:
             if isinstance(arg, _Literal):

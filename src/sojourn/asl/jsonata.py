@@ -78,10 +78,14 @@ class _Pattern:
         return self._run(lambda timeout: self.compiled.search(string, concurrent=True, timeout=timeout))
 
     def finditer(self, string: str) -> Any:
-        return iter(self._run(lambda timeout: list(self.compiled.finditer(string, concurrent=True, timeout=timeout))))
+        return iter(
+            self._run(lambda timeout: list(self.compiled.finditer(string, concurrent=True, timeout=timeout)))
+        )
 
     def split(self, string: str, maxsplit: int = 0) -> list[str]:
-        return self._run(lambda timeout: self.compiled.split(string, maxsplit=maxsplit, concurrent=True, timeout=timeout))  # type: ignore[no-any-return]
+        return self._run(
+            lambda timeout: self.compiled.split(string, maxsplit=maxsplit, concurrent=True, timeout=timeout)
+        )  # type: ignore[no-any-return]
 
     def sub(self, repl: Any, string: str, count: int = 0) -> str:
         budget = _budget.current()
@@ -93,7 +97,9 @@ class _Pattern:
             budget.allow(made[0])
             return str(text)
 
-        return self._run(lambda timeout: self.compiled.sub(counted, string, count=count, concurrent=True, timeout=timeout))  # type: ignore[no-any-return]
+        return self._run(
+            lambda timeout: self.compiled.sub(counted, string, count=count, concurrent=True, timeout=timeout)
+        )  # type: ignore[no-any-return]
 
     def _run(self, call: Callable[[float], Any]) -> Any:
         try:
@@ -103,7 +109,9 @@ class _Pattern:
 
 
 def _regex_engine(pattern: str, flags: RegexFlags) -> _Pattern:
-    options = (regex.IGNORECASE if flags.case_insensitive else 0) | (regex.MULTILINE if flags.multiline else 0)
+    options = (regex.IGNORECASE if flags.case_insensitive else 0) | (
+        regex.MULTILINE if flags.multiline else 0
+    )
     return _Pattern(regex.compile(pattern, options | regex.VERSION0))
 
 
@@ -148,7 +156,14 @@ class _Failure(Exception):
 
 # jsonata-python renders some of jsonata-js's templates with "Object" for "function" and type letters;
 # AWS runs jsonata-js's wording (T0410, T0412).
-_ARRAY_TYPES = {"a": "arrays", "b": "booleans", "f": "functions", "n": "numbers", "o": "objects", "s": "strings"}
+_ARRAY_TYPES = {
+    "a": "arrays",
+    "b": "booleans",
+    "f": "functions",
+    "n": "numbers",
+    "o": "objects",
+    "s": "strings",
+}
 
 
 def _failure(error: Exception) -> _Failure:
@@ -156,10 +171,14 @@ def _failure(error: Exception) -> _Failure:
     if not isinstance(code, str):
         return _Failure(str(error))
     if code == "T0410":
-        return _Failure(f'Argument {error.current} of function "{error.expected}" does not match function signature', code)  # type: ignore[attr-defined]
+        return _Failure(
+            f'Argument {error.current} of function "{error.expected}" does not match function signature', code
+        )  # type: ignore[attr-defined]
     if code == "T0412":
         kind = _ARRAY_TYPES.get(str(error.extra), error.extra)  # type: ignore[attr-defined]
-        return _Failure(f'Argument {error.current} of function "{error.expected}" must be an array of "{kind}"', code)  # type: ignore[attr-defined]
+        return _Failure(
+            f'Argument {error.current} of function "{error.expected}" must be an array of "{kind}"', code
+        )  # type: ignore[attr-defined]
     return _Failure(str(error).replace(" Object signature", " function signature"), code)
 
 
@@ -172,7 +191,9 @@ class _Expression:
         bindings: dict[str, Any] = dict(variables)
         bindings["states"] = states
         expression = self.compiled
-        expression.register_lambda("random", lambda seed=None: random.Random(seed).random() if seed is not None else rng.random())
+        expression.register_lambda(
+            "random", lambda seed=None: random.Random(seed).random() if seed is not None else rng.random()
+        )
         expression.register_lambda("uuid", lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
         with _budget.expression() as budget:
             budget.depth = 0
@@ -212,7 +233,9 @@ def _compile(value: Any) -> Any:
         compiled.register_lambda("hash", _hash)
         compiled.register_lambda("parse", _parse)
         compiled.register_lambda("eval", _disabled_eval)
-        compiled.register_function("pad", _jsonata.Jsonata.JNativeFunction("pad", "<s-ns?:s>", _Bounded, "pad"))
+        compiled.register_function(
+            "pad", _jsonata.Jsonata.JNativeFunction("pad", "<s-ns?:s>", _Bounded, "pad")
+        )
         compiled.environment.set_evaluate_entry_callback(_on_entry)
         compiled.environment.set_evaluate_exit_callback(_on_exit)
         return _Expression(text, compiled)
@@ -223,7 +246,9 @@ def _compile(value: Any) -> Any:
     return value
 
 
-def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str) -> Any:
+def _evaluate(
+    node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str
+) -> Any:
     """Evaluate every expression in `node`; `field` names where it sits (`Output/a/b[0]`), as AWS's causes do."""
     if isinstance(node, _Expression):
         try:
@@ -245,7 +270,9 @@ def _evaluate(node: Any, states: dict[str, Any], variables: dict[str, Any], rng:
     if isinstance(node, dict):
         return {key: _evaluate(item, states, variables, rng, f"{field}/{key}") for key, item in node.items()}
     if isinstance(node, list):
-        return [_evaluate(item, states, variables, rng, f"{field}[{index}]") for index, item in enumerate(node)]
+        return [
+            _evaluate(item, states, variables, rng, f"{field}[{index}]") for index, item in enumerate(node)
+        ]
     return node
 
 
@@ -293,7 +320,12 @@ class JsonataValue:
     tree: Any
     field: str = "Output"
 
-    def evaluate(self, states: dict[str, Any], variables: dict[str, Any] | None = None, rng: random.Random | None = None) -> Any:
+    def evaluate(
+        self,
+        states: dict[str, Any],
+        variables: dict[str, Any] | None = None,
+        rng: random.Random | None = None,
+    ) -> Any:
         return _evaluate(self.tree, states, variables or {}, rng or random.Random(), self.field)
 
 

@@ -14,7 +14,15 @@ from typing import Any
 
 from sojourn.asl.errors import ResultPathMatchFailure, StatesRuntime
 
-__all__ = ["InvalidPath", "Path", "PathNotFound", "ReferencePath", "compile_path", "compile_reference_path", "copy_json"]
+__all__ = [
+    "InvalidPath",
+    "Path",
+    "PathNotFound",
+    "ReferencePath",
+    "compile_path",
+    "compile_reference_path",
+    "copy_json",
+]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELD = re.compile(r"\.([^.\[\]'\"()*@?]+)")
@@ -106,7 +114,11 @@ class Path:
         else:
             variables = variables or {}
             if self.variable not in variables:
-                raise PathNotFound(self.text, {}, f"The variable '{self.variable}' referenced by '{self.text}' is not defined")
+                raise PathNotFound(
+                    self.text,
+                    {},
+                    f"The variable '{self.variable}' referenced by '{self.text}' is not defined",
+                )
             document = variables[self.variable]
         if self.steps is None:
             return [match.value for match in self.expression.find(document)]
@@ -114,7 +126,9 @@ class Path:
             return _walk(document, list(self.steps))
         except _Missing:
             raise PathNotFound(
-                self.text, document, f"The JSONPath '{self.text}' could not be found in the input '{_shown(document)}'"
+                self.text,
+                document,
+                f"The JSONPath '{self.text}' could not be found in the input '{_shown(document)}'",
             ) from None
 
     def exists(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None) -> bool:
@@ -130,7 +144,9 @@ class Path:
         try:
             return self.get(input, context, variables)
         except StatesRuntime:
-            raise StatesRuntime(cause=f"Invalid path '{self.text}' : No results for path: {self.bracketed()}") from None
+            raise StatesRuntime(
+                cause=f"Invalid path '{self.text}' : No results for path: {self.bracketed()}"
+            ) from None
 
     def bracketed(self) -> str:
         """The path in bracket notation, `$['a'][0]`, as Jayway JsonPath names it in errors."""

@@ -198,10 +198,16 @@ class _Compiler:
             state.timeout = self.number(raw, "TimeoutSeconds", jsonata)
             state.heartbeat = self.number(raw, "HeartbeatSeconds", jsonata)
             if "Credentials" in raw:
-                state.credentials = _jsonata(raw["Credentials"], "Credentials") if jsonata else compile_payload(raw["Credentials"])
+                state.credentials = (
+                    _jsonata(raw["Credentials"], "Credentials")
+                    if jsonata
+                    else compile_payload(raw["Credentials"])
+                )
         if kind in ("Task", "Parallel", "Map"):
             state.retriers = tuple(self.retrier(r) for r in raw.get("Retry", []))
-            state.catchers = tuple(self.catcher(c, jsonata, f"Catch[{i}]") for i, c in enumerate(raw.get("Catch", [])))
+            state.catchers = tuple(
+                self.catcher(c, jsonata, f"Catch[{i}]") for i, c in enumerate(raw.get("Catch", []))
+            )
         if kind == "Choice":
             from sojourn.asl.choice import compile_choice_rule
 
@@ -210,14 +216,20 @@ class _Compiler:
                     compile_choice_rule(rule, state.language, f"Choices[{index}]/Condition"),
                     rule["Next"],
                     self.assign(rule.get("Assign"), jsonata, f"Choices[{index}]/Assign"),
-                    _jsonata(rule["Output"], f"Choices[{index}]/Output") if jsonata and "Output" in rule else None,
+                    _jsonata(rule["Output"], f"Choices[{index}]/Output")
+                    if jsonata and "Output" in rule
+                    else None,
                 )
                 for index, rule in enumerate(raw["Choices"])
             )
             state.default = raw.get("Default")
         if kind == "Wait":
             if "Seconds" in raw:
-                state.wait_seconds = _jsonata(raw["Seconds"], "Seconds") if _is_jsonata_text(raw["Seconds"]) else raw["Seconds"]
+                state.wait_seconds = (
+                    _jsonata(raw["Seconds"], "Seconds")
+                    if _is_jsonata_text(raw["Seconds"])
+                    else raw["Seconds"]
+                )
             elif "SecondsPath" in raw:
                 state.wait_seconds = compile_path(raw["SecondsPath"])
             elif "Timestamp" in raw:
@@ -263,7 +275,9 @@ class _Compiler:
                 batcher[name] = self.number(raw["ItemBatcher"], name, jsonata)
             if "BatchInput" in batcher:
                 batcher["BatchInput"] = (
-                    _jsonata(batcher["BatchInput"], "ItemBatcher/BatchInput") if jsonata else compile_payload(batcher["BatchInput"])
+                    _jsonata(batcher["BatchInput"], "ItemBatcher/BatchInput")
+                    if jsonata
+                    else compile_payload(batcher["BatchInput"])
                 )
             state.batcher = batcher
 

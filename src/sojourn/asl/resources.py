@@ -58,7 +58,9 @@ _FUNCTION = re.compile(
 _ACTIVITY = re.compile(rf"{_PARTITION}:states:[a-z0-9-]+:\d{{12}}:activity:(?P<action>[^\s:]{{1,80}})")
 _SUFFIX = re.compile(r"\.(?:sync(?::2)?|waitForTaskToken)\Z")
 _SERVICE = re.compile(rf"{_PARTITION}:states:::(?P<service>[a-z][a-z0-9-]*):(?P<action>[A-Za-z][A-Za-z0-9]*)")
-_SDK = re.compile(rf"{_PARTITION}:states:::aws-sdk:(?P<service>[a-z][a-z0-9-]*):(?P<action>[A-Za-z][A-Za-z0-9]*)")
+_SDK = re.compile(
+    rf"{_PARTITION}:states:::aws-sdk:(?P<service>[a-z][a-z0-9-]*):(?P<action>[A-Za-z][A-Za-z0-9]*)"
+)
 _SOJOURN = re.compile(rf"{_PARTITION}:states:::sojourn:(?P<action>[a-z][A-Za-z0-9.]*)")
 _ARN = re.compile(r"arn:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*:\S+")
 
@@ -70,8 +72,10 @@ class UnsupportedResource(StatesError):
     name = "States.Runtime"
 
     def __init__(self, resource: object):
-        super().__init__(cause=f"The resource provided {resource} is not recognized. The value is not a valid "
-                               "resource ARN, or the resource is not available in this region.")
+        super().__init__(
+            cause=f"The resource provided {resource} is not recognized. The value is not a valid "
+            "resource ARN, or the resource is not available in this region."
+        )
 
 
 @dataclass(frozen=True)

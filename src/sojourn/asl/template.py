@@ -19,6 +19,7 @@ def to_json(value: Any) -> str:
 
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
+
 __all__ = ["Dynamic", "Payload", "compile_dynamic", "compile_payload"]
 
 
@@ -87,7 +88,9 @@ class Payload:
     tree: Any
     static: bool
 
-    def evaluate(self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None) -> Any:
+    def evaluate(
+        self, input: Any, context: Any = None, variables: dict[str, Any] | None = None, rng: Any = None
+    ) -> Any:
         if self.static:
             return copy_json(self.tree)
         return _evaluate(self.tree, input, context, variables or {}, rng)

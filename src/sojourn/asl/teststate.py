@@ -43,8 +43,12 @@ _STATE = "TestState"
 
 def _targets(state: dict[str, Any]) -> set[str]:
     names = {state["Next"]} if isinstance(state.get("Next"), str) else set()
-    names |= {c["Next"] for c in state.get("Catch", []) if isinstance(c, dict) and isinstance(c.get("Next"), str)}
-    names |= {c["Next"] for c in state.get("Choices", []) if isinstance(c, dict) and isinstance(c.get("Next"), str)}
+    names |= {
+        c["Next"] for c in state.get("Catch", []) if isinstance(c, dict) and isinstance(c.get("Next"), str)
+    }
+    names |= {
+        c["Next"] for c in state.get("Choices", []) if isinstance(c, dict) and isinstance(c.get("Next"), str)
+    }
     if isinstance(state.get("Default"), str):
         names.add(state["Default"])
     return names
@@ -56,7 +60,9 @@ def _machine(definition: Any, state_name: str | None) -> tuple[dict[str, Any], s
     if state_name is not None:
         states = document.get("States") or {}
         if state_name not in states:
-            raise DefinitionError([Diagnostic("ERROR", "SCHEMA_VALIDATION_FAILED", f"No state named '{state_name}'", "/States")])
+            raise DefinitionError(
+                [Diagnostic("ERROR", "SCHEMA_VALIDATION_FAILED", f"No state named '{state_name}'", "/States")]
+            )
         state, name = states[state_name], state_name
         language = document.get("QueryLanguage")
     else:
@@ -105,8 +111,13 @@ class _OneState:
 
     A task is answered by `invoke` or `mock` only when the next step is taken; a Wait does not wait."""
 
-    def __init__(self, env: Env, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None,
-                 inspection: dict[str, Any]):
+    def __init__(
+        self,
+        env: Env,
+        invoke: Callable[[InvokeTask], Any] | None,
+        mock: dict[str, Any] | None,
+        inspection: dict[str, Any],
+    ):
         self._env = env
         self._invoke = invoke
         self._mock = mock
@@ -164,7 +175,9 @@ class _OneState:
         pass  # the frame is updated in place
 
 
-def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None) -> Event:
+def _answer(
+    action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock: dict[str, Any] | None
+) -> Event:
     if mock is not None:
         if "errorOutput" in mock:
             failure = mock["errorOutput"] or {}
@@ -178,24 +191,42 @@ def _answer(action: InvokeTask, invoke: Callable[[InvokeTask], Any] | None, mock
         return TaskFailure(e.error, e.cause)
 
 
-def _report(step: Any, name: str, inspection: dict[str, Any], level: str, machine: dict[str, Any]) -> dict[str, Any]:
+def _report(
+    step: Any, name: str, inspection: dict[str, Any], level: str, machine: dict[str, Any]
+) -> dict[str, Any]:
     events = step.events
-    failed = next((e for e in reversed(events) if e.type.endswith(("Failed", "TimedOut")) and e.details), None)
+    failed = next(
+        (e for e in reversed(events) if e.type.endswith(("Failed", "TimedOut")) and e.details), None
+    )
     error = (failed.details or {}).get("error") if failed else None
     cause = (failed.details or {}).get("cause") if failed else None
-    entered = [e for e in events if e.type.endswith("StateEntered") and e.details and e.details["name"] != name]
-    exited = next((e for e in events if e.type.endswith("StateExited") and e.details and e.details["name"] == name), None)
+    entered = [
+        e for e in events if e.type.endswith("StateEntered") and e.details and e.details["name"] != name
+    ]
+    exited = next(
+        (e for e in events if e.type.endswith("StateExited") and e.details and e.details["name"] == name),
+        None,
+    )
     answer: dict[str, Any] = {}
     action = step.action
     if isinstance(action, Fork):
-        answer.update(status="FAILED", error="States.Runtime", cause="TestState runs Parallel and Map states only as part of an execution")
+        answer.update(
+            status="FAILED",
+            error="States.Runtime",
+            cause="TestState runs Parallel and Map states only as part of an execution",
+        )
     elif isinstance(action, Sleep):
         answer.update(status="RETRIABLE", error=error, cause=cause)
     elif isinstance(action, Fail):
         answer.update(status="FAILED", error=action.error, cause=action.cause)
     elif entered and failed is not None:  # left through a Catch
-        answer.update(status="CAUGHT_ERROR", error=error, cause=cause, nextState=entered[0].details["name"],
-                      output=entered[0].details["input"])
+        answer.update(
+            status="CAUGHT_ERROR",
+            error=error,
+            cause=cause,
+            nextState=entered[0].details["name"],
+            output=entered[0].details["input"],
+        )
     else:
         answer["status"] = "SUCCEEDED"
         if exited is not None:

@@ -454,7 +454,13 @@ class _Validator:
             )
 
     def path(
-        self, value: Any, where: str, field: str, reference: bool = False, nullable: bool = False, single: bool = False
+        self,
+        value: Any,
+        where: str,
+        field: str,
+        reference: bool = False,
+        nullable: bool = False,
+        single: bool = False,
     ) -> None:
         """`reference`: ResultPath's kind (one node of the input); `single`: one node of the input, the context
         object or a variable (ItemsPath, SecondsPath, MaxConcurrencyPath...: AWS takes `$var` there)."""
@@ -674,9 +680,7 @@ class _Validator:
             if field in state:
                 self.integer(location, field, state[field], minimum=1, jsonata=jsonata)
             if f"{field}Path" in state:
-                self.path(
-                    state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", single=True
-                )
+                self.path(state[f"{field}Path"], _join(location, f"{field}Path"), f"{field}Path", single=True)
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
         if _is_int(timeout) and _is_int(heartbeat) and int(heartbeat) >= int(timeout):  # type: ignore[arg-type]
             self.schema(

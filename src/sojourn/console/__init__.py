@@ -20,7 +20,10 @@ def routes(*, client: Any, settings: Any = None, manifest: Any = None) -> list[B
     from sojourn.console.web import PREFIX, Console
 
     # `/console` itself redirects explicitly: the apps' routes, served after the console, would answer it.
-    return [Route(PREFIX, _to_console, methods=["GET"]), Mount(PREFIX, app=Console(client, settings).app, name="console")]
+    return [
+        Route(PREFIX, _to_console, methods=["GET"]),
+        Mount(PREFIX, app=Console(client, settings).app, name="console"),
+    ]
 
 
 async def _to_console(request: Request) -> RedirectResponse:

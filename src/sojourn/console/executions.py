@@ -56,21 +56,36 @@ def _time(value: str | None) -> datetime | None:
 async def list_executions(request: Request) -> Response:
     console = console_of(request)
     query = request.query_params
-    filters = {"status": query.get("status", ""), "machine": query.get("machine", ""),
-               "from": query.get("from", ""), "to": query.get("to", "")}
+    filters = {
+        "status": query.get("status", ""),
+        "machine": query.get("machine", ""),
+        "from": query.get("from", ""),
+        "to": query.get("to", ""),
+    }
     try:
         machines = (await console.call("list_state_machines", maxResults=1000))["stateMachines"]
         page = await console.call(
-            "search_executions", stateMachineArn=filters["machine"] or None,
+            "search_executions",
+            stateMachineArn=filters["machine"] or None,
             statusFilter=filters["status"] if filters["status"] in STATUSES else None,
-            startedAfter=_time(filters["from"]), startedBefore=_time(filters["to"]),
-            maxResults=_page_size(query.get("size")), nextToken=query.get("next") or None,
+            startedAfter=_time(filters["from"]),
+            startedBefore=_time(filters["to"]),
+            maxResults=_page_size(query.get("size")),
+            nextToken=query.get("next") or None,
         )
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return console.render(request, "executions.html", title="Executions", executions=page["executions"],
-                          next_token=page.get("nextToken"), filters=filters, machines=machines, statuses=STATUSES,
-                          size=query.get("size", ""))
+    return console.render(
+        request,
+        "executions.html",
+        title="Executions",
+        executions=page["executions"],
+        next_token=page.get("nextToken"),
+        filters=filters,
+        machines=machines,
+        statuses=STATUSES,
+        size=query.get("size", ""),
+    )
 
 
 def _page_size(text: str | None) -> int:
@@ -84,7 +99,9 @@ async def _history(console: Console, arn: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     token = None
     while True:
-        page = await console.call("get_execution_history", executionArn=arn, maxResults=HISTORY_PAGE, nextToken=token)
+        page = await console.call(
+            "get_execution_history", executionArn=arn, maxResults=HISTORY_PAGE, nextToken=token
+        )
         events += page["events"]
         token = page.get("nextToken")
         if not token:
@@ -103,26 +120,38 @@ async def _view(console: Console, arn: str) -> dict[str, Any]:
     end = execution.get("stopDate") or now
     rows = history_rows(events, started)
     return {
-        "execution": execution, "definition": machine["definition"], "states": states, "rows": rows,
-        "bars": timeline(states, started, end), "span_ms": int((end - started).total_seconds() * 1000),
-        "last_event_id": events[-1]["id"] if events else 0, "waiting": await _waiting(console, execution, states, now),
+        "execution": execution,
+        "definition": machine["definition"],
+        "states": states,
+        "rows": rows,
+        "bars": timeline(states, started, end),
+        "span_ms": int((end - started).total_seconds() * 1000),
+        "last_event_id": events[-1]["id"] if events else 0,
+        "waiting": await _waiting(console, execution, states, now),
     }
 
 
-async def _waiting(console: Console, execution: dict[str, Any], states: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+async def _waiting(
+    console: Console, execution: dict[str, Any], states: dict[str, Any], now: datetime
+) -> list[dict[str, Any]]:
     """The tasks the execution waits on: where, since when, until when, what their call answered, decisions."""
     if execution["status"] != "RUNNING":
         return []
-    page = await console.call("list_waiting_tasks", executionArn=execution["executionArn"], maxResults=WAITING_SHOWN)
+    page = await console.call(
+        "list_waiting_tasks", executionArn=execution["executionArn"], maxResults=WAITING_SHOWN
+    )
     waiting = []
     for task in reversed(page["tasks"]):  # oldest first
         state = states.get(task["stateName"])
-        waiting.append({
-            **task, "decisions": decisions_of(task.get("payload")),
-            "waited_ms": (now - task["since"]).total_seconds() * 1000,
-            "left_ms": (task["deadline"] - now).total_seconds() * 1000 if task.get("deadline") else None,
-            "answer": call_answer(state.submitted if state else None),
-        })
+        waiting.append(
+            {
+                **task,
+                "decisions": decisions_of(task.get("payload")),
+                "waited_ms": (now - task["since"]).total_seconds() * 1000,
+                "left_ms": (task["deadline"] - now).total_seconds() * 1000 if task.get("deadline") else None,
+                "answer": call_answer(state.submitted if state else None),
+            }
+        )
     return waiting
 
 
@@ -139,8 +168,13 @@ def _history_page(rows: list[Any], before: str | None) -> dict[str, Any]:
     newer = None  # the `before` of the next newer page ("" for the newest)
     if end < len(rows):
         newer = str(rows[end + TABLE_ROWS].id) if end + TABLE_ROWS < len(rows) else ""
-    return {"shown_rows": rows[start:end], "older": rows[start].id if start > 0 else None, "newer": newer,
-            "first_shown": start + 1, "total_rows": len(rows)}
+    return {
+        "shown_rows": rows[start:end],
+        "older": rows[start].id if start > 0 else None,
+        "newer": newer,
+        "first_shown": start + 1,
+        "total_rows": len(rows),
+    }
 
 
 async def execution_page(request: Request) -> Response:
@@ -151,8 +185,13 @@ async def execution_page(request: Request) -> Response:
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
     return console.render(
-        request, "execution.html", title=view["execution"]["name"], graph=graph_of(view["definition"]),
-        states_json=_states_json(view), **_history_page(view["rows"], request.query_params.get("before")), **view,
+        request,
+        "execution.html",
+        title=view["execution"]["name"],
+        graph=graph_of(view["definition"]),
+        states_json=_states_json(view),
+        **_history_page(view["rows"], request.query_params.get("before")),
+        **view,
     )
 
 
@@ -173,13 +212,17 @@ async def progress(request: Request) -> Response:
     page = console.templates.get_template("_execution_parts.html").module
     state = request.scope.get("state", {})
     new_rows = [row for row in view["rows"] if row.id > since_id][-TABLE_ROWS:]
-    return JSONResponse({
-        "changed": True, "status": view["execution"]["status"], "lastEventId": view["last_event_id"],
-        "states": _states_json(view),
-        "summary": str(page.summary(view["execution"], view["waiting"], state.get("csrf", ""))),  # type: ignore[attr-defined]
-        "rows": str(page.history_rows(new_rows)),  # type: ignore[attr-defined]
-        "timeline": str(page.timeline(view["bars"], view["span_ms"])),  # type: ignore[attr-defined]
-    })
+    return JSONResponse(
+        {
+            "changed": True,
+            "status": view["execution"]["status"],
+            "lastEventId": view["last_event_id"],
+            "states": _states_json(view),
+            "summary": str(page.summary(view["execution"], view["waiting"], state.get("csrf", ""))),  # type: ignore[attr-defined]
+            "rows": str(page.history_rows(new_rows)),  # type: ignore[attr-defined]
+            "timeline": str(page.timeline(view["bars"], view["span_ms"])),  # type: ignore[attr-defined]
+        }
+    )
 
 
 async def stop(request: Request) -> Response:
@@ -187,8 +230,12 @@ async def stop(request: Request) -> Response:
     form = await console.form(request)
     arn = request.path_params["arn"]
     try:
-        await console.call("stop_execution", executionArn=arn, error=form.get("error") or None,
-                           cause=form.get("cause") or None)
+        await console.call(
+            "stop_execution",
+            executionArn=arn,
+            error=form.get("error") or None,
+            cause=form.get("cause") or None,
+        )
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
     return redirect(f"/executions/{quote(arn, safe='')}", "stopped")

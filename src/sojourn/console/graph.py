@@ -31,8 +31,8 @@ BOX_MIN_WIDTH = 110.0
 BOX_MAX_WIDTH = 240.0
 MARKER_WIDTH = 64.0
 MARKER_HEIGHT = 28.0
-CHAR_WIDTH = 7.4          # average advance of the 13px sans-serif box label
-LABEL_CHAR_WIDTH = 6.2    # ... of the 11px edge label
+CHAR_WIDTH = 7.4  # average advance of the 13px sans-serif box label
+LABEL_CHAR_WIDTH = 6.2  # ... of the 11px edge label
 LABEL_HEIGHT = 16.0
 LABEL_MAX_CHARS = 30
 RANK_GAP = 34.0
@@ -118,20 +118,33 @@ def layout(definition: dict[str, Any] | str) -> Graph:
     block = _layout_scope(parsed.get("States") or {}, parsed.get("StartAt", ""), top=True)
     shifted = block.moved(MARGIN, MARGIN)
     return Graph(
-        width=round(block.w + 2 * MARGIN, 1), height=round(block.h + 2 * MARGIN, 1),
-        boxes=tuple(shifted.boxes), groups=tuple(shifted.groups), edges=tuple(shifted.edges),
+        width=round(block.w + 2 * MARGIN, 1),
+        height=round(block.h + 2 * MARGIN, 1),
+        boxes=tuple(shifted.boxes),
+        groups=tuple(shifted.groups),
+        edges=tuple(shifted.edges),
     )
 
 
 # -- Choice rules as short text ------------------------------------------------------------------
 
 _OPERATORS = {
-    "Equals": "==", "LessThan": "<", "GreaterThan": ">", "LessThanEquals": "<=", "GreaterThanEquals": ">=",
+    "Equals": "==",
+    "LessThan": "<",
+    "GreaterThan": ">",
+    "LessThanEquals": "<=",
+    "GreaterThanEquals": ">=",
     "Matches": "matches",
 }
 _TYPES = ("String", "Numeric", "Boolean", "Timestamp")
-_TESTS = {"IsPresent": "present", "IsNull": "null", "IsString": "a string", "IsNumeric": "a number",
-          "IsBoolean": "a boolean", "IsTimestamp": "a timestamp"}
+_TESTS = {
+    "IsPresent": "present",
+    "IsNull": "null",
+    "IsString": "a string",
+    "IsNumeric": "a number",
+    "IsBoolean": "a boolean",
+    "IsTimestamp": "a timestamp",
+}
 
 
 def rule_text(rule: dict[str, Any]) -> str:
@@ -155,9 +168,9 @@ def rule_text(rule: dict[str, Any]) -> str:
         path = key.endswith("Path")
         name = key.removesuffix("Path")
         for kind in _TYPES:
-            if name.startswith(kind) and name[len(kind):] in _OPERATORS:
+            if name.startswith(kind) and name[len(kind) :] in _OPERATORS:
                 shown = value if path else json.dumps(value)
-                return f"{variable} {_OPERATORS[name[len(kind):]]} {shown}"
+                return f"{variable} {_OPERATORS[name[len(kind) :]]} {shown}"
     return variable
 
 
@@ -188,11 +201,28 @@ class _Block:
             return (round(p[0] + dx, 1), round(p[1] + dy, 1))
 
         return _Block(
-            self.w, self.h,
-            [Box(b.id, b.label, b.kind, round(b.x + dx, 1), round(b.y + dy, 1), b.w, b.h) for b in self.boxes],
-            [Group(g.id, g.label, g.kind, round(g.x + dx, 1), round(g.y + dy, 1), g.w, g.h, g.state) for g in self.groups],
-            [Edge(e.source, e.target, e.kind, e.label, e.title, tuple(point(p) for p in e.points),
-                  point(e.label_at) if e.label_at else None) for e in self.edges],
+            self.w,
+            self.h,
+            [
+                Box(b.id, b.label, b.kind, round(b.x + dx, 1), round(b.y + dy, 1), b.w, b.h)
+                for b in self.boxes
+            ],
+            [
+                Group(g.id, g.label, g.kind, round(g.x + dx, 1), round(g.y + dy, 1), g.w, g.h, g.state)
+                for g in self.groups
+            ],
+            [
+                Edge(
+                    e.source,
+                    e.target,
+                    e.kind,
+                    e.label,
+                    e.title,
+                    tuple(point(p) for p in e.points),
+                    point(e.label_at) if e.label_at else None,
+                )
+                for e in self.edges
+            ],
         )
 
     def add(self, other: _Block) -> None:
@@ -227,7 +257,12 @@ class _Link:
 
 def _layout_scope(states: dict[str, Any], start_at: str, top: bool) -> _Block:
     vertices = {name: _vertex(name, state) for name, state in states.items()}
-    links = [link for name, state in states.items() for link in _transitions(name, state, top) if link.target in vertices or link.target == END]
+    links = [
+        link
+        for name, state in states.items()
+        for link in _transitions(name, state, top)
+        if link.target in vertices or link.target == END
+    ]
     if top:
         vertices[START] = _Vertex(START, MARKER_WIDTH, MARKER_HEIGHT, "Start", "Start")
         vertices[END] = _Vertex(END, MARKER_WIDTH, MARKER_HEIGHT, "End", "End")
@@ -248,11 +283,18 @@ def _layout_scope(states: dict[str, Any], start_at: str, top: bool) -> _Block:
 def _vertex(name: str, state: dict[str, Any]) -> _Vertex:
     kind = state.get("Type", "")
     if kind == "Parallel":
-        inner = [(f"Branch {i + 1}", _layout_scope(b.get("States") or {}, b.get("StartAt", ""), top=False))
-                 for i, b in enumerate(state.get("Branches") or [])]
+        inner = [
+            (f"Branch {i + 1}", _layout_scope(b.get("States") or {}, b.get("StartAt", ""), top=False))
+            for i, b in enumerate(state.get("Branches") or [])
+        ]
     elif kind == "Map":
         processor = state.get("ItemProcessor") or state.get("Iterator") or {}
-        inner = [("Iterations", _layout_scope(processor.get("States") or {}, processor.get("StartAt", ""), top=False))]
+        inner = [
+            (
+                "Iterations",
+                _layout_scope(processor.get("States") or {}, processor.get("StartAt", ""), top=False),
+            )
+        ]
     else:
         width = min(BOX_MAX_WIDTH, max(BOX_MIN_WIDTH, len(name) * CHAR_WIDTH + 28))
         return _Vertex(name, width, BOX_HEIGHT, kind, name)
@@ -354,8 +396,14 @@ def _insert_dummies(vertices: dict[str, _Vertex], links: list[_Link]) -> list[li
         for layer in range(first + 1, last):
             labelled = bool(link.label) and layer == middle
             width = len(link.label) * LABEL_CHAR_WIDTH + 8 if labelled else 2.0
-            dummy = _Vertex(f"~{index}.{layer}", width, LABEL_HEIGHT if labelled else 0.0, dummy=True,
-                            label=link.label if labelled else "", layer=layer)
+            dummy = _Vertex(
+                f"~{index}.{layer}",
+                width,
+                LABEL_HEIGHT if labelled else 0.0,
+                dummy=True,
+                label=link.label if labelled else "",
+                layer=layer,
+            )
             vertices[dummy.id] = dummy
             layers[layer].append(dummy.id)
             chain.append(dummy.id)
@@ -364,7 +412,9 @@ def _insert_dummies(vertices: dict[str, _Vertex], links: list[_Link]) -> list[li
     return layers
 
 
-def _neighbours(vertices: dict[str, _Vertex], links: list[_Link]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _neighbours(
+    vertices: dict[str, _Vertex], links: list[_Link]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     up: dict[str, list[str]] = {name: [] for name in vertices}
     down: dict[str, list[str]] = {name: [] for name in vertices}
     for link in links:
@@ -374,7 +424,9 @@ def _neighbours(vertices: dict[str, _Vertex], links: list[_Link]) -> tuple[dict[
     return up, down
 
 
-def _order_layers(layers: list[list[str]], vertices: dict[str, _Vertex], links: list[_Link], order: list[str]) -> None:
+def _order_layers(
+    layers: list[list[str]], vertices: dict[str, _Vertex], links: list[_Link], order: list[str]
+) -> None:
     """Barycentre sweeps down and up; keeps the ordering with the fewest crossings."""
     rank = {name: i for i, name in enumerate(order)}
     # dummies start under the upper end of their edge
@@ -395,8 +447,12 @@ def _order_layers(layers: list[list[str]], vertices: dict[str, _Vertex], links: 
             adjacent = up if downward else down
             current = {name: p for p, name in enumerate(layers[i])}
 
-            def key(name: str, position: dict[str, int] = position, adjacent: dict[str, list[str]] = adjacent,
-                    current: dict[str, int] = current) -> float:
+            def key(
+                name: str,
+                position: dict[str, int] = position,
+                adjacent: dict[str, list[str]] = adjacent,
+                current: dict[str, int] = current,
+            ) -> float:
                 seen = [position[n] for n in adjacent[name] if n in position]
                 return sum(seen) / len(seen) if seen else float(current[name])
 
@@ -413,7 +469,7 @@ def _crossings(layers: list[list[str]], down: dict[str, list[str]]) -> int:
         position = {name: p for p, name in enumerate(lower)}
         segments = [(i, position[b]) for i, a in enumerate(upper) for b in down[a] if b in position]
         for k, (a1, b1) in enumerate(segments):
-            for a2, b2 in segments[k + 1:]:
+            for a2, b2 in segments[k + 1 :]:
                 if (a1 - a2) * (b1 - b2) < 0:
                     total += 1
     return total
@@ -440,7 +496,9 @@ def _place_x(layers: list[list[str]], vertices: dict[str, _Vertex], links: list[
                     wanted.append(vertex.x)
                     continue
                 weights = [_weight(vertex, vertices[o]) for o in others]
-                wanted.append(sum(w * vertices[o].x for w, o in zip(weights, others, strict=True)) / sum(weights))
+                wanted.append(
+                    sum(w * vertices[o].x for w, o in zip(weights, others, strict=True)) / sum(weights)
+                )
             gaps = [_separation(vertices[a], vertices[b]) for a, b in pairwise(layer)]
             for name, x in zip(layer, _isotonic(wanted, gaps), strict=True):
                 vertices[name].x = x
@@ -486,8 +544,13 @@ def _place_y(layers: list[list[str]], vertices: dict[str, _Vertex]) -> tuple[lis
     return tops, heights
 
 
-def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], tops: list[float],
-          heights: list[float]) -> _Block:
+def _draw(
+    vertices: dict[str, _Vertex],
+    links: list[_Link],
+    loops: list[_Link],
+    tops: list[float],
+    heights: list[float],
+) -> _Block:
     def top_left(vertex: _Vertex) -> tuple[float, float]:
         return vertex.x - vertex.w / 2, tops[vertex.layer] + (heights[vertex.layer] - vertex.h) / 2
 
@@ -500,12 +563,16 @@ def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], 
             block.boxes.append(Box(vertex.id, vertex.label, vertex.kind, x, y, vertex.w, vertex.h))
             continue
         block.groups.append(Group(vertex.id, vertex.label, vertex.kind, x, y, vertex.w, vertex.h, vertex.id))
-        content = sum(inner.w + 2 * BRANCH_PAD for _, inner in vertex.inner) + BRANCH_GAP * (len(vertex.inner) - 1)
+        content = sum(inner.w + 2 * BRANCH_PAD for _, inner in vertex.inner) + BRANCH_GAP * (
+            len(vertex.inner) - 1
+        )
         fx = x + (vertex.w - content) / 2
         for label, inner in vertex.inner:
             fw, fh = inner.w + 2 * BRANCH_PAD, inner.h + 2 * BRANCH_PAD
             kind = "Branch" if vertex.kind == "Parallel" else "Processor"
-            block.groups.append(Group(f"{vertex.id}/{label}", label, kind, fx, y + GROUP_HEADER, fw, fh, vertex.id))
+            block.groups.append(
+                Group(f"{vertex.id}/{label}", label, kind, fx, y + GROUP_HEADER, fw, fh, vertex.id)
+            )
             block.add(inner.moved(fx + BRANCH_PAD, y + GROUP_HEADER + BRANCH_PAD))
             fx += fw + BRANCH_GAP
 
@@ -523,9 +590,17 @@ def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], 
             points.append((ports[(name, side, id(link))], y + vertex.h if side == "bottom" else y))
         if link.reversed:
             points.reverse()
-        label_at = next(((vertices[n].x, top_left(vertices[n])[1] + LABEL_HEIGHT / 2)
-                         for n in link.chain if vertices[n].label and vertices[n].dummy), None)
-        block.edges.append(Edge(link.source, link.target, link.kind, link.label, link.title, tuple(points), label_at))
+        label_at = next(
+            (
+                (vertices[n].x, top_left(vertices[n])[1] + LABEL_HEIGHT / 2)
+                for n in link.chain
+                if vertices[n].label and vertices[n].dummy
+            ),
+            None,
+        )
+        block.edges.append(
+            Edge(link.source, link.target, link.kind, link.label, link.title, tuple(points), label_at)
+        )
     for link in loops:
         vertex = vertices[link.source]
         x, y = top_left(vertex)
@@ -536,7 +611,9 @@ def _draw(vertices: dict[str, _Vertex], links: list[_Link], loops: list[_Link], 
     return _normalised(block)
 
 
-def _ports(vertices: dict[str, _Vertex], links: list[_Link], top_left: Any) -> dict[tuple[str, str, int], float]:
+def _ports(
+    vertices: dict[str, _Vertex], links: list[_Link], top_left: Any
+) -> dict[tuple[str, str, int], float]:
     """Where each edge leaves a box's bottom or enters its top: spread out, ordered by the other end's x."""
     sides: dict[tuple[str, str], list[tuple[float, int]]] = {}
     for link in links:

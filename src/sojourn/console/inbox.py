@@ -38,7 +38,11 @@ def decisions_of(payload: Any) -> dict[str, dict[str, Any]]:
     candidates = [payload] + (list(payload.values()) if isinstance(payload, dict) else [])
     for candidate in candidates:
         if isinstance(candidate, dict) and isinstance(candidate.get("decisions"), dict):
-            found = {str(label): output for label, output in candidate["decisions"].items() if isinstance(output, dict)}
+            found = {
+                str(label): output
+                for label, output in candidate["decisions"].items()
+                if isinstance(output, dict)
+            }
             if found:
                 return found
     return {}
@@ -57,10 +61,19 @@ async def inbox_page(request: Request, error: str | None = None) -> Response:
         page = await console.call("list_waiting_tasks", maxResults=100, nextToken=token)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    tasks = [{**task, "decisions": decisions_of(task.get("payload")), "about": lambda_payload(task.get("payload"))}
-             for task in page["tasks"]]
-    return console.render(request, "inbox.html", status=400 if error else 200, title="Inbox", tasks=tasks,
-                          next_token=page.get("nextToken"), error=error)
+    tasks = [
+        {**task, "decisions": decisions_of(task.get("payload")), "about": lambda_payload(task.get("payload"))}
+        for task in page["tasks"]
+    ]
+    return console.render(
+        request,
+        "inbox.html",
+        status=400 if error else 200,
+        title="Inbox",
+        tasks=tasks,
+        next_token=page.get("nextToken"),
+        error=error,
+    )
 
 
 async def decide(request: Request) -> Response:

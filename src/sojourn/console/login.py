@@ -33,8 +33,14 @@ async def login_page(request: Request, error: str | None = None) -> Response:
     console = console_of(request)
     if not console.api_key:
         return RedirectResponse(PREFIX + "/", status_code=303)
-    return console.render(request, "login.html", status=401 if error else 200, title="Sign in", error=error,
-                          next=_next(request.query_params.get("next")))
+    return console.render(
+        request,
+        "login.html",
+        status=401 if error else 200,
+        title="Sign in",
+        error=error,
+        next=_next(request.query_params.get("next")),
+    )
 
 
 async def login(request: Request) -> Response:
@@ -45,9 +51,15 @@ async def login(request: Request) -> Response:
     if not hmac.compare_digest(form.get("key", "").encode(), console.api_key.encode()):
         return await login_page(request, error="That key is not this server's API key.")
     response = RedirectResponse(_next(form.get("next")), status_code=303)
-    response.set_cookie(SESSION_COOKIE, session_value(console.api_key, form.get("name", "").strip()[:80]),
-                        max_age=SESSION_SECONDS, path=PREFIX, httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_value(console.api_key, form.get("name", "").strip()[:80]),
+        max_age=SESSION_SECONDS,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 

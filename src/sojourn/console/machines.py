@@ -42,11 +42,18 @@ async def list_machines(request: Request) -> Response:
         page = await console.call("list_state_machines", maxResults=100, nextToken=token)
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return console.render(request, "machines.html", title="State machines", machines=page["stateMachines"],
-                          next_token=page.get("nextToken"))
+    return console.render(
+        request,
+        "machines.html",
+        title="State machines",
+        machines=page["stateMachines"],
+        next_token=page.get("nextToken"),
+    )
 
 
-async def machine_page(request: Request, error: str | None = None, form: dict[str, str] | None = None) -> Response:
+async def machine_page(
+    request: Request, error: str | None = None, form: dict[str, str] | None = None
+) -> Response:
     console = console_of(request)
     arn = request.path_params["arn"]
     tab = request.query_params.get("tab", "start" if error else "graph")
@@ -57,25 +64,45 @@ async def machine_page(request: Request, error: str | None = None, form: dict[st
         context: dict[str, Any] = {}
         if tab == "graph":
             context["graph"] = graph_of(machine["definition"])
-            checked = await console.call("validate_state_machine_definition", definition=machine["definition"],
-                                         severity="WARNING")
+            checked = await console.call(
+                "validate_state_machine_definition", definition=machine["definition"], severity="WARNING"
+            )
             context["diagnostics"] = checked["diagnostics"]
         elif tab == "definition":
             definition = json.loads(machine["definition"])
             context["format"] = "yaml" if request.query_params.get("format") == "yaml" else "json"
-            context["text"] = (yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100)
-                               if context["format"] == "yaml" else json.dumps(definition, indent=2, ensure_ascii=False))
+            context["text"] = (
+                yaml.safe_dump(definition, sort_keys=False, allow_unicode=True, width=100)
+                if context["format"] == "yaml"
+                else json.dumps(definition, indent=2, ensure_ascii=False)
+            )
         elif tab == "versions":
-            context["versions"] = (await console.call("list_state_machine_versions", stateMachineArn=base_arn,
-                                                      maxResults=1000))["stateMachineVersions"]
+            context["versions"] = (
+                await console.call("list_state_machine_versions", stateMachineArn=base_arn, maxResults=1000)
+            )["stateMachineVersions"]
         elif tab == "executions":
-            context["executions"] = (await console.call("list_executions", stateMachineArn=arn, maxResults=50))["executions"]
+            context["executions"] = (
+                await console.call("list_executions", stateMachineArn=arn, maxResults=50)
+            )["executions"]
         else:
-            context["form"] = form or {"input": await _input_from(console, request.query_params.get("from")), "name": ""}
+            context["form"] = form or {
+                "input": await _input_from(console, request.query_params.get("from")),
+                "name": "",
+            }
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return console.render(request, "machine.html", status=400 if error else 200, title=machine["name"],
-                          machine=machine, arn=arn, base_arn=base_arn, tab=tab, error=error, **context)
+    return console.render(
+        request,
+        "machine.html",
+        status=400 if error else 200,
+        title=machine["name"],
+        machine=machine,
+        arn=arn,
+        base_arn=base_arn,
+        tab=tab,
+        error=error,
+        **context,
+    )
 
 
 async def _input_from(console: Any, execution_arn: str | None) -> str:

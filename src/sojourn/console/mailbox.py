@@ -40,11 +40,19 @@ async def mailbox_page(request: Request) -> Response:
     console = _mail(console_of(request))
     to = request.query_params.get("to") or None
     try:
-        page = await console.call("list_mail", maxResults=100, nextToken=request.query_params.get("next") or None, to=to)
+        page = await console.call(
+            "list_mail", maxResults=100, nextToken=request.query_params.get("next") or None, to=to
+        )
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
-    return console.render(request, "mailbox.html", title="Mailbox", messages=page["messages"],
-                          next_token=page.get("nextToken"), to=to or "")
+    return console.render(
+        request,
+        "mailbox.html",
+        title="Mailbox",
+        messages=page["messages"],
+        next_token=page.get("nextToken"),
+        to=to or "",
+    )
 
 
 async def message_page(request: Request) -> Response:
@@ -54,5 +62,10 @@ async def message_page(request: Request) -> Response:
     except errors.SojournAPIError as e:
         return console.api_error(request, e)
     html = message.get("html")
-    return console.render(request, "message.html", title=message.get("subject") or "(no subject)", message=message,
-                          srcdoc=srcdoc(html) if html else None)
+    return console.render(
+        request,
+        "message.html",
+        title=message.get("subject") or "(no subject)",
+        message=message,
+        srcdoc=srcdoc(html) if html else None,
+    )

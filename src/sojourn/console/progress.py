@@ -21,14 +21,28 @@ from sojourn.asl.interpreter import DEFAULT_TASK_TIMEOUT
 from sojourn.asl.paths import compile_path
 from sojourn.asl.resources import Kind, Pattern
 
-__all__ = ["HistoryRow", "StateProgress", "TimelineBar", "Waiting", "call_answer", "history_rows", "lambda_payload",
-           "state_progress", "timeline", "waiting_for"]
+__all__ = [
+    "HistoryRow",
+    "StateProgress",
+    "TimelineBar",
+    "Waiting",
+    "call_answer",
+    "history_rows",
+    "lambda_payload",
+    "state_progress",
+    "timeline",
+    "waiting_for",
+]
 
 _TASK_PREFIXES = ("Task", "LambdaFunction", "Activity")
 _CALL_LIMITS = ("timeoutInSeconds", "heartbeatInSeconds")
 _GROUP_FAILED = ("ParallelStateFailed", "MapStateFailed")
-_EXECUTION_END = {"ExecutionSucceeded": "SUCCEEDED", "ExecutionFailed": "FAILED", "ExecutionTimedOut": "FAILED",
-                  "ExecutionAborted": "CANCELLED"}
+_EXECUTION_END = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "FAILED",
+    "ExecutionAborted": "CANCELLED",
+}
 
 
 @dataclass
@@ -50,7 +64,9 @@ class StateProgress:
     exitedDate: datetime | None = None
     submitted: str | None = None  # what a `.waitForTaskToken` call answered (TaskSubmitted), while it waits
     latestEnteredDate: datetime | None = None
-    call: dict[str, Any] | None = None  # the latest call's timeouts (from its ...Scheduled event), while it runs
+    call: dict[str, Any] | None = (
+        None  # the latest call's timeouts (from its ...Scheduled event), while it runs
+    )
     callDate: datetime | None = None
     worker: str | None = None  # the activity worker that took the latest call (ActivityStarted)
     children: int | None = None  # a Map's iterations (MapStateStarted), over all its entries
@@ -138,7 +154,10 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             entry.latestEnteredDate = when
             order.append(name)
         elif kind.endswith("StateExited"):
-            entry = states.setdefault(details.get("name", ""), StateProgress(details.get("name", ""), kind.removesuffix("StateExited")))
+            entry = states.setdefault(
+                details.get("name", ""),
+                StateProgress(details.get("name", ""), kind.removesuffix("StateExited")),
+            )
             entry.exited += 1
             entry.output = details.get("output", entry.output)
             entry.exitedDate = when
@@ -171,7 +190,9 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
             group = latest(("Parallel",) if kind.startswith("Parallel") else ("Map",))
             if group is not None:
                 group.pending_error = True
-                _end_inside(states, order, structure.descendants.get(group.name, frozenset()), "CANCELLED", close)
+                _end_inside(
+                    states, order, structure.descendants.get(group.name, frozenset()), "CANCELLED", close
+                )
         elif kind == "MapStateStarted":
             group = latest(("Map",))
             if group is not None:
@@ -198,8 +219,9 @@ def state_progress(definition: dict[str, Any], events: list[dict[str, Any]]) -> 
     return states
 
 
-def _end_inside(states: dict[str, StateProgress], order: list[str], inside: frozenset[str], status: str,
-                close: Any) -> None:
+def _end_inside(
+    states: dict[str, StateProgress], order: list[str], inside: frozenset[str], status: str, close: Any
+) -> None:
     """A group failed: its failing states failed, the others still open were cancelled."""
     for name in list(order):
         entry = states[name]
@@ -255,12 +277,14 @@ class Waiting:
     type: str
     what: str  # for people: "a task token (SendTaskSuccess or SendTaskFailure)", "a timer", "its iterations", ...
     since: datetime | None
-    until: datetime | None = None  # a Task's timeout, a Wait's end (None: none, or not known from the history)
+    until: datetime | None = (
+        None  # a Task's timeout, a Wait's end (None: none, or not known from the history)
+    )
     heartbeatSeconds: int | None = None
     resource: str | None = None
     answer: Any = None  # what a `.waitForTaskToken` call answered (`call_answer`)
     running: int | None = None  # a Map's iterations or a Parallel's branches still running ...
-    total: int | None = None    # ... of so many
+    total: int | None = None  # ... of so many
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v is not None}
@@ -298,8 +322,14 @@ def _waiting(entry: StateProgress, spec: dict[str, Any], states: dict[str, State
     if entry.type == "Wait":
         return Waiting(entry.name, "Wait", "a timer", since, until=_wait_end(spec, entry.input, since))
     if entry.type == "Map":
-        return Waiting(entry.name, "Map", "its iterations", since,
-                       running=entry.childrenStarted - entry.childrenDone, total=entry.children)
+        return Waiting(
+            entry.name,
+            "Map",
+            "its iterations",
+            since,
+            running=entry.childrenStarted - entry.childrenDone,
+            total=entry.children,
+        )
     if entry.type == "Parallel":
         branches = [set(_state_specs(branch.get("States") or {})) for branch in spec.get("Branches") or []]
         running = sum(1 for names in branches if any(states[n].open > 0 for n in names if n in states))
@@ -311,13 +341,25 @@ def _waiting_task(entry: StateProgress, spec: dict[str, Any]) -> Waiting:
     resource = str(spec.get("Resource", ""))
     if entry.pending_error:  # failed, and a Retry waits for its backoff
         last = entry.failures[-1] if entry.failures else {}
-        return Waiting(entry.name, "Task", f"a retry after {entry.error}", last.get("timestamp"), resource=resource)
+        return Waiting(
+            entry.name, "Task", f"a retry after {entry.error}", last.get("timestamp"), resource=resource
+        )
     call, since = entry.call or {}, entry.callDate or entry.latestEnteredDate
     timeout = call.get("timeoutInSeconds")
-    until = since + timedelta(seconds=timeout) if since and timeout and timeout < DEFAULT_TASK_TIMEOUT else None
+    until = (
+        since + timedelta(seconds=timeout) if since and timeout and timeout < DEFAULT_TASK_TIMEOUT else None
+    )
     what = _awaited(resource, entry.worker)
-    return Waiting(entry.name, "Task", what, since, until=until, heartbeatSeconds=call.get("heartbeatInSeconds"),
-                   resource=resource, answer=call_answer(entry.submitted))
+    return Waiting(
+        entry.name,
+        "Task",
+        what,
+        since,
+        until=until,
+        heartbeatSeconds=call.get("heartbeatInSeconds"),
+        resource=resource,
+        answer=call_answer(entry.submitted),
+    )
 
 
 def _awaited(resource: str, worker: str | None) -> str:
@@ -330,7 +372,10 @@ def _awaited(resource: str, worker: str | None) -> str:
         return "a task token (SendTaskSuccess or SendTaskFailure)"
     if task.kind is Kind.ACTIVITY:
         return f"activity worker {worker} to finish" if worker else "an activity worker (GetActivityTask)"
-    if (task.service, task.action) == ("states", "startExecution") and task.pattern in (Pattern.SYNC, Pattern.SYNC2):
+    if (task.service, task.action) == ("states", "startExecution") and task.pattern in (
+        Pattern.SYNC,
+        Pattern.SYNC2,
+    ):
         return "the execution it started to end"
     return "its call to return"
 
@@ -351,7 +396,9 @@ def _wait_end(spec: dict[str, Any], state_input: str | None, since: datetime | N
         if "SecondsPath" in spec and since is not None:
             return since + timedelta(seconds=int(compile_path(spec["SecondsPath"]).get(data)))
         if "TimestampPath" in spec:
-            return datetime.fromisoformat(str(compile_path(spec["TimestampPath"]).get(data)).replace("Z", "+00:00"))
+            return datetime.fromisoformat(
+                str(compile_path(spec["TimestampPath"]).get(data)).replace("Z", "+00:00")
+            )
     return None
 
 
@@ -366,7 +413,7 @@ class HistoryRow:
     elapsed_ms: int
     summary: str
     details: str  # pretty JSON, "" when the event has none
-    tone: str     # "fail", "ok" or ""
+    tone: str  # "fail", "ok" or ""
 
 
 def history_rows(events: list[dict[str, Any]], started: datetime) -> list[HistoryRow]:
@@ -375,14 +422,29 @@ def history_rows(events: list[dict[str, Any]], started: datetime) -> list[Histor
     for event in events:
         details = _details(event)
         kind = event["type"]
-        summary = " · ".join(str(details[key])[:120] for key in ("name", "resource", "index", "error", "cause")
-                             if details.get(key) not in (None, ""))
-        tone = "fail" if kind.endswith(("Failed", "TimedOut", "Aborted")) else "ok" if kind.endswith("Succeeded") else ""
-        rows.append(HistoryRow(
-            id=event["id"], type=kind, timestamp=event["timestamp"],
-            elapsed_ms=int((event["timestamp"] - started).total_seconds() * 1000),
-            summary=summary, details=_pretty_details(details), tone=tone,
-        ))
+        summary = " · ".join(
+            str(details[key])[:120]
+            for key in ("name", "resource", "index", "error", "cause")
+            if details.get(key) not in (None, "")
+        )
+        tone = (
+            "fail"
+            if kind.endswith(("Failed", "TimedOut", "Aborted"))
+            else "ok"
+            if kind.endswith("Succeeded")
+            else ""
+        )
+        rows.append(
+            HistoryRow(
+                id=event["id"],
+                type=kind,
+                timestamp=event["timestamp"],
+                elapsed_ms=int((event["timestamp"] - started).total_seconds() * 1000),
+                summary=summary,
+                details=_pretty_details(details),
+                tone=tone,
+            )
+        )
     return rows
 
 
@@ -404,7 +466,7 @@ def _pretty_details(details: dict[str, Any]) -> str:
 class TimelineBar:
     name: str
     status: str
-    left: float   # percent of the execution's span
+    left: float  # percent of the execution's span
     width: float  # percent
     duration_ms: int
     entered: int
@@ -414,12 +476,20 @@ def timeline(states: dict[str, StateProgress], start: datetime, end: datetime) -
     """One bar per state, from its first entry to its last exit (or `end` while it is open)."""
     span = max((end - start).total_seconds(), 0.001)
     bars = []
-    for entry in sorted(states.values(), key=lambda e: (e.enteredDate or start)):
+    for entry in sorted(states.values(), key=lambda e: e.enteredDate or start):
         first = entry.enteredDate or start
         last = entry.exitedDate if entry.status != "RUNNING" and entry.exitedDate else end
         last = max(last, first)
         left = (first - start).total_seconds() / span * 100
         width = (last - first).total_seconds() / span * 100
-        bars.append(TimelineBar(entry.name, entry.status, round(min(left, 100.0), 2), round(max(width, 0.4), 2),
-                                int((last - first).total_seconds() * 1000), entry.entered))
+        bars.append(
+            TimelineBar(
+                entry.name,
+                entry.status,
+                round(min(left, 100.0), 2),
+                round(max(width, 0.4), 2),
+                int((last - first).total_seconds() * 1000),
+                entry.entered,
+            )
+        )
     return bars

@@ -18,7 +18,14 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["CSRF_COOKIE", "SESSION_COOKIE", "SecurityMiddleware", "csrf_matches", "session_user", "session_value"]
+__all__ = [
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "SecurityMiddleware",
+    "csrf_matches",
+    "session_user",
+    "session_value",
+]
 
 SESSION_COOKIE = "sojourn_console"
 CSRF_COOKIE = "sojourn_csrf"
@@ -88,7 +95,9 @@ class SecurityMiddleware:
         self.api_key = api_key
         self.prefix = prefix
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -118,7 +127,9 @@ class SecurityMiddleware:
                     (b"cache-control", b"no-store"),
                 ]
                 if fresh:
-                    cookie = f"{CSRF_COOKIE}={token}; Path={self.prefix}; HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+                    cookie = f"{CSRF_COOKIE}={token}; Path={self.prefix}; HttpOnly; SameSite=Strict" + (
+                        "; Secure" if secure else ""
+                    )
                     headers.append((b"set-cookie", cookie.encode()))
                 message = {**message, "headers": headers}
             await send(message)
@@ -127,9 +138,21 @@ class SecurityMiddleware:
 
     async def _refuse(self, scope: Scope, send: Callable[[Any], Awaitable[None]], path: str) -> None:
         if scope["method"] == "GET" and not path.endswith("/progress"):
-            target = self.prefix + path + (("?" + scope["query_string"].decode()) if scope.get("query_string") else "")
-            status, headers, body = 303, [(b"location", f"{self.prefix}/login?next={quote(target, safe='')}".encode())], b""
+            target = (
+                self.prefix
+                + path
+                + (("?" + scope["query_string"].decode()) if scope.get("query_string") else "")
+            )
+            status, headers, body = (
+                303,
+                [(b"location", f"{self.prefix}/login?next={quote(target, safe='')}".encode())],
+                b"",
+            )
         else:
-            status, headers, body = 401, [(b"content-type", b"text/plain; charset=utf-8")], b"Sign in to the console first."
+            status, headers, body = (
+                401,
+                [(b"content-type", b"text/plain; charset=utf-8")],
+                b"Sign in to the console first.",
+            )
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -42,12 +42,20 @@ class Console:
         self.settings = settings
         self.api_key = getattr(settings, "api_key", None)
         self.templates = Environment(
-            loader=PackageLoader("sojourn.console", "templates"), autoescape=select_autoescape(default=True),
-            trim_blocks=True, lstrip_blocks=True,
+            loader=PackageLoader("sojourn.console", "templates"),
+            autoescape=select_autoescape(default=True),
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
         self.templates.filters.update(
-            when=_when, quote=_quote, pretty=_pretty, duration=_duration, script_json=_script_json,
-            name_of=_name_of, fit=_fit, fields=_fields,
+            when=_when,
+            quote=_quote,
+            pretty=_pretty,
+            duration=_duration,
+            script_json=_script_json,
+            name_of=_name_of,
+            fit=_fit,
+            fields=_fields,
         )
         self.templates.globals.update(base=PREFIX, has_mail=self.has_mail)
         self.app = Starlette(
@@ -78,8 +86,13 @@ class Console:
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         state = request.scope.get("state", {})
-        context.update(request=request, csrf=state.get("csrf", ""), user=state.get("user", "console"),
-                       signed_in=state.get("signed_in", False), notice=_NOTICES.get(request.query_params.get("done", "")))
+        context.update(
+            request=request,
+            csrf=state.get("csrf", ""),
+            user=state.get("user", "console"),
+            signed_in=state.get("signed_in", False),
+            notice=_NOTICES.get(request.query_params.get("done", "")),
+        )
         html = self.templates.get_template(name).render(**context)
         return HTMLResponse(html, status_code=status)
 
@@ -92,7 +105,9 @@ class Console:
         form = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
         given = form.get("csrf_token") or request.headers.get("x-csrf-token")
         if not csrf_matches(request.cookies.get(CSRF_COOKIE), given):
-            raise HTTPException(403, "This form has expired or did not come from the console: reload the page and try again.")
+            raise HTTPException(
+                403, "This form has expired or did not come from the console: reload the page and try again."
+            )
         return form
 
     def user(self, request: Request) -> str:
@@ -194,7 +209,11 @@ def _fields(value: Any, skip: tuple[Any, ...] = (), limit: int = 8) -> list[tupl
     for key, item in value.items():
         inner = item.items() if isinstance(item, dict) and key != "decisions" else ()
         for name, leaf in [(str(key), item), *((f"{key}.{k}", v) for k, v in inner)]:
-            if (leaf is None or isinstance(leaf, str | int | float | bool)) and leaf not in skip and REDACTED not in str(leaf):
+            if (
+                (leaf is None or isinstance(leaf, str | int | float | bool))
+                and leaf not in skip
+                and REDACTED not in str(leaf)
+            ):
                 pairs.append((name, _cut(leaf)))
     return pairs[:limit]
 

@@ -28,7 +28,9 @@ from sojourn.arns import DEFAULT_ACCOUNT, DEFAULT_REGION, function_arn
 
 WORKER = Path(__file__).with_name("worker.py")
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-ARN = re.compile(r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:(?P<name>[A-Za-z0-9_-]+)(:[^:]+)?")
+ARN = re.compile(
+    r"arn:aws:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:(?P<name>[A-Za-z0-9_-]+)(:[^:]+)?"
+)
 LOG_FILE_LIMIT = 5_000_000  # bytes before a function's log file is rotated once
 
 
@@ -83,9 +85,15 @@ class Invocation:
 
     def record(self) -> dict[str, Any]:
         """The stored log record (what `function_logs` returns)."""
-        return {"function": self.function, "requestId": self.request_id, "status": self.status,
-                "started": self.started, "durationMs": round(self.duration_ms, 2), "log": self.log,
-                "error": self.error}
+        return {
+            "function": self.function,
+            "requestId": self.request_id,
+            "status": self.status,
+            "started": self.started,
+            "durationMs": round(self.duration_ms, 2),
+            "log": self.log,
+            "error": self.error,
+        }
 
 
 class _Worker:
@@ -94,8 +102,13 @@ class _Worker:
     def __init__(self, fn: Function, env: dict[str, str], stderr: Any):
         self.fn = fn
         self.process = subprocess.Popen(
-            [sys.executable, "-u", str(WORKER)], cwd=fn.code_dir, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, close_fds=True,
+            [sys.executable, "-u", str(WORKER)],
+            cwd=fn.code_dir,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            close_fds=True,
             # Its own session: a Ctrl+C or a SIGTERM to the server's process group must not kill a call in
             # flight (the server's graceful shutdown lets it finish); it ends when its stdin closes.
             start_new_session=True,
@@ -198,7 +211,12 @@ class FunctionPool:
         started = datetime.now(UTC)
         begin = time.monotonic()
         worker = self._acquire(fn)
-        request = {"id": request_id, "event": event, "timeout_ms": int(limit * 1000), "arn": self.arn(fn.name)}
+        request = {
+            "id": request_id,
+            "event": event,
+            "timeout_ms": int(limit * 1000),
+            "arn": self.arn(fn.name),
+        }
         answer = worker.call(request, begin + limit)
         duration = (time.monotonic() - begin) * 1000
         invocation = self._outcome(fn, worker, answer, request_id, started, duration, limit)
@@ -291,38 +309,69 @@ class FunctionPool:
         env.update(fn.environment)
         return env
 
-    def _outcome(self, fn: Function, worker: _Worker, answer: dict[str, Any] | str, request_id: str,
-                 started: datetime, duration: float, limit: float) -> Invocation:
-        common: dict[str, Any] = {"function": fn.name, "request_id": request_id, "started": started.isoformat(),
-                  "duration_ms": duration, "timeout": limit}
+    def _outcome(
+        self,
+        fn: Function,
+        worker: _Worker,
+        answer: dict[str, Any] | str,
+        request_id: str,
+        started: datetime,
+        duration: float,
+        limit: float,
+    ) -> Invocation:
+        common: dict[str, Any] = {
+            "function": fn.name,
+            "request_id": request_id,
+            "started": started.isoformat(),
+            "duration_ms": duration,
+            "timeout": limit,
+        }
         if answer == "timeout":
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             message = f"{stamp} {request_id} Task timed out after {limit:.2f} seconds"
             worker.kill()
-            return Invocation(status="timed_out", error={"errorMessage": message},
-                              log=self._frame(request_id, "", duration, fn, message + "\n"), **common)
+            return Invocation(
+                status="timed_out",
+                error={"errorMessage": message},
+                log=self._frame(request_id, "", duration, fn, message + "\n"),
+                **common,
+            )
         if answer == "crashed":
             code = worker.kill()
             why = f"signal: {_signal_name(-code)}" if code is not None and code < 0 else f"exit status {code}"
             message = f"RequestId: {request_id} Error: Runtime exited with error: {why}"
-            return Invocation(status="crashed", error={"errorMessage": message, "errorType": "Runtime.ExitError"},
-                              log=self._frame(request_id, "", duration, fn, message + "\n"), **common)
+            return Invocation(
+                status="crashed",
+                error={"errorMessage": message, "errorType": "Runtime.ExitError"},
+                log=self._frame(request_id, "", duration, fn, message + "\n"),
+                **common,
+            )
         assert isinstance(answer, dict)
         if answer.get("ok"):
-            return Invocation(status="succeeded", result=answer.get("result"),
-                              log=self._frame(request_id, answer.get("log", ""), duration, fn), **common)
+            return Invocation(
+                status="succeeded",
+                result=answer.get("result"),
+                log=self._frame(request_id, answer.get("log", ""), duration, fn),
+                **common,
+            )
         error = answer["error"]
         trace = "".join(error.get("stackTrace") or [])
         extra = f"[ERROR] {error['errorType']}: {error['errorMessage']}\nTraceback (most recent call last):\n{trace}"
         status = "crashed" if error.get("errorType") == "Runtime.ExitError" else "failed"
-        return Invocation(status=status, error=error,
-                          log=self._frame(request_id, answer.get("log", ""), duration, fn, extra), **common)
+        return Invocation(
+            status=status,
+            error=error,
+            log=self._frame(request_id, answer.get("log", ""), duration, fn, extra),
+            **common,
+        )
 
     @staticmethod
     def _frame(request_id: str, body: str, duration: float, fn: Function, extra: str = "") -> str:
         """The log of one invocation framed like CloudWatch's START / END / REPORT lines."""
-        return (f"START RequestId: {request_id} Version: $LATEST\n{body}{extra}END RequestId: {request_id}\n"
-                f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tMemory Size: {fn.memory} MB\n")
+        return (
+            f"START RequestId: {request_id} Version: $LATEST\n{body}{extra}END RequestId: {request_id}\n"
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tMemory Size: {fn.memory} MB\n"
+        )
 
     def _store(self, invocation: Invocation) -> None:
         record = invocation.record()
@@ -376,8 +425,11 @@ def function_pool_for(client: Any, settings: Any = None) -> FunctionPool:
     if services.functions is None:
         settings = settings or client.settings
         services.functions = FunctionPool(
-            region=settings.region, account_id=settings.account_id, endpoint_url=settings.endpoint_url,
-            data_dir=settings.data_dir, environment=sojourn_environment(settings),
+            region=settings.region,
+            account_id=settings.account_id,
+            endpoint_url=settings.endpoint_url,
+            data_dir=settings.data_dir,
+            environment=sojourn_environment(settings),
         )
     return services.functions
 
@@ -387,7 +439,10 @@ def sojourn_environment(settings: Any) -> dict[str, str]:
     with boto3: the database, data folder, public URL, region and account, paths made absolute (functions run
     in their code folder), and with an API key set the functions' own credential (never the key itself)."""
     db_url = settings.db_url
-    if db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).expanduser().is_absolute():
+    if (
+        db_url.startswith("sqlite:///")
+        and not Path(db_url.removeprefix("sqlite:///")).expanduser().is_absolute()
+    ):
         db_url = "sqlite:///" + str(Path(db_url.removeprefix("sqlite:///")).expanduser().resolve())
     environment = {
         "SOJOURN_DB_URL": db_url,

@@ -64,7 +64,9 @@ def load_handler(spec: str) -> Any:
     """`module.func` (Lambda's form, relative to the code directory) or `path/file.py:func`."""
     if ":" in spec:
         path, name = spec.rsplit(":", 1)
-        module_spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
+        module_spec = importlib.util.spec_from_file_location(
+            os.path.splitext(os.path.basename(path))[0], path
+        )
         if module_spec is None or module_spec.loader is None:
             raise ImportError(f"No module at '{path}'")
         module = importlib.util.module_from_spec(module_spec)
@@ -86,14 +88,25 @@ def _run(handler: Any, event: Any, context: LambdaContext) -> dict[str, Any]:
     except Exception as exc:
         return {"ok": False, "error": error_object(exc)}
     except SystemExit as exc:  # sys.exit() in a handler ends the runtime on Lambda too
-        message = f"RequestId: {context.aws_request_id} Error: Runtime exited with error: exit status {exc.code}"
-        return {"ok": False, "exit": True,
-                "error": {"errorMessage": message, "errorType": "Runtime.ExitError", "stackTrace": []}}
+        message = (
+            f"RequestId: {context.aws_request_id} Error: Runtime exited with error: exit status {exc.code}"
+        )
+        return {
+            "ok": False,
+            "exit": True,
+            "error": {"errorMessage": message, "errorType": "Runtime.ExitError", "stackTrace": []},
+        }
     try:
         return {"ok": True, "result": json.loads(json.dumps(result))}
     except (TypeError, ValueError) as exc:
-        return {"ok": False, "error": {"errorMessage": f"Unable to marshal response: {exc}",
-                                       "errorType": "Runtime.MarshalError", "stackTrace": []}}
+        return {
+            "ok": False,
+            "error": {
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": "Runtime.MarshalError",
+                "stackTrace": [],
+            },
+        }
 
 
 def main() -> None:
@@ -106,8 +119,10 @@ def main() -> None:
     log_handler = logging.StreamHandler(capture)
     log_handler.addFilter(request_filter)
     log_handler.setFormatter(
-        logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-                          "%Y-%m-%dT%H:%M:%S")
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
     )
     log_handler.terminator = ""
     logging.Formatter.converter = time.gmtime

@@ -82,7 +82,9 @@ def starlette_path(template: str) -> str:
         match = _SEGMENT.fullmatch(segment)
         if match is None:
             if "{" in segment or "}" in segment:
-                raise TemplateError(f"path '{template}': segment '{segment}' must be a literal or a whole '{{name}}'")
+                raise TemplateError(
+                    f"path '{template}': segment '{segment}' must be a literal or a whole '{{name}}'"
+                )
             out.append(segment)
         elif match["greedy"]:
             if index != len(segments) - 1:
@@ -93,8 +95,14 @@ def starlette_path(template: str) -> str:
     return "/" + "/".join(out)
 
 
-def routes(source: Any = None, *, client: Any = None, settings: Any = None, manifest: Any = None,
-           functions: Any = None) -> list[BaseRoute]:
+def routes(
+    source: Any = None,
+    *,
+    client: Any = None,
+    settings: Any = None,
+    manifest: Any = None,
+    functions: Any = None,
+) -> list[BaseRoute]:
     """Starlette routes for the app's endpoints (from `source` or `manifest`: an iterable of Endpoint or an
     object with `.routes`). `functions` is the FunctionPool (default: the one the client's runtime lends)."""
     origin = source if source is not None else manifest
@@ -159,8 +167,12 @@ def _handler(endpoint: Endpoint, client: Any, functions: Any, region: str, accou
             except Exception as exc:
                 return _api_error(exc)
             start_date = started["startDate"]
-            return JSONResponse({"executionArn": started["executionArn"],
-                                 "startDate": start_date.timestamp() if hasattr(start_date, "timestamp") else start_date})
+            return JSONResponse(
+                {
+                    "executionArn": started["executionArn"],
+                    "startDate": start_date.timestamp() if hasattr(start_date, "timestamp") else start_date,
+                }
+            )
 
         return start
 
@@ -182,8 +194,14 @@ def _handler(endpoint: Endpoint, client: Any, functions: Any, region: str, accou
             return internal_error()
         outcome = await run_in_threadpool(functions.invoke, endpoint.function, event)
         if not outcome.ok:
-            log.warning("route %s %s: function %s %s (request %s)", endpoint.method, endpoint.path,
-                        endpoint.function, outcome.status, outcome.request_id)
+            log.warning(
+                "route %s %s: function %s %s (request %s)",
+                endpoint.method,
+                endpoint.path,
+                endpoint.function,
+                outcome.status,
+                outcome.request_id,
+            )
             return internal_error()
         if endpoint.integration == "proxy":
             return proxy_response(outcome.result, request_id)
@@ -201,5 +219,7 @@ def _api_error(exc: Exception) -> JSONResponse:
     error = getattr(exc, "response", {}).get("Error") if hasattr(exc, "response") else None
     if error:  # botocore's ClientError, when the client is boto3's
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)  # type: ignore[attr-defined]
-        return JSONResponse({"__type": error.get("Code"), "message": error.get("Message")}, status_code=status)
+        return JSONResponse(
+            {"__type": error.get("Code"), "message": error.get("Message")}, status_code=status
+        )
     raise exc

@@ -23,7 +23,9 @@ def header_name(name: str) -> str:
     return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
-def proxy_event(request: Request, resource: str, body: bytes, account_id: str, request_id: str) -> dict[str, Any]:
+def proxy_event(
+    request: Request, resource: str, body: bytes, account_id: str, request_id: str
+) -> dict[str, Any]:
     """The REST proxy event for `request` matched by the route template `resource`."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
@@ -63,10 +65,18 @@ def proxy_event(request: Request, resource: str, body: bytes, account_id: str, r
             "requestTimeEpoch": int(now.timestamp() * 1000),
             "requestId": request_id,
             "identity": {
-                "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
-                "sourceIp": client.host if client else "127.0.0.1", "principalOrgId": None, "accessKey": None,
-                "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None, "userArn": None,
-                "userAgent": request.headers.get("user-agent"), "user": None,
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": client.host if client else "127.0.0.1",
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": request.headers.get("user-agent"),
+                "user": None,
             },
             "domainName": request.url.hostname or "localhost",
             "apiId": "sojourn",
@@ -101,20 +111,31 @@ def proxy_response(result: Any, request_id: str) -> Response:
     multi = result.get("multiValueHeaders") or {}
     try:
         status = int(status)
-        if (body is not None and not isinstance(body, str)) or not isinstance(headers, dict) or not isinstance(multi, dict):
+        if (
+            (body is not None and not isinstance(body, str))
+            or not isinstance(headers, dict)
+            or not isinstance(multi, dict)
+        ):
             raise ValueError
         content = base64.b64decode(body) if body and result.get("isBase64Encoded") else (body or "").encode()
     except (TypeError, ValueError):
         return internal_error()
     # multiValueHeaders win over headers of the same name (API Gateway merges them so).
     merged = {name.lower(): [str(value)] for name, value in headers.items()}
-    merged.update({name.lower(): [str(v) for v in (values if isinstance(values, list) else [values])]
-                   for name, values in multi.items()})
+    merged.update(
+        {
+            name.lower(): [str(v) for v in (values if isinstance(values, list) else [values])]
+            for name, values in multi.items()
+        }
+    )
     merged.setdefault("content-type", ["application/json"])
     merged["x-amzn-requestid"] = [request_id]
     response = Response(content, status_code=status)
-    response.raw_headers += [(name.encode("latin-1"), value.encode("latin-1"))
-                             for name, values in merged.items() for value in values]
+    response.raw_headers += [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, values in merged.items()
+        for value in values
+    ]
     return response
 
 

@@ -26,15 +26,41 @@ from sojourn.mail.outbox import enqueue
 
 __all__ = ["invoke"]
 
-SESV2_FIELDS = {"FromEmailAddress", "FromEmailAddressIdentityArn", "Destination", "ReplyToAddresses",
-                "FeedbackForwardingEmailAddress", "FeedbackForwardingEmailAddressIdentityArn", "Content",
-                "EmailTags", "ConfigurationSetName", "EndpointId", "TenantName", "ListManagementOptions"}
-SIMPLE_FIELDS = {"To": "to", "Cc": "cc", "Bcc": "bcc", "Subject": "subject", "Html": "html", "Text": "text",
-                 "From": "sender", "ReplyTo": "reply_to"}
+SESV2_FIELDS = {
+    "FromEmailAddress",
+    "FromEmailAddressIdentityArn",
+    "Destination",
+    "ReplyToAddresses",
+    "FeedbackForwardingEmailAddress",
+    "FeedbackForwardingEmailAddressIdentityArn",
+    "Content",
+    "EmailTags",
+    "ConfigurationSetName",
+    "EndpointId",
+    "TenantName",
+    "ListManagementOptions",
+}
+SIMPLE_FIELDS = {
+    "To": "to",
+    "Cc": "cc",
+    "Bcc": "bcc",
+    "Subject": "subject",
+    "Html": "html",
+    "Text": "text",
+    "From": "sender",
+    "ReplyTo": "reply_to",
+}
 # Message's field names -> where they are in SendEmail's request (so errors name the request's field).
-SESV2_NAMES = {"to": "Destination.ToAddresses", "cc": "Destination.CcAddresses", "bcc": "Destination.BccAddresses",
-               "reply_to": "ReplyToAddresses", "sender": "FromEmailAddress", "subject": "Content.Simple.Subject.Data",
-               "html": "Content.Simple.Body.Html.Data", "text": "Content.Simple.Body.Text.Data"}
+SESV2_NAMES = {
+    "to": "Destination.ToAddresses",
+    "cc": "Destination.CcAddresses",
+    "bcc": "Destination.BccAddresses",
+    "reply_to": "ReplyToAddresses",
+    "sender": "FromEmailAddress",
+    "subject": "Content.Simple.Subject.Data",
+    "html": "Content.Simple.Body.Html.Data",
+    "text": "Content.Simple.Body.Text.Data",
+}
 
 
 def invoke(call: TaskCall, services: Services) -> Any:
@@ -70,10 +96,14 @@ def _sesv2(parameters: Any) -> Message:
         raise _bad_request("Destination and Content.Simple.Body must be objects")
     try:
         return Message(
-            to=destination.get("ToAddresses") or (), cc=destination.get("CcAddresses") or (),
-            bcc=destination.get("BccAddresses") or (), reply_to=parameters.get("ReplyToAddresses") or (),
-            sender=parameters.get("FromEmailAddress"), subject=_data(simple, "Subject", "Content.Simple.Subject"),
-            html=_data(body, "Html", "Content.Simple.Body.Html"), text=_data(body, "Text", "Content.Simple.Body.Text"),
+            to=destination.get("ToAddresses") or (),
+            cc=destination.get("CcAddresses") or (),
+            bcc=destination.get("BccAddresses") or (),
+            reply_to=parameters.get("ReplyToAddresses") or (),
+            sender=parameters.get("FromEmailAddress"),
+            subject=_data(simple, "Subject", "Content.Simple.Subject"),
+            html=_data(body, "Html", "Content.Simple.Body.Html"),
+            text=_data(body, "Text", "Content.Simple.Body.Text"),
         )
     except ValueError as e:
         raise _bad_request(_renamed(e, SESV2_NAMES)) from None
@@ -93,8 +123,9 @@ def _data(parent: dict[str, Any], key: str, where: str) -> Any:
 
 def _bad_request(message: str) -> StatesError:
     request_id = uuid.uuid4()
-    return StatesError("SesV2.BadRequestException",
-                       f"{message} (Service: SesV2, Status Code: 400, Request ID: {request_id})")
+    return StatesError(
+        "SesV2.BadRequestException", f"{message} (Service: SesV2, Status Code: 400, Request ID: {request_id})"
+    )
 
 
 def _simple(parameters: Any) -> Message:
@@ -103,15 +134,19 @@ def _simple(parameters: Any) -> Message:
         raise TaskFailed(cause="sojourn:email.send needs Parameters {To, Subject, Html and/or Text, ...}")
     unknown = sorted(set(parameters) - set(SIMPLE_FIELDS))
     if unknown:
-        raise TaskFailed(cause=f"sojourn:email.send: unknown field(s) {', '.join(unknown)} "
-                               f"(expected {', '.join(SIMPLE_FIELDS)})")
+        raise TaskFailed(
+            cause=f"sojourn:email.send: unknown field(s) {', '.join(unknown)} "
+            f"(expected {', '.join(SIMPLE_FIELDS)})"
+        )
     if "Subject" not in parameters:
         raise TaskFailed(cause="sojourn:email.send: the field 'Subject' is required")
     fields = {SIMPLE_FIELDS[key]: value for key, value in parameters.items()}
     try:
         return Message(**{"to": (), **fields})
     except ValueError as e:
-        raise TaskFailed(cause=f"sojourn:email.send: {_renamed(e, {v: k for k, v in SIMPLE_FIELDS.items()})}") from None
+        raise TaskFailed(
+            cause=f"sojourn:email.send: {_renamed(e, {v: k for k, v in SIMPLE_FIELDS.items()})}"
+        ) from None
 
 
 def _renamed(error: ValueError, names: dict[str, str]) -> str:

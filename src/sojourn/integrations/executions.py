@@ -28,7 +28,12 @@ class Deferred:
 
 
 # How the parent waits, as stored with the child execution (`parent.mode`, read by the runtime's engine).
-_MODES = {Pattern.REQUEST_RESPONSE: "start", Pattern.SYNC: "sync", Pattern.SYNC2: "sync:2", Pattern.WAIT_FOR_TASK_TOKEN: "token"}
+_MODES = {
+    Pattern.REQUEST_RESPONSE: "start",
+    Pattern.SYNC: "sync",
+    Pattern.SYNC2: "sync:2",
+    Pattern.WAIT_FOR_TASK_TOKEN: "token",
+}
 
 
 def invoke(call: TaskCall, services: Services) -> Any:
@@ -49,7 +54,9 @@ def invoke(call: TaskCall, services: Services) -> Any:
     if task is not None:
         parent.update(run_id=task.run_id, gen=task.gen)
     try:
-        execution = services.client.start_nested_execution(stateMachineArn=machine, input=text, name=name, parent=parent)
+        execution = services.client.start_nested_execution(
+            stateMachineArn=machine, input=text, name=name, parent=parent
+        )
     except E.SojournAPIError as e:
         raise StatesError(f"StepFunctions.{e.type_name}Exception", e.message) from None
     if mode in ("sync", "sync:2") and task is not None:
@@ -59,7 +66,10 @@ def invoke(call: TaskCall, services: Services) -> Any:
         if described["status"] != "SUCCEEDED":
             raise StatesError("States.TaskFailed", to_json({k: str(v) for k, v in described.items()}))
         output = described.get("output")
-        return {"ExecutionArn": execution["arn"], "Output": json.loads(output) if mode == "sync:2" else output,
-                "Status": "SUCCEEDED"}
+        return {
+            "ExecutionArn": execution["arn"],
+            "Output": json.loads(output) if mode == "sync:2" else output,
+            "Status": "SUCCEEDED",
+        }
     started = execution["started_at"]
     return {"ExecutionArn": execution["arn"], "StartDate": format_time(datetime.fromtimestamp(started, UTC))}

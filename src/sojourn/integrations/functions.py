@@ -44,7 +44,9 @@ def invoke(call: TaskCall, services: Services) -> Any:
         threading.Thread(target=pool.invoke, args=(name, payload), daemon=True).start()
         return _envelope(str(uuid.uuid4()), 202, "")
     outcome = pool.invoke(name, payload, timeout=call.timeout_seconds)
-    _raise_for(outcome, task_cut_short=call.timeout_seconds is not None and outcome.timeout < function.timeout)
+    _raise_for(
+        outcome, task_cut_short=call.timeout_seconds is not None and outcome.timeout < function.timeout
+    )
     if optimised:
         return _envelope(outcome.request_id, 200, outcome.result)
     return outcome.result
@@ -69,8 +71,10 @@ def _raise_for(outcome: Invocation, task_cut_short: bool) -> None:
 
 def _not_found(name: str, services: Services) -> str:
     arn = name if name.startswith("arn:") else arns.function_arn(name, services.region, services.account_id)
-    return (f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: "
-            "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)")
+    return (
+        f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: "
+        "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)"
+    )
 
 
 def _envelope(request_id: str, status: int, payload: Any) -> dict[str, Any]:

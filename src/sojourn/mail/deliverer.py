@@ -92,8 +92,11 @@ class SmtpTransport:
     async def _send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         s = self.settings
         smtp = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, use_tls=s.smtp_tls,
-            start_tls=s.smtp_starttls and not s.smtp_tls, timeout=self.timeout,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            use_tls=s.smtp_tls,
+            start_tls=s.smtp_starttls and not s.smtp_tls,
+            timeout=self.timeout,
         )
         try:
             await smtp.connect()
@@ -114,11 +117,18 @@ class SmtpTransport:
     @staticmethod
     async def _send_one(smtp: aiosmtplib.SMTP, envelope: Envelope) -> Outcome:
         try:
-            refused, _ = await smtp.send_message(envelope.mime, sender=envelope.sender, recipients=envelope.recipients)
+            refused, _ = await smtp.send_message(
+                envelope.mime, sender=envelope.sender, recipients=envelope.recipients
+            )
         except aiosmtplib.SMTPRecipientsRefused as e:
             permanent = all(refusal.code >= 500 for refusal in e.recipients)
-            return Outcome(sent=False, permanent=permanent, error="; ".join(
-                f"{refusal.recipient}: {refusal.code} {refusal.message}" for refusal in e.recipients))
+            return Outcome(
+                sent=False,
+                permanent=permanent,
+                error="; ".join(
+                    f"{refusal.recipient}: {refusal.code} {refusal.message}" for refusal in e.recipients
+                ),
+            )
         except aiosmtplib.SMTPResponseException as e:
             return Outcome(sent=False, permanent=e.code >= 500, error=_describe(e))
         except (aiosmtplib.SMTPNotSupported, ValueError) as e:  # e.g. a non-ASCII address without SMTPUTF8
@@ -126,7 +136,9 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
             return Outcome(sent=False, error=_describe(e))
         if refused:  # accepted for some recipients: sent, with the refusals noted
-            return Outcome(sent=True, error="; ".join(f"{who}: {r.code} {r.message}" for who, r in refused.items()))
+            return Outcome(
+                sent=True, error="; ".join(f"{who}: {r.code} {r.message}" for who, r in refused.items())
+            )
         return Outcome(sent=True)
 
 
@@ -140,9 +152,17 @@ class Deliverer:
     """Delivers the outbox of `store`. `deliver_due()` does one round (tests call it with their clock);
     `start()` runs rounds in a thread, waking when mail is queued or a retry falls due."""
 
-    def __init__(self, store: Store, settings: Any, *, clock: Callable[[], float] = time.time,
-                 transport: Transport | None = None, batch: int = BATCH, lease_seconds: float = LEASE_SECONDS,
-                 give_up_seconds: float = GIVE_UP_SECONDS):
+    def __init__(
+        self,
+        store: Store,
+        settings: Any,
+        *,
+        clock: Callable[[], float] = time.time,
+        transport: Transport | None = None,
+        batch: int = BATCH,
+        lease_seconds: float = LEASE_SECONDS,
+        give_up_seconds: float = GIVE_UP_SECONDS,
+    ):
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -173,11 +193,20 @@ class Deliverer:
         return len(rows)
 
     def _envelope(self, row: Mapping[str, Any]) -> Envelope:
-        message = Message(to=row["to_addresses"], cc=row["cc_addresses"], bcc=row["bcc_addresses"],
-                          reply_to=row["reply_to"], subject=row["subject"], html=row["html"], text=row["text"],
-                          sender=row["sender"])
+        message = Message(
+            to=row["to_addresses"],
+            cc=row["cc_addresses"],
+            bcc=row["bcc_addresses"],
+            reply_to=row["reply_to"],
+            subject=row["subject"],
+            html=row["html"],
+            text=row["text"],
+            sender=row["sender"],
+        )
         sender = message.sender or self.settings.smtp_sender
-        return Envelope(bare_address(sender), message.recipients, message.to_mime(row["id"], sender, row["created_at"]))
+        return Envelope(
+            bare_address(sender), message.recipients, message.to_mime(row["id"], sender, row["created_at"])
+        )
 
     def _record(self, tx: Any, row: Mapping[str, Any], outcome: Outcome, now: float) -> None:
         seq, attempts = row["seq"], int(row["attempts"])
@@ -189,7 +218,9 @@ class Deliverer:
             tx.finish_mail(seq, self.owner, "FAILED", sender, outcome.error, now, *_without_tokens(tx, row))
             log.warning("mail %s refused: %s", row["id"], outcome.error)
         elif now - row["created_at"] >= self.give_up_seconds:
-            error = f"Gave up after {attempts} attempts over {self.give_up_seconds / 3600:g} h: {outcome.error}"
+            error = (
+                f"Gave up after {attempts} attempts over {self.give_up_seconds / 3600:g} h: {outcome.error}"
+            )
             tx.finish_mail(seq, self.owner, "FAILED", sender, error, now, *_without_tokens(tx, row))
             log.warning("mail %s: %s", row["id"], error)
         else:
@@ -211,8 +242,12 @@ class Deliverer:
         self.store.start_listening(self._stop).wait(5.0)
         self._thread = threading.Thread(target=self._loop, name="sojourn-mail", daemon=True)
         self._thread.start()
-        log.info("mail: %s", f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}" if self.settings.smtp_host
-                 else "no SMTP host configured; mail is kept in the development mailbox (`sojourn mail`)")
+        log.info(
+            "mail: %s",
+            f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}"
+            if self.settings.smtp_host
+            else "no SMTP host configured; mail is kept in the development mailbox (`sojourn mail`)",
+        )
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -23,7 +23,9 @@ def _address(value: object, field: str) -> str:
         raise ValueError(f"{field}: an email address cannot contain a line break: {value!r}")
     parsed = getaddresses([value])
     if len(parsed) != 1 or not _ADDRESS.fullmatch(parsed[0][1]):
-        raise ValueError(f"{field}: {value!r} is not one valid email address (expected user@host or 'Name <user@host>')")
+        raise ValueError(
+            f"{field}: {value!r} is not one valid email address (expected user@host or 'Name <user@host>')"
+        )
     name, address = parsed[0]
     return formataddr((name, address)) if name else address
 

@@ -25,13 +25,22 @@ _stores_lock = threading.Lock()
 _local_stores: set[Store] = set()  # stores that this process's deliverers wait on
 
 
-def enqueue(store: Store, message: Message, *, idempotency_key: str | None = None, now: float | None = None) -> str:
+def enqueue(
+    store: Store, message: Message, *, idempotency_key: str | None = None, now: float | None = None
+) -> str:
     """Queue `message` for delivery (PENDING); its message id. A repeated `idempotency_key` returns the first id."""
     created = time.time() if now is None else now
     fields = {
-        "id": str(uuid.uuid4()), "sender": message.sender, "to_addresses": list(message.to),
-        "cc_addresses": list(message.cc), "bcc_addresses": list(message.bcc), "reply_to": list(message.reply_to),
-        "subject": message.subject, "html": message.html, "text": message.text, "created_at": created,
+        "id": str(uuid.uuid4()),
+        "sender": message.sender,
+        "to_addresses": list(message.to),
+        "cc_addresses": list(message.cc),
+        "bcc_addresses": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "subject": message.subject,
+        "html": message.html,
+        "text": message.text,
+        "created_at": created,
     }
     with store.transaction() as tx:
         message_id = tx.enqueue_mail(fields, message.recipients, idempotency_key or None)
@@ -57,8 +66,16 @@ def send_email(
     Raises ValueError for an invalid address, no recipient or no body. Without `sender`, the server's
     configured sender (SOJOURN_SMTP_SENDER) is used when the message is sent.
     """
-    message = Message(to=to or (), subject=subject, html=html, text=text, cc=cc or (), bcc=bcc or (),  # type: ignore[arg-type]
-                      sender=sender, reply_to=reply_to or ())  # type: ignore[arg-type]
+    message = Message(
+        to=to or (),
+        subject=subject,
+        html=html,
+        text=text,
+        cc=cc or (),
+        bcc=bcc or (),  # type: ignore[arg-type]
+        sender=sender,
+        reply_to=reply_to or (),
+    )  # type: ignore[arg-type]
     return enqueue(_process_store(), message, idempotency_key=idempotency_key)
 
 
@@ -86,16 +103,28 @@ def unwatch(store: Store) -> None:
 def summary(row: Mapping[str, Any], default_sender: str) -> dict[str, Any]:
     """A mailbox row as `Client.list_mail` answers it."""
     return {
-        "messageId": row["id"], "from": row["sender"] or default_sender, "to": row["to_addresses"],
-        "cc": row["cc_addresses"], "subject": row["subject"], "createdDate": _date(row["created_at"]),
-        "status": row["status"], "attempts": int(row["attempts"]), "lastError": row["last_error"],
+        "messageId": row["id"],
+        "from": row["sender"] or default_sender,
+        "to": row["to_addresses"],
+        "cc": row["cc_addresses"],
+        "subject": row["subject"],
+        "createdDate": _date(row["created_at"]),
+        "status": row["status"],
+        "attempts": int(row["attempts"]),
+        "lastError": row["last_error"],
     }
 
 
 def details(row: Mapping[str, Any], default_sender: str) -> dict[str, Any]:
     """A whole message as `Client.get_mail` answers it."""
-    return {**summary(row, default_sender), "bcc": row["bcc_addresses"], "replyTo": row["reply_to"],
-            "html": row["html"], "text": row["text"], "sentDate": _date(row["sent_at"])}
+    return {
+        **summary(row, default_sender),
+        "bcc": row["bcc_addresses"],
+        "replyTo": row["reply_to"],
+        "html": row["html"],
+        "text": row["text"],
+        "sentDate": _date(row["sent_at"]),
+    }
 
 
 def _date(epoch: float | None) -> datetime | None:

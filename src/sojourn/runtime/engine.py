@@ -80,8 +80,13 @@ def _moment(epoch: float) -> datetime:
 class Engine:
     """Drives stored runs through the interpreter. Thread-safe; holds no per-execution state."""
 
-    def __init__(self, clock: Callable[[], float], owner: str, lease_seconds: float = 30.0,
-                 limits: Limits = DEFAULT_LIMITS):
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        owner: str,
+        lease_seconds: float = 30.0,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
         self.clock = clock
         self.limits = limits
         self.owner = owner
@@ -124,13 +129,16 @@ class Engine:
         return execution
 
     @staticmethod
-    def _record(tx: Tx, execution: ExecutionRow, now: float, events: list[tuple[str, dict[str, Any] | None]]) -> None:
+    def _record(
+        tx: Tx, execution: ExecutionRow, now: float, events: list[tuple[str, dict[str, Any] | None]]
+    ) -> None:
         """Append events outside a delivery (which saves the counter once at its end)."""
         tx.append_events(execution, now, events)
         tx.save_event_counter(execution)
 
-    def _schedule_execution_timeout(self, tx: Tx, execution: ExecutionRow, run_id: int,
-                                    interpreter: Interpreter, now: float) -> None:
+    def _schedule_execution_timeout(
+        self, tx: Tx, execution: ExecutionRow, run_id: int, interpreter: Interpreter, now: float
+    ) -> None:
         timeout = interpreter.program.timeout_seconds
         if isinstance(timeout, int) and timeout > 0:
             tx.add_work(execution["id"], run_id, EVENT, work.exec_timeout(), now + timeout)
@@ -142,16 +150,26 @@ class Engine:
         """Restart a stopped execution at the state its top-level run stopped at (RedriveExecution)."""
         now = self.clock()
         count = execution["redrive_count"] + 1
-        tx.update_execution(execution["id"], {
-            "status": "RUNNING", "redrive_count": count, "redrive_at": now, "stopped_at": None,
-            "output": None, "error": None, "cause": None,
-        })
+        tx.update_execution(
+            execution["id"],
+            {
+                "status": "RUNNING",
+                "redrive_count": count,
+                "redrive_at": now,
+                "stopped_at": None,
+                "output": None,
+                "error": None,
+                "cause": None,
+            },
+        )
         execution["status"], execution["redrive_count"], execution["redrive_at"] = "RUNNING", count, now
         self._record(tx, execution, now, [("ExecutionRedriven", {"redriveCount": count})])
         root = next(run for run in tx.runs(execution["id"]) if run["parent_id"] is None)
         tx.update_run(root["id"], {"status": "active", "generation": root["generation"] + 1})
         tx.add_work(execution["id"], root["id"], EVENT, work.redrive(), now, now=now)
-        self._schedule_execution_timeout(tx, execution, root["id"], self.interpreter(tx, execution["definition_id"]), now)
+        self._schedule_execution_timeout(
+            tx, execution, root["id"], self.interpreter(tx, execution["definition_id"]), now
+        )
 
     def task_submitted(self, tx: Tx, task: LeasedTask, output: Any) -> None:
         """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned, the token is now awaited."""
@@ -159,26 +177,54 @@ class Engine:
         if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
         resource_type, resource = resources.parse(task.payload["resource"]).event_names
-        self._record(tx, found[1], self.clock(), [("TaskSubmitted", {
-            "resourceType": resource_type, "resource": resource, "output": to_json(output),
-            "outputDetails": {"truncated": False}})])
+        self._record(
+            tx,
+            found[1],
+            self.clock(),
+            [
+                (
+                    "TaskSubmitted",
+                    {
+                        "resourceType": resource_type,
+                        "resource": resource,
+                        "output": to_json(output),
+                        "outputDetails": {"truncated": False},
+                    },
+                )
+            ],
+        )
 
     def end(self, tx: Tx, execution: ExecutionRow, end: ExecutionEnd) -> None:
         """End the execution as `end` says: its last event, its row, work, tokens and runs; a `.sync` parent told."""
         now = self.clock()
         output = end.output_json
         self._record(tx, execution, now, [(end.event.type, end.event.details)])
-        tx.update_execution(execution["id"], {
-            "status": end.status, "stopped_at": now, "output": output, "error": end.error, "cause": end.cause,
-        })
+        tx.update_execution(
+            execution["id"],
+            {
+                "status": end.status,
+                "stopped_at": now,
+                "output": output,
+                "error": end.error,
+                "cause": end.cause,
+            },
+        )
         execution["status"] = end.status
         tx.delete_execution_work(execution["id"])
         tx.close_tasks(execution["id"])
         tx.cancel_runs(execution["id"])
         self._notify_parent(tx, execution, end.status, output, end.error, end.cause, now)
 
-    def _notify_parent(self, tx: Tx, execution: ExecutionRow, status: str, output: str | None,
-                       error: str | None, cause: str | None, now: float) -> None:
+    def _notify_parent(
+        self,
+        tx: Tx,
+        execution: ExecutionRow,
+        status: str,
+        output: str | None,
+        error: str | None,
+        cause: str | None,
+        now: float,
+    ) -> None:
         """A nested `.sync` execution answers the task that started it."""
         parent_text = execution.get("parent")
         if not parent_text:
@@ -187,16 +233,23 @@ class Engine:
         if parent.get("mode") not in ("sync", "sync:2") or "gen" not in parent:
             return
         described = {
-            "ExecutionArn": execution["arn"], "Input": execution["input"], "InputDetails": {"Included": True},
-            "Name": execution["name"], "StartDate": int(execution["started_at"] * 1000),
-            "StateMachineArn": execution["machine_arn"], "Status": status, "StopDate": int(now * 1000),
+            "ExecutionArn": execution["arn"],
+            "Input": execution["input"],
+            "InputDetails": {"Included": True},
+            "Name": execution["name"],
+            "StartDate": int(execution["started_at"] * 1000),
+            "StateMachineArn": execution["machine_arn"],
+            "Status": status,
+            "StopDate": int(now * 1000),
         }
         if status == "SUCCEEDED":
             described["Output"] = json.loads(output or "null") if parent["mode"] == "sync:2" else output
             described["OutputDetails"] = {"Included": True}
             answer = work.succeeded(described, gen=parent["gen"])
         else:
-            described.update({key: value for key, value in (("Error", error), ("Cause", cause)) if value is not None})
+            described.update(
+                {key: value for key, value in (("Error", error), ("Cause", cause)) if value is not None}
+            )
             answer = work.failed("States.TaskFailed", to_json(described), gen=parent["gen"])
         run = tx.run(parent["run_id"])
         if run is not None:
@@ -204,8 +257,9 @@ class Engine:
 
     # -- delivering events -----------------------------------------------------------------------------
 
-    def deliver(self, tx: Tx, run_id: int, event: WorkEvent,
-                found: tuple[RunRow, ExecutionRow] | None = None) -> Delivery:
+    def deliver(
+        self, tx: Tx, run_id: int, event: WorkEvent, found: tuple[RunRow, ExecutionRow] | None = None
+    ) -> Delivery:
         """Apply `event` to the run and everything it sets off inside this execution, in this transaction.
 
         `found` is the run and its execution when the caller has read them already (locked).
@@ -224,7 +278,11 @@ class Engine:
         except DefinitionError as e:
             # A definition stored before a stricter validator (an upgrade) fails its executions, once,
             # instead of failing every delivery of their work for ever.
-            self.end(tx, execution, ExecutionEnd.of(Fail("States.Runtime", f"The definition no longer compiles: {e}")))
+            self.end(
+                tx,
+                execution,
+                ExecutionEnd.of(Fail("States.Runtime", f"The definition no longer compiles: {e}")),
+            )
             out.finished.append(execution["arn"])
             return out
         host = _InTransaction(self, tx, execution, out)
@@ -241,46 +299,89 @@ class Engine:
     def info(self, execution: ExecutionRow) -> ExecutionInfo:
         """What the interpreter knows of the execution (`$$.Execution`, `$$.StateMachine`)."""
         return ExecutionInfo(
-            execution_arn=execution["arn"], name=execution["name"], input=json.loads(execution["input"]),
-            start_time=_moment(execution["started_at"]), state_machine_arn=execution["machine_arn"],
-            state_machine_name=execution["machine_arn"].split(":")[6], role_arn=execution["role_arn"],
+            execution_arn=execution["arn"],
+            name=execution["name"],
+            input=json.loads(execution["input"]),
+            start_time=_moment(execution["started_at"]),
+            state_machine_arn=execution["machine_arn"],
+            state_machine_name=execution["machine_arn"].split(":")[6],
+            role_arn=execution["role_arn"],
             redrive_count=execution["redrive_count"],
             redrive_time=_moment(execution["redrive_at"]) if execution["redrive_at"] else None,
         )
 
-    def schedule_task(self, tx: Tx, execution: ExecutionRow, run_id: int, gen: int, action: InvokeTask,
-                      frame: Frame, now: float, out: Delivery) -> None:
+    def schedule_task(
+        self,
+        tx: Tx,
+        execution: ExecutionRow,
+        run_id: int,
+        gen: int,
+        action: InvokeTask,
+        frame: Frame,
+        now: float,
+        out: Delivery,
+    ) -> None:
         """Record the task `action` asks for (timeouts, token, activity task) and the work of calling it."""
         arn, execution_id = execution["arn"], execution["id"]
         token = action.task_token
         parameters = hide_token(action.parameters, token) if token else action.parameters
         if action.timeout_seconds and action.timeout_seconds < DEFAULT_TASK_TIMEOUT:
-            tx.add_work(execution_id, run_id, EVENT, work.failed("States.Timeout", gen=gen),
-                        now + action.timeout_seconds)
+            tx.add_work(
+                execution_id,
+                run_id,
+                EVENT,
+                work.failed("States.Timeout", gen=gen),
+                now + action.timeout_seconds,
+            )
         activity = action.resource.kind is Kind.ACTIVITY
         if action.heartbeat_seconds and (token or activity):
-            tx.add_work(execution_id, run_id, EVENT, work.heartbeat(gen, action.heartbeat_seconds),
-                        now + action.heartbeat_seconds)
+            tx.add_work(
+                execution_id,
+                run_id,
+                EVENT,
+                work.heartbeat(gen, action.heartbeat_seconds),
+                now + action.heartbeat_seconds,
+            )
         if activity:  # served by GetActivityTask, which issues the token
-            tx.insert_activity_task({
-                "activity_arn": action.resource.arn, "execution_id": execution_id, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "input": to_json(action.parameters), "created_at": now,
-            })
+            tx.insert_activity_task(
+                {
+                    "activity_arn": action.resource.arn,
+                    "execution_id": execution_id,
+                    "run_id": run_id,
+                    "task_id": gen,
+                    "state_name": action.state_name,
+                    "input": to_json(action.parameters),
+                    "created_at": now,
+                }
+            )
             tx.notify = True  # wakes GetActivityTask's long polls
             return
         if token:
-            tx.insert_token({
-                "hash": hash_token(token), "execution_id": execution_id, "run_id": run_id, "task_id": gen,
-                "state_name": action.state_name, "resource": action.resource.arn, "created_at": now,
-                "timeout_at": now + action.timeout_seconds if action.timeout_seconds < DEFAULT_TASK_TIMEOUT else None,
-                "heartbeat_seconds": action.heartbeat_seconds, "heartbeat_at": now, "parameters": to_json(parameters),
-            })
+            tx.insert_token(
+                {
+                    "hash": hash_token(token),
+                    "execution_id": execution_id,
+                    "run_id": run_id,
+                    "task_id": gen,
+                    "state_name": action.state_name,
+                    "resource": action.resource.arn,
+                    "created_at": now,
+                    "timeout_at": now + action.timeout_seconds
+                    if action.timeout_seconds < DEFAULT_TASK_TIMEOUT
+                    else None,
+                    "heartbeat_seconds": action.heartbeat_seconds,
+                    "heartbeat_at": now,
+                    "parameters": to_json(parameters),
+                }
+            )
         payload = work.task(action, parameters, gen, f"{arn}/{frame.get('entered_id', 0)}/{action.attempt}")
         if not self.runs_tasks:  # the claimer issues a fresh token; this one is never handed out
             tx.add_work(execution_id, run_id, INVOKE, payload, now, now=now)
             return
         # Leased at once to this worker, which invokes it after commit; a crash leaves it to expire
-        work_id = tx.add_work(execution_id, run_id, INVOKE, payload, now + self.lease_seconds, owner=self.owner)
+        work_id = tx.add_work(
+            execution_id, run_id, INVOKE, payload, now + self.lease_seconds, owner=self.owner
+        )
         out.tasks.append(LeasedTask(work_id, execution_id, arn, run_id, gen, payload, token))
 
     def cancel_children(self, tx: Tx, execution: ExecutionRow, run_id: int) -> None:
@@ -403,8 +504,13 @@ class _InTransaction:
 
         # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
         rng = _SeededOnUse(f"{self.execution['arn']}/{run.row['id']}/{run.row['generation']}")
-        return Env(now=_moment(run.now), new_task_token=token, rng=cast(random.Random, rng),
-                   next_event_id=self.execution["next_event_id"], limits=self.engine.limits)
+        return Env(
+            now=_moment(run.now),
+            new_task_token=token,
+            rng=cast(random.Random, rng),
+            next_event_id=self.execution["next_event_id"],
+            limits=self.engine.limits,
+        )
 
     def record(self, run: _StoredRun, events: list[NewEvent]) -> None:
         kept = []
@@ -417,15 +523,21 @@ class _InTransaction:
             self.tx.append_events(self.execution, run.now, kept)
 
     def invoke(self, run: _StoredRun, task: InvokeTask, frame: Frame) -> None:
-        self.engine.schedule_task(self.tx, self.execution, run.row["id"], run.gen, task, frame, run.now, self.out)
+        self.engine.schedule_task(
+            self.tx, self.execution, run.row["id"], run.gen, task, frame, run.now, self.out
+        )
 
     def sleep(self, run: _StoredRun, until: datetime) -> None:
-        self.tx.add_work(self.execution["id"], run.row["id"], EVENT, work.timer(run.gen), _epoch(until), now=run.now)
+        self.tx.add_work(
+            self.execution["id"], run.row["id"], EVENT, work.timer(run.gen), _epoch(until), now=run.now
+        )
 
     def fork(self, run: _StoredRun, children: list[Frame]) -> None:
         fork = run.changes["fork_generation"] = run.row["fork_generation"] + 1
         for index, child in enumerate(children):
-            self.tx.insert_run(self.execution["id"], child, parent_id=run.row["id"], child_index=index, parent_fork=fork)
+            self.tx.insert_run(
+                self.execution["id"], child, parent_id=run.row["id"], child_index=index, parent_fork=fork
+            )
 
     def start_children(self, run: _StoredRun, indices: list[int]) -> None:
         if not indices:

@@ -28,8 +28,10 @@ def details_key(type: str) -> str:
 def started_details(execution: dict[str, Any]) -> dict[str, Any]:
     """ExecutionStarted's details, from the execution's row."""
     details: dict[str, Any] = {
-        "input": execution["input"], "inputDetails": {"truncated": False},
-        "roleArn": execution["role_arn"], "stateMachineArn": execution["machine_arn"],
+        "input": execution["input"],
+        "inputDetails": {"truncated": False},
+        "roleArn": execution["role_arn"],
+        "stateMachineArn": execution["machine_arn"],
     }
     if execution.get("version_arn"):
         details["stateMachineVersionArn"] = execution["version_arn"]
@@ -38,13 +40,22 @@ def started_details(execution: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
-def api_event(row: Mapping[str, Any], execution: Mapping[str, Any], include_data: bool = True) -> dict[str, Any]:
+def api_event(
+    row: Mapping[str, Any], execution: Mapping[str, Any], include_data: bool = True
+) -> dict[str, Any]:
     """A stored event (`id, ts, type, details`) of `execution` as boto3 returns it."""
     type = row["type"]
-    event: dict[str, Any] = {"timestamp": datetime.fromtimestamp(row["ts"], UTC), "type": type, "id": row["id"],
-                             "previousEventId": row["id"] - 1}
-    details = started_details(execution) if type == "ExecutionStarted" else (
-        json.loads(row["details"]) if row["details"] else None)
+    event: dict[str, Any] = {
+        "timestamp": datetime.fromtimestamp(row["ts"], UTC),
+        "type": type,
+        "id": row["id"],
+        "previousEventId": row["id"] - 1,
+    }
+    details = (
+        started_details(execution)
+        if type == "ExecutionStarted"
+        else (json.loads(row["details"]) if row["details"] else None)
+    )
     if details is None:
         return event
     if not include_data:

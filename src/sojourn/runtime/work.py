@@ -49,7 +49,9 @@ __all__ = [
 EVENT = "event"  # the work item's kind: deliver a WorkEvent to its run
 INVOKE = "invoke"  # the work item's kind: call the TaskWork it holds
 
-EventKind = Literal["start", "ok", "fail", "timer", "child", "redrive", "heartbeat", "exec_timeout", "deferred"]
+EventKind = Literal[
+    "start", "ok", "fail", "timer", "child", "redrive", "heartbeat", "exec_timeout", "deferred"
+]
 
 
 class WorkEvent(TypedDict, total=False):
@@ -137,9 +139,15 @@ def with_generation(event: WorkEvent, gen: int) -> WorkEvent:
 def task(action: InvokeTask, parameters: Any, gen: int, idempotency_key: str) -> TaskWork:
     """The work of calling `action`'s task, its parameters as stored (`parameters`)."""
     return {
-        "resource": action.resource.arn, "parameters": parameters, "wait_for_token": action.resource.waits_for_token,
-        "has_token": action.task_token is not None, "timeout_seconds": action.timeout_seconds,
-        "state_name": action.state_name, "attempt": action.attempt, "gen": gen, "idempotency_key": idempotency_key,
+        "resource": action.resource.arn,
+        "parameters": parameters,
+        "wait_for_token": action.resource.waits_for_token,
+        "has_token": action.task_token is not None,
+        "timeout_seconds": action.timeout_seconds,
+        "state_name": action.state_name,
+        "attempt": action.attempt,
+        "gen": gen,
+        "idempotency_key": idempotency_key,
     }
 
 

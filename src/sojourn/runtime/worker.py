@@ -64,7 +64,9 @@ def _integration_invoker(services: Services) -> Invoker:
     return invoke
 
 
-def resources_invoker(resources: Mapping[str, Callable[..., Any]], fallback: Invoker | None = None) -> Invoker:
+def resources_invoker(
+    resources: Mapping[str, Callable[..., Any]], fallback: Invoker | None = None
+) -> Invoker:
     """An invoker from `{resource: callable(parameters)}` (tests, embedding); suffixes like `.sync` are ignored."""
 
     def invoke(call: TaskCall) -> Any:
@@ -87,9 +89,18 @@ def takes_call(function: Callable[..., Any]) -> Callable[..., Any]:
 class Runtime:
     """Drives executions stored in `store`. `start()` runs worker threads; `run_until_idle()` runs inline."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time, invoker: Invoker | None = None,
-                 services: Services | None = None, workers: int = 4, lease_seconds: float = 30.0,
-                 batch: int = 16, limits: Limits = DEFAULT_LIMITS):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        invoker: Invoker | None = None,
+        services: Services | None = None,
+        workers: int = 4,
+        lease_seconds: float = 30.0,
+        batch: int = 16,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
         self.store = store
         self.clock = clock
         self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
@@ -117,7 +128,9 @@ class Runtime:
         self.recover()
         self.engine.runs_tasks = True
         self._stop.clear()
-        self._pool = ThreadPoolExecutor(max_workers=max(4, self.workers * 4), thread_name_prefix="sojourn-task")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(4, self.workers * 4), thread_name_prefix="sojourn-task"
+        )
         self.store.start_listening(self._stop)
         for number in range(self.workers):
             thread = threading.Thread(target=self._loop, name=f"sojourn-worker-{number}", daemon=True)
@@ -212,7 +225,9 @@ class Runtime:
         try:
             with self.store.transaction() as tx:
                 items = tx.due_work(now, limit)
-                items.sort(key=lambda item: item["execution_id"])  # one lock order: no deadlock between workers
+                items.sort(
+                    key=lambda item: item["execution_id"]
+                )  # one lock order: no deadlock between workers
                 outcomes: list[LeasedTask | Delivery | None] = []
                 started = time.perf_counter()
                 for item in items:
@@ -252,14 +267,23 @@ class Runtime:
             return self.engine.deliver(tx, item["run_id"], work.parse_event(item["payload"]))
         payload = work.parse_task(item["payload"])
         token = None
-        if payload.get("has_token"):  # the token of a task left due, or of a dead worker, was never handed out
+        if payload.get(
+            "has_token"
+        ):  # the token of a task left due, or of a dead worker, was never handed out
             token = new_token()
             if not tx.reissue_token(item["execution_id"], item["run_id"], payload["gen"], hash_token(token)):
                 tx.delete_work([item["id"]])  # already answered, or the execution moved on
                 return None
         tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
-        return LeasedTask(item["id"], item["execution_id"], item["execution_arn"], item["run_id"], payload["gen"], payload,
-                          token)
+        return LeasedTask(
+            item["id"],
+            item["execution_id"],
+            item["execution_arn"],
+            item["run_id"],
+            payload["gen"],
+            payload,
+            token,
+        )
 
     def _after(self, outcome: LeasedTask | Delivery | None) -> None:
         if isinstance(outcome, LeasedTask):
@@ -309,10 +333,15 @@ class Runtime:
         if token:
             parameters = reveal_token(parameters, token)
         call = TaskCall(
-            resource=payload["resource"], parameters=parameters, task_token=token,
-            wait_for_token=payload["wait_for_token"], idempotency_key=payload["idempotency_key"],
-            timeout_seconds=payload["timeout_seconds"], execution_arn=task.execution_arn,
-            state_name=payload["state_name"], attempt=payload["attempt"],
+            resource=payload["resource"],
+            parameters=parameters,
+            task_token=token,
+            wait_for_token=payload["wait_for_token"],
+            idempotency_key=payload["idempotency_key"],
+            timeout_seconds=payload["timeout_seconds"],
+            execution_arn=task.execution_arn,
+            state_name=payload["state_name"],
+            attempt=payload["attempt"],
         )
         answer: WorkEvent
         _current.task = CurrentTask(task.execution_arn, task.run_id, task.gen)
@@ -422,7 +451,9 @@ def _is_dead(owner: str, space: str) -> bool:
     if len(parts) != 3 or parts[0] != space or not parts[1].isdigit():
         return False
     pid = int(parts[1])
-    if pid == os.getpid():  # another runtime of this process, or an earlier life of this id (a restarted container)
+    if (
+        pid == os.getpid()
+    ):  # another runtime of this process, or an earlier life of this id (a restarted container)
         return owner not in _live_owners
     try:
         os.kill(pid, 0)

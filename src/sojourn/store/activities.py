@@ -20,7 +20,8 @@ class ActivityVerbs(Statements):
         """Activities by name, those after `after`."""
         rows: list[ActivityRow] = self._all(
             "SELECT * FROM activities WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?",
-            (after, after, limit))
+            (after, after, limit),
+        )
         return rows
 
     def insert_activity(self, row: ActivityRow) -> None:
@@ -40,7 +41,9 @@ class ActivityVerbs(Statements):
         """The oldest pending task of `activity_arn`, marked started (locked against other pollers)."""
         task: ActivityTaskRow | None = self._one(
             "SELECT * FROM activity_tasks WHERE activity_arn = ? AND status = 'pending' ORDER BY id LIMIT 1"
-            + self.store.skip_locked, (activity_arn,))
+            + self.store.skip_locked,
+            (activity_arn,),
+        )
         if task is not None:
             self._update("activity_tasks", {"id": task["id"]}, {"status": "started"})
         return task

@@ -44,13 +44,25 @@ class InvalidStoreValue(ValueError):
     """A value the database cannot hold (PostgreSQL's text cannot contain NUL; integers beyond 64 bits)."""
 
 
-class Tx(MachineVerbs, TagVerbs, ActivityVerbs, ExecutionVerbs, HistoryVerbs, RunVerbs, WorkVerbs, TokenVerbs,
-         MailVerbs, AppVerbs):
+class Tx(
+    MachineVerbs,
+    TagVerbs,
+    ActivityVerbs,
+    ExecutionVerbs,
+    HistoryVerbs,
+    RunVerbs,
+    WorkVerbs,
+    TokenVerbs,
+    MailVerbs,
+    AppVerbs,
+):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 
     def __init__(self, store: Store, connection: Any):
         super().__init__(store, connection)
-        self._savepoints: list[int] = []  # for each open savepoint: how many `committed` callbacks preceded it
+        self._savepoints: list[
+            int
+        ] = []  # for each open savepoint: how many `committed` callbacks preceded it
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -62,7 +74,7 @@ class Tx(MachineVerbs, TagVerbs, ActivityVerbs, ExecutionVerbs, HistoryVerbs, Ru
             yield
         except BaseException:
             self._execute(f"ROLLBACK TO SAVEPOINT {name}")
-            del self.committed[self._savepoints[-1]:]  # what was undone must not be remembered
+            del self.committed[self._savepoints[-1] :]  # what was undone must not be remembered
             raise
         finally:
             self._savepoints.pop()
@@ -84,7 +96,9 @@ class Store:
         self._generation = 0
         self._work = threading.Condition()
         self._work_signals = 0
-        self.interned: dict[tuple[str, str], int] = {}  # ids of committed definitions and machine ARNs (never change)
+        self.interned: dict[
+            tuple[str, str], int
+        ] = {}  # ids of committed definitions and machine ARNs (never change)
 
     # dialect hooks
     def _connect(self) -> Any:
@@ -173,7 +187,9 @@ class Store:
         applied: list[str] = []
         with self.transaction() as tx:
             self._lock_migrations(tx)
-            tx._execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)")
+            tx._execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)"
+            )
             done = {row["name"] for row in tx._all("SELECT name FROM schema_migrations")}
             for name in names:
                 if name in done:

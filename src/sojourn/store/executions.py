@@ -21,7 +21,9 @@ class ExecutionVerbs(Statements):
 
     def definition_id(self, text: str) -> int:
         """The id of the definition `text`, stored once (by its SHA-256) however many executions use it."""
-        return self._interned("definitions", "hash", hashlib.sha256(text.encode()).hexdigest(), {"definition": text})
+        return self._interned(
+            "definitions", "hash", hashlib.sha256(text.encode()).hexdigest(), {"definition": text}
+        )
 
     def machine_id(self, arn: str) -> int:
         """The id of the state machine ARN `arn`, stored once however many executions name it."""
@@ -34,10 +36,14 @@ class ExecutionVerbs(Statements):
             return known
         find = f"SELECT id FROM {table} WHERE {column} = ?"
         marks = ", ".join("?" * (1 + len(values)))
-        row = self._one(find, (key,)) or self._one(
-            f"INSERT INTO {table} ({', '.join([column, *values])}) VALUES ({marks}) ON CONFLICT ({column}) DO NOTHING RETURNING id",
-            (key, *values.values()),
-        ) or self._one(find, (key,))  # another transaction stored it meanwhile
+        row = (
+            self._one(find, (key,))
+            or self._one(
+                f"INSERT INTO {table} ({', '.join([column, *values])}) VALUES ({marks}) ON CONFLICT ({column}) DO NOTHING RETURNING id",
+                (key, *values.values()),
+            )
+            or self._one(find, (key,))
+        )  # another transaction stored it meanwhile
         assert row is not None
         interned = int(row["id"])
         self.committed.append(lambda: self.store.interned.__setitem__((table, key), interned))
@@ -59,8 +65,11 @@ class ExecutionVerbs(Statements):
 
     def execution(self, arn: str, lock: bool = False) -> ExecutionRow | None:
         """The execution `arn`, or None; `lock` locks its row (PostgreSQL)."""
-        row = self._one(f"SELECT e.*, m.arn AS machine_arn FROM executions e {MACHINE_JOIN} WHERE e.arn = ?"
-                        + (self._locking(of="e") if lock else ""), (arn,))
+        row = self._one(
+            f"SELECT e.*, m.arn AS machine_arn FROM executions e {MACHINE_JOIN} WHERE e.arn = ?"
+            + (self._locking(of="e") if lock else ""),
+            (arn,),
+        )
         return named(row) if row else None
 
     def update_execution(self, execution_id: int, changes: dict[str, Any]) -> None:
@@ -68,24 +77,38 @@ class ExecutionVerbs(Statements):
         self._update("executions", {"id": execution_id}, changes)
 
     def list_executions(
-        self, machine_arn: str | None, status: str | None, before_id: int | None, limit: int,
-        version_arn: str | None = None, alias_arn: str | None = None,
-        started_after: float | None = None, started_before: float | None = None,
+        self,
+        machine_arn: str | None,
+        status: str | None,
+        before_id: int | None,
+        limit: int,
+        version_arn: str | None = None,
+        alias_arn: str | None = None,
+        started_after: float | None = None,
+        started_before: float | None = None,
     ) -> list[ExecutionRow]:
         """Newest first (keyset on `id`), the columns of LISTED_EXECUTION_COLUMNS; `started_after`/`started_before`
         bound the start time (inclusive/exclusive)."""
         clauses: list[str] = []
         params: list[Any] = []
-        filters = (("e.machine_id = (SELECT id FROM machine_arns WHERE arn = ?)", machine_arn), ("e.status = ?", status),
-                   ("e.version_arn = ?", version_arn), ("e.alias_arn = ?", alias_arn), ("e.id < ?", before_id),
-                   ("e.started_at >= ?", started_after), ("e.started_at < ?", started_before))
+        filters = (
+            ("e.machine_id = (SELECT id FROM machine_arns WHERE arn = ?)", machine_arn),
+            ("e.status = ?", status),
+            ("e.version_arn = ?", version_arn),
+            ("e.alias_arn = ?", alias_arn),
+            ("e.id < ?", before_id),
+            ("e.started_at >= ?", started_after),
+            ("e.started_at < ?", started_before),
+        )
         for clause, value in filters:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        rows = self._all(f"SELECT {_LISTED} FROM executions e {MACHINE_JOIN}{where} ORDER BY e.id DESC LIMIT ?",
-                         (*params, limit))
+        rows = self._all(
+            f"SELECT {_LISTED} FROM executions e {MACHINE_JOIN}{where} ORDER BY e.id DESC LIMIT ?",
+            (*params, limit),
+        )
         return [named(row) for row in rows]
 
 

@@ -19,15 +19,20 @@ class LeasedQueue:
 
     def __init__(self, table: str, key: str, pending: str | None = None):
         where = f"{pending} AND " if pending else ""
-        self._claim = (f"UPDATE {table} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE {key} IN "
-                       f"(SELECT {key} FROM {table} WHERE {where}due_at <= ? ORDER BY due_at, {key} LIMIT ?")
-        self._release = f"UPDATE {table} SET lease_owner = NULL, due_at = ? WHERE {where}lease_owner IS NOT NULL"
+        self._claim = (
+            f"UPDATE {table} SET lease_owner = ?, due_at = ?, attempts = attempts + 1 WHERE {key} IN "
+            f"(SELECT {key} FROM {table} WHERE {where}due_at <= ? ORDER BY due_at, {key} LIMIT ?"
+        )
+        self._release = (
+            f"UPDATE {table} SET lease_owner = NULL, due_at = ? WHERE {where}lease_owner IS NOT NULL"
+        )
         self._next_due = f"SELECT MIN(due_at) AS due FROM {table}" + (f" WHERE {pending}" if pending else "")
 
     def claim(self, tx: Statements, owner: str, now: float, lease_seconds: float, limit: int) -> list[Any]:
         """Lease up to `limit` due items (the longest due first) to `owner`, counting the attempt; the claimed rows."""
-        rows: list[Any] = tx._all(self._claim + tx.store.skip_locked + ") RETURNING *",
-                                  (owner, now + lease_seconds, now, limit))
+        rows: list[Any] = tx._all(
+            self._claim + tx.store.skip_locked + ") RETURNING *", (owner, now + lease_seconds, now, limit)
+        )
         return rows
 
     def release(self, tx: Statements, now: float, owner: str | None = None) -> int:

@@ -21,7 +21,8 @@ class MachineVerbs(Statements):
         """State machines by name, those after `after`."""
         rows: list[MachineRow] = self._all(
             "SELECT * FROM state_machines WHERE (CAST(? AS TEXT) IS NULL OR name > ?) ORDER BY name LIMIT ?",
-            (after, after, limit))
+            (after, after, limit),
+        )
         return rows
 
     def insert_machine(self, row: MachineRow) -> None:
@@ -44,7 +45,8 @@ class MachineVerbs(Statements):
     def versions(self, machine_arn: str) -> list[VersionRow]:
         """The versions of a state machine, newest first."""
         rows: list[VersionRow] = self._all(
-            "SELECT * FROM machine_versions WHERE machine_arn = ? ORDER BY version DESC", (machine_arn,))
+            "SELECT * FROM machine_versions WHERE machine_arn = ? ORDER BY version DESC", (machine_arn,)
+        )
         return rows
 
     def version(self, arn: str) -> VersionRow | None:
@@ -55,8 +57,10 @@ class MachineVerbs(Statements):
     def next_version_number(self, machine_arn: str) -> int:
         """The number the next version of `machine_arn` gets: one more than the highest (numbers are never reused
         while a higher one exists)."""
-        row = self._one("SELECT COALESCE(MAX(version), 0) + 1 AS n FROM machine_versions WHERE machine_arn = ?",
-                        (machine_arn,))
+        row = self._one(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS n FROM machine_versions WHERE machine_arn = ?",
+            (machine_arn,),
+        )
         return int(row["n"])
 
     def insert_version(self, row: VersionRow) -> None:
@@ -77,12 +81,15 @@ class MachineVerbs(Statements):
     def aliases(self, machine_arn: str) -> list[AliasRow]:
         """The aliases of a state machine, by name."""
         rows: list[AliasRow] = self._all(
-            "SELECT * FROM machine_aliases WHERE machine_arn = ? ORDER BY name", (machine_arn,))
+            "SELECT * FROM machine_aliases WHERE machine_arn = ? ORDER BY name", (machine_arn,)
+        )
         return rows
 
     def aliases_routing_to(self, version_arn: str) -> list[AliasRow]:
         """The aliases whose routing names the version `version_arn`."""
-        rows: list[AliasRow] = self._all("SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{version_arn}"%',))
+        rows: list[AliasRow] = self._all(
+            "SELECT * FROM machine_aliases WHERE routing LIKE ?", (f'%"{version_arn}"%',)
+        )
         return rows
 
     def insert_alias(self, row: AliasRow) -> None:

@@ -16,8 +16,18 @@ from sojourn.store.rows import MailMessageRow
 from sojourn.store.sql import Statements
 
 OUTBOX = LeasedQueue("mail_messages", "seq", pending="status = 'PENDING'")
-_SUMMARY = ("seq", "id", "sender", "to_addresses", "cc_addresses", "subject", "status", "attempts", "last_error",
-            "created_at")
+_SUMMARY = (
+    "seq",
+    "id",
+    "sender",
+    "to_addresses",
+    "cc_addresses",
+    "subject",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+)
 _ADDRESS_LISTS = ("to_addresses", "cc_addresses", "bcc_addresses", "reply_to")
 
 
@@ -30,8 +40,17 @@ class MailVerbs(Statements):
             "INSERT INTO mail_messages (id, idempotency_key, sender, to_addresses, cc_addresses, bcc_addresses, reply_to, "
             "subject, html, text, status, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?) "
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
-            (fields["id"], idempotency_key, fields["sender"], *(json.dumps(fields[k]) for k in _ADDRESS_LISTS),
-             fields["subject"], fields["html"], fields["text"], fields["created_at"], fields["created_at"]),
+            (
+                fields["id"],
+                idempotency_key,
+                fields["sender"],
+                *(json.dumps(fields[k]) for k in _ADDRESS_LISTS),
+                fields["subject"],
+                fields["html"],
+                fields["text"],
+                fields["created_at"],
+                fields["created_at"],
+            ),
         )
         if row is None:
             existing = self._one("SELECT id FROM mail_messages WHERE idempotency_key = ?", (idempotency_key,))
@@ -49,28 +68,43 @@ class MailVerbs(Statements):
 
     def keep_due_mail(self, now: float, sender: str) -> int:
         """No SMTP host: every due PENDING message goes to the development mailbox (KEPT); returns how many."""
-        return int(self._execute(
-            "UPDATE mail_messages SET status = 'KEPT', sender = COALESCE(sender, ?), lease_owner = NULL "
-            "WHERE status = 'PENDING' AND due_at <= ?",
-            (sender, now),
-        ).rowcount)
+        return int(
+            self._execute(
+                "UPDATE mail_messages SET status = 'KEPT', sender = COALESCE(sender, ?), lease_owner = NULL "
+                "WHERE status = 'PENDING' AND due_at <= ?",
+                (sender, now),
+            ).rowcount
+        )
 
-    def finish_mail(self, seq: int, owner: str, status: str, sender: str, error: str | None, now: float,
-                    html: str | None, text: str | None) -> bool:
+    def finish_mail(
+        self,
+        seq: int,
+        owner: str,
+        status: str,
+        sender: str,
+        error: str | None,
+        now: float,
+        html: str | None,
+        text: str | None,
+    ) -> bool:
         """Record SENT or FAILED for a message this owner holds, with the bodies to keep; False when its lease was lost."""
-        return bool(self._execute(
-            "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, lease_owner = NULL, "
-            "sent_at = ?, html = ?, text = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
-            (status, sender, error, now if status == "SENT" else None, html, text, seq, owner),
-        ).rowcount)
+        return bool(
+            self._execute(
+                "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, lease_owner = NULL, "
+                "sent_at = ?, html = ?, text = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
+                (status, sender, error, now if status == "SENT" else None, html, text, seq, owner),
+            ).rowcount
+        )
 
     def retry_mail_later(self, seq: int, owner: str, error: str, due_at: float) -> bool:
         """Put a message this owner holds back in the queue until `due_at`; False when its lease was lost."""
-        return bool(self._execute(
-            "UPDATE mail_messages SET last_error = ?, due_at = ?, lease_owner = NULL "
-            "WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
-            (error, due_at, seq, owner),
-        ).rowcount)
+        return bool(
+            self._execute(
+                "UPDATE mail_messages SET last_error = ?, due_at = ?, lease_owner = NULL "
+                "WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
+                (error, due_at, seq, owner),
+            ).rowcount
+        )
 
     def release_mail_leases(self, now: float) -> None:
         """Free every lease now (SQLite serves one process: at start, any lease is a dead process's)."""
@@ -80,13 +114,17 @@ class MailVerbs(Statements):
         """When the next PENDING message can be claimed (its due time, or its lease's end)."""
         return OUTBOX.next_due(self)
 
-    def mail_messages(self, before_seq: int | None, limit: int, address: str | None = None) -> list[MailMessageRow]:
+    def mail_messages(
+        self, before_seq: int | None, limit: int, address: str | None = None
+    ) -> list[MailMessageRow]:
         """Summaries, newest first, keyset-paged by `seq`; `address` keeps those sent to it (To, Cc or Bcc)."""
         before = before_seq if before_seq is not None else 2**62
         columns = ", ".join(f"m.{column}" for column in _SUMMARY)
         if address is None:
-            rows = self._all(f"SELECT {columns} FROM mail_messages m WHERE m.seq < ? ORDER BY m.seq DESC LIMIT ?",
-                             (before, limit))
+            rows = self._all(
+                f"SELECT {columns} FROM mail_messages m WHERE m.seq < ? ORDER BY m.seq DESC LIMIT ?",
+                (before, limit),
+            )
         else:
             rows = self._all(
                 f"SELECT {columns} FROM mail_recipients r JOIN mail_messages m ON m.seq = r.seq "

@@ -49,8 +49,12 @@ class PostgresStore(Store):
         # the server processes of this store's connections: their NOTIFYs echo wake-ups given already
         self._own_backends: set[int] = set()
         self.pool = ConnectionPool(
-            self.conninfo, min_size=1, max_size=pool_size, open=True,
-            kwargs={"row_factory": dict_row, "autocommit": False}, configure=self._configure,
+            self.conninfo,
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            configure=self._configure,
         )
         self._sql_cache: dict[str, str] = {}
 
@@ -93,7 +97,9 @@ class PostgresStore(Store):
     def _execute(self, connection: psycopg.Connection, sql: str, params: Any) -> Any:
         try:
             return connection.execute(self._sql(sql), tuple(params))
-        except psycopg.DataError as e:  # a caller's value (a NUL in text, a number out of range), not a bug here
+        except (
+            psycopg.DataError
+        ) as e:  # a caller's value (a NUL in text, a number out of range), not a bug here
             raise InvalidStoreValue(str(e).splitlines()[0]) from e
 
     def _sql(self, sql: str) -> str:
@@ -110,27 +116,42 @@ class PostgresStore(Store):
         schema = tx._one("SELECT current_schema() AS name")["name"]
         tables: dict[str, Any] = {}
         for column in tx._all(
-                "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns "
-                "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"):
+            "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns "
+            "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        ):
             table = tables.setdefault(column["table_name"], {"columns": [], "indexes": [], "constraints": []})
-            table["columns"].append((column["column_name"], column["data_type"], column["is_nullable"], column["column_default"],
-                                     column["is_identity"]))
-        for index in tx._all("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                             "ORDER BY tablename, indexname"):
+            table["columns"].append(
+                (
+                    column["column_name"],
+                    column["data_type"],
+                    column["is_nullable"],
+                    column["column_default"],
+                    column["is_identity"],
+                )
+            )
+        for index in tx._all(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "ORDER BY tablename, indexname"
+        ):
             # an index's definition names its schema: the same index of another schema must read the same
             tables[index["tablename"]]["indexes"].append(index["indexdef"].replace(f" {schema}.", " "))
         for constraint in tx._all(
-                "SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition "
-                "FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace ORDER BY 1, 2"):
-            tables[constraint["table_name"]]["constraints"].append((constraint["conname"], constraint["definition"]))
+            "SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition "
+            "FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace ORDER BY 1, 2"
+        ):
+            tables[constraint["table_name"]]["constraints"].append(
+                (constraint["conname"], constraint["definition"])
+            )
         return tables
 
     def stored_bytes(self) -> int:
         """The size of this schema's tables with their indexes and TOAST, after ANALYZE."""
         with self.transaction() as tx:
             tx._execute("ANALYZE")
-            row = tx._one("SELECT SUM(pg_total_relation_size(c.oid)) AS size FROM pg_class c "
-                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'")
+            row = tx._one(
+                "SELECT SUM(pg_total_relation_size(c.oid)) AS size FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            )
             return int(row["size"] or 0)
 
     def start_listening(self, stop: threading.Event) -> threading.Event:

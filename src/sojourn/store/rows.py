@@ -9,9 +9,25 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-__all__ = ["EXECUTION_DEFAULTS", "LISTED_EXECUTION_COLUMNS", "ActivityRow", "ActivityTaskRow", "AliasRow", "AppRow",
-           "DueWorkRow", "EventRow", "ExecutionRow", "MachineRow", "MailMessageRow", "RunRow", "TagRow", "TaskRow",
-           "TokenRow", "VersionRow", "WorkRow"]
+__all__ = [
+    "EXECUTION_DEFAULTS",
+    "LISTED_EXECUTION_COLUMNS",
+    "ActivityRow",
+    "ActivityTaskRow",
+    "AliasRow",
+    "AppRow",
+    "DueWorkRow",
+    "EventRow",
+    "ExecutionRow",
+    "MachineRow",
+    "MailMessageRow",
+    "RunRow",
+    "TagRow",
+    "TaskRow",
+    "TokenRow",
+    "VersionRow",
+    "WorkRow",
+]
 
 
 class MachineRow(TypedDict):
@@ -96,11 +112,29 @@ class ExecutionRow(TypedDict):
 
 # What a new execution's row holds until set: `insert_execution` returns the full row without reading it back.
 EXECUTION_DEFAULTS: dict[str, Any] = {
-    "version_arn": None, "alias_arn": None, "output": None, "error": None, "cause": None, "stopped_at": None,
-    "redrive_count": 0, "redrive_at": None, "parent": None, "next_event_id": 1}
+    "version_arn": None,
+    "alias_arn": None,
+    "output": None,
+    "error": None,
+    "cause": None,
+    "stopped_at": None,
+    "redrive_count": 0,
+    "redrive_at": None,
+    "parent": None,
+    "next_event_id": 1,
+}
 # The columns `list_executions` reads (a listing needs neither inputs nor outputs).
-LISTED_EXECUTION_COLUMNS = ("id", "arn", "version_arn", "alias_arn", "status", "started_at", "stopped_at",
-                            "redrive_count", "redrive_at")
+LISTED_EXECUTION_COLUMNS = (
+    "id",
+    "arn",
+    "version_arn",
+    "alias_arn",
+    "status",
+    "started_at",
+    "stopped_at",
+    "redrive_count",
+    "redrive_at",
+)
 
 
 class EventRow(TypedDict):

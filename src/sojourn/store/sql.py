@@ -47,7 +47,11 @@ class Statements:
     def _update(self, table: str, key: dict[str, Any], values: dict[str, Any]) -> int:
         sets = ", ".join(f"{column} = ?" for column in values)
         where = " AND ".join(f"{column} = ?" for column in key)
-        return int(self._execute(f"UPDATE {table} SET {sets} WHERE {where}", (*values.values(), *key.values())).rowcount)
+        return int(
+            self._execute(
+                f"UPDATE {table} SET {sets} WHERE {where}", (*values.values(), *key.values())
+            ).rowcount
+        )
 
     def _locking(self, *, of: str | None = None, skip_locked: bool = False) -> str:
         """PostgreSQL's row lock clause (`FOR UPDATE [OF table] [SKIP LOCKED]`); SQLite locks the whole database."""

@@ -53,7 +53,9 @@ class SqliteStore(Store):
         connection.row_factory = sqlite3.Row
         # migrations hash stored text as PostgreSQL's sha256() does
         connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
-        connection.create_function("hex_blob", 1, _hex_blob, deterministic=True)  # migration 0004: hashes as bytes
+        connection.create_function(
+            "hex_blob", 1, _hex_blob, deterministic=True
+        )  # migration 0004: hashes as bytes
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         # checkpoints (and their fsyncs) run in the checkpointer thread, not inside commits; this is a backstop
@@ -83,7 +85,9 @@ class SqliteStore(Store):
         if self._checkpointer is None and self.path != ":memory:":
             with self._all_lock:
                 if self._checkpointer is None:
-                    self._checkpointer = threading.Thread(target=self._checkpoint, name="sojourn-checkpoint", daemon=True)
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoint, name="sojourn-checkpoint", daemon=True
+                    )
                     self._checkpointer.start()
         self._written.set()
 
@@ -106,18 +110,24 @@ class SqliteStore(Store):
             raise InvalidStoreValue(str(e)) from e
 
     def _row(self, row: sqlite3.Row | None) -> dict[str, Any] | None:
-        return dict(zip(row.keys(), row, strict=True)) if row is not None else None  # 3x faster than dict(row)
+        return (
+            dict(zip(row.keys(), row, strict=True)) if row is not None else None
+        )  # 3x faster than dict(row)
 
     def _schema(self, tx: Tx) -> dict[str, Any]:
-        tables = tx._all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        tables = tx._all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
         return {table["name"]: _table_schema(tx, table["name"]) for table in tables}
 
     def stored_bytes(self) -> int:
         """Pages in use after a checkpoint (free pages are not counted)."""
         with contextlib.closing(sqlite3.connect(self.path)) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
-                                 for name in ("page_count", "freelist_count", "page_size"))
+            pages, free, size = (
+                connection.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("page_count", "freelist_count", "page_size")
+            )
             return int((pages - free) * size)
 
     def close(self) -> None:
@@ -139,8 +149,21 @@ def _table_schema(tx: Tx, table: str) -> dict[str, Any]:
     """A table's columns, indexes (with their columns) and foreign keys, from SQLite's pragmas."""
     indexes = tx._all(f"PRAGMA index_list({table})")
     return {
-        "columns": [(c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"]) for c in tx._all(f"PRAGMA table_info({table})")],
-        "indexes": sorted((i["name"], i["unique"], i["partial"], [c["name"] for c in tx._all(f"PRAGMA index_info({i['name']})")])
-                          for i in indexes),
-        "foreign_keys": sorted((f["table"], f["from"], f["to"], f["on_delete"]) for f in tx._all(f"PRAGMA foreign_key_list({table})")),
+        "columns": [
+            (c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"])
+            for c in tx._all(f"PRAGMA table_info({table})")
+        ],
+        "indexes": sorted(
+            (
+                i["name"],
+                i["unique"],
+                i["partial"],
+                [c["name"] for c in tx._all(f"PRAGMA index_info({i['name']})")],
+            )
+            for i in indexes
+        ),
+        "foreign_keys": sorted(
+            (f["table"], f["from"], f["to"], f["on_delete"])
+            for f in tx._all(f"PRAGMA foreign_key_list({table})")
+        ),
     }

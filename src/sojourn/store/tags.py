@@ -11,7 +11,9 @@ class TagVerbs(Statements):
 
     def tags(self, arn: str) -> list[TagRow]:
         """The tags of the resource `arn`, by key."""
-        rows: list[TagRow] = self._all("SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key", (arn,))
+        rows: list[TagRow] = self._all(
+            "SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key", (arn,)
+        )
         return rows
 
     def set_tag(self, arn: str, key: str, value: str) -> None:
