@@ -14,6 +14,10 @@ The time bounds are Sojourn's own (AWS does not publish one): every expression o
 `Limits.step_seconds`, and all the steps of one run share `Limits.run_seconds`, so a Retry loop of
 costly expressions ends too. A step over its time fails its state with States.QueryEvaluationError;
 a run over its total fails with States.Runtime. `spend()` opens a step's budget on this thread.
+
+A caller that holds something others wait for while a step runs (the engine, inside a write transaction)
+passes `defer_after`: a step still computing after that many seconds stops with `Deferred`, not a failure,
+and the caller computes it again where it holds nothing (sojourn.runtime.engine's slow lane).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "MEMORY_EXCEEDED",
     "TIMED_OUT",
     "Budget",
+    "Deferred",
     "Exceeded",
     "Limits",
     "current",
@@ -65,29 +70,53 @@ class Exceeded(BaseException):
         self.message = message
 
 
+class Deferred(BaseException):
+    """A step ran past its caller's `defer_after`: not a failure; the caller computes it again elsewhere.
+
+    A BaseException like `Exceeded`, and raised out of `Interpreter.advance`, which catches no other.
+    """
+
+
 class Budget:
     """One step's allowance: a deadline on a monotonic meter, and the depth of the expression running now."""
 
-    def __init__(self, limits: Limits, seconds: float, meter: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        limits: Limits,
+        seconds: float,
+        meter: Callable[[], float] = time.perf_counter,
+        defer_after: float | None = None,
+    ):
         self.limits = limits
         self.meter = meter
         self.started = meter()
         self.deadline = self.started + seconds
+        # the step is handed back (Deferred) at `defer_at`, when that comes before its deadline
+        self.defer_at = (
+            self.started + defer_after if defer_after is not None and defer_after < seconds else None
+        )
         self.seconds = seconds
         self.depth = 0
         self.large: set[int] = set()  # ids of the large values this expression made
         self.large_bytes = 0
 
     def remaining(self) -> float:
-        """Seconds left before the deadline (0 when past it)."""
-        return max(0.0, self.deadline - self.meter())
+        """Seconds left before the deadline or the deferral, whichever comes first (0 when past it)."""
+        end = self.deadline if self.defer_at is None else self.defer_at
+        return max(0.0, end - self.meter())
 
     def spent(self) -> float:
         return self.meter() - self.started
 
     def check_time(self) -> None:
-        if self.meter() > self.deadline:
-            raise Exceeded(TIMED_OUT)
+        if self.meter() > (self.deadline if self.defer_at is None else self.defer_at):
+            raise self.expired()
+
+    def expired(self) -> BaseException:
+        """What a step out of time raises: `Deferred` before the deadline when deferring, else `Exceeded`."""
+        if self.defer_at is not None and self.meter() < self.deadline:
+            return Deferred()
+        return Exceeded(TIMED_OUT)
 
     def enter(self) -> None:
         """An expression node begins: one level deeper, and the clock is read."""
@@ -143,10 +172,16 @@ def expression() -> contextlib.AbstractContextManager[Budget]:
 
 
 @contextlib.contextmanager
-def spend(limits: Limits, seconds: float, meter: Callable[[], float] = time.perf_counter) -> Iterator[Budget]:
-    """Run a step's expressions within `seconds` (and `limits`' depth and memory) on this thread."""
+def spend(
+    limits: Limits,
+    seconds: float,
+    meter: Callable[[], float] = time.perf_counter,
+    defer_after: float | None = None,
+) -> Iterator[Budget]:
+    """Run a step's expressions within `seconds` (and `limits`' depth and memory) on this thread; past
+    `defer_after` seconds, if given, they stop with `Deferred`."""
     outer = getattr(_local, "budget", None)
-    budget = Budget(limits, seconds, meter)
+    budget = Budget(limits, seconds, meter, defer_after)
     _local.budget = budget
     try:
         yield budget
@@ -163,6 +198,7 @@ def spend(limits: Limits, seconds: float, meter: Callable[[], float] = time.perf
 # could (regular expressions, padding, ranges) are bounded before they start (sojourn.asl.jsonata).
 
 GRACE = 0.25
+DEFER_GRACE = 0.02  # a step to defer is cheap to compute again: the watchdog steps in sooner
 
 
 class _Interrupted(BaseException):
@@ -178,6 +214,7 @@ class _Watch:
         self.wake = threading.Event()
 
     def begin(self, deadline: float) -> None:
+        """Watch this thread until `end`: past `deadline` (its grace included) it is interrupted."""
         ident = threading.get_ident()
         with self.lock:
             self.active[ident] = deadline
@@ -202,7 +239,7 @@ class _Watch:
             with self.lock:
                 now = time.perf_counter()
                 for ident, deadline in self.active.items():
-                    if now > deadline + GRACE and ident not in self.fired:
+                    if now > deadline and ident not in self.fired:
                         self.fired.add(ident)
                         ctypes.pythonapi.PyThreadState_SetAsyncExc(
                             ctypes.c_ulong(ident), ctypes.py_object(_Interrupted)
@@ -220,7 +257,8 @@ _watch = _Watch()
 
 def guarded(budget: Budget, evaluate: Callable[[], object]) -> object:
     """Call `evaluate` (one expression) within `budget`'s deadline, interrupting it when it overstays."""
-    _watch.begin(time.perf_counter() + budget.remaining())
+    grace = GRACE if budget.defer_at is None else DEFER_GRACE
+    _watch.begin(time.perf_counter() + budget.remaining() + grace)
     try:
         try:
             return evaluate()
@@ -229,4 +267,4 @@ def guarded(budget: Budget, evaluate: Callable[[], object]) -> object:
     except _Interrupted:
         # Delivered inside `evaluate` or before `end` took the lock: leave again (it fires once only).
         _watch.end()
-        raise Exceeded(TIMED_OUT) from None
+        raise budget.expired() from None

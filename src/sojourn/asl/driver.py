@@ -147,10 +147,12 @@ class Driver(Generic[Run]):
     info: ExecutionInfo
     host: Host[Run]
 
-    def apply(self, run: Run, event: Event) -> Step:
-        """Advance `run` by `event`, then do what the step says, through the host."""
+    def apply(self, run: Run, event: Event, step: Step | None = None) -> Step:
+        """Advance `run` by `event`, then do what the step says, through the host. `step` is that advance
+        when the host computed it already (from the same frame and env: the engine's slow lane)."""
         host = self.host
-        step = self.interpreter.advance(host.frame(run), event, self.info, host.env(run))
+        if step is None:
+            step = self.interpreter.advance(host.frame(run), event, self.info, host.env(run))
         host.record(run, step.events)
         if step.cancel_children:
             host.cancel_children(run)

@@ -94,6 +94,9 @@ class Env:
         budget.DEFAULT_LIMITS
     )  # what evaluating expressions may spend (sojourn.asl.budget)
     next_event_id: int = 0  # the id the step's first event will get; 0 when the driver cannot tell
+    # seconds after which a step still computing stops with budget.Deferred instead of going on
+    # (a driver holding a lock computes it again without one); None: it runs to its limits
+    defer_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -318,7 +321,8 @@ class Interpreter:
     def advance(self, frame: Frame, event: Event, info: ExecutionInfo, env: Env) -> Step:
         """Apply `event` to `frame` (updated in place and returned as `step.frame`: the caller hands it over).
 
-        Never raises: an internal bug fails the run with States.Runtime.
+        Never raises: an internal bug fails the run with States.Runtime. The one exception is
+        `budget.Deferred`, when the step ran past `env.defer_after`: the frame is then to be thrown away.
         """
         run = _Run(self.program, frame, info, env)
         limits = env.limits
@@ -326,7 +330,8 @@ class Interpreter:
         try:
             if spent >= limits.run_seconds:
                 raise _Finished(Fail("States.Runtime", _over_budget(limits)))
-            with budget.spend(limits, min(limits.step_seconds, limits.run_seconds - spent)) as step:
+            seconds = min(limits.step_seconds, limits.run_seconds - spent)
+            with budget.spend(limits, seconds, defer_after=env.defer_after) as step:
                 try:
                     action = run.handle(event)
                 finally:

@@ -102,10 +102,11 @@ class _Pattern:
         )  # type: ignore[no-any-return]
 
     def _run(self, call: Callable[[float], Any]) -> Any:
+        budget = _budget.current()
         try:
-            return call(max(0.001, _budget.current().remaining()))
+            return call(max(0.001, budget.remaining()))
         except TimeoutError:
-            raise _budget.Exceeded(_budget.TIMED_OUT) from None
+            raise budget.expired() from None
 
 
 def _regex_engine(pattern: str, flags: RegexFlags) -> _Pattern:

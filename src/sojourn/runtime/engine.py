@@ -5,6 +5,12 @@ with the events that follow inside the same execution (a child's end wakes its p
 its history events and the next work always commit together. The steps themselves are applied by the one
 driver of the interpreter (`sojourn.asl.driver`); `_InTransaction` is its host here: runs are rows,
 events are appended in the transaction, tasks and timers are work items.
+
+A write transaction holds what other executions wait for (on SQLite the one write lock, on PostgreSQL the
+worker and the rows), so a step computes in it for at most `INLINE_SECONDS`. A step that computes longer (a
+costly expression) stops with `budget.Deferred`; the caller rolls back and leaves the event as a *slow* work
+item (`Engine.defer`), which a worker computes outside any transaction (`Engine.compute`) and applies in a
+short one if the run has not moved meanwhile (`Engine.apply_computed`).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sojourn.asl.interpreter import (
     Interpreter,
     InvokeTask,
     NewEvent,
+    Step,
     to_json,
 )
 from sojourn.asl.loader import DefinitionError
@@ -43,7 +50,9 @@ from sojourn.store.base import Tx
 from sojourn.store.rows import ExecutionRow, RunRow
 from sojourn.tokens import hash_token, hide_token, new_token, redact_tokens
 
-__all__ = ["Delivery", "Engine", "LeasedTask"]
+__all__ = ["INLINE_SECONDS", "Computed", "Delivery", "Engine", "LeasedTask"]
+
+INLINE_SECONDS = 0.05  # how long a step may compute inside a write transaction before it is deferred
 
 
 @dataclass
@@ -69,6 +78,16 @@ class Delivery:
     finished: list[str] = field(default_factory=list)  # executions that ended
 
 
+@dataclass
+class Computed:
+    """A step computed outside any transaction, from the run as it was read at `generation`."""
+
+    run: _StoredRun
+    step: Step
+    generation: int
+    next_event_id: int
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -86,9 +105,11 @@ class Engine:
         owner: str,
         lease_seconds: float = 30.0,
         limits: Limits = DEFAULT_LIMITS,
+        inline_seconds: float | None = INLINE_SECONDS,
     ):
         self.clock = clock
         self.limits = limits
+        self.inline_seconds = inline_seconds  # None: every step computes in its transaction, however long
         self.owner = owner
         self.lease_seconds = lease_seconds
         # True while this process's workers run: a task it schedules is leased to it and invoked after
@@ -258,14 +279,67 @@ class Engine:
     # -- delivering events -----------------------------------------------------------------------------
 
     def deliver(
-        self, tx: Tx, run_id: int, event: WorkEvent, found: tuple[RunRow, ExecutionRow] | None = None
+        self,
+        tx: Tx,
+        run_id: int,
+        event: WorkEvent,
+        found: tuple[RunRow, ExecutionRow] | None = None,
+        defer: bool = True,
     ) -> Delivery:
         """Apply `event` to the run and everything it sets off inside this execution, in this transaction.
 
-        `found` is the run and its execution when the caller has read them already (locked).
+        `found` is the run and its execution when the caller has read them already (locked). A step that
+        computes past `inline_seconds` raises `budget.Deferred` (unless `defer` is False): roll back, and
+        `defer` the event instead.
         """
-        out = Delivery()
         found = found or tx.run_and_execution(run_id, lock=True)
+        return self._deliver(tx, found, event, None, self.inline_seconds if defer else None)
+
+    def defer(self, tx: Tx, execution_id: int, run_id: int, event: WorkEvent) -> None:
+        """Leave `event` for a worker to compute outside any transaction: a slow work item, due now."""
+        tx.add_work(execution_id, run_id, EVENT, work.slow(event), self.clock(), now=self.clock())
+
+    def compute(self, tx: Tx, run_id: int, event: WorkEvent) -> Computed | None:
+        """Compute the step `event` makes of the run, with the step's whole budget, in `tx`: a read
+        transaction, which holds nothing other executions wait for. None when there is nothing to compute
+        (the execution ended, the run moved past the event, a heartbeat or timeout check): deliver it."""
+        found = tx.run_and_execution(run_id)
+        if found is None or found[1]["status"] != "RUNNING" or event["e"] in ("heartbeat", "exec_timeout"):
+            return None
+        row, execution = found
+        if _stale(row, event):
+            return None
+        try:
+            interpreter = self.interpreter(tx, execution["definition_id"])
+        except DefinitionError:
+            return None
+        run = _StoredRun(row, self.clock(), row["generation"] + 1)
+        frame: Frame = json.loads(row["frame"])
+        step = interpreter.advance(
+            frame, work.to_event(event), self.info(execution), _env(self, execution, run, None)
+        )
+        return Computed(run, step, row["generation"], execution["next_event_id"])
+
+    def apply_computed(self, tx: Tx, run_id: int, event: WorkEvent, computed: Computed) -> Delivery | None:
+        """Apply a step `compute` made, in this (write) transaction; None when the run or its execution moved
+        on since it was read (compute it again). What the step sets off is left as work items."""
+        found = tx.run_and_execution(run_id, lock=True)
+        if found is not None and (
+            found[0]["generation"] != computed.generation
+            or found[1]["next_event_id"] != computed.next_event_id
+        ):
+            return None
+        return self._deliver(tx, found, event, computed, None)
+
+    def _deliver(
+        self,
+        tx: Tx,
+        found: tuple[RunRow, ExecutionRow] | None,
+        event: WorkEvent,
+        computed: Computed | None,
+        defer_after: float | None,
+    ) -> Delivery:
+        out = Delivery()
         if found is None or found[1]["status"] != "RUNNING":
             return out
         run, execution = found
@@ -285,10 +359,13 @@ class Engine:
             )
             out.finished.append(execution["arn"])
             return out
-        host = _InTransaction(self, tx, execution, out)
-        host.take(run, event)
+        host = _InTransaction(self, tx, execution, out, defer_after)
+        host.take(run, event, computed)
         while host.queue and execution["status"] == "RUNNING":
             target, message = host.queue.popleft()
+            if computed is not None:  # a slow step's consequences may be slow too: each its own item
+                tx.add_work(execution["id"], target, EVENT, message, self.clock(), now=self.clock())
+                continue
             child_or_parent = tx.run(target)
             if child_or_parent is not None:
                 host.take(child_or_parent, message)
@@ -398,8 +475,11 @@ class Engine:
 
     # -- task tokens ------------------------------------------------------------------------------------
 
-    def answer_token(self, tx: Tx, token_hash: str, payload: WorkEvent) -> tuple[str, Delivery | None]:
-        """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not, None)."""
+    def answer_token(
+        self, tx: Tx, token_hash: str, payload: WorkEvent, defer: bool = False
+    ) -> tuple[str, Delivery | None]:
+        """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not,
+        None). With `defer` (its step computed too long in here) the answer is left as slow work."""
         row = tx.token(token_hash)
         if row is None:
             return "missing", None
@@ -411,7 +491,11 @@ class Engine:
             return "closed", None
         tx.set_token(token_hash, {"status": "done"})
         tx.close_tasks(row["execution_id"], row["run_id"], row["task_id"])  # its activity task, if any
-        return "ok", self.deliver(tx, row["run_id"], work.with_generation(payload, row["task_id"]), found)
+        answer = work.with_generation(payload, row["task_id"])
+        if defer:
+            self.defer(tx, row["execution_id"], row["run_id"], answer)
+            return "ok", None
+        return "ok", self.deliver(tx, row["run_id"], answer, found)
 
 
 class _SeededOnUse:
@@ -439,6 +523,36 @@ class _StoredRun:
     tokens: list[str] = field(default_factory=list)  # the task tokens the step made, redacted from its events
 
 
+def _stale(row: RunRow, event: WorkEvent) -> bool:
+    """The run ended, or has moved past what `event` answers (a task, a timer, an earlier fork)."""
+    if row["status"] != "active":
+        return True
+    if event.get("gen") is not None and event["gen"] != row["generation"]:
+        return True  # an answer to a task or timer this run has moved past
+    # a child of an earlier attempt at this Parallel or Map
+    return event.get("fork") is not None and event["fork"] != row["fork_generation"]
+
+
+def _env(engine: Engine, execution: ExecutionRow, run: _StoredRun, defer_after: float | None) -> Env:
+    """The effects of one step of `run`: its time, the tokens it makes (kept on `run`), its randomness."""
+    tokens = run.tokens
+
+    def token() -> str:
+        tokens.append(new_token())
+        return tokens[-1]
+
+    # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
+    rng = _SeededOnUse(f"{execution['arn']}/{run.row['id']}/{run.row['generation']}")
+    return Env(
+        now=_moment(run.now),
+        new_task_token=token,
+        rng=cast(random.Random, rng),
+        next_event_id=execution["next_event_id"],
+        limits=engine.limits,
+        defer_after=defer_after,
+    )
+
+
 class _InTransaction:
     """The driver's host in the engine (`sojourn.asl.driver.Host`): one execution's runs, in one transaction.
 
@@ -446,27 +560,33 @@ class _InTransaction:
     and the events that follow inside the execution (a child's end for its parent) wait in `queue`.
     """
 
-    def __init__(self, engine: Engine, tx: Tx, execution: ExecutionRow, out: Delivery):
+    def __init__(
+        self, engine: Engine, tx: Tx, execution: ExecutionRow, out: Delivery, defer_after: float | None
+    ):
         self.engine = engine
+        self.defer_after = defer_after  # a step computing past this raises budget.Deferred
         self.tx = tx
         self.execution = execution
         self.out = out
         self.queue: deque[tuple[int, WorkEvent]] = deque()
         self._driver: Driver[_StoredRun] | None = None
 
-    def take(self, row: RunRow, event: WorkEvent) -> None:
-        """Apply `event` to the run in `row`, unless it is stale: the run ended or has moved past it."""
-        if row["status"] != "active":
+    def take(self, row: RunRow, event: WorkEvent, computed: Computed | None = None) -> None:
+        """Apply `event` to the run in `row`, unless it is stale: the run ended or has moved past it.
+        `computed` is its step, computed outside the transaction from this same row."""
+        if _stale(row, event):
             return
-        if event.get("gen") is not None and event["gen"] != row["generation"]:
-            return  # an answer to a task or timer this run has moved past
-        if event.get("fork") is not None and event["fork"] != row["fork_generation"]:
-            return  # a child of an earlier attempt at this Parallel or Map
         now = self.engine.clock()
         if event["e"] == "heartbeat":
             self._check_heartbeat(row, event, now)
             return
-        self.driver().apply(_StoredRun(row, now, row["generation"] + 1), work.to_event(event))
+        if computed is None:
+            self.driver().apply(_StoredRun(row, now, row["generation"] + 1), work.to_event(event))
+            return
+        run = computed.run
+        self.driver().apply(
+            _StoredRun(row, run.now, run.gen, tokens=run.tokens), work.to_event(event), computed.step
+        )
 
     def driver(self) -> Driver[_StoredRun]:
         """The execution's driver, made on the first step (a delivery to an ended run reads no definition)."""
@@ -496,21 +616,7 @@ class _InTransaction:
         return frame
 
     def env(self, run: _StoredRun) -> Env:
-        tokens = run.tokens
-
-        def token() -> str:
-            tokens.append(new_token())
-            return tokens[-1]
-
-        # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
-        rng = _SeededOnUse(f"{self.execution['arn']}/{run.row['id']}/{run.row['generation']}")
-        return Env(
-            now=_moment(run.now),
-            new_task_token=token,
-            rng=cast(random.Random, rng),
-            next_event_id=self.execution["next_event_id"],
-            limits=self.engine.limits,
-        )
+        return _env(self.engine, self.execution, run, self.defer_after)
 
     def record(self, run: _StoredRun, events: list[NewEvent]) -> None:
         kept = []

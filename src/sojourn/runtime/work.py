@@ -38,6 +38,7 @@ __all__ = [
     "parse_event",
     "parse_task",
     "redrive",
+    "slow",
     "start",
     "succeeded",
     "task",
@@ -66,6 +67,7 @@ class WorkEvent(TypedDict, total=False):
     outcome: dict[str, Any]  # child: how (RunOutcome's fields)
     fork: int  # child: the parent's fork generation the child belongs to
     seconds: int  # heartbeat: HeartbeatSeconds, to check again after
+    slow: bool  # its step computed past the engine's inline time: computed outside a transaction
 
 
 class TaskWork(TypedDict):
@@ -124,6 +126,11 @@ def failed(error: str, cause: str | None = None, gen: int | None = None) -> Work
 def deferred() -> WorkEvent:
     """A task whose call returned without its answer, which comes later (a nested `.sync` execution)."""
     return {"e": "deferred"}
+
+
+def slow(event: WorkEvent) -> WorkEvent:
+    """`event`, marked to be computed outside any transaction (sojourn.runtime.engine)."""
+    return {**event, "slow": True}
 
 
 def child(index: int, outcome: RunOutcome, fork: int) -> WorkEvent:

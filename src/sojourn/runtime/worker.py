@@ -4,6 +4,10 @@ A task is recorded before it is invoked (an `invoke` work item, leased by the wo
 it) and after (the item is deleted in the transaction that applies the result). A crash in between
 leaves the item to expire and be claimed again: at-least-once invocation with a stable idempotency
 key, and each transition applied once. `run_until_idle()` drives everything synchronously for tests.
+
+A step that computes too long for a write transaction (`budget.Deferred`, see sojourn.runtime.engine) is
+rolled back and left as a slow work item; the worker that takes a slow item leases it and computes it on
+the task pool, outside any transaction, so the work beside it goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sojourn.asl.budget import DEFAULT_LIMITS, Limits
+from sojourn.asl.budget import DEFAULT_LIMITS, Deferred, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
 from sojourn.integrations.base import Services, TaskCall
@@ -38,6 +42,7 @@ Invoker = Callable[[TaskCall], Any]
 _current = threading.local()
 log = logging.getLogger("sojourn.runtime")
 TRANSIENT_ATTEMPTS = 5  # a deadlock victim's transaction is run again up to this many times
+RECOMPUTE_ATTEMPTS = 3  # a slow step whose run moved while it computed is computed again this often
 _live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
 
 
@@ -48,6 +53,25 @@ class CurrentTask:
     execution_arn: str
     run_id: int
     gen: int
+
+
+@dataclass(frozen=True)
+class _SlowEvent:
+    """A slow work item leased to this worker, to compute outside any transaction once the lease commits."""
+
+    item: DueWorkRow
+
+
+class _Moved(Exception):
+    """The run of a slow step moved while the step computed: roll back, compute it again."""
+
+
+class _DeferredWork(BaseException):
+    """The step of work item `work_id` computed past the engine's inline time: roll back, defer it."""
+
+    def __init__(self, work_id: int):
+        super().__init__(work_id)
+        self.work_id = work_id
 
 
 def current_task() -> CurrentTask | None:
@@ -119,6 +143,7 @@ class Runtime:
         self._answers: list[tuple[LeasedTask, WorkEvent]] = []
         self._answers_lock = threading.Lock()
         self._committing = False
+        self._slow_lane = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -222,25 +247,34 @@ class Runtime:
             next_due = tx.next_due()
         if next_due is None or next_due > now:
             return 0, next_due
-        try:
-            with self.store.transaction() as tx:
-                items = tx.due_work(now, limit)
-                items.sort(
-                    key=lambda item: item["execution_id"]
-                )  # one lock order: no deadlock between workers
-                outcomes: list[LeasedTask | Delivery | None] = []
-                started = time.perf_counter()
-                for item in items:
-                    # A batch holds its transaction (on SQLite, the one write lock) while it runs: once it has
-                    # run for a step's worth of time (a costly expression), the rest waits for the next batch.
-                    if outcomes and time.perf_counter() - started > self.engine.limits.step_seconds:
-                        break
-                    outcomes.append(self._take(tx, item, now))
-                taken = items[: len(outcomes)]
-                tx.delete_work([item["id"] for item in taken if item["kind"] != INVOKE])
-        except Exception:
-            log.exception("applying a batch of work failed; taking it one item at a time")
-            return self._poll_one_by_one(now, limit), next_due
+        deferred: set[int] = set()  # items whose step computed too long in the transaction: left slow
+        while True:
+            try:
+                with self.store.transaction() as tx:
+                    items = tx.due_work(now, limit)
+                    items.sort(key=lambda item: item["execution_id"])  # one lock order: no deadlock
+                    outcomes: list[LeasedTask | Delivery | _SlowEvent | None] = []
+                    started = time.perf_counter()
+                    for item in items:
+                        # A batch holds its transaction (on SQLite, the one write lock) while it runs: once
+                        # it has run for a step's worth of time, the rest waits for the next batch.
+                        if outcomes and time.perf_counter() - started > self.engine.limits.step_seconds:
+                            break
+                        outcomes.append(self._take(tx, item, now, deferred))
+                    taken = items[: len(outcomes)]
+                    tx.delete_work(
+                        [
+                            item["id"]
+                            for item, outcome in zip(taken, outcomes, strict=True)
+                            if item["kind"] != INVOKE and not isinstance(outcome, _SlowEvent)
+                        ]
+                    )
+                break
+            except _DeferredWork as e:
+                deferred.add(e.work_id)
+            except Exception:
+                log.exception("applying a batch of work failed; taking it one item at a time")
+                return self._poll_one_by_one(now, limit), next_due
         if len(items) == limit or len(taken) < len(items):  # more may be due: another idle worker helps
             self.store.wake_worker()
         for outcome in outcomes:
@@ -251,20 +285,39 @@ class Runtime:
         with self.store.transaction() as tx:
             items = tx.claim_work(self.owner, now, self.lease_seconds, limit)
         for claimed in items:
-            with self.store.transaction() as tx:
-                item = tx.held_work(claimed["id"], self.owner)
-                if item is None:
-                    continue
-                if item["kind"] != INVOKE:
-                    tx.delete_work([item["id"]])
-                outcome = self._take(tx, item, now)
-            self._after(outcome)
+            deferred: set[int] = set()
+            while True:
+                try:
+                    with self.store.transaction() as tx:
+                        item = tx.held_work(claimed["id"], self.owner)
+                        if item is None:
+                            break
+                        outcome = self._take(tx, item, now, deferred)
+                        if item["kind"] != INVOKE and not isinstance(outcome, _SlowEvent):
+                            tx.delete_work([item["id"]])
+                    self._after(outcome)
+                    break
+                except _DeferredWork as e:
+                    deferred.add(e.work_id)
         return len(items)
 
-    def _take(self, tx: Tx, item: DueWorkRow, now: float) -> LeasedTask | Delivery | None:
-        """Apply a due event (its item already deleted), or lease a due task, reissuing its token."""
+    def _take(
+        self, tx: Tx, item: DueWorkRow, now: float, deferred: set[int]
+    ) -> LeasedTask | Delivery | _SlowEvent | None:
+        """Apply a due event (its item deleted by the caller), or lease a due task, reissuing its token,
+        or lease a slow event; an event in `deferred` is left as a slow one."""
         if item["kind"] != INVOKE:
-            return self.engine.deliver(tx, item["run_id"], work.parse_event(item["payload"]))
+            event = work.parse_event(item["payload"])
+            if event.get("slow"):
+                tx.lease_work(item["id"], self.owner, now + self.lease_seconds)
+                return _SlowEvent(item)
+            if item["id"] in deferred:
+                self.engine.defer(tx, item["execution_id"], item["run_id"], event)
+                return None
+            try:
+                return self.engine.deliver(tx, item["run_id"], event)
+            except Deferred:
+                raise _DeferredWork(item["id"]) from None
         payload = work.parse_task(item["payload"])
         token = None
         if payload.get(
@@ -285,9 +338,11 @@ class Runtime:
             token,
         )
 
-    def _after(self, outcome: LeasedTask | Delivery | None) -> None:
+    def _after(self, outcome: LeasedTask | Delivery | _SlowEvent | None) -> None:
         if isinstance(outcome, LeasedTask):
-            self._dispatch(outcome)
+            self._dispatch(outcome.work_id, self._invoke, outcome)
+        elif isinstance(outcome, _SlowEvent):
+            self._dispatch(outcome.item["id"], self._compute_slowly, outcome.item)
         else:
             self.after_commit(outcome)
 
@@ -308,23 +363,57 @@ class Runtime:
         if delivery is None:
             return
         for task in delivery.tasks:
-            self._dispatch(task)
+            self._dispatch(task.work_id, self._invoke, task)
         if delivery.finished:
             self.store.wake(work=False)  # whoever waits for these executions to end
 
-    def _dispatch(self, task: LeasedTask) -> None:
-        """Invoke on the task pool when the workers run, else here and now (`run_until_idle`)."""
+    def _dispatch(self, work_id: int, run: Callable[[Any], None], leased: Any) -> None:
+        """`run(leased)` on the task pool when the workers run, else here and now (`run_until_idle`); the
+        lease on `work_id` is renewed meanwhile."""
         with self._inflight_lock:
-            self._inflight.add(task.work_id)
+            self._inflight.add(work_id)
         pool = self._pool
         if pool is None:
-            self._invoke(task)
+            run(leased)
             return
         try:
-            pool.submit(self._invoke, task)
+            pool.submit(run, leased)
         except RuntimeError:  # stopping: the lease expires or recovery frees it, and a worker takes it again
             with self._inflight_lock:
-                self._inflight.discard(task.work_id)
+                self._inflight.discard(work_id)
+
+    def _compute_slowly(self, item: DueWorkRow) -> None:
+        """Compute a slow item's step in a read transaction, then apply it in a short write transaction,
+        unless its run moved meanwhile (then compute again; after a few tries, in the write transaction)."""
+        event = work.parse_event(item["payload"])
+        try:
+            for attempt in range(RECOMPUTE_ATTEMPTS + 1):
+                computed = None
+                if attempt < RECOMPUTE_ATTEMPTS:
+                    # one slow step computes at a time: each holds the GIL between its switches, and the
+                    # threads serving everything else wait for it at every switch
+                    with self._slow_lane, self.store.transaction(write=False) as tx:
+                        computed = self.engine.compute(tx, item["run_id"], event)
+                try:
+                    with self.store.transaction() as tx:
+                        if not tx.take_work(item["id"], self.owner):
+                            return  # the execution ended meanwhile, or the lease passed to another worker
+                        if computed is None:  # nothing to compute, or the last try: in the transaction
+                            delivery = self.engine.deliver(tx, item["run_id"], event, defer=False)
+                        else:
+                            applied = self.engine.apply_computed(tx, item["run_id"], event, computed)
+                            if applied is None:
+                                raise _Moved  # roll back the take, compute again
+                            delivery = applied
+                except _Moved:
+                    continue
+                self.after_commit(delivery)
+                return
+        except Exception:  # the lease expires and a worker takes the item again
+            log.exception("computing a slow step failed")
+        finally:
+            with self._inflight_lock:
+                self._inflight.discard(item["id"])
 
     def _invoke(self, task: LeasedTask) -> None:
         payload = task.payload
@@ -389,9 +478,17 @@ class Runtime:
 
     def _apply_answers(self, batch: list[tuple[LeasedTask, WorkEvent]]) -> None:
         batch.sort(key=lambda answer: answer[0].execution_id)  # one lock order: no deadlock between workers
+        deferred: set[int] = set()
         try:
-            with self.store.transaction() as tx:
-                deliveries = [self._apply_answer(tx, task, answer) for task, answer in batch]
+            while True:
+                try:
+                    with self.store.transaction() as tx:
+                        deliveries = [
+                            self._apply_answer(tx, task, answer, deferred) for task, answer in batch
+                        ]
+                    break
+                except _DeferredWork as e:
+                    deferred.add(e.work_id)
         except Exception:
             if len(batch) == 1:
                 raise
@@ -399,18 +496,28 @@ class Runtime:
             deliveries = []
             for task, answer in batch:
                 with contextlib.suppress(Exception), self.store.transaction() as tx:
-                    deliveries.append(self._apply_answer(tx, task, answer))
+                    # one by one, a slow step is deferred at once rather than computed again
+                    deliveries.append(self._apply_answer(tx, task, answer, {task.work_id}))
         for delivery in deliveries:
             self.after_commit(delivery)
 
-    def _apply_answer(self, tx: Tx, task: LeasedTask, answer: WorkEvent) -> Delivery | None:
+    def _apply_answer(
+        self, tx: Tx, task: LeasedTask, answer: WorkEvent, deferred: set[int]
+    ) -> Delivery | None:
         if not tx.take_work(task.work_id, self.owner):
             return None  # the execution moved on (stopped, timed out) or another worker took the task over
         if (task.payload["wait_for_token"] or answer["e"] == "deferred") and answer["e"] != "fail":
             if answer["e"] == "ok":
                 self.engine.task_submitted(tx, task, answer["output"])
             return None  # SendTaskSuccess (or the nested execution) answers it
-        return self.engine.deliver(tx, task.run_id, work.with_generation(answer, task.gen))
+        event = work.with_generation(answer, task.gen)
+        if task.work_id in deferred:
+            self.engine.defer(tx, task.execution_id, task.run_id, event)
+            return None
+        try:
+            return self.engine.deliver(tx, task.run_id, event)
+        except Deferred:
+            raise _DeferredWork(task.work_id) from None
 
     # -- task tokens ---------------------------------------------------------------------------------
 
@@ -423,11 +530,14 @@ class Runtime:
 
     def answer_task(self, token_hash: str, payload: WorkEvent) -> str:
         """`answer_token` for the task whose token hashes to `token_hash` (the console's inbox knows only that)."""
+        defer = False  # True once the step the answer makes computed too long in the transaction
         for attempt in range(TRANSIENT_ATTEMPTS):
             try:
                 with self.store.transaction() as tx:
-                    status, delivery = self.engine.answer_token(tx, token_hash, payload)
+                    status, delivery = self.engine.answer_token(tx, token_hash, payload, defer)
                 break
+            except Deferred:
+                defer = True
             except self.store.transient_errors:
                 if attempt == TRANSIENT_ATTEMPTS - 1:
                     raise
