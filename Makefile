@@ -23,10 +23,11 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	for benchmark in bench/*_bench.py; do $(BIN)/python $$benchmark || exit 1; done
 
-# The house's checks, in .ci/run too: style and the layering (pyproject.toml's import-linter contracts).
+# The house's checks, in .ci/run too: style, the formatter and the layering (pyproject.toml's import-linter contracts).
 # `make types` (mypy) joins them once the client is split and typed (issue 13).
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/lint-imports
 
 types: $(BIN)/.installed
