@@ -42,6 +42,13 @@ def waiting(client):
         "executionArn"
     ]
     wait_until(lambda: waiting_tasks(client))
+    # the task's call returns after its token is out: wait for TaskSubmitted, so that nothing changes later
+    wait_until(
+        lambda: any(
+            event["type"] == "TaskSubmitted"
+            for event in client.get_execution_history(executionArn=execution)["events"]
+        )
+    )
     return machine, execution
 
 
