@@ -14,7 +14,6 @@ import threading
 from typing import Any
 
 from sojourn import manifest as manifests
-from sojourn.functions import function_pool_for
 
 __all__ = ["AppHost"]
 
@@ -67,9 +66,7 @@ class AppHost:
                 continue
             try:
                 manifest = manifests.load_manifest(row["path"])
-                manifests.deploy_functions(
-                    manifest, function_pool_for(self.client, self.settings), self.settings
-                )
+                manifests.deploy_functions(manifest, self.client.facilities.function_pool(), self.settings)
             except (manifests.ManifestError, OSError, ValueError) as e:
                 log.error("app %s (%s) cannot be loaded: %s", row["name"], row["path"], e)
                 self._seen[row["name"]] = row["deployed_at"]

@@ -45,7 +45,7 @@ from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import is_wildcard_url
-from sojourn.functions import Function, function_pool_for
+from sojourn.functions import Function
 from sojourn.gateway import Endpoint
 
 __all__ = [
@@ -463,12 +463,12 @@ def deploy(manifest: Manifest, client: Any, settings: Any, *, functions: Any = N
     """Create or update the manifest's functions and state machines; idempotent.
 
     Functions go to `functions` (a FunctionPool), by default the pool the client's runtime lends to Tasks
-    and routes (`function_pool_for`).
+    and routes (`Facilities.function_pool()`).
     Returns what happened: `{"created": [...], "updated": [...], "unchanged": [...]}` with entries such as
     `function:requestLeave` and `stateMachine:EmployeeLeaveWorkflow`. `client` is boto3-shaped
     (`sojourn.Client` or `boto3.client("stepfunctions")`).
     """
-    pool = functions if functions is not None else function_pool_for(client, settings)
+    pool = functions if functions is not None else client.facilities.function_pool()
     report = deploy_functions(manifest, pool, settings)
     for outcome, entries in deploy_state_machines(manifest, client, settings).items():
         report[outcome] += entries

@@ -31,15 +31,16 @@ from sojourn.api import extensions
 from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
 
-__all__ = ["SHUTDOWN_GRACE_SECONDS", "Runtime", "build_app", "open_runtime", "run_workers", "serve"]
+__all__ = ["SHUTDOWN_GRACE_SECONDS", "Host", "build_app", "open_host", "run_workers", "serve"]
 
 log = logging.getLogger("sojourn.server")
 
 SHUTDOWN_GRACE_SECONDS = 20.0
 
 
-class Runtime:
-    """The client of one database and its workers; `start()`/`stop()` around the process's life."""
+class Host:
+    """What `serve` and `worker` run over a client: its workers, the deployed apps and mail delivery;
+    `start()`/`stop()` around the process's life."""
 
     def __init__(self, client: Any, settings: Settings, workers: int, grace: float = SHUTDOWN_GRACE_SECONDS):
         from sojourn.deployment import AppHost
@@ -78,46 +79,44 @@ class Runtime:
                 self.grace,
             )
             return
-        functions = self.client.services.functions
+        functions = self.client.facilities.functions
         if functions is not None:  # only now: a function cut short would be recorded as failed
             functions.close()
         log.info("workers stopped")
 
 
-def open_runtime(
-    settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS
-) -> Runtime:
-    """Open the database named by `settings.db_url` and its client; workers start with `Runtime.start()`."""
+def open_host(settings: Settings, workers: int | None = None, grace: float = SHUTDOWN_GRACE_SECONDS) -> Host:
+    """Open the database named by `settings.db_url` and its client; workers start with `Host.start()`."""
     from sojourn.client import Client
 
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     count = settings.workers if workers is None else workers
     client = Client(settings=settings, workers=count, start=False)
-    return Runtime(client, settings, count, grace)
+    return Host(client, settings, count, grace)
 
 
-def build_app(runtime: Runtime, manifest: Any = None) -> Starlette:
+def build_app(host: Host, manifest: Any = None) -> Starlette:
     """The server's ASGI app: `/health`, the Step Functions API, the console, Sojourn's own endpoints (app
     deploys, the mailbox, function logs: `/sojourn/...`) and the apps' REST routes (kept current as apps are
     deployed, by this process or another on the same database); a person at `/` goes to the console."""
     live = gateway.LiveRoutes(default=_to_the_console)
-    runtime.apps.on_routes = lambda endpoints: live.update(
-        gateway.routes(endpoints, client=runtime.client, settings=runtime.settings)
+    host.apps.on_routes = lambda endpoints: live.update(
+        gateway.routes(endpoints, client=host.client, settings=host.settings)
     )
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
-    routes += api.routes(runtime.client, runtime.settings)
-    routes += console.routes(client=runtime.client, settings=runtime.settings, manifest=manifest)
-    routes += [Route("/sojourn/apps", _deploy_endpoint(runtime), methods=["POST"])]
-    routes += extensions.routes(runtime.client, runtime.settings)
+    routes += api.routes(host.client, host.settings)
+    routes += console.routes(client=host.client, settings=host.settings, manifest=manifest)
+    routes += [Route("/sojourn/apps", _deploy_endpoint(host), methods=["POST"])]
+    routes += extensions.routes(host.client, host.settings)
     routes += [Mount("", app=live)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        runtime.start()
+        host.start()
         try:
             yield
         finally:
-            runtime.stop()
+            host.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
 
@@ -139,7 +138,7 @@ async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _deploy_endpoint(runtime: Runtime) -> Any:
+def _deploy_endpoint(host: Host) -> Any:
     """`POST /sojourn/apps {"path": "/abs/app.yaml"}`: deploy a manifest found on this server's disk
     (`sojourn deploy app.yaml` without --db). Requires the API key, as the API does, when one is set."""
     from sojourn import manifest as manifests
@@ -147,7 +146,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
 
     async def deploy(request: Request) -> JSONResponse:
         try:
-            authenticate(request, runtime.settings.api_key)
+            authenticate(request, host.settings.api_key)
         except SojournAPIError as e:
             return extensions.error_response(e)
         try:
@@ -163,7 +162,7 @@ def _deploy_endpoint(runtime: Runtime) -> Any:
                 {"message": 'The body must be {"path": "<app.yaml on the server>"}'}, status_code=400
             )
         try:
-            report = await run_in_threadpool(runtime.apps.deploy, manifest)
+            report = await run_in_threadpool(host.apps.deploy, manifest)
         except SojournAPIError as e:
             return extensions.error_response(e)
         return JSONResponse({"app": manifest.name, "path": str(manifest.path), **report})
@@ -184,10 +183,10 @@ def serve(
     import uvicorn
 
     _check_exposure(settings)
-    runtime = open_runtime(settings, workers, grace)
-    asgi = build_app(runtime, manifest)
+    host = open_host(settings, workers, grace)
+    asgi = build_app(host, manifest)
     if manifest is not None:
-        runtime.apps.deploy(manifest)
+        host.apps.deploy(manifest)
     config = uvicorn.Config(
         asgi,
         host=settings.host,
@@ -202,7 +201,7 @@ def serve(
     class Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             # Long polls would hold their connections (and the shutdown) for up to a minute.
-            threading.Thread(target=runtime.client.stop_polling, daemon=True).start()
+            threading.Thread(target=host.client.stop_polling, daemon=True).start()
             super().handle_exit(sig, frame)
 
         @contextlib.contextmanager
@@ -220,7 +219,7 @@ def serve(
 
     log.info("Sojourn listening on %s (API endpoint %s)", settings.public_base_url, settings.endpoint_url)
     Server(config).run()
-    _exit_unless_finished(runtime)
+    _exit_unless_finished(host)
 
 
 def run_workers(
@@ -233,25 +232,25 @@ def run_workers(
 
     With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
     """
-    runtime = open_runtime(settings, workers, grace)
+    host = open_host(settings, workers, grace)
     if manifest is not None:
-        runtime.apps.deploy(manifest)
+        host.apps.deploy(manifest)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
-    runtime.start()
+    host.start()
     try:
         while not stopping.wait(1.0):
             pass
     finally:
         log.info("stopping workers (grace %ss)", grace)
-        runtime.stop()
-    _exit_unless_finished(runtime)
+        host.stop()
+    _exit_unless_finished(host)
 
 
-def _exit_unless_finished(runtime: Runtime) -> None:
+def _exit_unless_finished(host: Host) -> None:
     """Exit now when tasks outlived the grace period, rather than wait for their threads at interpreter exit."""
-    if not runtime.finished:
+    if not host.finished:
         logging.shutdown()
         os._exit(0)
 

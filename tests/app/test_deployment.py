@@ -14,7 +14,6 @@ import pytest
 from sojourn.client import Client
 from sojourn.config import Settings
 from sojourn.deployment import AppHost
-from sojourn.functions import function_pool_for
 from sojourn.gateway import Endpoint
 
 APP = """
@@ -47,7 +46,7 @@ def clients(tmp_path):
     made = [Client(settings=settings, workers=0, start=False) for _ in range(2)]
     yield settings, made
     for client in made:
-        function_pool_for(client, settings).close()
+        client.facilities.function_pool().close()
         client.close()
 
 
@@ -61,7 +60,7 @@ def test_an_app_deployed_by_one_process_is_loaded_by_another_and_so_are_its_rede
 
     assert host.sync() == ["greeter"]
     assert [(e.method, e.path) for e in served[-1]] == [("POST", "/greet/{name}")]
-    pool = function_pool_for(server, settings)
+    pool = server.facilities.function_pool()
     assert pool.invoke("greet", {"name": "Ada"}).result == {"text": "Hello, Ada"}
     assert host.sync() == []  # nothing redeployed: nothing reloaded
 

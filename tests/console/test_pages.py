@@ -411,9 +411,9 @@ def test_the_menu_offers_sign_out_only_to_someone_signed_in(make_client, setting
 
 
 def test_sojourn_serve_mounts_the_console_under_slash_console(client, settings):
-    from sojourn.server import Runtime, build_app
+    from sojourn.server import Host, build_app
 
-    app = build_app(Runtime(client, settings, workers=0))
+    app = build_app(Host(client, settings, workers=0))
     with serving(client, settings, app=app) as url, httpx.Client(base_url=url) as http:
         assert http.get("/console/state-machines").status_code == 200
         assert (

@@ -12,7 +12,7 @@ from sojourn.asl.errors import StatesError
 from sojourn.functions import Function, FunctionPool, function_logs
 from sojourn.integrations import TaskCall, resolve
 from sojourn.integrations import functions as lambda_integration
-from sojourn.integrations.base import Services
+from sojourn.integrations.base import Facilities
 
 HANDLERS = """
 import logging
@@ -84,8 +84,8 @@ def pool(code: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     pool.close()
 
 
-def services(pool: FunctionPool) -> Services:
-    return Services(functions=pool)
+def services(pool: FunctionPool) -> Facilities:
+    return Facilities(functions=pool)
 
 
 def task(resource: str, parameters, timeout: float | None = None) -> TaskCall:

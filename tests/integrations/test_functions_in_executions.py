@@ -15,7 +15,7 @@ from sojourn import api
 from sojourn.client import Client
 from sojourn.config import Settings
 from sojourn.functions import Function, FunctionPool
-from sojourn.integrations.base import Services
+from sojourn.integrations.base import Facilities
 
 HANDLERS = """
 import boto3
@@ -51,7 +51,7 @@ def sojourn(tmp_path) -> Iterator[tuple[Client, FunctionPool]]:
     client = Client(
         f"sqlite:///{tmp_path / 'sojourn.db'}",
         settings=settings,
-        services=Services(settings=settings, functions=pool),
+        facilities=Facilities(settings=settings, functions=pool),
         workers=0,
     )
     yield client, pool

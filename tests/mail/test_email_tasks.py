@@ -18,7 +18,7 @@ from sojourn.config import Settings
 from sojourn.functions import Function, FunctionPool
 from sojourn.functions.pool import sojourn_environment
 from sojourn.integrations import TaskCall, resolve
-from sojourn.integrations.base import Services
+from sojourn.integrations.base import Facilities
 from sojourn.mail.deliverer import Deliverer
 
 HANDLER = """
@@ -46,7 +46,7 @@ def sojourn(tmp_path, smtp_server) -> Iterator[tuple[Client, Deliverer]]:
         smtp_sender="leave@example.com",
     )
     pool = FunctionPool([Function("notify", "leave.notify", code)], environment=sojourn_environment(settings))
-    client = Client(settings=settings, services=Services(settings=settings, functions=pool), workers=0)
+    client = Client(settings=settings, facilities=Facilities(settings=settings, functions=pool), workers=0)
     smtp_server.start()
     yield client, Deliverer(client.store, settings)
     client.close()
@@ -184,7 +184,7 @@ def test_a_bad_sesv2_request_fails_the_task_with_sesv2_bad_request_exception(soj
 def test_sesv2_requests_sojourn_cannot_send_are_bad_requests(parameters, problem, tmp_path):
     call = TaskCall(resource="arn:aws:states:::aws-sdk:sesv2:sendEmail", parameters=parameters)
     with pytest.raises(StatesError) as raised:
-        resolve(call.resource).invoke(call, Services())
+        resolve(call.resource).invoke(call, Facilities())
     assert raised.value.error == "SesV2.BadRequestException"
     assert problem in raised.value.cause
 
@@ -247,8 +247,8 @@ def test_a_task_invoked_again_after_a_crash_does_not_queue_its_mail_twice(sojour
         idempotency_key="arn:execution/7/0",
         parameters={"To": ["a@example.com"], "Subject": "Hi", "Html": "<p>Hi</p>"},
     )
-    first = resolve(call.resource).invoke(call, client.services)
-    again = resolve(call.resource).invoke(call, client.services)
+    first = resolve(call.resource).invoke(call, client.facilities)
+    again = resolve(call.resource).invoke(call, client.facilities)
     assert first == again
     assert len(client.list_mail()["messages"]) == 1
 

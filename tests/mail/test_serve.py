@@ -1,10 +1,6 @@
-"""The deliverer runs inside every `sojourn serve` / `sojourn worker` process (server.Runtime starts and stops it)."""
+"""The deliverer runs inside every `sojourn serve` / `sojourn worker` process (server.Host starts and stops it)."""
 
 from __future__ import annotations
-
-import inspect
-
-import pytest
 
 from mail.support import eventually
 from sojourn import server
@@ -13,24 +9,20 @@ from sojourn.config import Settings
 from sojourn.mail import send_email
 
 
-@pytest.mark.skipif(
-    "timeout" not in inspect.signature(Client.close).parameters,
-    reason="server.Runtime.stop calls Client.close(timeout=...), which comes with the runtime's client wiring",
-)
 def test_a_served_process_delivers_mail_that_its_functions_queue(tmp_path, monkeypatch, smtp_server):
     smtp_server.start()
     settings = Settings(
         db_url=f"sqlite:///{tmp_path}/sojourn.db", smtp_host="127.0.0.1", smtp_port=smtp_server.port
     )
     monkeypatch.setenv("SOJOURN_DB_URL", settings.db_url)  # what a function's worker process receives
-    runtime = server.Runtime(Client(settings=settings, workers=0), settings, workers=0)
-    runtime.start()
+    host = server.Host(Client(settings=settings, workers=0), settings, workers=0)
+    host.start()
     try:
         message_id = send_email(to=["ann@example.com"], subject="Hi", text="Hello")  # its own store object
         assert eventually(
-            lambda: runtime.client.get_mail(messageId=message_id)["status"] == "SENT", runtime.client.store
+            lambda: host.client.get_mail(messageId=message_id)["status"] == "SENT", host.client.store
         )
     finally:
-        runtime.stop()
-    assert runtime.mail is None
+        host.stop()
+    assert host.mail is None
     assert [r.message["Subject"] for r in smtp_server.received] == ["Hi"]

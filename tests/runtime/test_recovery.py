@@ -10,7 +10,7 @@ import time
 
 from runtime_support import machine, start, types
 
-from sojourn.runtime.worker import Runtime, _process_space, resources_invoker
+from sojourn.runtime.worker import Workers, _process_space, resources_invoker
 
 SLOW = "arn:aws:lambda:us-east-1:123456789012:function:slow"
 CALLBACK = "arn:aws:states:::lambda:invoke.waitForTaskToken"
@@ -56,7 +56,7 @@ def test_a_task_longer_than_its_lease_keeps_it_and_runs_once(make_client):
         return parameters
 
     runtimes = [
-        Runtime(client.store, invoker=resources_invoker({SLOW: slow}), workers=1, lease_seconds=1.5)
+        Workers(client.store, invoker=resources_invoker({SLOW: slow}), workers=1, lease_seconds=1.5)
         for _ in range(2)
     ]
     for runtime in runtimes:
@@ -89,7 +89,7 @@ def test_recovery_re_enqueues_a_dead_workers_claims_without_running_them(make_cl
     dead.wait()
     owner = f"{_process_space()}/{dead.pid}/gone"
     invoked = threading.Event()
-    runtime = Runtime(client.store, clock=clock, invoker=lambda call: invoked.set())
+    runtime = Workers(client.store, clock=clock, invoker=lambda call: invoked.set())
     with client.store.transaction() as tx:  # leased until clock() + 30
         claimed = tx.add_work(1, 1, "event", {"e": "timer"}, clock() + 30, owner=owner)
         tx.add_work(1, 1, "event", {"e": "timer"}, clock() + 30, owner=runtime.owner)

@@ -76,7 +76,7 @@ PARALLEL = {
 def _run(make_client: Any, definition: dict[str, Any], inline_seconds: float | None) -> tuple[dict, list]:
     double = takes_call(lambda call: {"n": call.parameters["n"] * 2})
     client = make_client(resources={FUNCTION: double})
-    client.runtime.engine.inline_seconds = inline_seconds
+    client.workers.engine.inline_seconds = inline_seconds
     arn = start(client, machine(client, definition), {"xs": [1, 2, 3]})
     client.run_until_idle()
     described = client.describe_execution(executionArn=arn)
@@ -121,7 +121,7 @@ def test_a_deferred_step_after_send_task_success_is_computed_outside_the_answer(
     tokens: list[str] = []
     catch = takes_call(lambda call: tokens.append(call.parameters["Payload"]["token"]))
     client = make_client(resources={"arn:aws:states:::lambda:invoke": catch})
-    client.runtime.engine.inline_seconds = 0.0
+    client.workers.engine.inline_seconds = 0.0
     arn = start(client, machine(client, definition), {"xs": [1, 2, 3]})
     client.run_until_idle()
     assert len(tokens) == 1

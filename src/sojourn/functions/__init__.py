@@ -5,6 +5,6 @@ function's own environment, code directory and timeout; a crash or a timeout end
 """
 
 from sojourn.arns import function_arn
-from sojourn.functions.pool import Function, FunctionPool, Invocation, function_logs, function_pool_for
+from sojourn.functions.pool import Function, FunctionPool, Invocation, function_logs
 
-__all__ = ["Function", "FunctionPool", "Invocation", "function_arn", "function_logs", "function_pool_for"]
+__all__ = ["Function", "FunctionPool", "Invocation", "function_arn", "function_logs"]

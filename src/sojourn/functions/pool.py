@@ -416,24 +416,6 @@ def function_logs(data_dir: str | Path, name: str | None = None, limit: int = 50
     return records[-limit:]
 
 
-def function_pool_for(client: Any, settings: Any = None) -> FunctionPool:
-    """The FunctionPool the client's runtime lends to integrations, created on first use.
-
-    The runtime's `Services.functions` is the one place it lives, so Tasks and REST routes share workers.
-    """
-    services = client.services
-    if services.functions is None:
-        settings = settings or client.settings
-        services.functions = FunctionPool(
-            region=settings.region,
-            account_id=settings.account_id,
-            endpoint_url=settings.endpoint_url,
-            data_dir=settings.data_dir,
-            environment=sojourn_environment(settings),
-        )
-    return services.functions
-
-
 def sojourn_environment(settings: Any) -> dict[str, str]:
     """What a function needs to reach this Sojourn with `Settings.load()` (e.g. the mail helper's outbox) and
     with boto3: the database, data folder, public URL, region and account, paths made absolute (functions run

@@ -108,9 +108,7 @@ def routes(
     origin = source if source is not None else manifest
     endpoints: Iterable[Endpoint] = getattr(origin, "routes", origin) or ()
     if functions is None:
-        from sojourn.functions import function_pool_for
-
-        functions = function_pool_for(client, settings) if client is not None else None
+        functions = client.facilities.function_pool() if client is not None else None
     region = getattr(settings, "region", arns.DEFAULT_REGION)
     account_id = getattr(settings, "account_id", arns.DEFAULT_ACCOUNT)
     built: list[BaseRoute] = []

@@ -7,7 +7,7 @@
 | `arn:aws:states:::states:startExecution[.sync, .sync:2, .waitForTaskToken]` | executions |
 
 Activities (`arn:aws:states:<region>:<account>:activity:<name>`) are served by the runtime itself.
-Each module has one entry point, `invoke(call: TaskCall, services: Services)` (docs/design.md section 4).
+Each module has one entry point, `invoke(call: TaskCall, facilities: Facilities)` (docs/design.md section 4).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from types import ModuleType
 
 from sojourn.asl import resources
 from sojourn.asl.resources import Kind, Pattern, UnsupportedResource
-from sojourn.integrations.base import Services, TaskCall
+from sojourn.integrations.base import Facilities, TaskCall
 
-__all__ = ["Services", "TaskCall", "UnsupportedResource", "module_name", "resolve"]
+__all__ = ["Facilities", "TaskCall", "UnsupportedResource", "module_name", "resolve"]
 
 _CALLBACK = frozenset({Pattern.REQUEST_RESPONSE, Pattern.WAIT_FOR_TASK_TOKEN})
 # (service, action) of an optimised integration -> (module, the patterns it serves)

@@ -1,19 +1,23 @@
-"""What a Task hands to an integration (`TaskCall`), and what the runtime lends it (`Services`).
+"""What a Task hands to an integration (`TaskCall`), and what the process lends it (`Facilities`).
 
-Contract: docs/design.md section 4. Integrations never import the API; they reach Sojourn through
-`Services.client` (a `sojourn.Client`, boto3-shaped).
+Contract: docs/design.md section 4. Integrations import nothing above them: a nested execution reaches the
+executions service through `Facilities.executions`, typed by the `NestedExecutions` protocol.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from sojourn import arns
 from sojourn.asl import resources
 from sojourn.asl.resources import Resource
+from sojourn.config import Settings
+from sojourn.functions.pool import FunctionPool, sojourn_environment
+from sojourn.store.base import Store
 
-__all__ = ["Services", "TaskCall"]
+__all__ = ["Facilities", "NestedExecutions", "TaskCall"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class TaskCall:
     execution_arn: str = ""
     state_name: str = ""
     attempt: int = 0
+    # Where the runtime answers the task (a nested `.sync` execution ends it there): its run and generation.
+    run_id: int | None = None
+    generation: int | None = None
 
     @property
     def target(self) -> Resource:
@@ -37,20 +44,44 @@ class TaskCall:
         return resources.parse(self.resource)
 
 
-@dataclass
-class Services:
-    """The runtime's parts an integration may use; each optional so tests lend only what they need."""
+class NestedExecutions(Protocol):
+    """What starting a child execution needs of the executions service (`sojourn.backend.executions`)."""
 
-    settings: Any = None  # sojourn.config.Settings
-    client: Any = None  # sojourn.Client
-    functions: Any = None  # sojourn.functions.FunctionPool
-    store: Any = None  # sojourn.store.base.Store
-    mailer: Any = None  # the email integration's outbox / mailer
+    def start_nested_execution(
+        self, *, stateMachineArn: str, input: str | None, name: str | None, parent: dict[str, Any]
+    ) -> Mapping[str, Any]: ...
+
+    def describe_execution(self, *, executionArn: str, includedData: str | None = None) -> dict[str, Any]: ...
+
+
+@dataclass
+class Facilities:
+    """What the process lends its integrations, composed once (`sojourn.backend.system`); tests lend only what
+    they need. `functions` is made on first use by `function_pool()` (apps deploy their functions into it)."""
+
+    settings: Settings = field(default_factory=Settings)
+    store: Store | None = None
+    executions: NestedExecutions | None = None
+    clock: Callable[[], float] = time.time
+    functions: FunctionPool | None = None
 
     @property
     def region(self) -> str:
-        return getattr(self.settings, "region", None) or arns.DEFAULT_REGION
+        return self.settings.region
 
     @property
     def account_id(self) -> str:
-        return getattr(self.settings, "account_id", None) or arns.DEFAULT_ACCOUNT
+        return self.settings.account_id
+
+    def function_pool(self) -> FunctionPool:
+        """The one pool of this process's functions (Tasks and REST routes share its workers)."""
+        if self.functions is None:
+            settings = self.settings
+            self.functions = FunctionPool(
+                region=settings.region,
+                account_id=settings.account_id,
+                endpoint_url=settings.endpoint_url,
+                data_dir=settings.data_dir,
+                environment=sojourn_environment(settings),
+            )
+        return self.functions

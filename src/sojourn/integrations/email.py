@@ -15,12 +15,11 @@ queues a new message carrying the new token.
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from typing import Any
 
 from sojourn.asl.errors import StatesError, TaskFailed
-from sojourn.integrations.base import Services, TaskCall
+from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.mail.message import Message
 from sojourn.mail.outbox import enqueue
 
@@ -63,14 +62,15 @@ SESV2_NAMES = {
 }
 
 
-def invoke(call: TaskCall, services: Services) -> Any:
+def invoke(call: TaskCall, facilities: Facilities) -> Any:
     """Queue the mail the task describes; `{"MessageId": ...}`."""
     message = _sesv2(call.parameters) if call.target.service == "aws-sdk:sesv2" else _simple(call.parameters)
     key = call.idempotency_key or None
     if key and call.task_token:
         key += "/" + hashlib.sha256(b"sojourn-mail:" + call.task_token.encode()).hexdigest()[:16]
-    clock = getattr(services.client, "clock", time.time)
-    return {"MessageId": enqueue(services.store, message, idempotency_key=key, now=clock())}
+    if facilities.store is None:
+        raise StatesError("States.Runtime", "Sending mail needs the store of the mail outbox")
+    return {"MessageId": enqueue(facilities.store, message, idempotency_key=key, now=facilities.clock())}
 
 
 def _sesv2(parameters: Any) -> Message:

@@ -8,6 +8,7 @@ hears of the child's end in the transaction that ends it, so no thread waits. Wi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +17,9 @@ from sojourn import errors as E
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import format_time, to_json
 from sojourn.asl.resources import Pattern
-from sojourn.integrations.base import Services, TaskCall
+from sojourn.integrations.base import Facilities, TaskCall
 
-__all__ = ["Deferred", "invoke"]
+__all__ = ["Deferred", "invoke", "nested_execution_name"]
 
 
 class Deferred:
@@ -36,11 +37,8 @@ _MODES = {
 }
 
 
-def invoke(call: TaskCall, services: Services) -> Any:
+def invoke(call: TaskCall, facilities: Facilities) -> Any:
     """Start the child execution named by `StateMachineArn`, `Input` and `Name` (optional)."""
-    from sojourn.client import nested_execution_name
-    from sojourn.runtime.worker import current_task
-
     parameters = call.parameters if isinstance(call.parameters, dict) else {}
     machine = parameters.get("StateMachineArn")
     if not isinstance(machine, str):
@@ -49,23 +47,26 @@ def invoke(call: TaskCall, services: Services) -> Any:
     text = data if isinstance(data, str) else to_json(data)
     name = parameters.get("Name") or nested_execution_name(call.idempotency_key)
     mode = _MODES[call.target.pattern]
-    task = current_task()
+    answered_here = call.run_id is not None  # not so for TestState, which has no run to answer
     parent: dict[str, Any] = {"execution_arn": call.execution_arn, "mode": mode}
-    if task is not None:
-        parent.update(run_id=task.run_id, gen=task.gen)
+    if answered_here:
+        parent.update(run_id=call.run_id, gen=call.generation)
+    executions = facilities.executions
+    if executions is None:
+        raise StatesError("States.Runtime", "states:startExecution needs the executions service")
     try:
-        execution = services.client.start_nested_execution(
+        execution = executions.start_nested_execution(
             stateMachineArn=machine, input=text, name=name, parent=parent
         )
     except E.SojournAPIError as e:
         raise StatesError(f"StepFunctions.{e.type_name}Exception", e.message) from None
-    if mode in ("sync", "sync:2") and task is not None:
+    if mode in ("sync", "sync:2") and answered_here:
         if execution["status"] == "RUNNING":
             return Deferred()
-        described = services.client.describe_execution(executionArn=execution["arn"])
+        described = executions.describe_execution(executionArn=execution["arn"])
         if described["status"] != "SUCCEEDED":
             raise StatesError("States.TaskFailed", to_json({k: str(v) for k, v in described.items()}))
-        output = described.get("output")
+        output: str = described["output"]  # a SUCCEEDED execution has one
         return {
             "ExecutionArn": execution["arn"],
             "Output": json.loads(output) if mode == "sync:2" else output,
@@ -73,3 +74,8 @@ def invoke(call: TaskCall, services: Services) -> Any:
         }
     started = execution["started_at"]
     return {"ExecutionArn": execution["arn"], "StartDate": format_time(datetime.fromtimestamp(started, UTC))}
+
+
+def nested_execution_name(idempotency_key: str) -> str:
+    """A stable name for a child execution, so that re-invoking the starting task finds the same one."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]

@@ -20,12 +20,12 @@ from sojourn import arns
 from sojourn.asl.errors import StatesError, TaskFailed, Timeout
 from sojourn.asl.resources import Kind
 from sojourn.functions import FunctionPool, Invocation
-from sojourn.integrations.base import Services, TaskCall
+from sojourn.integrations.base import Facilities, TaskCall
 
 
-def invoke(call: TaskCall, services: Services) -> Any:
+def invoke(call: TaskCall, facilities: Facilities) -> Any:
     """Run the function the task names; the task's result, or raises StatesError."""
-    pool: FunctionPool | None = services.functions
+    pool: FunctionPool | None = facilities.functions
     optimised = call.target.kind is Kind.SERVICE  # arn:aws:states:::lambda:invoke, not a function's own ARN
     if optimised:
         params = call.parameters if isinstance(call.parameters, dict) else {}
@@ -38,7 +38,7 @@ def invoke(call: TaskCall, services: Services) -> Any:
         name, payload, asynchronous = call.resource, call.parameters, False
     function = pool.get(name) if pool is not None else None
     if pool is None or function is None:
-        raise StatesError("Lambda.ResourceNotFoundException", _not_found(name, services))
+        raise StatesError("Lambda.ResourceNotFoundException", _not_found(name, facilities))
     if asynchronous:
         # Lambda queues the event and answers 202 at once with an empty payload.
         threading.Thread(target=pool.invoke, args=(name, payload), daemon=True).start()
@@ -69,8 +69,10 @@ def _raise_for(outcome: Invocation, task_cut_short: bool) -> None:
     raise StatesError(str(error.get("errorType") or "Lambda.Unknown"), json.dumps(error))
 
 
-def _not_found(name: str, services: Services) -> str:
-    arn = name if name.startswith("arn:") else arns.function_arn(name, services.region, services.account_id)
+def _not_found(name: str, facilities: Facilities) -> str:
+    arn = (
+        name if name.startswith("arn:") else arns.function_arn(name, facilities.region, facilities.account_id)
+    )
     return (
         f"Function not found: {arn} (Service: AWSLambda; Status Code: 404; Error Code: "
         "ResourceNotFoundException; Request ID: 00000000-0000-0000-0000-000000000000; Proxy: null)"

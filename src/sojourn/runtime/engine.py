@@ -475,7 +475,7 @@ class Engine:
 
     # -- task tokens ------------------------------------------------------------------------------------
 
-    def answer_token(
+    def answer(
         self, tx: Tx, token_hash: str, payload: WorkEvent, defer: bool = False
     ) -> tuple[str, Delivery | None]:
         """Apply SendTaskSuccess/Failure to the task waiting on `token_hash`: ("ok", delivery) or (why not,

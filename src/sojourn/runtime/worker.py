@@ -28,31 +28,22 @@ from typing import Any
 from sojourn.asl.budget import DEFAULT_LIMITS, Deferred, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
-from sojourn.integrations.base import Services, TaskCall
+from sojourn.integrations import resolve
+from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.runtime import work
 from sojourn.runtime.engine import Delivery, Engine, LeasedTask
 from sojourn.runtime.work import INVOKE, WorkEvent
 from sojourn.store.base import Store, Tx
 from sojourn.store.rows import DueWorkRow
-from sojourn.tokens import hash_token, new_token, redact_token, reveal_token
+from sojourn.tokens import hash_token, new_token, reveal_token
 
-__all__ = ["CurrentTask", "Runtime", "current_task", "resources_invoker", "takes_call"]
+__all__ = ["Invoker", "Workers", "integration_invoker", "resources_invoker", "takes_call"]
 
 Invoker = Callable[[TaskCall], Any]
-_current = threading.local()
 log = logging.getLogger("sojourn.runtime")
 TRANSIENT_ATTEMPTS = 5  # a deadlock victim's transaction is run again up to this many times
 RECOMPUTE_ATTEMPTS = 3  # a slow step whose run moved while it computed is computed again this often
 _live_owners: set[str] = set()  # the runtimes of this process that have not been stopped
-
-
-@dataclass(frozen=True)
-class CurrentTask:
-    """Where the task being invoked on this thread will be answered (nested `.sync` executions need it)."""
-
-    execution_arn: str
-    run_id: int
-    gen: int
 
 
 @dataclass(frozen=True)
@@ -74,16 +65,11 @@ class _DeferredWork(BaseException):
         self.work_id = work_id
 
 
-def current_task() -> CurrentTask | None:
-    """The task this thread is invoking, or None outside an invocation."""
-    return getattr(_current, "task", None)
+def integration_invoker(facilities: Facilities) -> Invoker:
+    """The invoker that calls Sojourn's integrations (`sojourn.integrations.resolve`), lending them `facilities`."""
 
-
-def _integration_invoker(services: Services) -> Invoker:
     def invoke(call: TaskCall) -> Any:
-        from sojourn.integrations import resolve
-
-        return resolve(call.resource).invoke(call, services)
+        return resolve(call.resource).invoke(call, facilities)
 
     return invoke
 
@@ -110,8 +96,8 @@ def takes_call(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-class Runtime:
-    """Drives executions stored in `store`. `start()` runs worker threads; `run_until_idle()` runs inline."""
+class Workers:
+    """Drive executions stored in `store`. `start()` runs worker threads; `run_until_idle()` runs inline."""
 
     def __init__(
         self,
@@ -119,7 +105,7 @@ class Runtime:
         *,
         clock: Callable[[], float] = time.time,
         invoker: Invoker | None = None,
-        services: Services | None = None,
+        facilities: Facilities | None = None,
         workers: int = 4,
         lease_seconds: float = 30.0,
         batch: int = 16,
@@ -130,8 +116,8 @@ class Runtime:
         self.owner = f"{_process_space()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
         _live_owners.add(self.owner)
         self.engine = Engine(clock, self.owner, lease_seconds, limits)
-        self.services = services or Services(store=store)
-        self.invoker = invoker or _integration_invoker(self.services)
+        self.facilities = facilities or Facilities(store=store, clock=clock)
+        self.invoker = invoker or integration_invoker(self.facilities)
         self.workers = workers
         self.lease_seconds = lease_seconds
         self.batch = batch
@@ -144,12 +130,14 @@ class Runtime:
         self._answers_lock = threading.Lock()
         self._committing = False
         self._slow_lane = threading.Lock()
+        self.running = False  # between start() and stop(): worker threads poll (unless `workers` is 0)
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the worker threads, after re-enqueuing the claims of dead workers on this machine."""
         _live_owners.add(self.owner)
+        self.running = True
         self.recover()
         self.engine.runs_tasks = True
         self._stop.clear()
@@ -166,6 +154,7 @@ class Runtime:
         self._threads.append(renewer)
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.running = False
         self.engine.runs_tasks = False
         self._stop.set()
         self.store.wake_worker(len(self._threads))
@@ -431,9 +420,10 @@ class Runtime:
             execution_arn=task.execution_arn,
             state_name=payload["state_name"],
             attempt=payload["attempt"],
+            run_id=task.run_id,
+            generation=task.gen,
         )
         answer: WorkEvent
-        _current.task = CurrentTask(task.execution_arn, task.run_id, task.gen)
         try:
             result = self.invoker(call)
             if getattr(result, "sojourn_deferred", False):
@@ -444,8 +434,6 @@ class Runtime:
             answer = work.failed(e.error, e.cause)
         except Exception as e:  # a handler's exception is matched by its class name, as Lambda's are
             answer = work.failed(type(e).__name__, str(e))
-        finally:
-            _current.task = None
         if answer["e"] == "fail" and self._stop.is_set():
             # Shutting down: the failure may be the shutdown's own doing (a connection cut, a process
             # signalled), so it is not recorded; the work stays leased and runs again after the next start.
@@ -521,20 +509,14 @@ class Runtime:
 
     # -- task tokens ---------------------------------------------------------------------------------
 
-    def answer_token(self, token: str, payload: WorkEvent) -> str:
-        """SendTaskSuccess/Failure: "ok", "missing" (no such token) or "closed" (already used or timed out).
-
-        An answer that carries its own token (an app echoing the link it was sent) keeps it redacted: the
-        answer goes into history, where tokens are never kept in clear."""
-        return self.answer_task(hash_token(token), redact_token(payload, token))
-
-    def answer_task(self, token_hash: str, payload: WorkEvent) -> str:
-        """`answer_token` for the task whose token hashes to `token_hash` (the console's inbox knows only that)."""
+    def answer(self, token_hash: str, payload: WorkEvent) -> str:
+        """Answer the task whose token hashes to `token_hash` (SendTaskSuccess/Failure, the inbox):
+        "ok", "missing" (no such token) or "closed" (already used or timed out)."""
         defer = False  # True once the step the answer makes computed too long in the transaction
         for attempt in range(TRANSIENT_ATTEMPTS):
             try:
                 with self.store.transaction() as tx:
-                    status, delivery = self.engine.answer_token(tx, token_hash, payload, defer)
+                    status, delivery = self.engine.answer(tx, token_hash, payload, defer)
                 break
             except Deferred:
                 defer = True
