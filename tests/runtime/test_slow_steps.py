@@ -8,6 +8,7 @@ execution must end exactly as it does when every step computes in its transactio
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -147,3 +148,37 @@ def test_a_runaway_expression_deferred_still_fails_with_the_query_evaluation_err
     described = client.describe_execution(executionArn=arn)
     assert described["status"] == "FAILED"
     assert described["error"] == "States.QueryEvaluationError"
+
+
+def _lane_processes(client: Any) -> list[Any]:
+    pool = client.workers.lane._pool
+    return list(pool._processes.values()) if pool is not None else []
+
+
+def test_a_deferred_step_computes_in_the_slow_lanes_process(make_client):
+    client = make_client()
+    client.workers.engine.inline_seconds = 0.0
+    arn = start(client, machine(client, PASS), {"xs": [1, 2, 3]})
+    client.run_until_idle()
+    described = client.describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED" and json.loads(described["output"]) == {"sum": 6}
+    processes = _lane_processes(client)
+    assert len(processes) == 1 and processes[0].is_alive() and processes[0].pid != os.getpid()
+    client.workers.stop()
+    assert _lane_processes(client) == []  # stopping the workers ends the lane's process
+
+
+def test_when_the_lanes_process_dies_the_step_is_computed_in_the_worker(make_client):
+    client = make_client()
+    client.workers.engine.inline_seconds = 0.0
+    arn = start(client, machine(client, PASS), {"xs": [1, 2, 3]})
+    client.run_until_idle()  # the lane's process is started and computes the first step
+    for process in _lane_processes(client):
+        process.kill()
+        process.join(5)
+    second = start(client, machine(client, PASS), {"xs": [4, 5]})
+    client.run_until_idle()
+    for execution, total in ((arn, 6), (second, 9)):
+        described = client.describe_execution(executionArn=execution)
+        assert described["status"] == "SUCCEEDED", described
+        assert json.loads(described["output"]) == {"sum": total}

@@ -15,7 +15,6 @@ short one if the run has not moved meanwhile (`Engine.apply_computed`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import threading
@@ -45,6 +44,7 @@ from sojourn.asl.loader import DefinitionError
 from sojourn.asl.program import compile_definition
 from sojourn.asl.resources import Kind
 from sojourn.runtime import work
+from sojourn.runtime.slowlane import SeededOnUse, SlowLane
 from sojourn.runtime.work import EVENT, INVOKE, TaskWork, WorkEvent
 from sojourn.store.base import Tx
 from sojourn.store.rows import ExecutionRow, RunRow
@@ -299,9 +299,10 @@ class Engine:
         """Leave `event` for a worker to compute outside any transaction: a slow work item, due now."""
         tx.add_work(execution_id, run_id, EVENT, work.slow(event), self.clock(), now=self.clock())
 
-    def compute(self, tx: Tx, run_id: int, event: WorkEvent) -> Computed | None:
+    def compute(self, tx: Tx, run_id: int, event: WorkEvent, lane: SlowLane | None = None) -> Computed | None:
         """Compute the step `event` makes of the run, with the step's whole budget, in `tx`: a read
-        transaction, which holds nothing other executions wait for. None when there is nothing to compute
+        transaction, which holds nothing other executions wait for, and in `lane`'s process when given (so
+        that it holds no GIL the other threads wait for either). None when there is nothing to compute
         (the execution ended, the run moved past the event, a heartbeat or timeout check): deliver it."""
         found = tx.run_and_execution(run_id)
         if found is None or found[1]["status"] != "RUNNING" or event["e"] in ("heartbeat", "exec_timeout"):
@@ -315,9 +316,23 @@ class Engine:
             return None
         run = _StoredRun(row, self.clock(), row["generation"] + 1)
         frame: Frame = json.loads(row["frame"])
-        step = interpreter.advance(
-            frame, work.to_event(event), self.info(execution), _env(self, execution, run, None)
-        )
+        info = self.info(execution)
+        computed = None
+        if lane is not None:
+            computed = lane.advance(
+                tx.definition(execution["definition_id"]),
+                frame,
+                work.to_event(event),
+                info,
+                run.now,
+                _rng_key(execution, run),
+                execution["next_event_id"],
+                self.limits,
+            )
+        if computed is not None:
+            step, run.tokens[:] = computed
+        else:
+            step = interpreter.advance(frame, work.to_event(event), info, _env(self, execution, run, None))
         return Computed(run, step, row["generation"], execution["next_event_id"])
 
     def apply_computed(self, tx: Tx, run_id: int, event: WorkEvent, computed: Computed) -> Delivery | None:
@@ -498,20 +513,6 @@ class Engine:
         return "ok", self.deliver(tx, row["run_id"], answer, found)
 
 
-class _SeededOnUse:
-    """A `random.Random` seeded from `key` on first use: most steps draw no random number at all."""
-
-    def __init__(self, key: str):
-        self._key = key
-        self._rng: random.Random | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._rng is None:
-            seed = hashlib.blake2b(self._key.encode(), digest_size=8).digest()
-            self._rng = random.Random(int.from_bytes(seed, "big"))
-        return getattr(self._rng, name)
-
-
 @dataclass(eq=False)
 class _StoredRun:
     """A run's row during one step; what the step changes of it is kept here until it is saved."""
@@ -533,6 +534,12 @@ def _stale(row: RunRow, event: WorkEvent) -> bool:
     return event.get("fork") is not None and event["fork"] != row["fork_generation"]
 
 
+def _rng_key(execution: ExecutionRow, run: _StoredRun) -> str:
+    """What a step's randomness is seeded by: the same when a delivery is applied again after a crash
+    (States.UUID, jitter), and in the slow lane's process."""
+    return f"{execution['arn']}/{run.row['id']}/{run.row['generation']}"
+
+
 def _env(engine: Engine, execution: ExecutionRow, run: _StoredRun, defer_after: float | None) -> Env:
     """The effects of one step of `run`: its time, the tokens it makes (kept on `run`), its randomness."""
     tokens = run.tokens
@@ -541,8 +548,7 @@ def _env(engine: Engine, execution: ExecutionRow, run: _StoredRun, defer_after: 
         tokens.append(new_token())
         return tokens[-1]
 
-    # the same randomness when a delivery is applied again after a crash (States.UUID, jitter)
-    rng = _SeededOnUse(f"{execution['arn']}/{run.row['id']}/{run.row['generation']}")
+    rng = SeededOnUse(_rng_key(execution, run))
     return Env(
         now=_moment(run.now),
         new_task_token=token,

@@ -32,6 +32,7 @@ from sojourn.integrations import resolve
 from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.runtime import work
 from sojourn.runtime.engine import Delivery, Engine, LeasedTask
+from sojourn.runtime.slowlane import SlowLane
 from sojourn.runtime.work import INVOKE, WorkEvent
 from sojourn.store.base import Store, Tx
 from sojourn.store.rows import DueWorkRow
@@ -130,6 +131,7 @@ class Workers:
         self._answers_lock = threading.Lock()
         self._committing = False
         self._slow_lane = threading.Lock()
+        self.lane = SlowLane()  # the process slow steps compute in
         self.running = False  # between start() and stop(): worker threads poll (unless `workers` is 0)
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -164,6 +166,7 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self.lane.close()
         _live_owners.discard(self.owner)
 
     def release(self) -> None:
@@ -382,7 +385,7 @@ class Workers:
                     # one slow step computes at a time: each holds the GIL between its switches, and the
                     # threads serving everything else wait for it at every switch
                     with self._slow_lane, self.store.transaction(write=False) as tx:
-                        computed = self.engine.compute(tx, item["run_id"], event)
+                        computed = self.engine.compute(tx, item["run_id"], event, self.lane)
                 try:
                     with self.store.transaction() as tx:
                         if not tx.take_work(item["id"], self.owner):
