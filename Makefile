@@ -23,11 +23,12 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	for benchmark in bench/*_bench.py; do $(BIN)/python $$benchmark || exit 1; done
 
-# The house's checks, in .ci/run too: style, the formatter and the layering (pyproject.toml's import-linter contracts).
-# `make types` (mypy) joins them once the client is split and typed (issue 13).
+# The house's checks, in .ci/run too: style, the formatter, the types (mypy; strict for asl/ and store/) and the
+# layering (pyproject.toml's import-linter contracts).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 types: $(BIN)/.installed

@@ -83,9 +83,10 @@ class _Pattern:
         )
 
     def split(self, string: str, maxsplit: int = 0) -> list[str]:
-        return self._run(
+        parts: list[str] = self._run(
             lambda timeout: self.compiled.split(string, maxsplit=maxsplit, concurrent=True, timeout=timeout)
-        )  # type: ignore[no-any-return]
+        )
+        return parts
 
     def sub(self, repl: Any, string: str, count: int = 0) -> str:
         budget = _budget.current()
@@ -97,9 +98,10 @@ class _Pattern:
             budget.allow(made[0])
             return str(text)
 
-        return self._run(
+        replaced: str = self._run(
             lambda timeout: self.compiled.sub(counted, string, count=count, concurrent=True, timeout=timeout)
-        )  # type: ignore[no-any-return]
+        )
+        return replaced
 
     def _run(self, call: Callable[[float], Any]) -> Any:
         budget = _budget.current()
@@ -168,18 +170,19 @@ _ARRAY_TYPES = {
 
 
 def _failure(error: Exception) -> _Failure:
+    """jsonata-python's error in jsonata-js's words (its JException carries `current`, `expected`, `extra`)."""
     code = getattr(error, "error", None)
+    current, expected = getattr(error, "current", None), getattr(error, "expected", None)
     if not isinstance(code, str):
         return _Failure(str(error))
     if code == "T0410":
         return _Failure(
-            f'Argument {error.current} of function "{error.expected}" does not match function signature', code
-        )  # type: ignore[attr-defined]
+            f'Argument {current} of function "{expected}" does not match function signature', code
+        )
     if code == "T0412":
-        kind = _ARRAY_TYPES.get(str(error.extra), error.extra)  # type: ignore[attr-defined]
-        return _Failure(
-            f'Argument {error.current} of function "{error.expected}" must be an array of "{kind}"', code
-        )  # type: ignore[attr-defined]
+        extra = getattr(error, "extra", None)
+        kind = _ARRAY_TYPES.get(str(extra), extra)
+        return _Failure(f'Argument {current} of function "{expected}" must be an array of "{kind}"', code)
     return _Failure(str(error).replace(" Object signature", " function signature"), code)
 
 

@@ -50,6 +50,13 @@ def enqueue(
     return message_id
 
 
+def _listed(addresses: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The addresses a caller gave as one string or a list (Message checks each)."""
+    if addresses is None:
+        return ()
+    return (addresses,) if isinstance(addresses, str) else tuple(addresses)
+
+
 def send_email(
     to: Iterable[str] | str | None,
     subject: str,
@@ -67,15 +74,15 @@ def send_email(
     configured sender (SOJOURN_SMTP_SENDER) is used when the message is sent.
     """
     message = Message(
-        to=to or (),
+        to=_listed(to),
         subject=subject,
         html=html,
         text=text,
-        cc=cc or (),
-        bcc=bcc or (),  # type: ignore[arg-type]
+        cc=_listed(cc),
+        bcc=_listed(bcc),
         sender=sender,
-        reply_to=reply_to or (),
-    )  # type: ignore[arg-type]
+        reply_to=_listed(reply_to),
+    )
     return enqueue(_process_store(), message, idempotency_key=idempotency_key)
 
 

@@ -25,7 +25,7 @@ def details_key(type: str) -> str:
     return type[0].lower() + type[1:] + "EventDetails"
 
 
-def started_details(execution: dict[str, Any]) -> dict[str, Any]:
+def started_details(execution: Mapping[str, Any]) -> dict[str, Any]:
     """ExecutionStarted's details, from the execution's row."""
     details: dict[str, Any] = {
         "input": execution["input"],
