@@ -16,8 +16,9 @@ The Task's `Parameters` (JSONPath, after `.$` evaluation) or `Arguments` (JSONat
 | `Notify` | `{"Email": true/false, "Webhooks": [{"Url", "Preset": "JSON", "SLACK" or "TEAMS"}]}` |
 
 A decision object is `{"Name", "Label"?, "RequiresComment"?, "Rejects"?}`. `check(arguments)` lists the
-problems of a definition's arguments (values still to be evaluated are skipped); `read(arguments)` makes a `HumanTaskSpec` of evaluated ones or raises `SpecError` naming the field. A form's
-values are checked by `check_form(schema, values)`. Pure: no I/O, no clock.
+problems of a definition's arguments (values still to be evaluated are skipped); `read(arguments)` makes a
+`HumanTaskSpec` of evaluated ones or raises `SpecError` naming the field. A form's values are checked by
+`check_form(schema, values)`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
