@@ -24,6 +24,7 @@ from sojourn.store.activities import ActivityVerbs
 from sojourn.store.apps import AppVerbs
 from sojourn.store.executions import ExecutionVerbs
 from sojourn.store.history import HistoryVerbs
+from sojourn.store.humantasks import HumanTaskVerbs
 from sojourn.store.machines import MachineVerbs
 from sojourn.store.mail import MailVerbs
 from sojourn.store.runs import RunVerbs
@@ -55,6 +56,7 @@ class Tx(
     TokenVerbs,
     MailVerbs,
     AppVerbs,
+    HumanTaskVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 

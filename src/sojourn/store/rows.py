@@ -246,3 +246,52 @@ class AppRow(TypedDict):
     name: str
     path: str
     deployed_at: float
+
+
+class HumanTaskRow(TypedDict):
+    """A human task (table `human_tasks`, ours): `token_hash` in hex, `spec` and `result` JSON text."""
+
+    id: str
+    token_hash: str
+    execution_id: int
+    state_name: str
+    title: str
+    spec: str
+    requester: str | None
+    status: str
+    created_at: float
+    next_due: float | None
+    closed_at: float | None
+    result: str | None
+
+
+class HumanTaskListing(HumanTaskRow):
+    """A human task with its execution's and machine's ARNs (the portal's and the API's lists)."""
+
+    execution_arn: str
+    machine_arn: str
+
+
+class AssigneeRow(TypedDict):
+    """Someone asked to decide a human task (`human_task_assignees`); the link's hash stays in the store."""
+
+    task_id: str
+    person: str
+    email: str
+    name: str
+    on_behalf_of: str | None
+    status: str
+    asked_at: float
+    decision: str | None
+    decided_at: float | None
+
+
+class HumanTaskEventRow(TypedDict):
+    """One event of a human task's audit trail; `details` is JSON text or None."""
+
+    id: int
+    task_id: str
+    at: float
+    kind: str
+    actor: str | None
+    details: str | None
