@@ -369,7 +369,8 @@ def main() -> None:
                 rows.append(measure("moto server", url, moto_tokens, args))
         elif args.only is None:
             print(
-                "  (moto's server not installed: pip install 'moto[server,stepfunctions]' to measure it side by side)"
+                "  (moto's server not installed: pip install 'moto[server,stepfunctions]' "
+                "to measure it side by side)"
             )
     print(f"\nload average {os.getloadavg()[0]:.2f} after the run (other processes share the CPUs)\n")
     print(table(rows, args.concurrency))

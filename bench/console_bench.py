@@ -30,7 +30,8 @@ from support import ROLE, serving  # noqa: E402
 from sojourn.client import Client  # noqa: E402
 from sojourn.config import Settings  # noqa: E402
 
-# A Map over 248 items, each one Pass state: 4 events per item, plus the Map's and the execution's: 998 events.
+# A Map over 248 items, each one Pass state: 4 events per item, plus the Map's and the
+# execution's: 998 events.
 MAP_ITEMS = 248
 MAP = {
     "StartAt": "Each",
@@ -108,7 +109,8 @@ def main() -> None:
             page = f"/console/executions/{quote(execution, safe='')}"
             size = len(http.get(page).content)
             print(
-                f"execution with {len(events)} history events; {args.executions:,} executions in the list; {args.repeat} requests each\n"
+                f"execution with {len(events)} history events; {args.executions:,} executions in the list; "
+                f"{args.repeat} requests each\n"
             )
             report("execution page (target < 500 ms)", timed(http, page, args.repeat), size)
             last = events[-1]["id"]

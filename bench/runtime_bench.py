@@ -164,7 +164,8 @@ def run_sojourn(db_url: str, executions: int, samples: int, waiting: int) -> dic
 
 
 def stored_bytes(store: Any) -> int:
-    """Bytes the database holds (SQLite: pages in use after a checkpoint; PostgreSQL: the schema's relations)."""
+    """Bytes the database holds
+    (SQLite: pages in use after a checkpoint; PostgreSQL: the schema's relations)."""
     return int(store.stored_bytes())
 
 
@@ -276,7 +277,8 @@ def dbos_stored_bytes(db_url: str, schema: str | None) -> int:
     with psycopg.connect(db_url, autocommit=True) as connection:
         connection.execute("ANALYZE")
         row = connection.execute(
-            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind = 'r'",
             (schema,),
         ).fetchone()
@@ -401,7 +403,8 @@ def main() -> None:
         print(f"{label:42}" + "".join(cells))
     print(
         "ratio: how many times Sojourn is ahead (above 1) or behind (below 1). "
-        "Targets: >= 3,000 transitions/s on SQLite, callback p99 < 20 ms, < 4,096 bytes per waiting execution."
+        "Targets: >= 3,000 transitions/s on SQLite, callback p99 < 20 ms, "
+        "< 4,096 bytes per waiting execution."
     )
 
 

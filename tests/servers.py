@@ -179,8 +179,8 @@ class Server:
     api_key: str | None = None  # the server's SOJOURN_API_KEY: its clients present it
 
     def client(self, **config: Any) -> Any:
-        """boto3's stepfunctions client on this server (StartSyncExecution's host prefix off: 127.0.0.1 has none),
-        with the server's API key as the access key id when it has one."""
+        """boto3's stepfunctions client on this server (StartSyncExecution's host prefix off:
+        127.0.0.1 has none), with the server's API key as the access key id when it has one."""
         import boto3
         from botocore.config import Config
 
@@ -195,7 +195,8 @@ class Server:
         )
 
     def aws(self, *args: str) -> Any:
-        """Run the real AWS CLI (`aws stepfunctions ARGS --endpoint-url URL`); the parsed JSON answer, or raise."""
+        """Run the real AWS CLI (`aws stepfunctions ARGS --endpoint-url URL`);
+        the parsed JSON answer, or raise."""
         done = self.aws_raw(*args)
         if done.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} exited {done.returncode}: {done.stderr}")
@@ -250,7 +251,8 @@ def _environment(home: Path, db_url: str, extra: dict[str, str] | None) -> dict[
 def serve(
     home: Path, *args: str, db_url: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[Server]:
-    """Start `sojourn serve ARGS` on a free port (fresh SQLite file in `home` unless `db_url`); stop it afterwards."""
+    """Start `sojourn serve ARGS` on a free port (fresh SQLite file in `home` unless `db_url`);
+    stop it afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     db_url = db_url or f"sqlite:///{home / 'sojourn.db'}"

@@ -43,7 +43,10 @@ def test_token_candidates_finds_a_token_inside_a_link_but_not_inside_a_longer_wo
 
 
 def test_mail_delivery_imports_no_part_of_the_runtime():
-    code = "import sys, sojourn.mail.deliverer; print(sorted(m for m in sys.modules if m.startswith('sojourn.runtime')))"
+    code = (
+        "import sys, sojourn.mail.deliverer; "
+        "print(sorted(m for m in sys.modules if m.startswith('sojourn.runtime')))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
 

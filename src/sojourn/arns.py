@@ -57,7 +57,8 @@ def is_name(name: object) -> bool:
 
 
 def validate_name(name: str, what: str = "name") -> str:
-    """AWS's rule for names of machines, executions and activities: 1-80 characters, no whitespace or `:/*?...`."""
+    """AWS's rule for names of machines, executions and activities: 1-80 characters,
+    no whitespace or `:/*?...`."""
     if not is_name(name):
         raise InvalidName(f"Invalid {what}: '{name}'")
     return name
@@ -89,7 +90,8 @@ def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT
 
 
 def states_arn(region: str, account: str, kind: str, *names: str) -> str:
-    """A Step Functions ARN of resource type `kind`: `states_arn(region, account, "execution", machine, name)`."""
+    """A Step Functions ARN of resource type `kind`:
+    `states_arn(region, account, "execution", machine, name)`."""
     return ":".join(("arn:aws:states", region, account, kind, *names))
 
 
@@ -99,8 +101,9 @@ def state_machine_arn(region: str, account: str, name: str, qualifier: str | Non
 
 
 def execution_arn(region: str, account: str, machine: str, name: str, express_id: str | None = None) -> str:
-    """A standard execution's ARN, or with `express_id` an express one (AWS's `express:machine:name:id`): express
-    executions need not have unique names, so the id tells two of the same name apart. The name is the 8th part."""
+    """A standard execution's ARN, or with `express_id` an express one (AWS's `express:machine:name:id`):
+    express executions need not have unique names, so the id tells two of the same name apart.
+    The name is the 8th part."""
     if express_id is None:
         return states_arn(region, account, "execution", machine, name)
     return states_arn(region, account, "express", machine, name, express_id)

@@ -75,7 +75,8 @@ def _user_errors() -> Iterator[None]:
         _fail(f"{e.type_name}: {e.message}")
     except EndpointConnectionError as e:
         _fail(
-            f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} (is `sojourn serve` running? or pass --db)"
+            f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} "
+            "(is `sojourn serve` running? or pass --db)"
         )
     except BotoCoreError as e:
         _fail(str(e))
@@ -161,7 +162,8 @@ def _server_call(endpoint: str | None, method: str, path: str, local: str = "--d
 
 
 def _pages(call: Any, key: str, limit: int | None = None, **params: Any) -> Iterator[dict]:
-    """Every item under `key` across the pages of a List*/Get* call (boto3 or `sojourn.Client`), up to `limit`."""
+    """Every item under `key` across the pages of a List*/Get* call
+    (boto3 or `sojourn.Client`), up to `limit`."""
     count = 0
     while True:
         page = call(**params)
@@ -343,7 +345,8 @@ def validate(
             colour = "red" if d.severity == "ERROR" else "yellow"
             out.print(f"[{colour}]{d.severity}[/] {d.code} at {d.location}: {d.message}", highlight=False)
         out.print(
-            f"{file}: {'FAIL' if errors else 'OK'} ({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)",
+            f"{file}: {'FAIL' if errors else 'OK'} "
+            f"({len(errors)} errors, {len(diagnostics) - len(errors)} warnings)",
             highlight=False,
         )
     raise typer.Exit(1 if errors else 0)
@@ -363,7 +366,8 @@ def run(
     ),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
-    """Run a definition in memory (no database; Waits really wait unless --skip-waits); exit 1 unless it succeeded."""
+    """Run a definition in memory (no database; Waits really wait unless --skip-waits);
+    exit 1 unless it succeeded."""
     import sojourn
     from sojourn.asl.loader import DefinitionError
 
@@ -530,8 +534,8 @@ def describe(
         ...,
         metavar="WHAT",
         help=(
-            "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) or a "
-            "state machine (its ARN or name)."
+            "An execution (its ARN, its name, or MACHINE/NAME when several machines have one of that name) "
+            "or a state machine (its ARN or name)."
         ),
     ),
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
@@ -936,7 +940,8 @@ def logs(
         status = (
             "[green]succeeded[/]"
             if record.get("status") == "succeeded"
-            else f"[red]{record.get('status')} {error.get('errorType', '')}: {error.get('errorMessage', '')}[/]"
+            else f"[red]{record.get('status')} "
+            f"{error.get('errorType', '')}: {error.get('errorMessage', '')}[/]"
         )
         out.print(
             f"[bold]{record.get('function')}[/] {record.get('started', '')} {status} "

@@ -33,7 +33,8 @@ S = TypeVar("S")
 
 
 class _Action(Generic[S, P, R]):
-    """`Client.<action>` is `<service>.<action>` of the client's system, with the service method's signature."""
+    """`Client.<action>` is `<service>.<action>` of the client's system,
+    with the service method's signature."""
 
     def __init__(self, service: str, method: Callable[Concatenate[S, P], R]):
         self.service, self.name = service, method.__name__
@@ -53,9 +54,9 @@ class Client:
     """A Step Functions client backed by Sojourn's store. `close()` stops its workers."""
 
     def __init__(self, db_url: str | None = None, *, start: bool = True, **options: Any):
-        """A client of the database at `db_url` (default: the settings' `db_url`); `options` are `System`'s
-        (settings, store, region, account_id, clock, invoker, resources, facilities, workers). With `start`, its
-        workers start now, unless there are none (`workers=0`)."""
+        """A client of the database at `db_url` (default: the settings' `db_url`); `options` are
+        `System`'s (settings, store, region, account_id, clock, invoker, resources, facilities, workers).
+        With `start`, its workers start now, unless there are none (`workers=0`)."""
         self.system = System(db_url, **options)
         if start and self.workers.workers > 0:
             self.system.start()

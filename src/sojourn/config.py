@@ -110,7 +110,8 @@ class Settings:
 
     @property
     def endpoint_url(self) -> str:
-        """Where a client on this machine reaches this server's API (the loopback address for a wildcard host)."""
+        """Where a client on this machine reaches this server's API
+        (the loopback address for a wildcard host)."""
         return f"http://{_url_host(reachable_host(self.host))}:{self.port}"
 
     @property
@@ -184,7 +185,8 @@ def reachable_host(host: str) -> str:
 
 
 def is_wildcard_url(url: str) -> bool:
-    """True when `url` names a wildcard address (http://0.0.0.0:8080, http://[::]/): no link may point there."""
+    """True when `url` names a wildcard address (http://0.0.0.0:8080, http://[::]/):
+    no link may point there."""
     try:
         return (urlsplit(url).hostname or "") in WILDCARD_HOSTS - {""}
     except ValueError:

@@ -1,4 +1,5 @@
-"""Apps in a running process: deploy a manifest, record it, and keep every process's functions and routes current.
+"""Apps in a running process: deploy a manifest, record it, and keep every process's functions and
+routes current.
 
 `sojourn deploy app.yaml`, `sojourn serve --app` and `sojourn worker --app` record the app in the database
 (`sojourn.store.apps`). Every `sojourn serve` and `sojourn worker` loads the recorded apps when it starts and
@@ -45,7 +46,8 @@ class AppHost:
             return [endpoint for manifest in self._manifests.values() for endpoint in manifest.routes]
 
     def deploy(self, manifest: Any) -> dict[str, list[str]]:
-        """Deploy `manifest` (functions, state machines), record it for the other processes, serve its routes."""
+        """Deploy `manifest` (functions, state machines), record it for the other processes,
+        serve its routes."""
         report = manifests.deploy(manifest, self.client, self.settings)
         now = self.client.clock()
         with self.client.store.transaction() as tx:

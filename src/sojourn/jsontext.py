@@ -1,4 +1,5 @@
-"""JSON text from callers, parsed one way everywhere: a document we cannot keep is the caller's error, never a crash.
+"""JSON text from callers, parsed one way everywhere: a document we cannot keep
+is the caller's error, never a crash.
 
 Python's `json` raises RecursionError on deep nesting and ValueError on integers over 4,300 digits, and it
 accepts what no strict JSON reader downstream takes back: `NaN`, `Infinity`, numbers that overflow to

@@ -192,7 +192,8 @@ class _Checker:
         return value
 
     def environment_secrets(self, value: Any, where: str) -> Any:
-        """Replace `${Env:NAME}` everywhere (secrets stay out of the file); other references wait for deploy."""
+        """Replace `${Env:NAME}` everywhere (secrets stay out of the file);
+        other references wait for deploy."""
         if isinstance(value, dict):
             return {
                 k: self.environment_secrets(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()

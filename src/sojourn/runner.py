@@ -73,7 +73,8 @@ class RealClock:
 
 
 class VirtualClock:
-    """Time that jumps to each timer instead of sleeping; starts at `start` (default: now) and only moves forward."""
+    """Time that jumps to each timer instead of sleeping;
+    starts at `start` (default: now) and only moves forward."""
 
     def __init__(self, start: datetime | None = None):
         self.current = start or datetime.now(UTC)
@@ -298,7 +299,8 @@ class _InMemory:
 
 
 def takes_request(function: Resource) -> Resource:
-    """Mark a resource callable that wants the whole TaskRequest (token, state name) instead of the parameters."""
+    """Mark a resource callable that wants the whole TaskRequest
+    (token, state name) instead of the parameters."""
     function._sojourn_request = True  # type: ignore[attr-defined]
     return function
 

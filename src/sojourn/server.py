@@ -249,14 +249,16 @@ def run_workers(
 
 
 def _exit_unless_finished(host: Host) -> None:
-    """Exit now when tasks outlived the grace period, rather than wait for their threads at interpreter exit."""
+    """Exit now when tasks outlived the grace period,
+    rather than wait for their threads at interpreter exit."""
     if not host.finished:
         logging.shutdown()
         os._exit(0)
 
 
 def _check_exposure(settings: Settings) -> None:
-    """Warn about what an exposed server is missing: an API key, and where people reach it (links in emails)."""
+    """Warn about what an exposed server is missing: an API key,
+    and where people reach it (links in emails)."""
     if not settings.is_local and not settings.api_key:
         log.warning(
             "listening on %s without SOJOURN_API_KEY: anyone who reaches this port can drive your workflows",
@@ -264,8 +266,9 @@ def _check_exposure(settings: Settings) -> None:
         )
     if settings.host in WILDCARD_HOSTS and settings.public_base_url_is_derived:
         log.warning(
-            "listening on %s without SOJOURN_PUBLIC_BASE_URL: links in emails will point to %s, which only this "
-            "machine reaches; set SOJOURN_PUBLIC_BASE_URL to the URL people reach this server at",
+            "listening on %s without SOJOURN_PUBLIC_BASE_URL: links in emails will point to %s, "
+            "which only this machine reaches; "
+            "set SOJOURN_PUBLIC_BASE_URL to the URL people reach this server at",
             settings.host or "every interface",
             settings.public_base_url,
         )

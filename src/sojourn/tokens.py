@@ -52,7 +52,8 @@ def new_token() -> str:
 
 
 def is_token_form(text: object) -> bool:
-    """True when `text` could be a token `new_token` made (AWS answers InvalidToken to one it never could have)."""
+    """True when `text` could be a token `new_token` made
+    (AWS answers InvalidToken to one it never could have)."""
     return isinstance(text, str) and _FORM.fullmatch(text) is not None
 
 
@@ -62,7 +63,8 @@ def hash_token(token: str) -> str:
 
 
 def token_candidates(text: str) -> set[str]:
-    """Every substring of `text` shaped like a token (an approval link in a mail body); most are not tokens."""
+    """Every substring of `text` shaped like a token
+    (an approval link in a mail body); most are not tokens."""
     return set(_IN_TEXT.findall(text))
 
 
@@ -106,7 +108,8 @@ def mask_placeholders(value: Any) -> Any:
 
 
 def redact_token(value: Any, token: str) -> Any:
-    """`value` with every form of `token` shown redacted (what an answer to that token carries into history)."""
+    """`value` with every form of `token` shown redacted
+    (what an answer to that token carries into history)."""
     for form, _ in _forms(token):
         value = _replace(value, form, REDACTED)
     return value

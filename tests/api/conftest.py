@@ -1,5 +1,6 @@
 """API test fixtures: the API's routes over real HTTP around any client (`serving`), and one real
-`sojourn serve` per test module (`server`), driven by boto3 and the AWS CLI. The servers are in tests/servers.py."""
+`sojourn serve` per test module (`server`), driven by boto3 and the AWS CLI. The servers are in
+tests/servers.py."""
 
 from __future__ import annotations
 

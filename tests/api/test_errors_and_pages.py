@@ -1,4 +1,5 @@
-"""AWS's error classes, limits and pagination through real boto3 and raw HTTP against a real `sojourn serve`."""
+"""AWS's error classes, limits and pagination through real boto3 and raw HTTP against a real
+`sojourn serve`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""An API fuzzer driven by botocore's model: no request, however odd, gets a 5xx or an error AWS would not name.
+"""An API fuzzer driven by botocore's model: no request, however odd, gets a 5xx or an error AWS would
+not name.
 
 For every operation of the `stepfunctions` model it builds requests from the input shape (valid-ish
 values, wrong types, missing required members, huge strings, deep nesting, lone surrogates, odd ARNs and
@@ -11,7 +12,8 @@ Reproducible: the requests come from `random.Random(seed)`. For a longer local r
     SOJOURN_FUZZ_REQUESTS=12000 SOJOURN_FUZZ_SECONDS=900 SOJOURN_FUZZ_SEED=7 \\
         .venv/bin/python -m pytest tests/api/test_fuzz.py -s
 
-(defaults: 10,000 requests per database and a tenth more raced, stopping early after 25 s; `-s` shows the figures of each run).
+(defaults: 10,000 requests per database and a tenth more raced, stopping early after 25 s; `-s` shows
+the figures of each run).
 """
 
 from __future__ import annotations
@@ -278,7 +280,8 @@ class Fuzzer:
         return text.encode("utf-8", "surrogatepass"), headers
 
     def mutate(self, shape: Shape | None, body: dict[str, Any]) -> None:
-        """Break the request in one way most of the time: a member missing, of the wrong type, huge or deep."""
+        """Break the request in one way most of the time: a member missing, of the wrong type,
+        huge or deep."""
         rng = self.rng
         members = list(shape.members) if shape is not None else []
         roll = rng.random()
@@ -305,7 +308,8 @@ class Fuzzer:
         return out
 
     def value(self, name: str, shape: Shape, depth: int) -> Any:
-        """A valid-ish value of `shape` for the member `name` (ARNs for *Arn, JSON for inputs...), or an odd one."""
+        """A valid-ish value of `shape` for the member `name` (ARNs for *Arn, JSON for inputs...),
+        or an odd one."""
         rng = self.rng
         kind = shape.type_name
         if kind == "structure":
@@ -382,8 +386,8 @@ def _target_action(headers: dict[str, str]) -> str:
 
 
 def _prepare(server: Server) -> list[str]:
-    """Real things to aim at: a machine with a version and an alias, an express machine, an activity, an execution,
-    and executions waiting on the activity; the task tokens of those."""
+    """Real things to aim at: a machine with a version and an alias, an express machine, an activity,
+    an execution, and executions waiting on the activity; the task tokens of those."""
     sfn = server.client()
     waiting = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": ACTIVITY, "End": True}}}
     sfn.create_state_machine(name="fuzz", definition=json.dumps(PASS), roleArn=ROLE, publish=True)
@@ -447,7 +451,8 @@ BURST_ACTIONS = (
 def burst(
     server: Server, requests: int, seed: int, task_tokens: list[str], clients: int = 8
 ) -> tuple[Counter, list[str]]:
-    """`requests` requests of the actions that race (starts, answers, stops, deletes) sent by `clients` at once.
+    """`requests` requests of the actions that race (starts, answers, stops, deletes),
+    sent by `clients` at once.
 
     On SQLite StartExecutions that arrive together share one transaction; each must still get its own answer.
     """
@@ -485,7 +490,10 @@ def _judge(action: str, answer: httpx.Response) -> str | None:
     except (ValueError, KeyError, TypeError):
         return f"{answer.status_code} without a __type: {answer.text[:300]}"
     if error not in _allowed(action):
-        return f"{answer.status_code} {error!r}, which the model does not list for {action}: {answer.json().get('message', '')[:200]}"
+        return (
+            f"{answer.status_code} {error!r}, which the model does not list for {action}: "
+            f"{answer.json().get('message', '')[:200]}"
+        )
     return None
 
 

@@ -50,7 +50,8 @@ def refused(answer: httpx.Response, error: str) -> str:
 
 @pytest.fixture(scope="module")
 def url(server) -> str:
-    """The module's server with one machine of each type, a version, an alias, an activity and an execution."""
+    """The module's server with one machine of each type, a version, an alias, an activity
+    and an execution."""
     sfn = server.client()
     sfn.create_state_machine(name="hostile", definition=PASS, roleArn=ROLE, publish=True)
     sfn.create_state_machine(name="hostile-express", definition=PASS, roleArn=ROLE, type="EXPRESS")

@@ -140,8 +140,8 @@ def test_missing_required_members_are_a_validation_exception_in_aws_words(endpoi
     assert answer.status_code == 400
     assert answer.json() == {
         "__type": "ValidationException",
-        "message": "1 validation error detected: Value null at 'stateMachineArn' failed to satisfy constraint: "
-        "Member must not be null",
+        "message": "1 validation error detected: "
+        "Value null at 'stateMachineArn' failed to satisfy constraint: Member must not be null",
     }
     assert len(recorder.calls) == before
 

@@ -34,7 +34,8 @@ routes:
 def write_app(folder, greeting="Hello"):
     (folder / "functions").mkdir(exist_ok=True)
     (folder / "functions" / "greet.py").write_text(
-        "import os\n\ndef handler(event, context):\n    return {'text': os.environ['GREETING'] + ', ' + event['name']}\n"
+        "import os\n\ndef handler(event, context):\n"
+        "    return {'text': os.environ['GREETING'] + ', ' + event['name']}\n"
     )
     (folder / "app.yaml").write_text(textwrap.dedent(APP).replace("GREETING_VALUE", greeting))
     return folder / "app.yaml"

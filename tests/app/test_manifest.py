@@ -1,4 +1,5 @@
-"""The app manifest: errors that name the file, the entry and the field; an idempotent deploy (issue 5, item 6)."""
+"""The app manifest: errors that name the file, the entry and the field; an idempotent deploy
+(issue 5, item 6)."""
 
 from __future__ import annotations
 
@@ -125,7 +126,8 @@ def test_a_manifest_declares_functions_state_machines_routes_email_and_secrets(t
         ),
         (
             ("${StateMachine:Leave}", "${StateMachine:Other}"),
-            "app.yaml: functions.askLead.environment.STATE_MACHINE_ARN: ${StateMachine:Other} names no state machine",
+            "app.yaml: functions.askLead.environment.STATE_MACHINE_ARN: "
+            "${StateMachine:Other} names no state machine",
         ),
         (("port: 587", "port: many"), "app.yaml: email.port: must be a port number"),
         (

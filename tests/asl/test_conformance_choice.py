@@ -176,8 +176,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'C' (entered at the event id #2). Invalid path '$.v': "
-        "The choice state's condition path references an invalid value.",
+        cause="An error occurred while executing the state 'C' (entered at the event id #2). "
+        "Invalid path '$.v': The choice state's condition path references an invalid value.",
     ),
 ]
 
@@ -186,7 +186,8 @@ OPERATORS = "AWS via LocalStack snapshot test_{} (choice operator matrix)"
 
 
 def operator_case(operator: str, variable: object, value: object, matched: bool, suite: str) -> Case:
-    """LocalStack's recorded matrix: `Variable` compared with `Value`, by literal or, for `...Path`, by path."""
+    """LocalStack's recorded matrix: `Variable` compared with `Value`, by literal or,
+    for `...Path`, by path."""
     compared = "$.Value" if operator.endswith("Path") else value
     rule = {"Variable": "$.Variable", operator: compared}
     id = f"{operator}-{json.dumps(variable)}-{json.dumps(value)}"

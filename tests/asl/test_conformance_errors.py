@@ -68,8 +68,9 @@ CASES = [
         {"e": "X"},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.c' "
-        "specified for the field 'CausePath' could not be found in the input '{\"e\":\"X\"}'",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The JSONPath '$.c' specified for the field 'CausePath' "
+        'could not be found in the input \'{"e":"X"}\'',
     ),
     Case(
         "succeed-outputpath",
@@ -151,8 +152,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'Bad' (entered at the event id #4). Invalid path '$.nope' : "
-        "No results for path: $['nope']",
+        cause="An error occurred while executing the state 'Bad' (entered at the event id #4). "
+        "Invalid path '$.nope' : No results for path: $['nope']",
     ),
     Case(
         "retry-then-catch",
@@ -214,8 +215,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'Bad' (entered at the event id #7). Invalid path '$.nope' : "
-        "No results for path: $['nope']",
+        cause="An error occurred while executing the state 'Bad' (entered at the event id #7). "
+        "Invalid path '$.nope' : No results for path: $['nope']",
     ),
 ]
 

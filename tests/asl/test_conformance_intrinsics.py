@@ -176,7 +176,8 @@ CASES = [
         {"a": {}, "b": {}},
         status=FAILED,
         error="States.IntrinsicFailure",
-        cause="Invalid arguments in States.JsonMerge: only a shallow merge is supported: the third argument must be false",
+        cause="Invalid arguments in States.JsonMerge: only a shallow merge is supported: "
+        "the third argument must be false",
     ),
     Case(
         "missing-path-argument-is-a-runtime-error",
@@ -185,8 +186,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.missing' "
-        "specified for the field 'r.$' could not be found in the input '{}'",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The JSONPath '$.missing' specified for the field 'r.$' could not be found in the input '{}'",
     ),
 ]
 
@@ -320,7 +321,8 @@ CASES += [
         "format-context-path",
         "States.Format('fst={} and snd={}.', $$.Execution.Name, $$.StateMachine)",
         None,
-        "fst=conformance and snd={Id=arn:aws:states:us-east-1:123456789012:stateMachine:in-memory, Name=in-memory}.",
+        "fst=conformance and snd="
+        "{Id=arn:aws:states:us-east-1:123456789012:stateMachine:in-memory, Name=in-memory}.",
         LOCALSTACK.format("generic (format_context_path)"),
     ),
 ]

@@ -222,9 +222,9 @@ CASES = [
         {"flagged": False},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'Check Address' (entered at the event id #2). The JSONPath "
-        "'$.application.address' specified for the field 'address.$' could not be found in the input "
-        "'{\"flagged\":false}'",
+        cause="An error occurred while executing the state 'Check Address' (entered at the event id #2). "
+        "The JSONPath '$.application.address' specified for the field 'address.$' "
+        "could not be found in the input '{\"flagged\":false}'",
     ),
     Case(
         "inputpath-missing-path",
@@ -233,8 +233,8 @@ CASES = [
         {"a": 1},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.x.y' : "
-        "No results for path: $['x']['y']",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "Invalid path '$.x.y' : No results for path: $['x']['y']",
     ),
     Case(
         "outputpath-missing-path",
@@ -243,8 +243,8 @@ CASES = [
         {"a": 1},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.x' : "
-        "No results for path: $['x']",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "Invalid path '$.x' : No results for path: $['x']",
     ),
     *[
         Case(
@@ -262,8 +262,8 @@ CASES = [
             {"a": 1},
             status=FAILED,
             error="States.Runtime",
-            cause="An error occurred while executing the state 'S' (entered at the event id #2). Invalid path '$.nope' : "
-            "No results for path: $['nope']",
+            cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+            "Invalid path '$.nope' : No results for path: $['nope']",
         )
         for name, field in (
             ("timeout-seconds", "TimeoutSecondsPath"),
@@ -280,8 +280,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'B' (entered at the event id #4). The JSONPath '$.nope' "
-        "specified for the field 'v.$' could not be found in the input '{}'",
+        cause="An error occurred while executing the state 'B' (entered at the event id #4). "
+        "The JSONPath '$.nope' specified for the field 'v.$' could not be found in the input '{}'",
     ),
 ]
 

@@ -149,8 +149,9 @@ CASES = [
         {},
         status=FAILED,
         error="States.QueryEvaluationError",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
-        "'$states.input.absent' specified for the field 'Output/v' returned nothing (undefined).",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The JSONata expression '$states.input.absent' specified for the field 'Output/v' "
+        "returned nothing (undefined).",
     ),
     Case(
         "undefined-assign-fails",
@@ -159,8 +160,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.QueryEvaluationError",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
-        "'$nope' specified for the field 'Assign/x' returned nothing (undefined).",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The JSONata expression '$nope' specified for the field 'Assign/x' returned nothing (undefined).",
     ),
     Case(
         "map-items-not-an-array",
@@ -172,9 +173,9 @@ CASES = [
         {"x": 1},
         status=FAILED,
         error="States.QueryEvaluationError",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The JSONata expression "
-        "'$states.input.x' specified for the field 'Items' returned an unexpected result type. Expected 'array', "
-        "but was 'number' for value: 1",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The JSONata expression '$states.input.x' specified for the field 'Items' "
+        "returned an unexpected result type. Expected 'array', but was 'number' for value: 1",
     ),
     # Variables
     Case(
@@ -289,8 +290,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.QueryEvaluationError",
-        cause="An error occurred while executing the state 'B' (entered at the event id #10). The JSONata expression "
-        "'$z' specified for the field 'Output' returned nothing (undefined).",
+        cause="An error occurred while executing the state 'B' (entered at the event id #10). "
+        "The JSONata expression '$z' specified for the field 'Output' returned nothing (undefined).",
     ),
     Case(
         "parallel-assign-from-result",
@@ -337,8 +338,8 @@ CASES = [
         {"s": -1},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The SecondsPath parameter "
-        "references a negative value: $.s == -1",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The SecondsPath parameter references a negative value: $.s == -1",
     ),
     Case(
         "wait-timestamp-path-not-a-timestamp",
@@ -347,19 +348,22 @@ CASES = [
         {"t": "yesterday"},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'S' (entered at the event id #2). The TimestampPath parameter "
-        "does not reference a valid ISO-8601 extended offset date-time format string: $.t == yesterday",
+        cause="An error occurred while executing the state 'S' (entered at the event id #2). "
+        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+        "format string: $.t == yesterday",
     ),
     *[
         Case(
             f"wait-timestamp-{kind}-invalid-{label}",
             f"AWS via LocalStack snapshot test_base_scenarios "
-            f"(test_wait_timestamp_{'jsonata' if kind == 'expression' else 'path'}[{label.upper().replace('-', '_')}])",
+            f"(test_wait_timestamp_{'jsonata' if kind == 'expression' else 'path'}"
+            f"[{label.upper().replace('-', '_')}])",
             one({"Type": "Wait", **wait}, **top),
             {"t": stamp},
             status=FAILED,
             error=error,
-            cause=f"An error occurred while executing the state 'S' (entered at the event id #2). {message}{stamp}",
+            cause=f"An error occurred while executing the state 'S' (entered at the event id #2). "
+            f"{message}{stamp}",
         )
         for kind, wait, top, error, message in (
             (
@@ -367,15 +371,16 @@ CASES = [
                 {"Timestamp": "{% $states.input.t %}"},
                 JSONATA,
                 "States.QueryEvaluationError",
-                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ",
+                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                "format string: ",
             ),
             (
                 "path",
                 {"TimestampPath": "$.t"},
                 {},
                 "States.Runtime",
-                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: "
-                "$.t == ",
+                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
+                "format string: $.t == ",
             ),
         )
         for label, stamp in (

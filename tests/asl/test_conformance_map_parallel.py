@@ -208,8 +208,8 @@ CASES = [
         {"xs": [{}]},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'Item' (entered at the event id #5). Invalid path '$.nope' : "
-        "No results for path: $['nope']",
+        cause="An error occurred while executing the state 'Item' (entered at the event id #5). "
+        "Invalid path '$.nope' : No results for path: $['nope']",
     ),
 ]
 

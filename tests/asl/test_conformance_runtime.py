@@ -55,7 +55,10 @@ def not_integer(field: str, shown: str) -> str:
 
 
 def not_float(shown: str) -> str:
-    return f'The ToleratedFailurePercentagePath field refers to value "{shown}" which is not a valid float: $.ToleratedFailurePercentage'
+    return (
+        f'The ToleratedFailurePercentagePath field refers to value "{shown}" which is not a valid float: '
+        "$.ToleratedFailurePercentage"
+    )
 
 
 BETWEEN = "ToleratedFailurePercentage must be between 0 and 100."
@@ -160,7 +163,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.DataLimitExceeded",
-        cause="The state/task 'State_1' returned a result with a size exceeding the maximum number of bytes service limit.",
+        cause="The state/task 'State_1' returned a result with a size exceeding the maximum number of bytes "
+        "service limit.",
     ),
     # Errors from children: a caught error output always carries Cause; a bare Fail leaves no error name.
     Case(
@@ -362,19 +366,21 @@ def test_runtime_failures_and_causes(case: Case) -> None:
     ],
 )
 def test_an_invalid_wait_timestamp_is_refused_as_aws_refuses_it(timestamp: str) -> None:
-    """AWS via LocalStack snapshot test_base_scenarios (test_wait_timestamp_invalid): CreateStateMachine fails."""
+    """AWS via LocalStack snapshot test_base_scenarios (test_wait_timestamp_invalid):
+    CreateStateMachine fails."""
     definition = machine(("WaitUntil", {"Type": "Wait", "Timestamp": timestamp, "End": True}))
     with pytest.raises(DefinitionError) as raised:
         sojourn.run(definition, {}, clock=VirtualClock())
     assert (raised.value.error, raised.value.cause) == (
         "InvalidDefinition",
-        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp "
-        "at /States/WaitUntil/Timestamp'",
+        "Invalid State Machine Definition: "
+        "'SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at /States/WaitUntil/Timestamp'",
     )
 
 
 def test_a_task_result_over_256_kib_is_a_task_failure_states_all_catches() -> None:
-    """AWS via LocalStack snapshot test_states_errors (catch_state_all_data_limit_exceeded): the task fails."""
+    """AWS via LocalStack snapshot test_states_errors (catch_state_all_data_limit_exceeded):
+    the task fails."""
     arn = "arn:aws:lambda:us-east-1:111111111111:function:big"
     definition = machine(
         (
@@ -392,7 +398,8 @@ def test_a_task_result_over_256_kib_is_a_task_failure_states_all_catches() -> No
     result = sojourn.run(definition, {}, resources={arn: lambda _: "x" * (256 * 1024)}, clock=VirtualClock())
     assert result.output == {
         "Error": "States.DataLimitExceeded",
-        "Cause": f"The state/task '{arn}' returned a result with a size exceeding the maximum number of bytes service limit.",
+        "Cause": f"The state/task '{arn}' returned a result with a size exceeding the maximum number "
+        "of bytes service limit.",
     }
 
 

@@ -36,7 +36,8 @@ def show(**variables: str) -> dict:
 
 
 CASES = [
-    # Evaluation order: every field of a state reads the variables from before the state (its Assign included).
+    # Evaluation order: every field of a state reads the variables from before the state
+    # (its Assign included).
     Case(
         "outputpath-reads-the-value-from-before-the-state",
         REFERENCE + " (BASE_EVALUATION_ORDER_PASS_STATE)",
@@ -300,8 +301,8 @@ CASES = [
         {},
         status=FAILED,
         error="States.Runtime",
-        cause="An error occurred while executing the state 'State2' (entered at the event id #10). The JSONPath "
-        "'$innerX' specified for the field 'inner.$' could not be found in the input '{}'",
+        cause="An error occurred while executing the state 'State2' (entered at the event id #10). "
+        "The JSONPath '$innerX' specified for the field 'inner.$' could not be found in the input '{}'",
     ),
     # The context object.
     Case(

@@ -106,7 +106,8 @@ def _parent(root: Any, path: tuple) -> Any:
 
 
 def mutate(definition: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """One to three random changes: a value replaced by a hostile one, a field dropped or added, a loop made."""
+    """One to three random changes: a value replaced by a hostile one, a field dropped or added,
+    a loop made."""
     mutant = copy.deepcopy(definition)
     for _ in range(rng.choice([1, 1, 1, 2, 3])):
         paths = [path for path in _leaves(mutant) if path]

@@ -1,4 +1,5 @@
-"""The interpreter, driven in memory by `sojourn.run`: data flow, errors, Parallel, Map, variables, history."""
+"""The interpreter, driven in memory by `sojourn.run`: data flow, errors, Parallel, Map, variables,
+history."""
 
 from __future__ import annotations
 
@@ -652,6 +653,6 @@ def test_a_path_field_that_selects_nothing_fails_naming_the_field_and_the_input(
     assert (result.status, result.error) == ("FAILED", "States.Runtime")
     path = state.get("TimestampPath") or state["MaxConcurrencyPath"]
     assert (
-        f"The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{{\"other\":[1]}}'"
-        in result.cause
+        f"The JSONPath '{path}' specified for the field '{field}' "
+        "could not be found in the input '{\"other\":[1]}'" in result.cause
     )

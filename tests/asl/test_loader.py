@@ -12,7 +12,10 @@ MACHINE = {
     "StartAt": "Hello",
     "States": {"Hello": {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z", "End": True}},
 }
-JSON_TEXT = '{"StartAt": "Hello", "States": {"Hello": {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z", "End": true}}}'
+JSON_TEXT = (
+    '{"StartAt": "Hello", '
+    '"States": {"Hello": {"Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z", "End": true}}}'
+)
 YAML_TEXT = """
 StartAt: Hello
 States:

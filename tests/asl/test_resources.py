@@ -1,5 +1,6 @@
-"""A Task's Resource is parsed once, when the definition is validated and compiled; unknown ones are refused there
-with AWS's words (`Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ... at /States/X/Resource'`)."""
+"""A Task's Resource is parsed once, when the definition is validated and compiled; unknown ones are
+refused there with AWS's words
+(`Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ... at /States/X/Resource'`)."""
 
 from __future__ import annotations
 
@@ -175,7 +176,8 @@ def test_sojourn_run_refuses_an_unknown_resource_before_running_even_with_a_call
     with pytest.raises(DefinitionError) as raised:
         sojourn.run(task(garbage), resources={garbage: lambda parameters: parameters})
     assert raised.value.cause == (
-        f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {NOT_RECOGNISED.format(garbage)} at /States/T/Resource'"
+        "Invalid State Machine Definition: "
+        f"'SCHEMA_VALIDATION_FAILED: {NOT_RECOGNISED.format(garbage)} at /States/T/Resource'"
     )
 
 

@@ -1,4 +1,5 @@
-"""`sojourn.run` and time: Wait states wait on the clock given, the wall clock by default (issue 2, item 7)."""
+"""`sojourn.run` and time: Wait states wait on the clock given, the wall clock by default
+(issue 2, item 7)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,8 @@ QUICK = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 
 @pytest.fixture(scope="module")
 def waiting(server) -> dict[str, Any]:
-    """An execution named NAME waiting in three branches, and a finished one of the same name on another machine."""
+    """An execution named NAME waiting in three branches,
+    and a finished one of the same name on another machine."""
     sfn = server.client()
     machine = sfn.create_state_machine(name="DescribeWaits", definition=json.dumps(WAITS), roleArn=ROLE)[
         "stateMachineArn"

@@ -1,6 +1,6 @@
-"""`sojourn mail` and `sojourn logs` ask the running server (`/sojourn/mail`, `/sojourn/logs`), from any folder,
-with the API's key; they never read nor create `./.sojourn`. `--db` and `--data-dir` read directly, and a
-read never creates a database."""
+"""`sojourn mail` and `sojourn logs` ask the running server (`/sojourn/mail`, `/sojourn/logs`), from any
+folder, with the API's key; they never read nor create `./.sojourn`. `--db` and `--data-dir` read directly,
+and a read never creates a database."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from sojourn.mail import send_email
 
 def handler(event, context):
     print("notifying", event["who"])
-    return {"messageId": send_email(to=[event["who"] + "@example.com"], subject="Hello " + event["who"], text="Hi!")}
+    sent = send_email(to=[event["who"] + "@example.com"], subject="Hello " + event["who"], text="Hi!")
+    return {"messageId": sent}
 """
 
 

@@ -38,7 +38,8 @@ def assert_whole(arn: str, output: str) -> None:
 
 @pytest.fixture(scope="module")
 def arns(server) -> dict[str, Any]:
-    """A finished execution of a machine with a long name, and one waiting for an activity with a long name."""
+    """A finished execution of a machine with a long name,
+    and one waiting for an activity with a long name."""
     sfn = server.client()
     definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     machine = sfn.create_state_machine(name=MACHINE, definition=definition, roleArn=ROLE)["stateMachineArn"]

@@ -43,7 +43,8 @@ def serving(client: Any, settings: Settings, app: Any = None) -> Iterator[str]:
 
 
 def approval_definition(**approve: Any) -> dict[str, Any]:
-    """Prepare (a task), Approve (waits for a person, offering decision buttons), then a Choice on the answer."""
+    """Prepare (a task), Approve (waits for a person, offering decision buttons),
+    then a Choice on the answer."""
     return {
         "StartAt": "Prepare",
         "States": {

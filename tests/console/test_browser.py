@@ -91,7 +91,9 @@ def test_every_page_renders_in_the_browser_without_errors(client, base_url, page
     shots = {
         "state-machines": "/console/state-machines",
         "state-machine-graph": f"/console/state-machines/{quote(machine, safe='')}",
-        "state-machine-definition-yaml": f"/console/state-machines/{quote(machine, safe='')}?tab=definition&format=yaml",
+        "state-machine-definition-yaml": (
+            f"/console/state-machines/{quote(machine, safe='')}?tab=definition&format=yaml"
+        ),
         "executions": "/console/executions",
     }
     for name, path in shots.items():

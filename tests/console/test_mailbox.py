@@ -1,4 +1,5 @@
-"""The mailbox pages: mail queued in the real outbox and kept (no SMTP host), as the recipient would see it."""
+"""The mailbox pages: mail queued in the real outbox and kept (no SMTP host),
+as the recipient would see it."""
 
 from __future__ import annotations
 

@@ -201,8 +201,8 @@ def test_decision_buttons_send_their_output_with_who_decided_and_when(client, ht
     assert '<button type="submit" name="decision" value="Approve"' in inbox.text
     assert "&lt;task token: redacted&gt;" in inbox.text  # the token itself never reaches the page
     assert (
-        '<dt>Request</dt><dd class="task-about"><span class="pair"><span class="muted">employee</span> E002</span></dd>'
-        in inbox.text
+        '<dt>Request</dt><dd class="task-about"><span class="pair">'
+        '<span class="muted">employee</span> E002</span></dd>' in inbox.text
     )
     task_id = waiting_tasks(client)[0]["taskId"]
     answer = http.post(

@@ -1,8 +1,9 @@
 """Every console page at a phone's width (390 px) and a desktop's (1280 px), in Chromium, with real data.
 
-Behaviour, not looks: nothing makes the page scroll sideways (wide tables, graphs and JSON scroll inside their
-own box), every top-menu link is on screen, on top (a tap at its centre reaches it) and readable (WCAG contrast
-of its text against what is painted behind it), and on a phone every control is at least 40 px high.
+Behaviour, not looks: nothing makes the page scroll sideways (wide tables, graphs and JSON scroll inside
+their own box), every top-menu link is on screen, on top (a tap at its centre reaches it) and readable
+(WCAG contrast of its text against what is painted behind it), and on a phone every control is at least
+40 px high.
 A full-page screenshot of each page at each width goes to artifacts/console/.
 """
 
@@ -36,22 +37,37 @@ LONG = "a-rather-long-unbroken-value-" * 6  # no space to break at: must wrap or
 
 # What the page measures in the browser: its width, the menu, the controls, what sticks out of the screen.
 MEASURE = """(width) => {
-  const rgba = (text) => { const n = text.match(/[\\d.]+/g).map(Number); return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1]; };
-  const over = (top, bottom) => { const a = top[3]; return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat([1]); };
+  const rgba = (text) => {
+    const n = text.match(/[\\d.]+/g).map(Number);
+    return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1];
+  };
+  const over = (top, bottom) => {
+    const a = top[3];
+    return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+  };
   const luminance = (c) => {
-    const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    const [r, g, b] = c.slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+    (el.className && typeof el.className === 'string'
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
     ' "' + (el.innerText || el.value || '').trim().slice(0, 30) + '"';
-  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+  };
   // The colour painted behind a point: the backgrounds under it (elementsFromPoint), bottom first, on white.
   const behind = (el, x, y) => {
     const stack = document.elementsFromPoint(x, y);
     const from = stack.indexOf(el);
     let colour = [255, 255, 255, 1];
-    for (const layer of stack.slice(Math.max(from, 0)).reverse()) { colour = over(rgba(getComputedStyle(layer).backgroundColor), colour); }
+    for (const layer of stack.slice(Math.max(from, 0)).reverse()) {
+      colour = over(rgba(getComputedStyle(layer).backgroundColor), colour);
+    }
     return colour;
   };
   const menu = [...document.querySelectorAll('header.top a, header.top button')].map(el => {

@@ -1,4 +1,5 @@
-"""End-to-end fixtures: a real SMTP server for each test; Chromium (`browser`, `page`) as the console's tests have it."""
+"""End-to-end fixtures: a real SMTP server for each test; Chromium (`browser`, `page`) as the console's
+tests have it."""
 
 from __future__ import annotations
 

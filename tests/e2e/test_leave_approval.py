@@ -247,7 +247,8 @@ API_KEY = "e2e-api-key"
 
 @pytest.fixture
 def keyed_app(smtp, tmp_path):
-    """The app as the README says to expose it: SOJOURN_API_KEY set (the functions must still reach Sojourn)."""
+    """The app as the README says to expose it: SOJOURN_API_KEY set
+    (the functions must still reach Sojourn)."""
     env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port), "SOJOURN_API_KEY": API_KEY}
     with serve(tmp_path, "--app", str(APP), env=env) as server:
         yield server
@@ -271,7 +272,8 @@ def test_with_an_api_key_set_a_request_is_emailed_approved_and_the_employee_told
 
 
 def with_function_key(manifest: Path, function: str, key: str | None) -> None:
-    """Edit the copied app: `function` presents `key` to Sojourn instead of the credential Sojourn gives it."""
+    """Edit the copied app: `function` presents `key` to Sojourn
+    instead of the credential Sojourn gives it."""
     spec = yaml.safe_load(manifest.read_text())
     for name, entry in spec["functions"].items():
         entry["environment"].pop("AWS_ACCESS_KEY_ID", None)
@@ -328,7 +330,8 @@ def test_a_fresh_database_forgets_the_requests_it_no_longer_has(smtp, tmp_path):
     env = {"SOJOURN_SMTP_HOST": smtp.host, "SOJOURN_SMTP_PORT": str(smtp.port)}
     with serve(tmp_path, "--app", str(APP), env=env) as first:
         assert request(first, {"employeeId": "E002", "date": DAY}).status_code == 200
-    # The same data folder, a new engine database (a fresh --db, a deleted sojourn.db): the old request is gone.
+    # The same data folder, a new engine database (a fresh --db, a deleted sojourn.db):
+    # the old request is gone.
     with serve(tmp_path, "--app", str(APP), env=env, db_url=f"sqlite:///{tmp_path / 'fresh.db'}") as second:
         again = request(second, {"employeeId": "E002", "date": DAY})
         assert again.status_code == 200, again.text

@@ -103,8 +103,8 @@ def test_the_walkthrough_above_is_the_one_the_readme_prints():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert CURL in readme
     assert (
-        "make run    # creates .venv, installs Sojourn, serves the Leave Approval app and the console on :8080"
-        in readme
+        "make run    # creates .venv, installs Sojourn, "
+        "serves the Leave Approval app and the console on :8080" in readme
     )
     for wording in (
         "Leave Request from Jim O'Dell for 2030-11-01",

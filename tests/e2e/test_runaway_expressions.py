@@ -70,7 +70,10 @@ def _timed(call: Callable[[], Any]) -> float:
 
 def _figures(label: str, values: list[float]) -> str:
     ordered = sorted(values)
-    return f"{label}: median {statistics.median(ordered) * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms over {len(ordered)}"
+    return (
+        f"{label}: median {statistics.median(ordered) * 1000:.1f} ms, "
+        f"max {ordered[-1] * 1000:.1f} ms over {len(ordered)}"
+    )
 
 
 @pytest.mark.slow
@@ -104,7 +107,8 @@ def test_runaway_expressions_fail_their_executions_and_leave_the_rest_running(
             )
         )
         starter.start()
-        # ordinary executions and API calls one after another for as long as any runaway is starting or RUNNING
+        # ordinary executions and API calls one after another,
+        # for as long as any runaway is starting or RUNNING
         api: list[float] = []
         beside: tuple[list[float], list[float]] = ([], [])
         while starter.is_alive() or any(

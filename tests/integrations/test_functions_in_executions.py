@@ -1,5 +1,6 @@
 """Functions called by real executions (sojourn.Client on SQLite): Lambda's envelope, Retry and Catch on
-the handler's error type, and functions calling Sojourn back with a plain boto3 client (issue 5, items 2-3)."""
+the handler's error type, and functions calling Sojourn back with a plain boto3 client
+(issue 5, items 2-3)."""
 
 from __future__ import annotations
 

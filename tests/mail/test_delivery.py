@@ -274,7 +274,10 @@ def test_mail_queued_by_another_process_wakes_the_deliverer_on_postgresql(
         store, Settings(db_url=url, smtp_host="127.0.0.1", smtp_port=smtp_server.port)
     ).start()
     try:
-        code = "from sojourn.mail import send_email; print(send_email(to=['ann@example.com'], subject='Hi', text='x'))"
+        code = (
+            "from sojourn.mail import send_email; "
+            "print(send_email(to=['ann@example.com'], subject='Hi', text='x'))"
+        )
         sent = subprocess.run(
             [sys.executable, "-c", code],
             env={"SOJOURN_DB_URL": url, "PATH": "/usr/bin:/bin"},

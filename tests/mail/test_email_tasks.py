@@ -1,4 +1,5 @@
-"""Mail from workflows: the email Task resources in real executions, and `send_email` in a real function worker.
+"""Mail from workflows: the email Task resources in real executions,
+and `send_email` in a real function worker.
 
 Executions run on a SQLite file with `sojourn.Client`; the deliverer sends to a real aiosmtpd server.
 """
@@ -26,8 +27,9 @@ from sojourn.mail import send_email
 
 
 def notify(event, context):
-    return {"messageId": send_email(to=[event["to"]], subject=f"Leave on {event['date']}",
-                                    html=f"<p>Leave on {event['date']}</p>", text=f"Leave on {event['date']}")}
+    sent = send_email(to=[event["to"]], subject=f"Leave on {event['date']}",
+                      html=f"<p>Leave on {event['date']}</p>", text=f"Leave on {event['date']}")
+    return {"messageId": sent}
 """
 ROLE = "arn:aws:iam::123456789012:role/sojourn"
 
@@ -115,7 +117,10 @@ def test_a_sent_approval_mail_is_kept_with_its_task_token_redacted_and_the_token
                 "To": "lead@example.com",
                 "Subject": "Approve?",
                 "Text.$": "States.Format('Approve: https://leave.example.com/approve/{}', $$.Task.Token)",
-                "Html.$": "States.Format('<a href=\"https://leave.example.com/approve/{}\">Approve</a>', $$.Task.Token)",
+                "Html.$": (
+                    "States.Format("
+                    "'<a href=\"https://leave.example.com/approve/{}\">Approve</a>', $$.Task.Token)"
+                ),
             },
         },
     )
@@ -201,7 +206,9 @@ def test_email_send_wait_for_task_token_mails_the_token_and_the_reply_resumes_th
             "Parameters": {
                 "To": "lead@example.com",
                 "Subject": "Approve?",
-                "Text.$": "States.Format('Approve: https://leave.example.com/approve?token={}', $$.Task.Token)",
+                "Text.$": (
+                    "States.Format('Approve: https://leave.example.com/approve?token={}', $$.Task.Token)"
+                ),
             },
         },
     )

@@ -1,4 +1,5 @@
-"""The deliverer runs inside every `sojourn serve` / `sojourn worker` process (server.Host starts and stops it)."""
+"""The deliverer runs inside every `sojourn serve` / `sojourn worker` process
+(server.Host starts and stops it)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,8 @@ def square(item: int) -> int:
 
 
 def flaky(call: Any) -> dict[str, Any]:
-    """Fails on its first attempt (Retry waits 1 s), succeeds on the next; the answer depends on nothing else."""
+    """Fails on its first attempt (Retry waits 1 s), succeeds on the next;
+    the answer depends on nothing else."""
     _pause()
     if call.attempt == 0:
         raise Flake("first attempts fail")

@@ -1,4 +1,5 @@
-"""Helpers shared by the runtime tests: a clock the test moves, and short ways to start and inspect executions."""
+"""Helpers shared by the runtime tests: a clock the test moves,
+and short ways to start and inspect executions."""
 
 from __future__ import annotations
 

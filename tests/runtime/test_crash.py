@@ -57,7 +57,8 @@ class Worker:
 
 
 class Approver(threading.Thread):
-    """Answers every task token the worker writes, as a person would; stale ones (re-issued after a crash) fail."""
+    """Answers every task token the worker writes, as a person would;
+    stale ones (re-issued after a crash) fail."""
 
     def __init__(self, client: Client, tokens_file: Path):
         super().__init__(daemon=True)

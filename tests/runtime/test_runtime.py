@@ -171,7 +171,9 @@ def test_a_token_written_into_a_link_is_stored_only_as_a_hash_and_still_answers(
                         "Parameters": {
                             "FunctionName": "ask",
                             "Payload": {
-                                "link.$": "States.Format('https://leave.example.com/approve/{}', $$.Task.Token)"
+                                "link.$": (
+                                    "States.Format('https://leave.example.com/approve/{}', $$.Task.Token)"
+                                )
                             },
                         },
                     }
@@ -586,7 +588,8 @@ def test_an_activity_worker_polls_a_task_and_answers_it(make_client):
 
 
 def test_executions_started_together_each_get_their_own_answer_and_a_failed_one_changes_nothing(make_client):
-    """`start_executions`: one transaction for requests that arrive together (the HTTP layer's group commit)."""
+    """`start_executions`: one transaction for requests that arrive together
+    (the HTTP layer's group commit)."""
     client = make_client()
     hello = machine(client, {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": True}}}, name="hello")
     answers = client.start_executions(
@@ -656,8 +659,8 @@ def test_a_token_written_in_base64_or_echoed_in_its_answer_is_never_kept_in_clea
 
 
 def test_a_stored_definition_that_no_longer_compiles_fails_its_execution_once(make_client, db_url):
-    # As after an upgrade whose validator is stricter: the execution fails with States.Runtime and its work is gone,
-    # instead of every delivery of it failing for ever.
+    # As after an upgrade whose validator is stricter: the execution fails with States.Runtime and its
+    # work is gone, instead of every delivery of it failing for ever.
     import sqlite3
 
     client = make_client({})

@@ -1,4 +1,5 @@
-"""`Client.search_executions`: ListExecutions across machines, also bounded by start time (the console's list)."""
+"""`Client.search_executions`: ListExecutions across machines, also bounded by start time
+(the console's list)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The 10,000-waiting test's worker process: `python waiting_worker.py DB_URL`. Its task hands out the token and
-returns, so every execution waits for SendTaskSuccess with nothing of it left in the worker's memory."""
+"""The 10,000-waiting test's worker process: `python waiting_worker.py DB_URL`. Its task hands out the
+token and returns, so every execution waits for SendTaskSuccess with nothing of it left in the worker's
+memory."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Write data/schema_0002.json: the rows Sojourn stored, before migration 0003, after `migration_workload.begin`.
+"""Write data/schema_0002.json: the rows Sojourn stored, before migration 0003,
+after `migration_workload.begin`.
 
 Run with the code of that time first on the path (commit bfeb1e7, the last before 0003):
 

@@ -1,4 +1,5 @@
-"""Rows the store's contract tests start from: an execution with its run, written through the store's verbs."""
+"""Rows the store's contract tests start from: an execution with its run,
+written through the store's verbs."""
 
 from __future__ import annotations
 

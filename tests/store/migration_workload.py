@@ -109,7 +109,8 @@ def finish(client: Any, clock: Any, tokens: dict[str, str]) -> None:
 
 
 def snapshot(client: Any) -> dict[str, Any]:
-    """What the API answers about every execution: listing, description, definition, history; waiting tasks."""
+    """What the API answers about every execution: listing, description, definition, history;
+    waiting tasks."""
     answer: dict[str, Any] = {"lists": {}, "executions": {}}
     for machine in client.list_state_machines()["stateMachines"]:
         arn = machine["stateMachineArn"]

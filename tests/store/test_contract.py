@@ -158,7 +158,8 @@ def test_a_definition_is_stored_once_however_many_executions_use_it(store: Store
 
 
 def test_executions_started_together_get_distinct_ids_in_start_order(store: Store):
-    """The listing order: ids come from the database (MAX + 1 gave two concurrent PostgreSQL starts one number)."""
+    """The listing order: ids come from the database
+    (MAX + 1 gave two concurrent PostgreSQL starts one number)."""
     together = (
         store.dialect == "postgres"
     )  # SQLite runs one writer at a time: its transactions cannot overlap

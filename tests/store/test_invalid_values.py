@@ -1,4 +1,5 @@
-"""A value the database cannot hold is the caller's error (InvalidStoreValue), on both backends, never a driver error."""
+"""A value the database cannot hold is the caller's error (InvalidStoreValue), on both backends,
+never a driver error."""
 
 from __future__ import annotations
 

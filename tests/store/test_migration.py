@@ -1,5 +1,5 @@
-"""Migrations 0003 and 0004 carry existing data over: a database migrated from the schema before them, with data,
-answers exactly as a fresh database where the same executions ran, and both go on the same way.
+"""Migrations 0003 and 0004 carry existing data over: a database migrated from the schema before them,
+with data, answers exactly as a fresh database where the same executions ran, and both go on the same way.
 
 The old rows (data/schema_0002.json) were written by Sojourn before 0003, running `migration_workload`
 (see make_schema_0002_fixture.py).

@@ -1,4 +1,5 @@
-"""Shared by the leave approval functions: the employee directory, the requests as Sojourn keeps them, the pages.
+"""Shared by the leave approval functions: the employee directory, the requests as Sojourn keeps them,
+the pages.
 
 The directory is a JSON file users edit (`EMPLOYEES_FILE`). The app keeps no records of its own: a request
 is the execution named `<employee>-<date>-<n>` (n counts the times that day was asked, 1, 2, ... after a
@@ -93,7 +94,8 @@ def today() -> date:
 
 # --- Sojourn -----------------------------------------------------------------------------------------------
 def stepfunctions() -> Any:
-    """boto3's client of the Sojourn that runs this function (its endpoint and credential come from Sojourn)."""
+    """boto3's client of the Sojourn that runs this function
+    (its endpoint and credential come from Sojourn)."""
     return boto3.client(
         "stepfunctions", config=Config(retries={"max_attempts": 2}, connect_timeout=3, read_timeout=8)
     )
@@ -101,7 +103,8 @@ def stepfunctions() -> Any:
 
 @contextlib.contextmanager
 def asking_sojourn() -> Iterator[None]:
-    """Turn a failure to ask Sojourn into Unavailable; the API's answers about the request pass as they are."""
+    """Turn a failure to ask Sojourn into Unavailable;
+    the API's answers about the request pass as they are."""
     try:
         yield
     except ClientError as e:
@@ -117,7 +120,8 @@ def error_code(error: ClientError) -> str:
 
 
 def requests_for(sfn: Any, employee_id: str, day: str) -> Iterator[dict[str, Any]]:
-    """The executions of the requests for that employee and day, oldest first (DescribeExecution's answers)."""
+    """The executions of the requests for that employee and day, oldest first
+    (DescribeExecution's answers)."""
     machine = os.environ["STATE_MACHINE_ARN"]
     attempt = 1
     while True:
@@ -197,7 +201,8 @@ def find_ask(sfn: Any, employee_id: str, day: str, token: str) -> Ask | None:
 
 
 def _answer(event: dict[str, Any]) -> dict[str, Any]:
-    """What processLeaveRequest returned, from a TaskSubmitted event (Lambda's envelope or the bare payload)."""
+    """What processLeaveRequest returned, from a TaskSubmitted event
+    (Lambda's envelope or the bare payload)."""
     with contextlib.suppress(TypeError, ValueError):
         output = json.loads(event["taskSubmittedEventDetails"].get("output") or "null")
         payload = output.get("Payload", output) if isinstance(output, dict) else None
@@ -242,12 +247,15 @@ def _last_task_event(events: list[dict[str, Any]]) -> str | None:
 def page(title: str, body: str, status: int = 200, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """An API Gateway proxy response carrying a small HTML page."""
     document = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">\
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>
- body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #1f2933; }}
+ body {{ font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; \
+padding: 0 1rem; color: #1f2933; }}
  h1 {{ font-size: 1.4rem; }} dl {{ display: grid; grid-template-columns: max-content auto; gap: .3rem 1rem; }}
- dt {{ color: #52606d; }} button {{ font-size: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: .3rem; color: white; cursor: pointer; }}
+ dt {{ color: #52606d; }} button {{ font-size: 1rem; padding: .6rem 1.4rem; border: 0; border-radius: .3rem; \
+color: white; cursor: pointer; }}
  .approved {{ background: #2f855a; }} .denied {{ background: #c53030; }} .note {{ color: #52606d; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>

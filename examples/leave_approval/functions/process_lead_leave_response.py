@@ -1,4 +1,5 @@
-"""processLeadLeaveResponse: tell the employee the decision; return the audit record as the workflow's output."""
+"""processLeadLeaveResponse: tell the employee the decision;
+return the audit record as the workflow's output."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     send_email(
         to=[person["email"]],
         subject=subject,
-        html=f"<p>Hello {html.escape(person['name'])},</p><p>Your leave request for <strong>{html.escape(day)}</strong> {outcome}{html.escape(by)}.</p>",
+        html=(
+            f"<p>Hello {html.escape(person['name'])},</p>"
+            f"<p>Your leave request for <strong>{html.escape(day)}</strong> {outcome}{html.escape(by)}.</p>"
+        ),
         text=f"Hello {person['name']},\n\nYour leave request for {day} {outcome}{by}.\n",
     )
     return {

@@ -27,7 +27,10 @@ SUBJECTS = {
 
 def link(employee_id: str, day: str, decision: str, token: str) -> str:
     base = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
-    return f"{base}/leave_lead_response/{quote(employee_id, safe='')}/{quote(day, safe='')}/{decision}/{quote(token, safe='')}"
+    return (
+        f"{base}/leave_lead_response/{quote(employee_id, safe='')}/{quote(day, safe='')}"
+        f"/{decision}/{quote(token, safe='')}"
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -39,12 +42,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     subject = SUBJECTS.get(stage, SUBJECTS["request"]).format(name=person["name"], date=day)
     why = {
         "reminder": "<p>This is a reminder: the request is still waiting for your decision.</p>",
-        "escalation": f"<p>{html.escape(employee(person['lead'])['name'])} has not decided, so the request comes to you.</p>",
+        "escalation": (
+            f"<p>{html.escape(employee(person['lead'])['name'])} has not decided, "
+            "so the request comes to you.</p>"
+        ),
     }.get(stage, "")
     body = f"""<p>Hello {html.escape(asked["name"])},</p>
-{why}<p>{html.escape(person["name"])} ({html.escape(person["id"])}) asks for leave on <strong>{html.escape(day)}</strong>.</p>
+{why}<p>{html.escape(person["name"])} ({html.escape(person["id"])}) asks for leave on \
+<strong>{html.escape(day)}</strong>.</p>
 <p><a href="{html.escape(approve)}">Approve</a> &nbsp;|&nbsp; <a href="{html.escape(deny)}">Deny</a></p>
-<p style="color:#52606d">Each link opens a confirmation page; nothing is decided until you press its button.</p>"""
+<p style="color:#52606d">Each link opens a confirmation page; \
+nothing is decided until you press its button.</p>"""
     text = f"{person['name']} ({person['id']}) asks for leave on {day}.\n\nApprove: {approve}\nDeny: {deny}\n"
     send_email(to=[asked["email"]], subject=subject, html=body, text=text)
     return {

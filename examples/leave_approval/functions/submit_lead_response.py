@@ -57,8 +57,10 @@ def _decided(person: dict[str, Any], day: str, decision: dict[str, Any]) -> dict
     return page(
         "Decision already taken",
         f"<p>{html.escape(person['name'])}'s leave on {html.escape(day)} was "
-        f"<strong>{html.escape(str(decision.get('decision')))}</strong> by {html.escape(_who(decision.get('decidedBy')))}"
-        f" at {html.escape(str(decision.get('decidedAt') or 'an unknown time'))}.</p><p class='note'>Nothing was changed.</p>",
+        f"<strong>{html.escape(str(decision.get('decision')))}</strong> "
+        f"by {html.escape(_who(decision.get('decidedBy')))}"
+        f" at {html.escape(str(decision.get('decidedAt') or 'an unknown time'))}.</p>"
+        "<p class='note'>Nothing was changed.</p>",
     )
 
 
@@ -135,7 +137,8 @@ def _decide(
         )
     return page(
         f"Leave {decision}",
-        f"<p>You {decision} {html.escape(person['name'])}'s leave on {html.escape(day)}. They will be told by email.</p>",
+        f"<p>You {decision} {html.escape(person['name'])}'s leave on {html.escape(day)}. "
+        "They will be told by email.</p>",
     )
 
 

@@ -1,4 +1,5 @@
-"""The Step Functions API shapes, straight from botocore's service model: input checks and output serialisation.
+"""The Step Functions API shapes, straight from botocore's service model: input checks and
+output serialisation.
 
 AWS validates requests against the same model boto3 is generated from, so driving both directions from
 `botocore`'s `stepfunctions` model keeps Sojourn's wire format equal to AWS's without a copy of it.

@@ -83,7 +83,8 @@ class StepFunctionsAPI:
         except errors.SojournAPIError as e:
             return _error(e, request_id)
         except InvalidStoreValue as e:
-            # A last line of defence: the checks in front should have refused the value with its member's name.
+            # A last line of defence: the checks in front should have refused the value with its
+            # member's name.
             return _error(errors.ValidationException(f"1 validation error detected: {e}"), request_id)
         except StoreUnavailable:
             # The database is out of reach for now (PostgreSQL down or restarting, the pool exhausted):

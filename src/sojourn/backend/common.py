@@ -1,4 +1,5 @@
-"""What the backend's services share: their `Context`, and AWS's rules for pages, payloads, tags and descriptions."""
+"""What the backend's services share: their `Context`, and AWS's rules for pages, payloads, tags and
+descriptions."""
 
 from __future__ import annotations
 
@@ -105,7 +106,8 @@ def limit(max_results: int | None, default: int = 100) -> int:
 
 
 def parse_payload(text: str, error: type[E.SojournAPIError], what: str) -> Any:
-    """The JSON document of a payload (input, output, variables) within AWS's size limit; `error` otherwise."""
+    """The JSON document of a payload (input, output, variables) within AWS's size limit;
+    `error` otherwise."""
     if not isinstance(text, str):
         raise error(f"Invalid {what}: the value must be a JSON string")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_PAYLOAD:
@@ -131,7 +133,8 @@ def tags(given: list[dict[str, str]] | None) -> list[tuple[str, str]]:
         key, value = tag.get("key"), tag.get("value", "")
         if not key:
             raise E.ValidationException(
-                f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: Member must not be null"
+                f"Value null at 'tags.{index}.member.key' failed to satisfy constraint: "
+                "Member must not be null"
             )
         for member, text in (("key", key), ("value", value)):
             if not _tag_text(text):
@@ -145,7 +148,8 @@ def tags(given: list[dict[str, str]] | None) -> list[tuple[str, str]]:
 
 
 def description(text: str | None) -> str | None:
-    """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused (Sojourn's rule)."""
+    """A description kept as it is given; NUL, which PostgreSQL's text cannot hold, is refused
+    (Sojourn's rule)."""
     if text is not None and "\x00" in text:
         raise E.ValidationException(
             "Value at 'description' failed to satisfy constraint: Member must not contain NUL characters"

@@ -281,7 +281,8 @@ class Executions:
     ) -> dict[str, Any]:
         """The console's executions list: ListExecutions across machines, also bounded by start time.
 
-        Same answer shape as `list_executions`, newest first; `startedAfter` is inclusive, `startedBefore` not.
+        Same answer shape as `list_executions`, newest first; `startedAfter` is inclusive,
+        `startedBefore` not.
         """
         _check_status(statusFilter)
         size = limit(maxResults)
@@ -325,7 +326,8 @@ class Executions:
 
 
 def _qualifiers(row: Mapping[str, Any]) -> dict[str, str]:
-    """The version and alias an execution was started through, as DescribeExecution and ListExecutions name them."""
+    """The version and alias an execution was started through,
+    as DescribeExecution and ListExecutions name them."""
     return {
         key: row[column]
         for key, column in (("stateMachineVersionArn", "version_arn"), ("stateMachineAliasArn", "alias_arn"))

@@ -134,7 +134,8 @@ class StateMachines:
             and tracingConfiguration is None
         ):
             raise E.MissingRequiredParameter(
-                "Either the definition, the roleArn, the logging or the tracing configuration must be specified"
+                "Either the definition, the roleArn, the logging or the tracing configuration "
+                "must be specified"
             )
         changes: dict[str, Any] = {}
         if definition is not None:

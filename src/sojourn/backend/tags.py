@@ -19,7 +19,8 @@ class Tags:
         self.ctx = ctx
 
     def _check_taggable(self, tx: Tx, arn: str) -> None:
-        """The tagging actions answer ResourceNotFound for any missing resource (their model's only "not found")."""
+        """The tagging actions answer ResourceNotFound for any missing resource
+        (their model's only "not found")."""
         kind, _names = arns.parse(arn)
         found: object = None
         if kind == "stateMachine":

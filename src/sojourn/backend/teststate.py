@@ -42,7 +42,8 @@ class TestStates:
             arns.validate_role_arn(roleArn)
         now = datetime.fromtimestamp(self.ctx.clock(), UTC)
         data = parse_payload(input or "{}", E.InvalidExecutionInput, "input")
-        # TestState's variables are JSON input data as much as its input is: the same error, InvalidExecutionInput.
+        # TestState's variables are JSON input data as much as its input is:
+        # the same error, InvalidExecutionInput.
         bound = parse_payload(variables, E.InvalidExecutionInput, "variables") if variables else None
         if bound is not None and not isinstance(bound, dict):
             raise E.InvalidExecutionInput(

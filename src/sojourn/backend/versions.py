@@ -109,7 +109,8 @@ class Versions:
         self, *, stateMachineArn: str, nextToken: str | None = None, maxResults: int | None = None
     ) -> dict[str, Any]:
         with self.ctx.store.transaction(write=False) as tx:
-            # The model gives ListStateMachineVersions no StateMachineDoesNotExist: ValidationException is its "no such".
+            # The model gives ListStateMachineVersions no StateMachineDoesNotExist:
+            # ValidationException is its "no such".
             self.ctx.get_machine(tx, stateMachineArn, E.ValidationException)
             rows = tx.versions(stateMachineArn)
         return _page(rows, "stateMachineVersions", "stateMachineVersionArn", nextToken, maxResults)

@@ -134,7 +134,8 @@ async def _view(console: Console, arn: str) -> dict[str, Any]:
 async def _waiting(
     console: Console, execution: dict[str, Any], states: dict[str, Any], now: datetime
 ) -> list[dict[str, Any]]:
-    """The tasks the execution waits on: where, since when, until when, what their call answered, decisions."""
+    """The tasks the execution waits on: where, since when, until when,
+    what their call answered, decisions."""
     if execution["status"] != "RUNNING":
         return []
     page = await console.call(
@@ -160,7 +161,8 @@ def _states_json(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history_page(rows: list[Any], before: str | None) -> dict[str, Any]:
-    """The history table's page: the newest TABLE_ROWS events, or those before event `before` (older pages)."""
+    """The history table's page: the newest TABLE_ROWS events,
+    or those before event `before` (older pages)."""
     end = len(rows)
     if before and before.isdigit():
         end = next((index for index, row in enumerate(rows) if row.id >= int(before)), len(rows))

@@ -75,7 +75,8 @@ class Group:
 
 @dataclass(frozen=True)
 class Edge:
-    """A transition: kind "next", "choice", "default", "catch", "start" or "end"; `points` run source to target."""
+    """A transition: kind "next", "choice", "default", "catch", "start" or "end";
+    `points` run source to target."""
 
     source: str
     target: str

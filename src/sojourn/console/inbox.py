@@ -77,7 +77,8 @@ async def inbox_page(request: Request, error: str | None = None) -> Response:
 
 
 async def decide(request: Request) -> Response:
-    """Answer a task: a decision button, success with JSON output, or failure; back to the inbox or the execution."""
+    """Answer a task: a decision button, success with JSON output, or failure;
+    back to the inbox or the execution."""
     console = console_of(request)
     form = await console.form(request)
     task_id = request.path_params["task_id"]

@@ -1,4 +1,5 @@
-"""State machine pages: the list; one machine's graph, definition (JSON, YAML), versions, executions; start."""
+"""State machine pages: the list; one machine's graph, definition (JSON, YAML),
+versions, executions; start."""
 
 from __future__ import annotations
 

@@ -230,7 +230,8 @@ def _end_inside(
 
 
 def call_answer(submitted: str | None) -> Any:
-    """What a waiting task's call answered (TaskSubmitted's output); for a Lambda call, what the function returned.
+    """What a waiting task's call answered (TaskSubmitted's output);
+    for a Lambda call, what the function returned.
 
     The leave app's function returns `{"sent": true, "to": "john@example.com"}`: whom the task waits for.
     """
@@ -275,7 +276,8 @@ class Waiting:
 
     state: str
     type: str
-    what: str  # for people: "a task token (SendTaskSuccess or SendTaskFailure)", "a timer", "its iterations", ...
+    # for people: "a task token (SendTaskSuccess or SendTaskFailure)", "a timer", "its iterations", ...
+    what: str
     since: datetime | None
     until: datetime | None = (
         None  # a Task's timeout, a Wait's end (None: none, or not known from the history)

@@ -1,7 +1,8 @@
 """The console's ASGI app: templates, the client calls made off the event loop, forms, errors.
 
 Every page talks to Sojourn through `sojourn.Client` only (the same methods boto3 has, plus the
-console's reads: `list_waiting_tasks`, `describe_waiting_task`, `decide_task`, `search_executions`, `list_mail`...).
+console's reads: `list_waiting_tasks`, `describe_waiting_task`, `decide_task`, `search_executions`,
+`list_mail`...).
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ LOG_FILE_LIMIT = 5_000_000  # bytes before a function's log file is rotated once
 
 
 def function_name(name_or_arn: str) -> str:
-    """The function's name from a name, a full ARN (with or without qualifier) or `<account>:function:<name>`."""
+    """The function's name from a name, a full ARN (with or without qualifier) or
+    `<account>:function:<name>`."""
     match = ARN.fullmatch(name_or_arn)
     if match:
         return match["name"]
@@ -356,7 +357,10 @@ class FunctionPool:
             )
         error = answer["error"]
         trace = "".join(error.get("stackTrace") or [])
-        extra = f"[ERROR] {error['errorType']}: {error['errorMessage']}\nTraceback (most recent call last):\n{trace}"
+        extra = (
+            f"[ERROR] {error['errorType']}: {error['errorMessage']}\n"
+            f"Traceback (most recent call last):\n{trace}"
+        )
         status = "crashed" if error.get("errorType") == "Runtime.ExitError" else "failed"
         return Invocation(
             status=status,

@@ -1,10 +1,9 @@
 """What a Task can call. `resolve(resource)` picks the integration module by the resource's form.
 
-| Resource | module |
-| --- | --- |
-| `arn:aws:states:::lambda:invoke[.waitForTaskToken]`, `arn:aws:lambda:<region>:<account>:function:<name>` | functions |
-| `arn:aws:states:::sojourn:email.send[.waitForTaskToken]`, `arn:aws:states:::aws-sdk:sesv2:sendEmail` | email |
-| `arn:aws:states:::states:startExecution[.sync, .sync:2, .waitForTaskToken]` | executions |
+- functions: `arn:aws:states:::lambda:invoke[.waitForTaskToken]`,
+  `arn:aws:lambda:<region>:<account>:function:<name>`
+- email: `arn:aws:states:::sojourn:email.send[.waitForTaskToken]`, `arn:aws:states:::aws-sdk:sesv2:sendEmail`
+- executions: `arn:aws:states:::states:startExecution[.sync, .sync:2, .waitForTaskToken]`
 
 Activities (`arn:aws:states:<region>:<account>:activity:<name>`) are served by the runtime itself.
 Each module has one entry point, `invoke(call: TaskCall, facilities: Facilities)` (docs/design.md section 4).

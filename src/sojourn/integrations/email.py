@@ -2,8 +2,9 @@
 
 - `arn:aws:states:::aws-sdk:sesv2:sendEmail`: Amazon SES v2 SendEmail's request (`FromEmailAddress`,
   `Destination`, `ReplyToAddresses`, `Content.Simple`) and response (`{"MessageId": ...}`). A bad request
-  fails the task as Step Functions' AWS SDK integrations do: `<Service>.<Exception>` in PascalCase with the
-  Exception suffix ("AWS SDK service integrations" in the Step Functions guide), here `SesV2.BadRequestException`.
+  fails the task as Step Functions' AWS SDK integrations do: `<Service>.<Exception>` in PascalCase with
+  the Exception suffix ("AWS SDK service integrations" in the Step Functions guide), here
+  `SesV2.BadRequestException`.
 - `arn:aws:states:::sojourn:email.send[.waitForTaskToken]`: `{To, Cc, Bcc, Subject, Html, Text, From,
   ReplyTo}` (addresses as a list or one string) -> `{"MessageId": ...}`; bad parameters fail with
   `States.TaskFailed`.
@@ -129,7 +130,8 @@ def _bad_request(message: str) -> StatesError:
 
 
 def _simple(parameters: Any) -> Message:
-    """A Message from `{To, Cc, Bcc, Subject, Html, Text, From, ReplyTo}`; States.TaskFailed when it is wrong."""
+    """A Message from `{To, Cc, Bcc, Subject, Html, Text, From, ReplyTo}`;
+    States.TaskFailed when it is wrong."""
     if not isinstance(parameters, dict):
         raise TaskFailed(cause="sojourn:email.send needs Parameters {To, Subject, Html and/or Text, ...}")
     unknown = sorted(set(parameters) - set(SIMPLE_FIELDS))

@@ -231,7 +231,8 @@ class Deliverer:
     # -- the background thread -----------------------------------------------------------------------
 
     def start(self) -> Deliverer:
-        """Deliver in a background thread until `stop()`. On SQLite (one process) a dead process's leases are freed."""
+        """Deliver in a background thread until `stop()`.
+        On SQLite (one process) a dead process's leases are freed."""
         if self.store.dialect == "sqlite":
             with self.store.transaction() as tx:
                 tx.release_mail_leases(self.clock())

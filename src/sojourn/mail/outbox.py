@@ -28,7 +28,8 @@ _local_stores: set[Store] = set()  # stores that this process's deliverers wait 
 def enqueue(
     store: Store, message: Message, *, idempotency_key: str | None = None, now: float | None = None
 ) -> str:
-    """Queue `message` for delivery (PENDING); its message id. A repeated `idempotency_key` returns the first id."""
+    """Queue `message` for delivery (PENDING); its message id.
+    A repeated `idempotency_key` returns the first id."""
     created = time.time() if now is None else now
     fields = {
         "id": str(uuid.uuid4()),

@@ -193,7 +193,8 @@ class Engine:
         )
 
     def task_submitted(self, tx: Tx, task: LeasedTask, output: Any) -> None:
-        """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned, the token is now awaited."""
+        """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned,
+        the token is now awaited."""
         found = tx.run_and_execution(task.run_id, lock=True)
         if found is None or found[1]["status"] != "RUNNING" or found[0]["generation"] != task.gen:
             return  # the execution moved on meanwhile (stopped, timed out, already answered)
@@ -216,7 +217,8 @@ class Engine:
         )
 
     def end(self, tx: Tx, execution: ExecutionRow, end: ExecutionEnd) -> None:
-        """End the execution as `end` says: its last event, its row, work, tokens and runs; a `.sync` parent told."""
+        """End the execution as `end` says: its last event, its row, work, tokens and runs;
+        a `.sync` parent told."""
         now = self.clock()
         output = end.output_json
         self._record(tx, execution, now, [(end.event.type, end.event.details)])

@@ -67,7 +67,8 @@ class _DeferredWork(BaseException):
 
 
 def integration_invoker(facilities: Facilities) -> Invoker:
-    """The invoker that calls Sojourn's integrations (`sojourn.integrations.resolve`), lending them `facilities`."""
+    """The invoker that calls Sojourn's integrations (`sojourn.integrations.resolve`),
+    lending them `facilities`."""
 
     def invoke(call: TaskCall) -> Any:
         return resolve(call.resource).invoke(call, facilities)
@@ -78,7 +79,8 @@ def integration_invoker(facilities: Facilities) -> Invoker:
 def resources_invoker(
     resources: Mapping[str, Callable[..., Any]], fallback: Invoker | None = None
 ) -> Invoker:
-    """An invoker from `{resource: callable(parameters)}` (tests, embedding); suffixes like `.sync` are ignored."""
+    """An invoker from `{resource: callable(parameters)}` (tests, embedding);
+    suffixes like `.sync` are ignored."""
 
     def invoke(call: TaskCall) -> Any:
         function = resources.get(call.resource) or resources.get(call.target.base)
@@ -171,7 +173,8 @@ class Workers:
 
     def release(self) -> None:
         """Give up this runtime's leases: a process that ran no workers (the CLI on `--db`, an API-only
-        client) hands the tasks its calls scheduled to the workers of the processes that serve the database."""
+        client) hands the tasks its calls scheduled to the workers of the processes that serve the
+        database."""
         with self.store.transaction() as tx:
             tx.release_leases(self.owner, self.clock())
 
