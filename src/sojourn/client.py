@@ -14,6 +14,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from sojourn.backend import System
 from sojourn.backend.activities import Activities
 from sojourn.backend.executions import Executions
+from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
 from sojourn.backend.tags import Tags
@@ -174,3 +175,7 @@ class Client:
     list_mail = _Action("mailbox", Mailbox.list_mail)
     get_mail = _Action("mailbox", Mailbox.get_mail)
     test_state = _Action("test_states", TestStates.test_state)
+
+    # -- Sojourn's own: human tasks ------------------------------------------------------------------
+    describe_human_task_link = _Action("human_tasks", HumanTasks.describe_human_task_link)
+    decide_human_task_link = _Action("human_tasks", HumanTasks.decide_human_task_link)

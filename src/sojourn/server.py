@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from sojourn import api, console, gateway, jsontext
+from sojourn import api, console, gateway, jsontext, portal
 from sojourn.api import extensions
 from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
@@ -106,6 +106,7 @@ def build_app(host: Host, manifest: Any = None) -> Starlette:
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
     routes += api.routes(host.client, host.settings)
     routes += console.routes(client=host.client, settings=host.settings, manifest=manifest)
+    routes += portal.routes(host.client)
     routes += [Route("/sojourn/apps", _deploy_endpoint(host), methods=["POST"])]
     routes += extensions.routes(host.client, host.settings)
     routes += [Mount("", app=live)]

@@ -154,7 +154,10 @@ def _dynamic(value: Any) -> bool:
 
 
 def _count(people: Any) -> int:
-    return len(people) if isinstance(people, list) else 0
+    """How many people a list of assignees names; 0 when that is known only once groups are resolved."""
+    if not isinstance(people, list) or any(isinstance(p, str) and p.startswith("group:") for p in people):
+        return 0
+    return len(people)
 
 
 class _Reader:

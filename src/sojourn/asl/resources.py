@@ -48,6 +48,8 @@ class Kind(enum.Enum):
 # Sojourn's own integrations (`arn:aws:states:::sojourn:<action>`) and the patterns each serves.
 SOJOURN_ACTIONS: dict[str, frozenset[Pattern]] = {
     "email.send": frozenset({Pattern.REQUEST_RESPONSE, Pattern.WAIT_FOR_TASK_TOKEN}),
+    # a task for people (sojourn.asl.humantask): the engine holds the token and answers it with the decision
+    "humanTask": frozenset({Pattern.WAIT_FOR_TASK_TOKEN}),
 }
 _SDK_PATTERNS = frozenset({Pattern.REQUEST_RESPONSE, Pattern.WAIT_FOR_TASK_TOKEN})
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sojourn.asl import intrinsics, jsonata, paths, resources
+from sojourn.asl import humantask, intrinsics, jsonata, paths, resources
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
 
 __all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "validate"]
@@ -674,6 +674,7 @@ class _Validator:
         self.required(state, location, ("Resource",))
         if "Resource" in state:
             self.resource(state["Resource"], _join(location, "Resource"))
+            self.human_task(state, location, language)
         jsonata = language == "JSONata"
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             self.exclusive(state, location, (field, f"{field}Path"))
@@ -699,6 +700,22 @@ class _Validator:
                     self.dynamic(credentials["RoleArn.$"], _join(where, "RoleArn.$"), "RoleArn.$")
                 if "RoleArn" in credentials and not isinstance(credentials["RoleArn"], str):
                     self.schema(_join(where, "RoleArn"), "The field 'RoleArn' must be a string")
+
+    def human_task(self, state: dict[str, Any], location: str, language: str) -> None:
+        """A human task's arguments (sojourn.asl.humantask), each mistake at its field; evaluated ones later."""
+        try:
+            resource = resources.parse(state["Resource"])
+        except (resources.UnsupportedResource, TypeError):
+            return
+        if (resource.service, resource.action) != ("sojourn", "humanTask"):
+            return
+        field = "Arguments" if language == "JSONata" else "Parameters"
+        if field not in state:
+            self.schema(location, f"A human task needs '{field}' with at least a Title and Assignees")
+            return
+        for path, message in humantask.check(state[field]):
+            where = _join(location, field, *[part for part in re.split(r"[.\[\]]+", path) if part])
+            self.schema(where, message)
 
     def state_choice(
         self, state: dict[str, Any], location: str, names: set[Any], language: str, depth: int

@@ -15,6 +15,7 @@ from sojourn.asl.budget import Limits
 from sojourn.backend.activities import Activities
 from sojourn.backend.common import Context
 from sojourn.backend.executions import Executions
+from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
 from sojourn.backend.tags import Tags
@@ -84,6 +85,7 @@ class System:
         self.tags = Tags(self.ctx)
         self.mailbox = Mailbox(self.ctx)
         self.test_states = TestStates(self.ctx)
+        self.human_tasks = HumanTasks(self.ctx, self.facilities.directory)
         self.facilities.executions = self.executions  # a Task's nested execution starts through the service
         self._closed = False
 

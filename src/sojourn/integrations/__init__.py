@@ -27,6 +27,7 @@ _SERVICES: dict[tuple[str, str], tuple[str, frozenset[Pattern]]] = {
     ("sojourn", "email.send"): ("email", _CALLBACK),
     ("aws-sdk:sesv2", "sendEmail"): ("email", frozenset({Pattern.REQUEST_RESPONSE})),
     ("states", "startExecution"): ("executions", frozenset(Pattern)),
+    ("sojourn", "humanTask"): ("humantask", frozenset({Pattern.WAIT_FOR_TASK_TOKEN})),
 }
 
 

@@ -15,6 +15,7 @@ from sojourn.asl import resources
 from sojourn.asl.resources import Resource
 from sojourn.config import Settings
 from sojourn.functions.pool import FunctionPool, sojourn_environment
+from sojourn.humantasks.directory import Directory
 from sojourn.store.base import Store
 
 __all__ = ["Facilities", "NestedExecutions", "TaskCall"]
@@ -64,6 +65,7 @@ class Facilities:
     executions: NestedExecutions | None = None
     clock: Callable[[], float] = time.time
     functions: FunctionPool | None = None
+    directory: Directory = field(default_factory=Directory)  # who human tasks are assigned to
 
     @property
     def region(self) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sojourn.mail.message import Message
-from sojourn.store.base import Store, open_store
+from sojourn.store.base import Store, Tx, open_store
 
 __all__ = ["details", "enqueue", "send_email", "summary"]
 
@@ -31,6 +31,14 @@ def enqueue(
     """Queue `message` for delivery (PENDING); its message id.
     A repeated `idempotency_key` returns the first id."""
     created = time.time() if now is None else now
+    with store.transaction() as tx:
+        return enqueue_in(tx, message, idempotency_key=idempotency_key, now=created)
+
+
+def enqueue_in(
+    tx: Tx, message: Message, *, idempotency_key: str | None = None, now: float | None = None
+) -> str:
+    """`enqueue` in the caller's transaction: the message is queued if, and when, it commits."""
     fields = {
         "id": str(uuid.uuid4()),
         "sender": message.sender,
@@ -41,14 +49,19 @@ def enqueue(
         "subject": message.subject,
         "html": message.html,
         "text": message.text,
-        "created_at": created,
+        "created_at": time.time() if now is None else now,
     }
-    with store.transaction() as tx:
-        message_id = tx.enqueue_mail(fields, message.recipients, idempotency_key or None)
+    message_id = tx.enqueue_mail(fields, message.recipients, idempotency_key or None)
+    store = tx.store
+    tx.committed.append(lambda: _wake_others(store))
+    return message_id
+
+
+def _wake_others(store: Store) -> None:
+    """Wake the deliverers of this process that watch other store objects on the same database."""
     for local in list(_local_stores):
         if local is not store:
             local.wake()
-    return message_id
 
 
 def _listed(addresses: Iterable[str] | str | None) -> tuple[str, ...]:

@@ -518,11 +518,21 @@ class Workers:
     def answer(self, token_hash: str, payload: WorkEvent) -> str:
         """Answer the task whose token hashes to `token_hash` (SendTaskSuccess/Failure, the inbox):
         "ok", "missing" (no such token) or "closed" (already used or timed out)."""
+        return self.answer_with(lambda tx: (token_hash, payload)) or "missing"
+
+    def answer_with(self, decide: Callable[[Tx], tuple[str, WorkEvent] | None]) -> str | None:
+        """`decide(tx)` in a transaction, then, in the same one, the answer it returns (a token's hash and
+        the event), if any: what led to an answer and the answer commit together or not at all (a human
+        task's decision). The answer's status as `answer` gives it, or None when there was no answer."""
         defer = False  # True once the step the answer makes computed too long in the transaction
+        status: str | None = None
+        delivery: Delivery | None = None
         for attempt in range(TRANSIENT_ATTEMPTS):
             try:
                 with self.store.transaction() as tx:
-                    status, delivery = self.engine.answer(tx, token_hash, payload, defer)
+                    chosen = decide(tx)
+                    if chosen is not None:
+                        status, delivery = self.engine.answer(tx, chosen[0], chosen[1], defer)
                 break
             except Deferred:
                 defer = True

@@ -40,6 +40,11 @@ class HumanTaskVerbs(Statements):
         )
         return found
 
+    def human_task_listing(self, task_id: str) -> HumanTaskListing | None:
+        """The human task `task_id` with its execution's and machine's ARNs."""
+        found: HumanTaskListing | None = _task(self._one(_LISTING + " WHERE h.id = ?", (task_id,)))
+        return found
+
     def human_task_for_token(self, token_hash: str) -> HumanTaskRow | None:
         """The human task that answers the task token whose hash is `token_hash`."""
         found: HumanTaskRow | None = _task(
