@@ -92,6 +92,7 @@ class AppHost:
             self._thread = None
 
     def _serve(self, manifest: Any, deployed_at: float) -> None:
+        self.client.facilities.directory.update(manifest.directory)  # whom its human tasks can ask
         with self._lock:
             self._manifests[manifest.name] = manifest
             self._seen[manifest.name] = deployed_at

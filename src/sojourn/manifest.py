@@ -23,6 +23,10 @@
       - {method: POST, path: /start, state_machine: EmployeeLeaveWorkflow}
     email: {host: smtp.example.com, port: 587, starttls: true, username: ..., password: ${Env:SMTP_PASSWORD},
             sender: leave@example.com}
+    people:                                  # whom human tasks ask (sojourn.directory)
+      ann: {name: Ann Lead, email: ann@example.com, groups: [leads]}
+    groups:
+      finance: [ann]
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -45,6 +49,7 @@ from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import is_wildcard_url
+from sojourn.directory import Directory, DirectoryError
 from sojourn.functions import Function
 from sojourn.gateway import Endpoint
 
@@ -62,7 +67,7 @@ __all__ = [
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-TOP_LEVEL = {"name", "public_base_url", "functions", "state_machines", "routes", "email"}
+TOP_LEVEL = {"name", "public_base_url", "functions", "state_machines", "routes", "email", "people", "groups"}
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
@@ -121,6 +126,9 @@ class Manifest:
     state_machines: dict[str, StateMachineSpec] = field(default_factory=dict)
     routes: list[Endpoint] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    directory: Directory = field(
+        default_factory=Directory
+    )  # the people and groups human tasks are assigned to
 
 
 def load_manifest(path: str | Path, env: Mapping[str, str] | None = None) -> Manifest:
@@ -167,6 +175,7 @@ class _Checker:
         machines = self.state_machines(self.section(raw, "state_machines", dict))
         routes = self.routes(self.section(raw, "routes", list), functions, machines)
         settings = self.email(self.section(raw, "email", dict))
+        directory = self.directory(raw)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(
                 r"https?://", raw["public_base_url"]
@@ -180,7 +189,16 @@ class _Checker:
         if self.problems:
             raise ManifestError(self.problems)
         name = raw.get("name") if isinstance(raw.get("name"), str) else self.folder.name
-        return Manifest(self.path, name, functions, machines, routes, settings)
+        return Manifest(self.path, name, functions, machines, routes, settings, directory)
+
+    def directory(self, raw: dict[str, Any]) -> Directory:
+        """The app's `people` and `groups` (sojourn.directory), each unusable entry a problem."""
+        people, groups = self.section(raw, "people", dict), self.section(raw, "groups", dict)
+        try:
+            return Directory.from_mapping({"people": people, "groups": groups})
+        except DirectoryError as e:
+            self.problem("people", "", str(e).removeprefix("directory: "))
+            return Directory()
 
     def section(self, raw: dict[str, Any], key: str, kind: type) -> Any:
         value = raw.get(key)

@@ -233,3 +233,23 @@ def test_a_changed_definition_or_function_is_updated(tmp_path, stepfunctions, po
     report = deploy(load_manifest(path, ENV), stepfunctions, settings, functions=pool)
     assert sorted(report["updated"]) == ["function:askLead", "stateMachine:Leave"]
     assert pool.get("askLead").timeout == 20
+
+
+def test_people_and_groups_make_the_apps_directory(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "people:\n"
+        "  ann: {name: Ann, email: ann@example.com, groups: [leads]}\n"
+        "  bo: {email: bo@example.com, out_of_office: {delegate: ann}}\n"
+        "groups:\n  finance: [bo]\n"
+    )
+    directory = load_manifest(path).directory
+    assert directory.members("leads") == ("ann",) and directory.members("finance") == ("bo",)
+    assert directory.person("bo").out_of_office.delegate == "ann"
+
+
+def test_a_directory_entry_that_cannot_be_used_is_a_manifest_problem(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text("people:\n  ann: {name: Ann}\n")
+    with pytest.raises(ManifestError, match="'email' must be an email address"):
+        load_manifest(path)

@@ -16,7 +16,7 @@ from servers import serving_app
 from sojourn import portal
 from sojourn.client import Client
 from sojourn.config import Settings
-from sojourn.humantasks.directory import Directory
+from sojourn.directory import Directory
 from sojourn.integrations.base import Facilities
 
 ROLE = "arn:aws:iam::123456789012:role/test"

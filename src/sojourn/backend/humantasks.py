@@ -11,8 +11,8 @@ from typing import Any
 
 from sojourn import errors as E
 from sojourn.backend.common import Context, date
+from sojourn.directory import Directory
 from sojourn.humantasks import tasks
-from sojourn.humantasks.directory import Directory
 from sojourn.runtime import work
 from sojourn.store.base import Tx
 from sojourn.store.rows import AssigneeRow, HumanTaskRow

@@ -1,1 +1,1 @@
-"""Human tasks: the people a Task waits for (issue 14). `directory`: who they are, who acts for whom."""
+"""Human tasks: the people a Task waits for (issue 14); who they are is `sojourn.directory`'s."""

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sojourn.asl.humantask import Decision, HumanTaskSpec, check_form
-from sojourn.humantasks.directory import Assignment, Directory
+from sojourn.directory import Assignment, Directory
 from sojourn.mail.message import Message
 from sojourn.mail.outbox import enqueue_in
 from sojourn.store.base import Tx

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 from sojourn.asl import resources
 from sojourn.asl.resources import Resource
 from sojourn.config import Settings
+from sojourn.directory import Directory
 from sojourn.functions.pool import FunctionPool, sojourn_environment
-from sojourn.humantasks.directory import Directory
 from sojourn.store.base import Store
 
 __all__ = ["Facilities", "NestedExecutions", "TaskCall"]

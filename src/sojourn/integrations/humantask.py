@@ -11,8 +11,8 @@ from typing import Any
 
 from sojourn.asl.errors import StatesError
 from sojourn.asl.humantask import SpecError, read
+from sojourn.directory import DirectoryError
 from sojourn.humantasks import tasks
-from sojourn.humantasks.directory import DirectoryError
 from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.tokens import hash_token
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from sojourn.humantasks.directory import Directory, DirectoryError
+from sojourn.directory import Directory, DirectoryError
 
 DIRECTORY = yaml.safe_load(
     """

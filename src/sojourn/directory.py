@@ -108,6 +108,11 @@ class Directory:
                         f"directory: {person.id!r} has {what} {other!r}, who is not in people"
                     )
 
+    def update(self, other: Directory) -> None:
+        """Take in `other`'s people and groups (an app deployed into this process); its entries win."""
+        self.people.update(other.people)
+        self.groups.update(other.groups)
+
     def person(self, id: str) -> Person | None:
         return self.people.get(id)
 
