@@ -207,3 +207,16 @@ def test_definitions_name_the_state_and_field_of_each_mistake(sojourn):
             roleArn=ROLE,
         )
     assert "/States/Ask/Arguments/Quorum" in str(raised.value)
+
+
+def test_fields_the_runtime_does_not_act_on_yet_are_refused_by_name(sojourn):
+    client, _ = sojourn
+    from sojourn import errors
+
+    for field, value in (("Reminders", [60]), ("Expiry", {"AfterSeconds": 60})):
+        with pytest.raises(errors.InvalidDefinition, match=f"'{field}' is not supported .* yet"):
+            client.create_state_machine(
+                name="later",
+                definition=definition({"Title": "t", "Assignees": ["a"], field: value}),
+                roleArn=ROLE,
+            )

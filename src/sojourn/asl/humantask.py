@@ -41,6 +41,7 @@ __all__ = [
     "Webhook",
     "check",
     "check_form",
+    "not_yet",
     "read",
 ]
 
@@ -426,6 +427,26 @@ class _Reader:
                 continue
             hooks.append(Webhook(url, str(preset)))
         return email is not False, tuple(hooks)
+
+
+PLANNED = ("Reminders", "Escalation", "Expiry")  # read and checked, not yet acted on by the runtime
+
+
+def not_yet(arguments: Any) -> list[tuple[str, str]]:
+    """(field, message) for each declared field the runtime does not act on yet (refused, never ignored)."""
+    if not isinstance(arguments, dict):
+        return []
+    found = [
+        (name, f"The field '{name}' is not supported by Sojourn's human tasks yet")
+        for name in PLANNED
+        if name in arguments or f"{name}.$" in arguments
+    ]
+    notify = arguments.get("Notify")
+    if isinstance(notify, dict) and notify.get("Webhooks"):
+        found.append(
+            ("Notify.Webhooks", "The field 'Notify.Webhooks' is not supported by Sojourn's human tasks yet")
+        )
+    return found
 
 
 def check(arguments: Any) -> list[tuple[str, str]]:

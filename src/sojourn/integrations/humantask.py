@@ -10,7 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from sojourn.asl.errors import StatesError
-from sojourn.asl.humantask import SpecError, read
+from sojourn.asl.humantask import SpecError, not_yet, read
 from sojourn.directory import DirectoryError
 from sojourn.humantasks import tasks
 from sojourn.integrations.base import Facilities, TaskCall
@@ -26,6 +26,8 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
     """Create the task the arguments declare, unless this token's task exists already (a re-invocation)."""
     try:
         spec = read(call.parameters)
+        for path, message in not_yet(call.parameters):
+            raise SpecError(path, message)
     except SpecError as e:
         raise StatesError(INVALID, f"The human task of state '{call.state_name}' is not valid: {e}") from None
     if not call.task_token or facilities.store is None:
