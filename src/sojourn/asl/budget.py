@@ -44,7 +44,10 @@ __all__ = [
     "spend",
 ]
 
-DEPTH_EXCEEDED = "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive."
+DEPTH_EXCEEDED = (
+    "Stack overflow error: Check for non-terminating recursive function. "
+    "Consider rewriting as tail-recursive."
+)
 MEMORY_EXCEEDED = "Expression evaluation memory limit exceeded: Check for excessive memory usage"
 TIMED_OUT = "Expression evaluation timeout: Check for infinite loop"
 
@@ -226,7 +229,8 @@ class _Watch:
         self.wake.set()
 
     def end(self) -> None:
-        """Leave the evaluation; an exception the watchdog sent and this thread has not yet raised is cleared."""
+        """Leave the evaluation; an exception the watchdog sent and this thread has not yet raised
+        is cleared."""
         ident = threading.get_ident()
         with self.lock:
             self.active.pop(ident, None)

@@ -167,7 +167,8 @@ def _select(variable: Path, input: Any, context: Any, variables: dict[str, Any] 
         return variable.get(input, context, variables)
     except StatesRuntime:
         raise StatesRuntime(
-            cause=f"Invalid path '{variable.text}': The choice state's condition path references an invalid value."
+            cause=f"Invalid path '{variable.text}': "
+            "The choice state's condition path references an invalid value."
         ) from None
 
 
@@ -177,7 +178,7 @@ _TYPE_TESTS = ("IsPresent", "IsNull", "IsNumeric", "IsString", "IsBoolean", "IsT
 def compile_choice_rule(
     rule: dict[str, Any], query_language: str = "JSONPath", field: str = "Condition"
 ) -> ChoiceRule:
-    """Compile one Choices entry (or a nested rule inside And/Or/Not); raise ValueError when it is malformed."""
+    """Compile one Choices entry (or a rule nested in And/Or/Not); raise ValueError when it is malformed."""
     if "Condition" in rule or query_language == "JSONata":
         from sojourn.asl.jsonata import compile_jsonata_value, is_jsonata
 

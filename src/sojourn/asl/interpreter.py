@@ -276,11 +276,15 @@ def _place_result(raw: Any, value: Any, discard: bool, path: Any) -> Any:
 
 
 def _too_large(name: str | None) -> str:
-    return f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+    return (
+        f"The state/task '{name}' returned a result with a size exceeding "
+        "the maximum number of bytes service limit."
+    )
 
 
 def _to_int(value: Any) -> Any:
-    """int(value) when Python can make one (`"3"`, `2.5`), else the value unchanged, as AWS parses a `...Path` field."""
+    """int(value) when Python can make one (`"3"`, `2.5`), else the value unchanged,
+    as AWS parses a `...Path` field."""
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -579,7 +583,8 @@ class _Run:
     def number(
         self, state: State, value: Any, field_name: str, minimum: int = 1, sampled: bool = False
     ) -> int | None:
-        """A whole-number field; `sampled` paths (TimeoutSecondsPath, HeartbeatSecondsPath) fail in Jayway's words."""
+        """A whole-number field; `sampled` paths (TimeoutSecondsPath, HeartbeatSecondsPath)
+        fail in Jayway's words."""
         if value is None:
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -590,7 +595,8 @@ class _Run:
             result = self.evaluate(value, state, self.effective_input(state))
         if isinstance(result, bool) or not isinstance(result, (int, float)) or result != int(result):
             raise E.StatesRuntime(
-                cause=f"The value of {field_name} in state '{state.name}' must be an integer, not {to_json(result)}"
+                cause=f"The value of {field_name} in state '{state.name}' must be an integer, "
+                f"not {to_json(result)}"
             )
         if result < minimum:
             raise E.StatesRuntime(
@@ -688,7 +694,8 @@ class _Run:
             ) from None
         if not isinstance(seconds, int) or isinstance(seconds, bool):
             raise E.StatesRuntime(
-                cause=f"The SecondsPath parameter cannot be parsed as a long value: {path.text} == {_plain_text(seconds)}"
+                cause="The SecondsPath parameter cannot be parsed as a long value: "
+                f"{path.text} == {_plain_text(seconds)}"
             )
         if seconds < 0:
             raise E.StatesRuntime(
@@ -697,7 +704,8 @@ class _Run:
         return seconds
 
     def field_path(self, state: State, path: Path, field: str, data: Any) -> Any:
-        """The value `path` selects for `field` (a *Path field); States.Runtime in AWS's words when it selects nothing."""
+        """The value `path` selects for `field` (a *Path field);
+        States.Runtime in AWS's words when it selects nothing."""
         try:
             return path.get(data, self.context(state), self.vars)
         except E.StatesRuntime:
@@ -715,16 +723,16 @@ class _Run:
             return _instant(
                 stamp,
                 E.StatesRuntime(
-                    cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                    f"format string: {source.text} == {_plain_text(stamp)}"
+                    cause="The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                    f"date-time format string: {source.text} == {_plain_text(stamp)}"
                 ),
             )
         stamp = self.evaluate(source, state, data)
         return _instant(
             stamp,
             E.QueryEvaluationError(
-                cause=f"The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
-                f"{_plain_text(stamp)}"
+                cause="The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time "
+                f"format string: {_plain_text(stamp)}"
             ),
         )
 
@@ -909,7 +917,8 @@ class _Run:
             )
             if not isinstance(items, list):
                 raise E.StatesRuntime(
-                    cause=f"The ItemsPath of Map state '{state.name}' must select an array, not {to_json(items)}"
+                    cause=f"The ItemsPath of Map state '{state.name}' must select an array, "
+                    f"not {to_json(items)}"
                 )
         if state.batcher is not None:
             return self.batches(state, items, effective)
@@ -1029,7 +1038,8 @@ class _Run:
                 number = _to_int(number)
             if isinstance(number, bool) or not isinstance(number, (int, float)):
                 raise E.StatesRuntime(
-                    cause=f'The {field}Path field refers to value "{shown}" which is not a valid float: {value.text}'
+                    cause=f'The {field}Path field refers to value "{shown}" which is not a valid float: '
+                    f"{value.text}"
                 )
             if not 0 <= number <= 100:
                 raise E.StatesRuntime(cause="ToleratedFailurePercentage must be between 0 and 100.")
@@ -1038,7 +1048,8 @@ class _Run:
             number = _to_int(number)
         if isinstance(number, bool) or not isinstance(number, int):
             raise E.StatesRuntime(
-                cause=f'The {field}Path field refers to value "{shown}" which is not a valid integer: {value.text}'
+                cause=f'The {field}Path field refers to value "{shown}" which is not a valid integer: '
+                f"{value.text}"
             )
         if number < 0:
             raise E.StatesRuntime(
@@ -1129,7 +1140,8 @@ class _Run:
     # -- events -------------------------------------------------------------------------------------
 
     def history_size(self) -> int:
-        """The execution's events so far, this step's included (this step's alone when the driver cannot tell)."""
+        """The execution's events so far, this step's included
+        (this step's alone when the driver cannot tell)."""
         return max(self.env.next_event_id - 1, 0) + len(self.events)
 
     def event(self, type: str, details_key: str | None, details: dict[str, Any] | None) -> None:

@@ -185,7 +185,7 @@ def _format(name: str, args: list[Any], rng: random.Random) -> str:
 
 
 def _format_value(value: Any) -> str:
-    """How AWS prints a value into States.Format: strings bare, objects and arrays as Java's maps and lists."""
+    """How AWS prints a value into States.Format: strings bare, objects and arrays as Java maps and lists."""
     if isinstance(value, str):
         return value
     if isinstance(value, list):
@@ -379,7 +379,8 @@ def _check(call: _Call, text: str) -> None:
             f"{least}" if least == most else f"{least} to {most}" if most is not None else f"at least {least}"
         )
         raise _Syntax(
-            f"Invalid intrinsic function '{text}': {call.name} takes {expected} arguments, not {len(call.args)}"
+            f"Invalid intrinsic function '{text}': {call.name} takes {expected} arguments, "
+            f"not {len(call.args)}"
         )
     for arg in call.args:
         if isinstance(arg, _Call):

@@ -56,7 +56,7 @@ _RangeList = _Utils.RangeList
 
 
 class _Bounded:
-    """JSONata's functions whose result can be far larger than their arguments, refused before they allocate."""
+    """JSONata functions whose result can be far larger than their arguments, refused before they allocate."""
 
     @staticmethod
     def pad(string: Any, width: Any, char: Any) -> Any:
@@ -170,7 +170,7 @@ _ARRAY_TYPES = {
 
 
 def _failure(error: Exception) -> _Failure:
-    """jsonata-python's error in jsonata-js's words (its JException carries `current`, `expected`, `extra`)."""
+    """jsonata-python's error in jsonata-js's words (a JException carries `current`, `expected`, `extra`)."""
     code = getattr(error, "error", None)
     current, expected = getattr(error, "current", None), getattr(error, "expected", None)
     if not isinstance(code, str):
@@ -253,22 +253,26 @@ def _compile(value: Any) -> Any:
 def _evaluate(
     node: Any, states: dict[str, Any], variables: dict[str, Any], rng: random.Random, field: str
 ) -> Any:
-    """Evaluate every expression in `node`; `field` names where it sits (`Output/a/b[0]`), as AWS's causes do."""
+    """Evaluate every expression in `node`; `field` names where it sits (`Output/a/b[0]`),
+    as AWS's causes do."""
     if isinstance(node, _Expression):
         try:
             value = node.evaluate(states, variables, rng)
         except _Failure as failure:
             tail = f". {failure.code}: {failure.message}" if failure.code else f": {failure.message}"
             raise QueryEvaluationError(
-                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' threw an error during evaluation{tail}"
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' "
+                f"threw an error during evaluation{tail}"
             ) from None
         if value is None and not _yields_null(node.text):
             raise QueryEvaluationError(
-                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned nothing (undefined)."
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' "
+                "returned nothing (undefined)."
             )
         if not _is_json(value):
             raise QueryEvaluationError(
-                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' returned an unsupported result type."
+                cause=f"The JSONata expression '{node.text}' specified for the field '{field}' "
+                "returned an unsupported result type."
             )
         return value
     if isinstance(node, dict):
@@ -293,7 +297,7 @@ def jsonata_type(value: Any) -> str:
 
 
 def unexpected_type(expression: str | None, field: str, expected: str, value: Any) -> str:
-    """AWS's cause for a field whose expression (or literal) yields the wrong type: `Items` must be an array."""
+    """AWS's cause when a field's expression (or literal) yields the wrong type: `Items` must be an array."""
     source = f"The JSONata expression '{expression}'" if expression is not None else "The value"
     shown = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return (
@@ -334,5 +338,6 @@ class JsonataValue:
 
 
 def compile_jsonata_value(value: Any, field: str = "Output") -> JsonataValue:
-    """Compile a field's value: each `{% %}` string becomes an expression; raise ValueError when one does not parse."""
+    """Compile a field's value: each `{% %}` string becomes an expression;
+    raise ValueError when one does not parse."""
     return JsonataValue(_compile(value), field)

@@ -1,6 +1,7 @@
 """Read a state machine definition from a dict, JSON or YAML text, or a file into a plain dict.
 
-Diagnostics have the shape of the `ValidateStateMachineDefinition` API (ValidateStateMachineDefinitionDiagnostic).
+Diagnostics have the shape of the `ValidateStateMachineDefinition` API
+(ValidateStateMachineDefinitionDiagnostic).
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def _looks_like_file_name(text: str) -> bool:
 
 
 def read_definition(source: dict[str, Any] | str | Path) -> dict[str, Any]:
-    """Parse `source` (dict, JSON/YAML text, or a .json/.yaml/.yml path) into a dict; bad syntax raises DefinitionError."""
+    """Parse `source` (dict, JSON/YAML text, or a .json/.yaml/.yml path) into a dict;
+    bad syntax raises DefinitionError."""
     if isinstance(source, Path) or (isinstance(source, str) and _looks_like_file_name(source)):
         path = Path(source)
         text = path.read_text(encoding="utf-8")

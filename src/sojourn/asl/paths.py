@@ -203,7 +203,8 @@ class ReferencePath:
         root = copy_json(document)
         if not isinstance(root, dict):
             raise ResultPathMatchFailure(
-                cause=f"Unable to apply ResultPath '{self.text}' to input '{_shown(document)}': it is not an object"
+                cause=f"Unable to apply ResultPath '{self.text}' to input '{_shown(document)}': "
+                "it is not an object"
             )
         node: Any = root
         for step, following in zip(self.steps, (*self.steps[1:], None), strict=True):
@@ -216,7 +217,8 @@ class ReferencePath:
                 _put(node, step, child, self.text)
             elif not isinstance(child, (dict, list)):
                 raise ResultPathMatchFailure(
-                    cause=f"Unable to apply ResultPath '{self.text}': '{step}' is not an object in '{_shown(document)}'"
+                    cause=f"Unable to apply ResultPath '{self.text}': '{step}' is not an object "
+                    f"in '{_shown(document)}'"
                 )
             node = child
         return root

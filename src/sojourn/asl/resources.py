@@ -1,15 +1,15 @@
 """A Task's `Resource`, parsed once when the definition is compiled into what it calls and how it waits.
 
 The forms AWS accepts (Step Functions developer guide, "Integrating services" and "Service integration
-patterns"), and Sojourn's own:
+patterns"), and Sojourn's own, each with its kind, service and action:
 
-| form | kind | service | action |
-| --- | --- | --- | --- |
-| `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]` | FUNCTION | `lambda` | `<name>` |
-| `arn:aws:states:<region>:<account>:activity:<name>` | ACTIVITY | `states` | `<name>` |
-| `arn:aws:states:::<service>:<action>[.sync, .sync:2, .waitForTaskToken]` | SERVICE | `<service>` | `<action>` |
-| `arn:aws:states:::aws-sdk:<service>:<action>[.waitForTaskToken]` (no `.sync`, as on AWS) | SERVICE | `aws-sdk:<service>` | `<action>` |
-| `arn:aws:states:::sojourn:<action>[...]`, the actions in `SOJOURN_ACTIONS` (ours, not AWS's) | SERVICE | `sojourn` | `<action>` |
+- `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`: FUNCTION, `lambda`, `<name>`
+- `arn:aws:states:<region>:<account>:activity:<name>`: ACTIVITY, `states`, `<name>`
+- `arn:aws:states:::<service>:<action>[.sync, .sync:2, .waitForTaskToken]`: SERVICE, `<service>`, `<action>`
+- `arn:aws:states:::aws-sdk:<service>:<action>[.waitForTaskToken]` (no `.sync`, as on AWS): SERVICE,
+  `aws-sdk:<service>`, `<action>`
+- `arn:aws:states:::sojourn:<action>[...]`, the actions in `SOJOURN_ACTIONS` (ours, not AWS's): SERVICE,
+  `sojourn`, `<action>`
 
 Any well-formed optimised or SDK integration is accepted although Sojourn's runtime serves only some
 (`sojourn.integrations`): `sojourn.run(resources=...)` and `Client(resources=...)` may answer any of them.
@@ -29,7 +29,7 @@ __all__ = ["SOJOURN_ACTIONS", "Kind", "Pattern", "Resource", "UnsupportedResourc
 
 
 class Pattern(enum.Enum):
-    """How a Task waits for its service (AWS's service integration patterns); the value is the ARN's suffix."""
+    """How a Task waits for its service (AWS's service integration patterns); the value is the ARN suffix."""
 
     REQUEST_RESPONSE = ""
     SYNC = ".sync"  # Run a Job: the output as a JSON string
@@ -92,7 +92,8 @@ class Resource:
 
     @property
     def base(self) -> str:
-        """The ARN without its pattern's suffix (`...:lambda:invoke.waitForTaskToken` -> `...:lambda:invoke`)."""
+        """The ARN without its pattern's suffix
+        (`...:lambda:invoke.waitForTaskToken` -> `...:lambda:invoke`)."""
         return self.arn.removesuffix(self.pattern.value)
 
     @property
@@ -102,7 +103,7 @@ class Resource:
 
     @property
     def needs_token(self) -> bool:
-        """True when the task is issued a task token: a callback, or an activity (GetActivityTask hands it out)."""
+        """True when the task gets a task token: a callback, or an activity (GetActivityTask hands it out)."""
         return self.waits_for_token or self.kind is Kind.ACTIVITY
 
     @property
@@ -116,7 +117,7 @@ class Resource:
 
 
 def is_arn(text: object) -> bool:
-    """True when `text` has an ARN's shape (six parts); AWS says "Value is not a valid resource ARN" otherwise."""
+    """True when `text` has an ARN's shape (six parts); else AWS says "Value is not a valid resource ARN"."""
     return isinstance(text, str) and _ARN.fullmatch(text) is not None
 
 

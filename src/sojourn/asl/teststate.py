@@ -87,7 +87,8 @@ def test_state(
     info: ExecutionInfo,
     env: Env,
 ) -> dict[str, Any]:
-    """Run the state once; `mock` is TestState's `{"result": json}` or `{"errorOutput": {"error", "cause"}}`."""
+    """Run the state once; `mock` is TestState's `{"result": json}` or
+    `{"errorOutput": {"error", "cause"}}`."""
     machine, name = _machine(definition, state_name)
     interpreter = Interpreter(compile_definition(machine))
     frame = interpreter.start_frame(input)

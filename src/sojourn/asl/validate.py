@@ -462,8 +462,9 @@ class _Validator:
         nullable: bool = False,
         single: bool = False,
     ) -> None:
-        """`reference`: ResultPath's kind (one node of the input); `single`: one node of the input, the context
-        object or a variable (ItemsPath, SecondsPath, MaxConcurrencyPath...: AWS takes `$var` there)."""
+        """`reference`: ResultPath's kind (one node of the input); `single`: one node of the input,
+        the context object or a variable (ItemsPath, SecondsPath, MaxConcurrencyPath...:
+        AWS takes `$var` there)."""
         if value is None and nullable:
             return
         if not isinstance(value, str):
@@ -534,7 +535,8 @@ class _Validator:
                         self.warning(
                             "NO_DOLLAR",
                             item_where,
-                            f"The value of '{key}' looks like a JSONPath, but the field name does not end with '.$'",
+                            f"The value of '{key}' looks like a JSONPath, "
+                            "but the field name does not end with '.$'",
                         )
                     self.payload(item, item_where, str(key), static, depth + 1)
         elif isinstance(value, list):

@@ -190,7 +190,8 @@ class Store:
         with self.transaction() as tx:
             self._lock_migrations(tx)
             tx._execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)"
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)"
             )
             done = {row["name"] for row in tx._all("SELECT name FROM schema_migrations")}
             for name in names:

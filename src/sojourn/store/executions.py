@@ -39,7 +39,8 @@ class ExecutionVerbs(Statements):
         row = (
             self._one(find, (key,))
             or self._one(
-                f"INSERT INTO {table} ({', '.join([column, *values])}) VALUES ({marks}) ON CONFLICT ({column}) DO NOTHING RETURNING id",
+                f"INSERT INTO {table} ({', '.join([column, *values])}) VALUES ({marks}) "
+                f"ON CONFLICT ({column}) DO NOTHING RETURNING id",
                 (key, *values.values()),
             )
             or self._one(find, (key,))
@@ -87,8 +88,8 @@ class ExecutionVerbs(Statements):
         started_after: float | None = None,
         started_before: float | None = None,
     ) -> list[ExecutionRow]:
-        """Newest first (keyset on `id`), the columns of LISTED_EXECUTION_COLUMNS; `started_after`/`started_before`
-        bound the start time (inclusive/exclusive)."""
+        """Newest first (keyset on `id`), the columns of LISTED_EXECUTION_COLUMNS;
+        `started_after`/`started_before` bound the start time (inclusive/exclusive)."""
         clauses: list[str] = []
         params: list[Any] = []
         filters = (
@@ -113,7 +114,8 @@ class ExecutionVerbs(Statements):
 
 
 def named(row: dict[str, Any]) -> ExecutionRow:
-    """An execution row with its name, the 8th part of its ARN (`...:execution:machine:name`, `...:express:machine:name:id`)."""
+    """An execution row with its name, the 8th part of its ARN (`...:execution:machine:name`,
+    `...:express:machine:name:id`)."""
     row.pop("machine_id", None)
     row["name"] = row["arn"].split(":")[7]
     return row  # type: ignore[return-value]  # now an ExecutionRow's keys

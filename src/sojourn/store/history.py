@@ -30,7 +30,8 @@ class HistoryVerbs(Statements):
             )
             for event_id, (type, details) in enumerate(events, start=first)
         ]
-        # multi-row VALUES: one round trip to PostgreSQL per 500 events (SQLite takes 32,766 parameters at most)
+        # multi-row VALUES: one round trip to PostgreSQL per 500 events
+        # (SQLite takes 32,766 parameters at most)
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             self._execute(
@@ -55,12 +56,14 @@ class HistoryVerbs(Statements):
         """Up to `limit` events after `after_id` in order, or (`reverse`) before `before_id`, newest first."""
         if reverse:
             rows = self._all(
-                "SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                "SELECT id, ts, type, details FROM events "
+                "WHERE execution_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
                 (execution_id, before_id if before_id is not None else 2**31, limit),
             )
         else:
             rows = self._all(
-                "SELECT id, ts, type, details FROM events WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
+                "SELECT id, ts, type, details FROM events "
+                "WHERE execution_id = ? AND id > ? ORDER BY id LIMIT ?",
                 (execution_id, after_id, limit),
             )
         for row in rows:

@@ -15,7 +15,7 @@ from sojourn.store.sql import Statements
 
 
 class LeasedQueue:
-    """A table of leased items: its `key` column orders ties; `pending` (SQL) selects the rows still queued."""
+    """A table of leased items: its `key` column orders ties; `pending` (SQL) selects rows still queued."""
 
     def __init__(self, table: str, key: str, pending: str | None = None):
         where = f"{pending} AND " if pending else ""
@@ -29,7 +29,8 @@ class LeasedQueue:
         self._next_due = f"SELECT MIN(due_at) AS due FROM {table}" + (f" WHERE {pending}" if pending else "")
 
     def claim(self, tx: Statements, owner: str, now: float, lease_seconds: float, limit: int) -> list[Any]:
-        """Lease up to `limit` due items (the longest due first) to `owner`, counting the attempt; the claimed rows."""
+        """Lease up to `limit` due items (the longest due first) to `owner`, counting the attempt;
+        the claimed rows."""
         rows: list[Any] = tx._all(
             self._claim + tx.store.skip_locked + ") RETURNING *", (owner, now + lease_seconds, now, limit)
         )

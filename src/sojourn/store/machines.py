@@ -55,8 +55,8 @@ class MachineVerbs(Statements):
         return row
 
     def next_version_number(self, machine_arn: str) -> int:
-        """The number the next version of `machine_arn` gets: one more than the highest (numbers are never reused
-        while a higher one exists)."""
+        """The number the next version of `machine_arn` gets: one more than the highest (numbers are never
+        reused while a higher one exists)."""
         row = self._one(
             "SELECT COALESCE(MAX(version), 0) + 1 AS n FROM machine_versions WHERE machine_arn = ?",
             (machine_arn,),

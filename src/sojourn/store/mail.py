@@ -35,10 +35,11 @@ class MailVerbs(Statements):
     """The verbs of the mail outbox."""
 
     def enqueue_mail(self, fields: dict[str, Any], recipients: list[str], idempotency_key: str | None) -> str:
-        """Enqueue a PENDING message; with an idempotency key already used, the earlier message's id instead."""
+        """Enqueue a PENDING message; for a used idempotency key, the earlier message's id instead."""
         row = self._one(
-            "INSERT INTO mail_messages (id, idempotency_key, sender, to_addresses, cc_addresses, bcc_addresses, reply_to, "
-            "subject, html, text, status, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?) "
+            "INSERT INTO mail_messages (id, idempotency_key, sender, to_addresses, cc_addresses, "
+            "bcc_addresses, reply_to, subject, html, text, status, created_at, due_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, ?) "
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING seq",
             (
                 fields["id"],
@@ -62,12 +63,13 @@ class MailVerbs(Statements):
         return str(fields["id"])
 
     def claim_mail(self, owner: str, now: float, lease_seconds: float, limit: int) -> list[MailMessageRow]:
-        """Lease up to `limit` due PENDING messages (the longest due first), returned by `seq`; counts the attempt."""
+        """Lease up to `limit` due PENDING messages (the longest due first), returned by `seq`;
+        counts the attempt."""
         rows = OUTBOX.claim(self, owner, now, lease_seconds, limit)
         return sorted((_decoded(row) for row in rows), key=lambda row: row["seq"])
 
     def keep_due_mail(self, now: float, sender: str) -> int:
-        """No SMTP host: every due PENDING message goes to the development mailbox (KEPT); returns how many."""
+        """No SMTP host: each due PENDING message goes to the development mailbox (KEPT); returns how many."""
         return int(
             self._execute(
                 "UPDATE mail_messages SET status = 'KEPT', sender = COALESCE(sender, ?), lease_owner = NULL "
@@ -87,11 +89,13 @@ class MailVerbs(Statements):
         html: str | None,
         text: str | None,
     ) -> bool:
-        """Record SENT or FAILED for a message this owner holds, with the bodies to keep; False when its lease was lost."""
+        """Record SENT or FAILED for a message this owner holds, with the bodies to keep;
+        False when its lease was lost."""
         return bool(
             self._execute(
-                "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, lease_owner = NULL, "
-                "sent_at = ?, html = ?, text = ? WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
+                "UPDATE mail_messages SET status = ?, sender = COALESCE(sender, ?), last_error = ?, "
+                "lease_owner = NULL, sent_at = ?, html = ?, text = ? "
+                "WHERE seq = ? AND lease_owner = ? AND status = 'PENDING'",
                 (status, sender, error, now if status == "SENT" else None, html, text, seq, owner),
             ).rowcount
         )
@@ -117,7 +121,7 @@ class MailVerbs(Statements):
     def mail_messages(
         self, before_seq: int | None, limit: int, address: str | None = None
     ) -> list[MailMessageRow]:
-        """Summaries, newest first, keyset-paged by `seq`; `address` keeps those sent to it (To, Cc or Bcc)."""
+        """Summaries newest first, keyset-paged by `seq`; `address` keeps those sent to it (To, Cc or Bcc)."""
         before = before_seq if before_seq is not None else 2**62
         columns = ", ".join(f"m.{column}" for column in _SUMMARY)
         if address is None:

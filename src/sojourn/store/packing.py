@@ -32,7 +32,8 @@ _DICTIONARY = (
 def pack(text: str) -> bytes:
     """`text` as stored: deflated when that is shorter."""
     raw = text.encode()
-    # A 1 KB window holds the dictionary and a short text; the default 32 KB one costs 70 us to set up, this 3 us
+    # A 1 KB window holds the dictionary and a short text;
+    # the default 32 KB one costs 70 us to set up, this 3 us
     deflater = zlib.compressobj(9, zlib.DEFLATED, -10, 1, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
     deflated = deflater.compress(raw) + deflater.flush()
     return _DEFLATED + deflated if len(deflated) + 1 < len(raw) else raw

@@ -116,7 +116,8 @@ class PostgresStore(Store):
         schema = tx._one("SELECT current_schema() AS name")["name"]
         tables: dict[str, Any] = {}
         for column in tx._all(
-            "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity FROM information_schema.columns "
+            "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity "
+            "FROM information_schema.columns "
             "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
         ):
             table = tables.setdefault(column["table_name"], {"columns": [], "indexes": [], "constraints": []})
@@ -136,7 +137,8 @@ class PostgresStore(Store):
             # an index's definition names its schema: the same index of another schema must read the same
             tables[index["tablename"]]["indexes"].append(index["indexdef"].replace(f" {schema}.", " "))
         for constraint in tx._all(
-            "SELECT c.conrelid::regclass::text AS table_name, c.conname, pg_get_constraintdef(c.oid) AS definition "
+            "SELECT c.conrelid::regclass::text AS table_name, c.conname, "
+            "pg_get_constraintdef(c.oid) AS definition "
             "FROM pg_constraint c WHERE c.connamespace = current_schema()::regnamespace ORDER BY 1, 2"
         ):
             tables[constraint["table_name"]]["constraints"].append(
@@ -150,7 +152,8 @@ class PostgresStore(Store):
             tx._execute("ANALYZE")
             row = tx._one(
                 "SELECT SUM(pg_total_relation_size(c.oid)) AS size FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
             )
             return int(row["size"] or 0)
 

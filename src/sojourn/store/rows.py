@@ -87,7 +87,7 @@ class ActivityRow(TypedDict):
 
 
 class ExecutionRow(TypedDict):
-    """An execution with its machine's ARN and its name (the 8th part of its ARN); `id` is its listing order."""
+    """An execution with its machine's ARN and its name (its ARN's 8th part); `id` is its listing order."""
 
     id: int
     arn: str
@@ -147,7 +147,8 @@ class EventRow(TypedDict):
 
 
 class RunRow(TypedDict):
-    """One interpreter run (an execution's main run, or a branch or iteration of a Fork); `frame` is JSON text."""
+    """One interpreter run (an execution's main run, or a branch or iteration of a Fork);
+    `frame` is JSON text."""
 
     id: int
     execution_id: int
@@ -180,7 +181,8 @@ class DueWorkRow(WorkRow):
 
 
 class TokenRow(TypedDict):
-    """A task token, by its SHA-256 `hash` in hex (the token itself is never stored); `parameters` is JSON text."""
+    """A task token, by its SHA-256 `hash` in hex (the token itself is never stored);
+    `parameters` is JSON text."""
 
     hash: str
     execution_id: int
@@ -218,7 +220,7 @@ class ActivityTaskRow(TypedDict):
 
 
 class MailMessageRow(TypedDict, total=False):
-    """A message of the mail outbox; the address lists are lists (JSON text in the table). Summaries lack bodies."""
+    """A mail outbox message; the address lists are lists (JSON text in the table). Summaries lack bodies."""
 
     seq: int
     id: str

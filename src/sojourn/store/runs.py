@@ -51,7 +51,8 @@ class RunVerbs(Statements):
     def run_and_execution(self, run_id: int, lock: bool = False) -> tuple[RunRow, ExecutionRow] | None:
         """A run and its execution in one read; `lock` locks the execution's row (PostgreSQL)."""
         row = self._one(
-            f"SELECT e.*, m.arn AS machine_arn, {_RUN_AS} FROM runs r JOIN executions e ON e.id = r.execution_id "
+            f"SELECT e.*, m.arn AS machine_arn, {_RUN_AS} FROM runs r "
+            "JOIN executions e ON e.id = r.execution_id "
             f"{MACHINE_JOIN} WHERE r.id = ?" + (self._locking(of="e") if lock else ""),
             (run_id,),
         )

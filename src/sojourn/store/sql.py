@@ -1,4 +1,4 @@
-"""The private statement helpers every verb module of the store builds on (no caller outside store/ sees them).
+"""The private statement helpers each verb module of the store builds on (no caller outside store/ sees them).
 
 A verb writes its SQL once with `?` placeholders; the PostgreSQL store rewrites them to `%s`. Rows come back
 as plain dicts, which the verbs return as the TypedDicts of `sojourn.store.rows`.
@@ -54,7 +54,7 @@ class Statements:
         )
 
     def _locking(self, *, of: str | None = None, skip_locked: bool = False) -> str:
-        """PostgreSQL's row lock clause (`FOR UPDATE [OF table] [SKIP LOCKED]`); SQLite locks the whole database."""
+        """PostgreSQL's row lock clause (`FOR UPDATE [OF table] [SKIP LOCKED]`); SQLite locks the database."""
         if not self.store.for_update:
             return ""
         return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")

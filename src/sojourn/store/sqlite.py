@@ -58,7 +58,8 @@ class SqliteStore(Store):
         )  # migration 0004: hashes as bytes
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
-        # checkpoints (and their fsyncs) run in the checkpointer thread, not inside commits; this is a backstop
+        # checkpoints (and their fsyncs) run in the checkpointer thread, not inside commits;
+        # this is a backstop
         connection.execute("PRAGMA wal_autocheckpoint=10000")
         connection.execute("PRAGMA busy_timeout=30000")
         connection.execute("PRAGMA foreign_keys=ON")

@@ -12,8 +12,8 @@ from sojourn.store.rows import TaskRow, TokenRow
 from sojourn.store.sql import Statements
 
 _TASKS = (
-    "SELECT t.*, e.arn AS execution_arn, m.arn AS machine_arn FROM tokens t JOIN executions e ON e.id = t.execution_id "
-    + MACHINE_JOIN
+    "SELECT t.*, e.arn AS execution_arn, m.arn AS machine_arn FROM tokens t "
+    "JOIN executions e ON e.id = t.execution_id " + MACHINE_JOIN
 )
 
 
@@ -47,7 +47,8 @@ class TokenVerbs(Statements):
         """The token the task `task_id` of a run waits on, or None."""
         row: TokenRow | None = _token(
             self._one(
-                "SELECT * FROM tokens WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+                "SELECT * FROM tokens "
+                "WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
                 (execution_id, run_id, task_id),
             )
         )
@@ -61,13 +62,14 @@ class TokenVerbs(Statements):
         """Give a waiting task a new token (its invocation is repeated); False when it waits no more."""
         return bool(
             self._execute(
-                "UPDATE tokens SET hash = ? WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
+                "UPDATE tokens SET hash = ? "
+                "WHERE execution_id = ? AND run_id = ? AND task_id = ? AND status = 'waiting'",
                 (bytes.fromhex(token_hash), execution_id, run_id, task_id),
             ).rowcount
         )
 
     def close_tasks(self, execution_id: int, run_id: int | None = None, task_id: int | None = None) -> None:
-        """Close the tokens and activity tasks still open for an execution (or one run, or one task of a run)."""
+        """Close the tokens and activity tasks still open for an execution (or one run, or one run's task)."""
         where = (
             "execution_id = ?"
             + (" AND run_id = ?" if run_id is not None else "")
@@ -103,8 +105,8 @@ class TokenVerbs(Statements):
         return [
             _token(row)
             for row in self._all(
-                _TASKS
-                + " WHERE e.arn = ? AND t.status = 'waiting' AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
+                _TASKS + " WHERE e.arn = ? AND t.status = 'waiting' "
+                "AND (CAST(? AS DOUBLE PRECISION) IS NULL OR t.created_at < ?) "
                 "ORDER BY t.created_at DESC LIMIT ?",
                 (execution_arn, after, after, limit),
             )

@@ -76,7 +76,7 @@ class WorkVerbs(Statements):
         return [row["lease_owner"] for row in rows]
 
     def release_leases(self, owner: str, now: float) -> int:
-        """Make `owner`'s claims due now for any worker (a dead worker's, or a process that runs no workers)."""
+        """Make `owner`'s claims due now for any worker (a dead worker's, or a process running no workers)."""
         released = WORK.release(self, now, owner)
         if released:
             self.notify = True
