@@ -102,7 +102,7 @@ class TaskTimedOut(SojournAPIError): ...
 
 class DecisionRefused(SojournAPIError):
     """Sojourn's own: a human task's decision that cannot be taken (closed task, used or reassigned link, the
-    requester deciding, a form that does not fit); `problems` maps each form field to what is wrong with it."""
+    requester deciding, a form that does not fit); `problems` maps each form field to what is wrong."""
 
     def __init__(self, message: str, problems: dict[str, str] | None = None):
         super().__init__(message)

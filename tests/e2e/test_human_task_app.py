@@ -33,7 +33,8 @@ DEFINITION = {
             "Type": "Task",
             "Resource": "arn:aws:states:::sojourn:humanTask.waitForTaskToken",
             "Arguments": {
-                "Title": "{% 'Expense of ' & $string($states.input.amount) & ' EUR by ' & $states.input.who %}",
+                "Title": "{% 'Expense of ' & $string($states.input.amount) & ' EUR by ' & "
+                "$states.input.who %}",
                 "Description": "{% $states.input.reason %}",
                 "Assignees": ["group:finance"],
                 "Quorum": {"AtLeast": 2},

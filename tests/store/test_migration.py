@@ -39,7 +39,7 @@ def at_0002(url: str) -> Store:
 
 
 def migrated_from_0002(url: str) -> Client:
-    """A database at the schema before 0003, filled with the old rows, then migrated to 0003, then to today's."""
+    """A database at the schema before 0003, with the old rows, migrated to 0003, then to today's."""
     store = at_0002(url)
     assert store.migrate(only=["0003_compact_executions.sql"]) == ["0003_compact_executions.sql"]
     # on a 0003 database with data: 0004, then the tables added since (human tasks)

@@ -704,7 +704,7 @@ class _Validator:
                     self.schema(_join(where, "RoleArn"), "The field 'RoleArn' must be a string")
 
     def human_task(self, state: dict[str, Any], location: str, language: str) -> None:
-        """A human task's arguments (sojourn.asl.humantask), each mistake at its field; evaluated ones later."""
+        """A human task's arguments: each mistake at its field, the rest at run time."""
         try:
             resource = resources.parse(state["Resource"])
         except (resources.UnsupportedResource, TypeError):

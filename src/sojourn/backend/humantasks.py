@@ -41,7 +41,7 @@ class HumanTasks:
         return task, assignee
 
     def describe_human_task_link(self, *, link: str) -> dict[str, Any]:
-        """The task a link opens, as its bearer sees it; `canDecide` False with the `reason` when they cannot."""
+        """The task a link opens, for its bearer; `canDecide` False, with the `reason`, if they cannot."""
         with self.ctx.store.transaction(write=False) as tx:
             found, assignee = self._find(tx, link)
             task = tx.human_task_listing(found["id"])

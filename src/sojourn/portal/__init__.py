@@ -160,7 +160,7 @@ def _fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _values(schema: dict[str, Any] | None, form: Any) -> dict[str, Any]:
-    """The form's values typed as its schema says; what does not parse is kept as text, for the check to name."""
+    """The form's values typed as its schema says; what does not parse stays text, for the check to name."""
     values: dict[str, Any] = {}
     for name, spec in ((schema or {}).get("properties") or {}).items():
         kind = spec.get("type")
