@@ -124,5 +124,4 @@ class HumanTasks:
             with self.ctx.store.transaction() as tx:
                 tasks.cancel(tx, outcome["taskId"], self.ctx.clock(), "the execution moved on")
             raise E.DecisionRefused(STOPPED) from None
-        self.ctx.store.wake()
         return outcome

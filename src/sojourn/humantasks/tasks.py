@@ -25,11 +25,11 @@ from sojourn.tokens import hash_token, new_token
 
 __all__ = [
     "LINK_PATH",
-    "Created",
     "DecisionRefused",
     "cancel",
     "create",
     "decide",
+    "is_requester",
     "link_url",
     "spec_of",
     "why_not",
@@ -44,13 +44,6 @@ class DecisionRefused(ValueError):
     def __init__(self, reason: str, field: str | None = None, problems: dict[str, str] | None = None):
         super().__init__(reason)
         self.reason, self.field, self.problems = reason, field, problems or {}
-
-
-class Created:
-    """A task just created: its id and the link of each person asked (to hand out once, never stored)."""
-
-    def __init__(self, task_id: str, links: dict[str, str]):
-        self.task_id, self.links = task_id, links
 
 
 def link_url(base_url: str, link: str) -> str:
@@ -73,8 +66,9 @@ def create(
     state_name: str,
     now: float,
     base_url: str,
-) -> Created:
-    """Record the task, ask each of `asked` through a link of their own and queue their emails."""
+) -> str:
+    """Record the task, ask each of `asked` through a link of their own and queue their emails; the task's id.
+    Each link goes out in its email only: the store keeps its hash."""
     task_id = "ht-" + uuid.uuid4().hex
     tx.insert_human_task(
         {
@@ -93,11 +87,9 @@ def create(
         }
     )
     tx.add_human_task_event(task_id, now, "CREATED", spec.requester, {"assignees": list(spec.assignees)})
-    links: dict[str, str] = {}
     for assignment in asked:
         person = assignment.person
         link = new_token()
-        links[person.id] = link
         away = assignment.on_behalf_of
         tx.add_assignee(
             {
@@ -118,7 +110,7 @@ def create(
         if spec.email:
             enqueue_in(tx, _invitation(spec, person.email, link_url(base_url, link)), now=now)
             tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL"})
-    return Created(task_id, links)
+    return task_id
 
 
 def _invitation(spec: HumanTaskSpec, to: str, url: str) -> Message:
@@ -140,7 +132,7 @@ def why_not(task: HumanTaskRow, assignee: AssigneeRow, directory: Directory) -> 
         return "This task was reassigned: your link no longer decides it."
     if assignee["status"] == "DECIDED":
         return "You have already decided this task."
-    if _is_requester(task["requester"], assignee, directory):
+    if is_requester(task["requester"], assignee["person"], assignee["email"], directory):
         return "You asked for this yourself: someone else must decide it."
     return None
 
@@ -208,12 +200,13 @@ def decide(
     return result
 
 
-def _is_requester(requester: str | None, assignee: AssigneeRow, directory: Directory) -> bool:
+def is_requester(requester: str | None, person: str, email: str, directory: Directory) -> bool:
+    """Whether the person (by id or email, any case) is the task's requester, named by id or email."""
     if not requester:
         return False
     known = directory.find(requester)
     ids = {requester.casefold()} | ({known.id.casefold(), known.email.casefold()} if known else set())
-    return bool({assignee["person"].casefold(), assignee["email"].casefold()} & ids)
+    return bool({person.casefold(), email.casefold()} & ids)
 
 
 def _person(directory: Directory, id: str | None, email: str = "", name: str = "") -> dict[str, str] | None:

@@ -38,11 +38,9 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
         asked = directory.resolve(spec.assignees, _dt.datetime.fromtimestamp(now, _dt.UTC).date())
     except DirectoryError as e:
         raise StatesError(INVALID, str(e)) from None
-    requester = directory.find(spec.requester) if spec.requester else None
-    barred = {spec.requester.casefold()} if spec.requester else set()
-    if requester is not None:
-        barred |= {requester.id.casefold(), requester.email.casefold()}
-    eligible = [a for a in asked if not {a.person.id.casefold(), a.person.email.casefold()} & barred]
+    eligible = [
+        a for a in asked if not tasks.is_requester(spec.requester, a.person.id, a.person.email, directory)
+    ]
     if not eligible:
         raise StatesError(NO_ASSIGNEE, "Every assignee of the task is its requester, who may not decide it")
     needed = spec.quorum.at_least
