@@ -177,5 +177,11 @@ class Client:
     test_state = _Action("test_states", TestStates.test_state)
 
     # -- Sojourn's own: human tasks ------------------------------------------------------------------
+    list_human_tasks = _Action("human_tasks", HumanTasks.list_human_tasks)
+    describe_human_task = _Action("human_tasks", HumanTasks.describe_human_task)
+    list_human_task_events = _Action("human_tasks", HumanTasks.list_human_task_events)
+    decide_human_task = _Action("human_tasks", HumanTasks.decide_human_task)
+    reassign_human_task = _Action("human_tasks", HumanTasks.reassign_human_task)
+    cancel_human_task = _Action("human_tasks", HumanTasks.cancel_human_task)
     describe_human_task_link = _Action("human_tasks", HumanTasks.describe_human_task_link)
     decide_human_task_link = _Action("human_tasks", HumanTasks.decide_human_task_link)

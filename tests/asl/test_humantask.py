@@ -161,12 +161,7 @@ def test_a_definition_leaves_evaluated_values_alone_and_refuses_them_unevaluated
 
 
 def test_what_the_runtime_does_not_act_on_yet_is_refused_never_ignored():
-    assert [path for path, _ in humantask.not_yet(EXPENSE)] == [
-        "Reminders",
-        "Escalation",
-        "Expiry",
-        "Notify.Webhooks",
-    ]
+    assert [path for path, _ in humantask.not_yet(EXPENSE)] == ["Notify.Webhooks"]
     assert humantask.not_yet({"Title": "t", "Assignees": ["a"], "Notify": {"Email": False}}) == []
 
 

@@ -10,17 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from servers import serving_app
+from humantask_support import ROLE, ask_definition, csrf_of, sojourn_with_links
 from sojourn import portal
 from sojourn.client import Client
-from sojourn.config import Settings
-from sojourn.directory import Directory
-from sojourn.integrations.base import Facilities
 
-ROLE = "arn:aws:iam::123456789012:role/test"
-RESOURCE = "arn:aws:states:::sojourn:humanTask.waitForTaskToken"
 DIRECTORY = {
     "people": {
         "ann": {"name": "Ann Lead", "email": "ann@example.com"},
@@ -29,46 +23,17 @@ DIRECTORY = {
         "dee": {"name": "Dee Finance", "email": "dee@example.com", "groups": ["finance"]},
     }
 }
+FAILED = {"Type": "Fail", "Error": "{% $states.input.Error %}", "Cause": "{% $states.input.Cause %}"}
 
 
 def definition(arguments: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "QueryLanguage": "JSONata",
-            "StartAt": "Ask",
-            "States": {
-                "Ask": {
-                    "Type": "Task",
-                    "Resource": RESOURCE,
-                    "Arguments": arguments,
-                    "Catch": [
-                        {
-                            "ErrorEquals": ["States.ALL"],
-                            "Next": "Failed",
-                            "Output": "{% $states.errorOutput %}",
-                        }
-                    ],
-                    "End": True,
-                },
-                "Failed": {
-                    "Type": "Fail",
-                    "Error": "{% $states.input.Error %}",
-                    "Cause": "{% $states.input.Cause %}",
-                },
-            },
-        }
-    )
+    return ask_definition(arguments, FAILED)
 
 
 @pytest.fixture
 def sojourn(tmp_path) -> Any:
-    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url="http://tasks.example.com")
-    facilities = Facilities(settings=settings, directory=Directory.from_mapping(DIRECTORY))
-    client = Client(settings=settings, facilities=facilities, workers=1)
-    app = Starlette(routes=portal.routes(client))
-    with serving_app(app) as url, httpx.Client(base_url=url) as http:
-        yield client, http
-    client.close()
+    with sojourn_with_links(tmp_path, DIRECTORY) as pair:
+        yield pair
 
 
 def start(client: Client, arguments: dict[str, Any], input: dict[str, Any] | None = None) -> str:
@@ -103,9 +68,7 @@ def finished(client: Client, arn: str) -> dict[str, Any]:
 
 
 def post(http: httpx.Client, path: str, **fields: str) -> httpx.Response:
-    page = http.get(path)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return http.post(path, data={"csrf_token": csrf, **fields})
+    return http.post(path, data={"csrf_token": csrf_of(http.get(path)), **fields})
 
 
 def test_opening_a_link_decides_nothing_and_only_the_pages_post_does(sojourn):
@@ -213,10 +176,10 @@ def test_fields_the_runtime_does_not_act_on_yet_are_refused_by_name(sojourn):
     client, _ = sojourn
     from sojourn import errors
 
-    for field, value in (("Reminders", [60]), ("Expiry", {"AfterSeconds": 60})):
-        with pytest.raises(errors.InvalidDefinition, match=f"'{field}' is not supported .* yet"):
-            client.create_state_machine(
-                name="later",
-                definition=definition({"Title": "t", "Assignees": ["a"], field: value}),
-                roleArn=ROLE,
-            )
+    webhooks = {"Webhooks": [{"Url": "https://hooks.example.com/x"}]}
+    with pytest.raises(errors.InvalidDefinition, match=r"'Notify\.Webhooks' is not supported .* yet"):
+        client.create_state_machine(
+            name="later",
+            definition=definition({"Title": "t", "Assignees": ["a"], "Notify": webhooks}),
+            roleArn=ROLE,
+        )

@@ -14,7 +14,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _task(execution_id: int, task_id: str, created_at: float = 1.0, next_due: float | None = None) -> dict:
+def _task(
+    execution_id: int, task_id: str, created_at: float = 1.0, next_due: float | None = None, run_id: int = 1
+) -> dict:
     return {
         "id": task_id,
         "token_hash": _hash(f"token-{task_id}"),
@@ -28,6 +30,10 @@ def _task(execution_id: int, task_id: str, created_at: float = 1.0, next_due: fl
         "next_due": next_due,
         "closed_at": None,
         "result": None,
+        "step_key": f"arn:exec/{task_id}/0",
+        "run_id": run_id,
+        "generation": 3,
+        "reminders_sent": 0,
     }
 
 
@@ -61,14 +67,15 @@ def test_assignees_are_found_by_their_links_hash_and_decide(store: Store):
     with store.transaction() as tx:
         row = execution(tx)
         tx.insert_human_task(_task(row["id"], "ht-1"))
-        tx.add_assignee(_assignee("ht-1", "ann"), _hash("link-ann"))
-        tx.add_assignee({**_assignee("ht-1", "cy", 2.0), "on_behalf_of": "bo"}, _hash("link-cy"))
+        tx.add_assignee(_assignee("ht-1", "ann"))
+        tx.add_link("ht-1", "ann", _hash("link-ann"), 1.0)
+        tx.add_assignee({**_assignee("ht-1", "cy", 2.0), "on_behalf_of": "bo"})
+        tx.add_link("ht-1", "cy", _hash("link-cy"), 2.0)
+        tx.add_link("ht-1", "cy", _hash("reminder-cy"), 9.0)  # a reminder's link: the first one still works
     with store.transaction() as tx:
         assert [a["person"] for a in tx.assignees("ht-1")] == ["ann", "cy"]
-        assert tx.assignee_for_link(_hash("link-cy")) == {
-            **_assignee("ht-1", "cy", 2.0),
-            "on_behalf_of": "bo",
-        }
+        cy = {**_assignee("ht-1", "cy", 2.0), "on_behalf_of": "bo"}
+        assert tx.assignee_for_link(_hash("link-cy")) == cy == tx.assignee_for_link(_hash("reminder-cy"))
         assert tx.assignee_for_link(_hash("link-nobody")) is None
         tx.set_assignee("ht-1", "ann", {"status": "DECIDED", "decision": "Approve", "decided_at": 3.0})
         assert tx.assignees("ht-1")[0]["decision"] == "Approve"
@@ -79,7 +86,7 @@ def test_lists_are_newest_first_keyset_paged_by_status_and_by_person(store: Stor
         row = execution(tx)
         for number in range(5):  # two tasks share a creation time: the id orders them
             tx.insert_human_task(_task(row["id"], f"ht-{number}", created_at=float(min(number, 3))))
-            tx.add_assignee(_assignee(f"ht-{number}", "ann" if number % 2 else "cy"), _hash(f"l-{number}"))
+            tx.add_assignee(_assignee(f"ht-{number}", "ann" if number % 2 else "cy"))
         tx.set_human_task("ht-4", {"status": "DECIDED"})
         tx.set_assignee("ht-3", "ann", {"status": "REMOVED"})
     with store.transaction() as tx:
@@ -96,17 +103,25 @@ def test_lists_are_newest_first_keyset_paged_by_status_and_by_person(store: Stor
         assert [t["id"] for t in tx.human_tasks("OPEN", None, 10, person="cy")] == ["ht-2", "ht-0"]
 
 
-def test_due_tasks_are_the_open_ones_whose_time_has_come(store: Store):
+def test_a_task_is_found_again_by_the_step_that_made_it_and_closed_with_its_execution_or_run(store: Store):
     with store.transaction() as tx:
         row = execution(tx)
-        tx.insert_human_task(_task(row["id"], "ht-late", next_due=5.0))
-        tx.insert_human_task(_task(row["id"], "ht-soon", next_due=9.0))
-        tx.insert_human_task(_task(row["id"], "ht-none"))
-        tx.insert_human_task({**_task(row["id"], "ht-done", next_due=1.0), "status": "DECIDED"})
+        tx.insert_human_task(_task(row["id"], "ht-a", run_id=7))
+        tx.insert_human_task(_task(row["id"], "ht-b", run_id=8))
+        tx.insert_human_task({**_task(row["id"], "ht-done", run_id=7), "status": "DECIDED"})
     with store.transaction() as tx:
-        assert tx.next_human_task_due() == 5.0
-        assert [t["id"] for t in tx.due_human_tasks(9.0, 10)] == ["ht-late", "ht-soon"]
-        assert [t["id"] for t in tx.due_human_tasks(6.0, 10)] == ["ht-late"]
+        assert tx.human_task_for_step("arn:exec/ht-a/0")["id"] == "ht-a"
+        assert tx.human_task_for_step("arn:exec/ht-z/0") is None
+        tx.close_human_tasks(row["id"], 7, 5.0, "its branch was cancelled")
+        assert [tx.human_task(t)["status"] for t in ("ht-a", "ht-b", "ht-done")] == [
+            "CANCELLED",
+            "OPEN",
+            "DECIDED",
+        ]
+        tx.close_human_tasks(row["id"], None, 6.0, "the execution ended")
+        assert tx.human_task("ht-b")["status"] == "CANCELLED" and tx.human_task("ht-b")["closed_at"] == 6.0
+        assert [e["kind"] for e in tx.human_task_events("ht-a")] == ["CANCELLED"]
+        assert tx.human_task_events("ht-done") == []
 
 
 def test_the_audit_trail_keeps_every_event_in_order(store: Store):

@@ -43,7 +43,12 @@ def migrated_from_0002(url: str) -> Client:
     store = at_0002(url)
     assert store.migrate(only=["0003_compact_executions.sql"]) == ["0003_compact_executions.sql"]
     # on a 0003 database with data: 0004, then the tables added since (human tasks)
-    assert store.migrate() == ["0004_smaller_executions.sql", "0110_human_tasks.sql"]
+    assert store.migrate() == [
+        "0004_smaller_executions.sql",
+        "0110_human_tasks.sql",
+        "0120_human_task_links.sql",
+        "0121_human_task_steps.sql",
+    ]
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
 
 
@@ -124,3 +129,38 @@ def test_shared_migrations_run_on_either_dialect_in_name_order_with_its_own(tmp_
     (tmp_path / "shared" / "0004_d.sql").write_text("SELECT 1;\n")
     with pytest.raises(ValueError, match=r"0004_d\.sql"):
         migration_scripts("sqlite", tmp_path)
+
+
+def test_a_link_given_before_0120_still_opens_its_task_after_it(store_url):
+    store = open_store(store_url, migrate=False)
+    before = [name for name in migration_scripts(store.dialect) if name < "0120"]
+    store.migrate(only=before)
+    link_hash = bytes.fromhex("ab" * 32)
+    with store.transaction() as tx:  # rows as 0110 wrote them: the link's hash on the assignee
+        tx._insert(
+            "human_tasks",
+            {
+                "id": "ht-old",
+                "token_hash": bytes(32),
+                "execution_id": 1,
+                "state_name": "Ask",
+                "title": "Leave",
+                "spec": "{}",
+                "status": "OPEN",
+                "created_at": 1.0,
+            },
+        )
+        assignee = {"task_id": "ht-old", "person": "ann", "email": "ann@example.com", "name": "Ann"}
+        tx._insert(
+            "human_task_assignees", {**assignee, "link_hash": link_hash, "status": "ASKED", "asked_at": 1.0}
+        )
+    assert store.migrate() == ["0120_human_task_links.sql", "0121_human_task_steps.sql"]
+    with store.transaction() as tx:
+        found = tx.assignee_for_link(link_hash.hex())
+        assert found is not None and (found["task_id"], found["person"], found["status"]) == (
+            "ht-old",
+            "ann",
+            "ASKED",
+        )
+        assert tx.human_task("ht-old")["reminders_sent"] == 0
+    store.close()

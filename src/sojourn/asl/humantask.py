@@ -429,24 +429,14 @@ class _Reader:
         return email is not False, tuple(hooks)
 
 
-PLANNED = ("Reminders", "Escalation", "Expiry")  # read and checked, not yet acted on by the runtime
-
-
 def not_yet(arguments: Any) -> list[tuple[str, str]]:
     """(field, message) for each declared field the runtime does not act on yet (refused, never ignored)."""
-    if not isinstance(arguments, dict):
-        return []
-    found = [
-        (name, f"The field '{name}' is not supported by Sojourn's human tasks yet")
-        for name in PLANNED
-        if name in arguments or f"{name}.$" in arguments
-    ]
-    notify = arguments.get("Notify")
+    notify = arguments.get("Notify") if isinstance(arguments, dict) else None
     if isinstance(notify, dict) and notify.get("Webhooks"):
-        found.append(
+        return [
             ("Notify.Webhooks", "The field 'Notify.Webhooks' is not supported by Sojourn's human tasks yet")
-        )
-    return found
+        ]
+    return []
 
 
 def check(arguments: Any) -> list[tuple[str, str]]:

@@ -9,15 +9,14 @@ event of the task's audit trail. The functions here run inside the caller's tran
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import json
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sojourn.asl.humantask import Decision, HumanTaskSpec, check_form
 from sojourn.directory import Assignment, Directory
-from sojourn.mail.message import Message
+from sojourn.humantasks import notices
 from sojourn.mail.outbox import enqueue_in
 from sojourn.store.base import Tx
 from sojourn.store.rows import AssigneeRow, HumanTaskRow
@@ -25,12 +24,19 @@ from sojourn.tokens import hash_token, new_token
 
 __all__ = [
     "LINK_PATH",
+    "TIMER",
     "DecisionRefused",
+    "Step",
+    "arm",
+    "ask",
     "cancel",
     "create",
     "decide",
     "is_requester",
     "link_url",
+    "new_link",
+    "remove",
+    "schedule",
     "spec_of",
     "why_not",
 ]
@@ -56,72 +62,144 @@ def spec_of(task: HumanTaskRow) -> dict[str, Any]:
     return spec
 
 
+@dataclass(frozen=True)
+class Step:
+    """The Task invocation a human task answers: its token (by hash), run, wait and idempotency key."""
+
+    token_hash: str
+    execution_id: int
+    run_id: int
+    generation: int
+    state_name: str
+    key: str
+
+
 def create(
     tx: Tx,
     spec: HumanTaskSpec,
     asked: list[Assignment],
+    step: Step,
     *,
-    token_hash: str,
-    execution_id: int,
-    state_name: str,
     now: float,
     base_url: str,
+    task_timeout: float | None = None,
 ) -> str:
-    """Record the task, ask each of `asked` through a link of their own and queue their emails; the task's id.
-    Each link goes out in its email only: the store keeps its hash."""
+    """Record the task, ask each of `asked` through a link of their own (their emails queued) and set its
+    first timer; the task's id. `task_timeout` is the Task state's own timeout, after which it is closed."""
     task_id = "ht-" + uuid.uuid4().hex
+    stored = {**asdict(spec), "task_timeout": task_timeout}
     tx.insert_human_task(
         {
             "id": task_id,
-            "token_hash": token_hash,
-            "execution_id": execution_id,
-            "state_name": state_name,
+            "token_hash": step.token_hash,
+            "execution_id": step.execution_id,
+            "state_name": step.state_name,
             "title": spec.title,
-            "spec": json.dumps(asdict(spec)),
+            "spec": json.dumps(stored),
             "requester": spec.requester,
             "status": "OPEN",
             "created_at": now,
             "next_due": None,
             "closed_at": None,
             "result": None,
+            "step_key": step.key,
+            "run_id": step.run_id,
+            "generation": step.generation,
+            "reminders_sent": 0,
         }
     )
     tx.add_human_task_event(task_id, now, "CREATED", spec.requester, {"assignees": list(spec.assignees)})
-    for assignment in asked:
-        person = assignment.person
-        link = new_token()
-        away = assignment.on_behalf_of
-        tx.add_assignee(
-            {
-                "task_id": task_id,
-                "person": person.id,
-                "email": person.email,
-                "name": person.name,
-                "on_behalf_of": away.id if away else None,
-                "status": "ASKED",
-                "asked_at": now,
-                "decision": None,
-                "decided_at": None,
-            },
-            hash_token(link),
-        )
-        if away is not None:
-            tx.add_human_task_event(task_id, now, "DELEGATED", person.id, {"onBehalfOf": away.id})
-        if spec.email:
-            enqueue_in(tx, _invitation(spec, person.email, link_url(base_url, link)), now=now)
-            tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL"})
+    ask(tx, task_id, stored, asked, now=now, base_url=base_url)
+    arm(tx, task_id, stored, step.execution_id, step.run_id, now, 0)
     return task_id
 
 
-def _invitation(spec: HumanTaskSpec, to: str, url: str) -> Message:
-    text = f"{spec.title}\n\n{spec.description}\n\nOpen the task to decide: {url}\n".replace("\n\n\n", "\n\n")
-    body = f"<p>{html.escape(spec.description)}</p>" if spec.description else ""
-    page = (
-        f"<h1>{html.escape(spec.title)}</h1>{body}"
-        f'<p><a href="{html.escape(url)}">Open the task to decide</a></p>'
-        "<p>Opening the link decides nothing: you choose on the page.</p>"
-    )
-    return Message(to=(to,), subject=spec.title, text=text, html=page)
+def ask(
+    tx: Tx,
+    task_id: str,
+    spec: dict[str, Any],
+    asked: list[Assignment],
+    *,
+    now: float,
+    base_url: str,
+    actor: str | None = None,
+) -> list[str]:
+    """Ask each of `asked` (not asked already) to decide, through a new link, emailed; whom it asked."""
+    present = {a["person"]: a for a in tx.assignees(task_id)}
+    added = []
+    for assignment in asked:
+        person, away = assignment.person, assignment.on_behalf_of
+        before = present.get(person.id)
+        if before is not None and before["status"] != "REMOVED":
+            continue
+        row: AssigneeRow = {
+            "task_id": task_id,
+            "person": person.id,
+            "email": person.email,
+            "name": person.name,
+            "on_behalf_of": away.id if away else None,
+            "status": "ASKED",
+            "asked_at": now,
+            "decision": None,
+            "decided_at": None,
+        }
+        if before is None:
+            tx.add_assignee(row)
+        else:  # asked again after being reassigned away: the old links count again
+            tx.set_assignee(
+                task_id, person.id, {k: v for k, v in row.items() if k not in ("task_id", "person")}
+            )
+        if away is not None:
+            tx.add_human_task_event(task_id, now, "DELEGATED", person.id, {"onBehalfOf": away.id})
+        added.append(person.id)
+        if spec["email"]:
+            url = new_link(tx, task_id, person.id, now, base_url)
+            enqueue_in(tx, notices.invitation(spec["title"], spec["description"], person.email, url), now=now)
+            tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL", "by": actor})
+    return added
+
+
+def new_link(tx: Tx, task_id: str, person: str, now: float, base_url: str) -> str:
+    """A new link for an assignee (their earlier ones stay valid): its URL. Only its hash is kept."""
+    link = new_token()
+    tx.add_link(task_id, person, hash_token(link), now)
+    return link_url(base_url, link)
+
+
+def remove(tx: Tx, task_id: str, people: list[str]) -> None:
+    """Take undecided people off a task (reassigned, or replaced by escalation): their links stop working."""
+    for person in people:
+        tx.set_assignee(task_id, person, {"status": "REMOVED"})
+
+
+TIMER = (
+    "humanTask"  # the work queue's kind of item that fires a task's next timer (sojourn.humantasks.timers)
+)
+_ORDER = {"REMIND": 0, "ESCALATE": 1, "EXPIRE": 2, "CHECK": 3}
+
+
+def schedule(spec: dict[str, Any], created_at: float) -> list[tuple[float, str, int]]:
+    """A task's timers in the order they fire: (when, what, which), what being REMIND (reminder `which`),
+    ESCALATE, EXPIRE, or CHECK (the Task state's own timeout: the task closes if its run moved on)."""
+    timers = [(created_at + after, "REMIND", number) for number, after in enumerate(spec["reminders"])]
+    if spec["escalation"]:
+        timers.append((created_at + spec["escalation"]["after_seconds"], "ESCALATE", 0))
+    if spec["expiry"]:
+        timers.append((created_at + spec["expiry"]["after_seconds"], "EXPIRE", 0))
+    if spec.get("task_timeout"):
+        timers.append((created_at + spec["task_timeout"], "CHECK", 0))
+    return sorted(timers, key=lambda timer: (timer[0], _ORDER[timer[1]], timer[2]))
+
+
+def arm(
+    tx: Tx, task_id: str, spec: dict[str, Any], execution_id: int, run_id: int, created_at: float, step: int
+) -> None:
+    """Queue the task's timer number `step` (none when all have fired); the task shows when it is due."""
+    timers = schedule(spec, created_at)
+    due = timers[step][0] if step < len(timers) else None
+    if due is not None:
+        tx.add_work(execution_id, run_id, TIMER, {"task": task_id, "step": step}, due)
+    tx.set_human_task(task_id, {"next_due": due})
 
 
 def why_not(task: HumanTaskRow, assignee: AssigneeRow, directory: Directory) -> str | None:
@@ -182,22 +260,45 @@ def decide(
         details["onBehalfOf"] = assignee["on_behalf_of"]
     tx.add_human_task_event(task["id"], now, "DECIDED", assignee["person"], details)
     people = tx.assignees(task["id"])
-    decided = [a for a in people if a["status"] == "DECIDED"]
-    approving = next((d for d in decisions if not d.rejects), decisions[0])
-    approvals = [a for a in decided if a["decision"] == approving.name]
-    asked = [a for a in people if a["status"] != "REMOVED"]
-    needed = spec["quorum"]["at_least"] or len(asked)
-    vetoed = chosen.rejects
-    everyone = len(decided) == len(asked)
-    if not (vetoed or len(approvals) >= needed or everyone):
+    outcome = _outcome(decisions, chosen, people, spec["quorum"]["at_least"])
+    if outcome is None:
         return None
-    outcome = chosen.name if vetoed else approving.name if len(approvals) >= needed else chosen.name
     result = _result(task, outcome, people, assignee, values, comment, now, channel, directory)
     tx.set_human_task(
         task["id"], {"status": "DECIDED", "closed_at": now, "next_due": None, "result": json.dumps(result)}
     )
     tx.add_human_task_event(task["id"], now, "CLOSED", assignee["person"], {"outcome": outcome})
     return result
+
+
+def _outcome(
+    decisions: list[Decision], chosen: Decision, people: list[AssigneeRow], at_least: int | None
+) -> str | None:
+    """The task's outcome after `chosen` was taken, or None while it waits for more decisions: a veto ends
+    it; so does the quorum of approvals; once the quorum can no longer be met, the decision most taken
+    (the latest of equals) ends it."""
+    if chosen.rejects:
+        return chosen.name
+    approving = next((d for d in decisions if not d.rejects), decisions[0]).name
+    asked = [a for a in people if a["status"] != "REMOVED"]
+    needed = at_least or len(asked)
+    approvals = sum(1 for a in asked if a["decision"] == approving)
+    if approvals >= needed:
+        return approving
+    waiting = sum(1 for a in asked if a["status"] == "ASKED")
+    if approvals + waiting >= needed:
+        return None
+    others = sorted(
+        (a for a in asked if a["status"] == "DECIDED" and a["decision"] != approving),
+        key=lambda a: a["decided_at"] or 0.0,
+    )
+    counts: dict[str, int] = {}
+    for a in others:
+        counts[str(a["decision"])] = counts.get(str(a["decision"]), 0) + 1
+    most = max(counts.values(), default=0)
+    return next(
+        (str(a["decision"]) for a in reversed(others) if counts[str(a["decision"])] == most), chosen.name
+    )
 
 
 def is_requester(requester: str | None, person: str, email: str, directory: Directory) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sojourn.asl.errors import StatesError
 from sojourn.asl.humantask import SpecError, not_yet, read
+from sojourn.asl.interpreter import DEFAULT_TASK_TIMEOUT
 from sojourn.directory import DirectoryError
 from sojourn.humantasks import tasks
 from sojourn.integrations.base import Facilities, TaskCall
@@ -46,21 +47,32 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
     needed = spec.quorum.at_least
     if needed is not None and needed > len(eligible):
         raise StatesError(INVALID, f"The task's Quorum asks for {needed} decisions of {len(eligible)} people")
+    if call.run_id is None or call.generation is None:
+        raise StatesError("States.Runtime", "A human task needs the run that waits for it")
     token_hash = hash_token(call.task_token)
     with facilities.store.transaction() as tx:
-        if tx.human_task_for_token(token_hash) is not None:
+        before = tx.human_task_for_step(call.idempotency_key) if call.idempotency_key else None
+        if before is not None:  # invoked again (a worker died after making it): same task, same links
+            tx.set_human_task(before["id"], {"token_hash": token_hash})
             return {}
         execution = tx.execution(call.execution_arn)
         if execution is None:
             raise StatesError("States.Runtime", f"The execution {call.execution_arn} is gone")
+        step = tasks.Step(
+            token_hash, execution["id"], call.run_id, call.generation, call.state_name, call.idempotency_key
+        )
+        timeout = (
+            call.timeout_seconds
+            if call.timeout_seconds and call.timeout_seconds < DEFAULT_TASK_TIMEOUT
+            else None
+        )
         tasks.create(
             tx,
             spec,
             eligible,
-            token_hash=token_hash,
-            execution_id=execution["id"],
-            state_name=call.state_name,
+            step,
             now=now,
             base_url=facilities.settings.public_base_url,
+            task_timeout=timeout,
         )
     return {}

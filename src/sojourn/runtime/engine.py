@@ -235,6 +235,7 @@ class Engine:
         execution["status"] = end.status
         tx.delete_execution_work(execution["id"])
         tx.close_tasks(execution["id"])
+        tx.close_human_tasks(execution["id"], None, now, f"the execution ended ({end.status})")
         tx.cancel_runs(execution["id"])
         self._notify_parent(tx, execution, end.status, output, end.error, end.cause, now)
 
@@ -489,6 +490,9 @@ class Engine:
                     tx.update_run(child["id"], {"status": "cancelled"})
                     tx.delete_run_work(child["id"])
                     tx.close_tasks(execution["id"], child["id"])
+                    tx.close_human_tasks(
+                        execution["id"], child["id"], self.clock(), "its branch was cancelled"
+                    )
 
     # -- task tokens ------------------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ from typing import Any
 from sojourn.asl.budget import DEFAULT_LIMITS, Deferred, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
+from sojourn.humantasks import timers
+from sojourn.humantasks.tasks import TIMER as HUMAN_TASK_TIMER
 from sojourn.integrations import resolve
 from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.runtime import work
@@ -301,6 +303,8 @@ class Workers:
     ) -> LeasedTask | Delivery | _SlowEvent | None:
         """Apply a due event (its item deleted by the caller), or lease a due task, reissuing its token,
         or lease a slow event; an event in `deferred` is left as a slow one."""
+        if item["kind"] == HUMAN_TASK_TIMER:
+            return self._fire_human_task_timer(tx, item, now, deferred)
         if item["kind"] != INVOKE:
             event = work.parse_event(item["payload"])
             if event.get("slow"):
@@ -332,6 +336,22 @@ class Workers:
             payload,
             token,
         )
+
+    def _fire_human_task_timer(
+        self, tx: Tx, item: DueWorkRow, now: float, deferred: set[int]
+    ) -> Delivery | None:
+        """A human task's timer: reminders, escalation, expiry (which answers its token with the failure)."""
+        settings = self.facilities.settings
+        expired = timers.fire(
+            tx, json.loads(item["payload"]), now, settings.public_base_url, self.facilities.directory
+        )
+        if expired is None:
+            return None
+        try:
+            failure = work.failed(expired.error, expired.cause)
+            return self.engine.answer(tx, expired.token_hash, failure, item["id"] in deferred)[1]
+        except Deferred:
+            raise _DeferredWork(item["id"]) from None
 
     def _after(self, outcome: LeasedTask | Delivery | _SlowEvent | None) -> None:
         if isinstance(outcome, LeasedTask):

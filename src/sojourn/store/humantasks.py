@@ -19,7 +19,20 @@ _LISTING = (
     "JOIN executions e ON e.id = h.execution_id " + MACHINE_JOIN
 )
 _BEFORE = "(CAST(? AS DOUBLE PRECISION) IS NULL OR h.created_at < ? OR (h.created_at = ? AND h.id < ?))"
-_ASSIGNEE_COLUMNS = "task_id, person, email, name, on_behalf_of, status, asked_at, decision, decided_at"
+_ASSIGNEE_COLUMNS = ", ".join(
+    f"a.{c}"
+    for c in (
+        "task_id",
+        "person",
+        "email",
+        "name",
+        "on_behalf_of",
+        "status",
+        "asked_at",
+        "decision",
+        "decided_at",
+    )
+)
 
 Position = tuple[float, str]  # (created_at, id) of the last task of a page
 
@@ -52,15 +65,45 @@ class HumanTaskVerbs(Statements):
         )
         return found
 
+    def human_task_for_step(self, step_key: str) -> HumanTaskRow | None:
+        """The human task a Task's invocation made (its idempotency key), locked; None on the first call."""
+        found: HumanTaskRow | None = _task(
+            self._one("SELECT * FROM human_tasks WHERE step_key = ?" + self._locking(), (step_key,))
+        )
+        return found
+
+    def close_human_tasks(self, execution_id: int, run_id: int | None, now: float, reason: str) -> None:
+        """Cancel the open tasks of an execution that ended (or of one of its runs that was cancelled)."""
+        where = "execution_id = ? AND status = 'OPEN'" + (" AND run_id = ?" if run_id is not None else "")
+        params = (execution_id, run_id) if run_id is not None else (execution_id,)
+        closed = self._all(f"SELECT id FROM human_tasks WHERE {where}", params)
+        if not closed:
+            return
+        self._execute(
+            f"UPDATE human_tasks SET status = 'CANCELLED', closed_at = ?, next_due = NULL WHERE {where}",
+            (now, *params),
+        )
+        for row in closed:
+            self.add_human_task_event(row["id"], now, "CANCELLED", None, {"reason": reason})
+
     def set_human_task(self, task_id: str, changes: dict[str, Any]) -> None:
-        """Change some columns of a human task (its status, result, next due time)."""
+        """Change some columns of a human task (its status, result, next due time, token's hash in hex)."""
+        if "token_hash" in changes:
+            changes = {**changes, "token_hash": bytes.fromhex(changes["token_hash"])}
         self._update("human_tasks", {"id": task_id}, changes)
 
     def human_tasks(
-        self, status: str | None, before: Position | None, limit: int, person: str | None = None
+        self,
+        status: str | None,
+        before: Position | None,
+        limit: int,
+        person: str | None = None,
+        machine_arn: str | None = None,
+        created_before: float | None = None,
     ) -> list[HumanTaskListing]:
-        """Human tasks newest first, of one status or all, those before `before`; with `person`, only the
-        tasks that person is asked to decide (and has not been removed from)."""
+        """Human tasks newest first, of one status or all, those before `before` (a page's last); with
+        `person`, only the tasks that person is asked to decide (and has not been removed from); with
+        `machine_arn`, only that machine's; with `created_before`, only those older."""
         created, task_id = before if before is not None else (None, "")
         where = [_BEFORE]
         params: list[Any] = [created, created, created, task_id]
@@ -73,6 +116,12 @@ class HumanTaskVerbs(Statements):
                 "AND a.status <> 'REMOVED')"
             )
             params.append(person)
+        if machine_arn is not None:
+            where.append("m.arn = ?")
+            params.append(machine_arn)
+        if created_before is not None:
+            where.append("h.created_at < ?")
+            params.append(created_before)
         rows: list[HumanTaskListing] = [
             _task(row)
             for row in self._all(
@@ -82,45 +131,47 @@ class HumanTaskVerbs(Statements):
         ]
         return rows
 
-    def due_human_tasks(self, now: float, limit: int) -> list[HumanTaskRow]:
-        """Open tasks whose next reminder, escalation or expiry is due, earliest first; locked for this
-        transaction and skipped by others (PostgreSQL)."""
-        rows: list[HumanTaskRow] = [
-            _task(row)
-            for row in self._all(
-                "SELECT * FROM human_tasks WHERE status = 'OPEN' AND next_due IS NOT NULL AND next_due <= ? "
-                "ORDER BY next_due LIMIT ?" + self._locking(skip_locked=True),
-                (now, limit),
-            )
-        ]
-        return rows
-
-    def next_human_task_due(self) -> float | None:
-        """When the earliest open task's next reminder, escalation or expiry falls due."""
-        row = self._one(
-            "SELECT MIN(next_due) AS due FROM human_tasks WHERE status = 'OPEN' AND next_due IS NOT NULL"
-        )
-        return float(row["due"]) if row and row["due"] is not None else None
-
     # -- assignees -------------------------------------------------------------------------------------
 
-    def add_assignee(self, row: AssigneeRow, link_hash: str) -> None:
-        """Ask someone to decide a task, through the link whose hash is `link_hash` (hex)."""
-        self._insert("human_task_assignees", {**row, "link_hash": bytes.fromhex(link_hash)})
+    def add_assignee(self, row: AssigneeRow) -> None:
+        """Ask someone to decide a task (their links are added by `add_link`)."""
+        self._insert("human_task_assignees", dict(row))
+
+    def add_link(self, task_id: str, person: str, link_hash: str, now: float) -> None:
+        """Give an assignee one more link to the task (the first email's, a reminder's), by its hash (hex)."""
+        self._insert(
+            "human_task_links",
+            {"link_hash": bytes.fromhex(link_hash), "task_id": task_id, "person": person, "created_at": now},
+        )
 
     def assignees(self, task_id: str) -> list[AssigneeRow]:
         """Everyone asked to decide the task, in the order they were asked."""
         rows: list[AssigneeRow] = self._all(
-            f"SELECT {_ASSIGNEE_COLUMNS} FROM human_task_assignees WHERE task_id = ? "
-            "ORDER BY asked_at, person",
+            f"SELECT {_ASSIGNEE_COLUMNS} FROM human_task_assignees a WHERE a.task_id = ? "
+            "ORDER BY a.asked_at, a.person",
             (task_id,),
         )
         return rows
 
+    def assignees_of(self, task_ids: list[str]) -> dict[str, list[AssigneeRow]]:
+        """The assignees of each of the tasks (a page of a list), each task's in the order they were asked."""
+        found: dict[str, list[AssigneeRow]] = {task_id: [] for task_id in task_ids}
+        if not task_ids:
+            return found
+        marks = ", ".join("?" for _ in task_ids)
+        for row in self._all(
+            f"SELECT {_ASSIGNEE_COLUMNS} FROM human_task_assignees a WHERE a.task_id IN ({marks}) "
+            "ORDER BY a.asked_at, a.person",
+            tuple(task_ids),
+        ):
+            found[row["task_id"]].append(row)
+        return found
+
     def assignee_for_link(self, link_hash: str) -> AssigneeRow | None:
         """Whom the link whose hash is `link_hash` (hex) was given to, or None."""
         row: AssigneeRow | None = self._one(
-            f"SELECT {_ASSIGNEE_COLUMNS} FROM human_task_assignees WHERE link_hash = ?",
+            f"SELECT {_ASSIGNEE_COLUMNS} FROM human_task_assignees a "
+            "JOIN human_task_links l ON l.task_id = a.task_id AND l.person = a.person WHERE l.link_hash = ?",
             (bytes.fromhex(link_hash),),
         )
         return row

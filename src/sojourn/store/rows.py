@@ -265,6 +265,10 @@ class HumanTaskRow(TypedDict):
     next_due: float | None
     closed_at: float | None
     result: str | None
+    step_key: str | None  # the Task's idempotency key: the invocation that made it
+    run_id: int | None  # the run that waits on it, at `generation`
+    generation: int | None
+    reminders_sent: int
 
 
 class HumanTaskListing(HumanTaskRow):

@@ -1,0 +1,113 @@
+"""What the human-task tests share: a Sojourn over a real SQLite file with the link pages served over real
+HTTP, a virtual clock, a one-state definition around a human task, and reading the links out of the mail."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from servers import serving_app
+from sojourn import portal
+from sojourn.client import Client
+from sojourn.config import Settings
+from sojourn.directory import Directory
+from sojourn.integrations.base import Facilities
+
+ROLE = "arn:aws:iam::123456789012:role/test"
+RESOURCE = "arn:aws:states:::sojourn:humanTask.waitForTaskToken"
+BASE_URL = "http://tasks.example.com"
+
+
+class Clock:
+    """A clock the test moves on by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextlib.contextmanager
+def sojourn_with_links(
+    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None
+) -> Iterator[tuple[Client, httpx.Client]]:
+    """A client on a SQLite file in `tmp_path` (driven inline with `run_until_idle` when `clock` is given,
+    by a worker otherwise) and an HTTP client of its link pages."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url=BASE_URL)
+    facilities = Facilities(settings=settings, directory=Directory.from_mapping(directory))
+    if clock is not None:
+        client = Client(settings=settings, facilities=facilities, clock=clock, start=False)
+    else:
+        client = Client(settings=settings, facilities=facilities, workers=1)
+    try:
+        with serving_app(Starlette(routes=portal.routes(client))) as url, httpx.Client(base_url=url) as http:
+            yield client, http
+    finally:
+        client.close()
+
+
+def ask_definition(arguments: dict[str, Any], caught: dict[str, Any] | None = None, **state: Any) -> str:
+    """A JSONata definition whose one Task is a human task with `arguments`; an error is caught into the
+    state `caught` (a Pass by default) with the error output."""
+    return json.dumps(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Ask",
+            "States": {
+                "Ask": {
+                    "Type": "Task",
+                    "Resource": RESOURCE,
+                    "Arguments": arguments,
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["States.ALL"],
+                            "Next": "Caught",
+                            "Output": "{% $states.errorOutput %}",
+                        }
+                    ],
+                    "End": True,
+                    **state,
+                },
+                "Caught": caught or {"Type": "Pass", "End": True},
+            },
+        }
+    )
+
+
+def mail(client: Client) -> list[tuple[str, str, str]]:
+    """(to, subject, link path) of every email, oldest first."""
+    found = []
+    for message in reversed(client.list_mail()["messages"]):
+        text = client.get_mail(messageId=message["messageId"])["text"]
+        link = re.search(re.escape(BASE_URL) + r"(/tasks/link/\S+)", text)
+        found.append((message["to"][0], message["subject"], link.group(1) if link else ""))
+    return found
+
+
+def csrf_of(page: httpx.Response) -> str:
+    """The CSRF token a task page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def decide(http: httpx.Client, path: str, decision: str, **fields: str) -> httpx.Response:
+    """Open a link's page and press one of its decisions."""
+    csrf = csrf_of(http.get(path))
+    return http.post(path, data={"csrf_token": csrf, "decision": decision, **fields})
+
+
+def status(client: Client, arn: str) -> str:
+    return str(client.describe_execution(executionArn=arn)["status"])
+
+
+def output(client: Client, arn: str) -> Any:
+    return json.loads(client.describe_execution(executionArn=arn)["output"])
