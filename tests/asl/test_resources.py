@@ -127,7 +127,7 @@ def test_each_form_aws_accepts_is_parsed_into_what_it_calls_and_how_it_waits(
         pattern,
     )
     assert parsed.base == text.removesuffix(pattern.value)
-    assert validate(task(text)) == []
+    assert [d for d in validate(task(text)) if d.severity == "ERROR"] == []
 
 
 @pytest.mark.parametrize("text", UNKNOWN)

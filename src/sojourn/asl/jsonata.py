@@ -211,11 +211,17 @@ class _Expression:
                 raise _Failure(_budget.DEPTH_EXCEEDED) from None
             except Exception as e:  # jsonata-python raises its own JException and Python errors alike
                 raise _failure(e) from None
-        return _plain(value)
+        return _UNDEFINED if value is None else _plain(value)
+
+
+_UNDEFINED = object()  # what an expression that yields nothing evaluates to (jsonata-js's undefined)
 
 
 def _plain(value: Any) -> Any:
-    """jsonata-python's results as plain JSON values (its sequences are list subclasses)."""
+    """jsonata-python's results as plain JSON values (its sequences are list subclasses, its null a
+    NULL_VALUE)."""
+    if value is _Utils.NULL_VALUE:
+        return None
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -232,6 +238,7 @@ def _compile(value: Any) -> Any:
             compiled = _jsonata.Jsonata(text, _regex_engine)
         except Exception as e:  # its parser raises JException
             raise ValueError(f"Invalid JSONata expression '{text}': {e}") from None
+        compiled.set_output_convert_nulls(False)  # keep null (NULL_VALUE) apart from undefined (None)
         compiled.register_lambda("partition", _partition)
         compiled.register_lambda("range", _range)
         compiled.register_lambda("hash", _hash)
@@ -264,7 +271,7 @@ def _evaluate(
                 cause=f"The JSONata expression '{node.text}' specified for the field '{field}' "
                 f"threw an error during evaluation{tail}"
             ) from None
-        if value is None and not _yields_null(node.text):
+        if value is _UNDEFINED:
             raise QueryEvaluationError(
                 cause=f"The JSONata expression '{node.text}' specified for the field '{field}' "
                 "returned nothing (undefined)."
@@ -314,11 +321,6 @@ def _is_json(value: Any) -> bool:
     if isinstance(value, dict):
         return all(isinstance(key, str) and _is_json(item) for key, item in value.items())
     return False
-
-
-def _yields_null(text: str) -> bool:
-    # jsonata-python gives None both for `null` and for undefined; an explicit null literal is a value.
-    return text.strip() == "null"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _FIELD = re.compile(r"\.([^.\[\]'\"()*@?]+)")
 _QUOTED = re.compile(r"\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]")
 _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+# Jayway's functions, which end a path (`$.items.length()`). AWS accepts such a path and, when it runs,
+# finds nothing ("could not be found in the input"): its paths select nodes and compute nothing.
+_FUNCTION = re.compile(r"\.(?:min|max|avg|stddev|length|sum|keys|first|last|concat|append|index)\(.*\)\s*$")
 
 
 def copy_json(value: Any) -> Any:
@@ -120,6 +123,12 @@ class Path:
                     f"The variable '{self.variable}' referenced by '{self.text}' is not defined",
                 )
             document = variables[self.variable]
+        if self.expression is _NOTHING:
+            raise PathNotFound(
+                self.text,
+                document,
+                f"The JSONPath '{self.text}' could not be found in the input '{_shown(document)}'",
+            )
         if self.steps is None:
             return [match.value for match in self.expression.find(document)]
         try:
@@ -156,6 +165,30 @@ class Path:
         return root + "".join(f"[{step}]" if isinstance(step, int) else f"['{step}']" for step in self.steps)
 
 
+_NOTHING = object()  # the expression of a path that ends in a function: it finds nothing
+
+
+def _without_dot_before_bracket(body: str) -> str:
+    """`.[` as `[` (Jayway reads `$.[?(@.a > 0)]` and `$.['a']` as `$[...]`; jsonpath-ng refuses the
+    first), outside quotes and brackets, and not in `..[` (a deep scan)."""
+    out: list[str] = []
+    depth, quote = 0, ""
+    for at, ch in enumerate(body):
+        if quote:
+            if ch == quote and body[at - 1] != "\\":
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif ch == "." and depth == 0 and body[at + 1 : at + 2] == "[" and (at == 0 or body[at - 1] != "."):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def _shown(document: Any) -> str:
     """A document as AWS prints it into a cause: compact JSON, whole, non-ASCII as is."""
     import json
@@ -177,6 +210,9 @@ def compile_path(text: str) -> Path:
             root, variable, body = "input", None, text[1:]
     if body and body[0] not in ".[":
         raise InvalidPath(f"'{text}' is not a valid path: unexpected '{body[0]}'")
+    if _FUNCTION.search(body):
+        return Path(text, root, variable, None, _NOTHING)
+    body = _without_dot_before_bracket(body)
     steps = _definite_steps(body)
     if steps is not None:
         return Path(text, root, variable, tuple(steps))

@@ -8,6 +8,7 @@ and its message ends with "at <location>" as AWS's do. Never raises on malformed
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -583,12 +584,16 @@ class _Validator:
                 reference=True,
                 nullable=True,
             )
-        for field in ("Parameters", "ResultSelector"):
-            if field in state:
-                if not isinstance(state[field], dict):
-                    self.schema(_join(location, field), f"The field '{field}' must be an object")
-                else:
-                    self.payload(state[field], _join(location, field), field)
+        # The spec says a payload template is an object; AWS accepts any JSON value for Parameters (AWS's
+        # own check, aws/amazon-states-language-service#83) and an array for ResultSelector too.
+        if "Parameters" in state:
+            self.payload(state["Parameters"], _join(location, "Parameters"), "Parameters")
+        if "ResultSelector" in state:
+            if not isinstance(state["ResultSelector"], (dict, list)):
+                where = _join(location, "ResultSelector")
+                self.schema(where, "The field 'ResultSelector' must be an object or an array")
+            else:
+                self.payload(state["ResultSelector"], _join(location, "ResultSelector"), "ResultSelector")
 
     def assign(self, value: Any, where: str, language: str) -> None:
         if not isinstance(value, dict):
@@ -677,6 +682,7 @@ class _Validator:
         if "Resource" in state:
             self.resource(state["Resource"], _join(location, "Resource"))
             self.human_task(state, location, language)
+            self.token_wait(state, location, language)
         jsonata = language == "JSONata"
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
             self.exclusive(state, location, (field, f"{field}Path"))
@@ -702,6 +708,32 @@ class _Validator:
                     self.dynamic(credentials["RoleArn.$"], _join(where, "RoleArn.$"), "RoleArn.$")
                 if "RoleArn" in credentials and not isinstance(credentials["RoleArn"], str):
                     self.schema(_join(where, "RoleArn"), "The field 'RoleArn' must be a string")
+
+    def token_wait(self, state: dict[str, Any], location: str, language: str) -> None:
+        """Warnings for a `.waitForTaskToken` Task that could wait for ever (as long as a year, on AWS too):
+        one with neither a timeout nor a heartbeat, one whose payload never hands its token on."""
+        try:
+            resource = resources.parse(state["Resource"])
+        except (resources.UnsupportedResource, TypeError):
+            return
+        if resource.pattern is not resources.Pattern.WAIT_FOR_TASK_TOKEN or resource.service == "sojourn":
+            return  # Sojourn's own tasks hold their token and expire as their arguments say
+        limits = ("TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath")
+        if not any(field in state for field in limits):
+            self.warning(
+                "WAIT_FOR_TASK_TOKEN_WITHOUT_TIMEOUT",
+                _join(location, "Resource"),
+                "A '.waitForTaskToken' task without 'TimeoutSeconds' or 'HeartbeatSeconds' waits as long as "
+                "the execution may run (a year) if the token is never answered",
+            )
+        field = "Arguments" if language == "JSONata" else "Parameters"
+        if "Task.Token" not in json.dumps(state.get(field)):
+            self.warning(
+                "TASK_TOKEN_NOT_PASSED",
+                _join(location, field) if field in state else location,
+                f"The task waits for its token, but its '{field}' never pass it on "
+                f"({'$states.context.Task.Token' if field == 'Arguments' else '$$.Task.Token'})",
+            )
 
     def human_task(self, state: dict[str, Any], location: str, language: str) -> None:
         """A human task's arguments: each mistake at its field, the rest at run time."""
@@ -856,22 +888,16 @@ class _Validator:
         self.exclusive(state, location, ("ItemSelector", "Parameters"))
         self.exclusive(state, location, ("ItemsPath", "Items"))
         jsonata = language == "JSONata"
-        if "Iterator" in state:
-            self.machine(
-                state["Iterator"],
-                _join(location, "Iterator"),
-                language,
-                {"Comment", "StartAt", "States"},
-                depth + 1,
-            )
-        if "ItemProcessor" in state:
-            processor = state["ItemProcessor"]
-            where = _join(location, "ItemProcessor")
-            self.machine(
-                processor, where, language, {"Comment", "StartAt", "States", "ProcessorConfig"}, depth + 1
-            )
-            if isinstance(processor, dict) and "ProcessorConfig" in processor:
-                self.processor_config(processor["ProcessorConfig"], _join(where, "ProcessorConfig"))
+        # The legacy `Iterator` takes a ProcessorConfig as `ItemProcessor` does: AWS runs both alike.
+        for field in ("ItemProcessor", "Iterator"):
+            if field in state:
+                processor = state[field]
+                where = _join(location, field)
+                self.machine(
+                    processor, where, language, {"Comment", "StartAt", "States", "ProcessorConfig"}, depth + 1
+                )
+                if isinstance(processor, dict) and "ProcessorConfig" in processor:
+                    self.processor_config(processor["ProcessorConfig"], _join(where, "ProcessorConfig"))
         if "ItemsPath" in state:
             self.path(state["ItemsPath"], _join(location, "ItemsPath"), "ItemsPath", single=True)
         if "Items" in state and jsonata:
