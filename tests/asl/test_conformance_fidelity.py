@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 from asl_conformance import FAILED, Case, check, machine, one
 
+import sojourn
 from sojourn.asl.validate import validate
 
 LEGACY = "AWS via LocalStack scenario map_state_legacy_config_{} (test_base_scenarios, aws.validated)"
@@ -21,6 +22,11 @@ PATHS = "AWS dg: amazon-states-language-paths"
 PARAMETERS = "AWS: aws/amazon-states-language-service#83 (Parameters of any JSON type)"
 REPOST = "AWS via re:Post QUYiQKP0XfThWEc_ahsMnLOA (the execution's cause)"
 JSONATA = "jsonata-js (AWS's JSONata): null is a value, only undefined fails"
+JAYWAY = (
+    "Jayway JsonPath's README (AWS's JSONPath; AWS dg amazon-states-language-paths refuses regex filters "
+    "only in reference paths): =~ /regex/flags matches the whole value"
+)
+BOOKS = {"book": [{"author": "Nigel Rees"}, {"author": "Evelyn Waugh"}]}
 
 
 def legacy_map(config: dict, selector: str) -> dict:
@@ -116,6 +122,20 @@ CASES = [
         cause="An error occurred while executing the state 'Sum Jobs' (entered at the event id #2). The "
         "JSONPath '$.Jobs.sum()' specified for the field 'Jobs.$' could not be found in the input "
         "'{\"Jobs\":[0,1]}'",
+    ),
+    Case(
+        "regex-filter-ignoring-case",
+        JAYWAY,
+        one({"Type": "Pass", "InputPath": "$..book[?(@.author =~ /.*REES/i)].author"}),
+        BOOKS,
+        output=["Nigel Rees"],
+    ),
+    Case(
+        "regex-filter-matches-the-whole-value",
+        JAYWAY,
+        one({"Type": "Pass", "InputPath": "$..book[?(@.author =~ /Evelyn/)].author"}),
+        BOOKS,
+        output=[],
     ),
     Case(
         "parameters-as-an-array",
@@ -217,3 +237,11 @@ def test_a_token_wait_that_could_hang_gets_a_warning_not_an_error(state, languag
     found = validate(one(state, QueryLanguage=language))
     assert [d.code for d in found if d.severity == "WARNING"] == codes
     assert [d for d in found if d.severity == "ERROR"] == []
+
+
+def test_a_regex_filter_that_backtracks_without_end_fails_the_state_and_frees_the_worker():
+    """Sojourn's rule (nothing a user sends may hold a worker): the filter's regex runs with a timeout."""
+    definition = one({"Type": "Pass", "InputPath": "$.l[?(@.a =~ /(a|a)*/)]"})
+    result = sojourn.run(definition, {"l": [{"a": "a" * 40 + "b"}]})
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "took longer than" in result.cause

@@ -15,7 +15,7 @@ from typing import Any
 
 from sojourn.asl.errors import QueryEvaluationError, StatesRuntime
 from sojourn.asl.jsonata import unexpected_type
-from sojourn.asl.paths import Path, compile_path
+from sojourn.asl.paths import Path, RegexTimeout, compile_path
 
 __all__ = ["ChoiceRule", "compile_choice_rule"]
 
@@ -165,6 +165,8 @@ class _Condition(ChoiceRule):
 def _select(variable: Path, input: Any, context: Any, variables: dict[str, Any] | None) -> Any:
     try:
         return variable.get(input, context, variables)
+    except RegexTimeout:
+        raise
     except StatesRuntime:
         raise StatesRuntime(
             cause=f"Invalid path '{variable.text}': "

@@ -19,6 +19,7 @@ __all__ = [
     "Path",
     "PathNotFound",
     "ReferencePath",
+    "RegexTimeout",
     "compile_path",
     "compile_reference_path",
     "copy_json",
@@ -53,6 +54,10 @@ class PathNotFound(StatesRuntime):
         super().__init__(cause=cause)
         self.path = path
         self.document = document
+
+
+class RegexTimeout(StatesRuntime):
+    """A filter's regular expression ran past its time on one value (States.Runtime, never reworded)."""
 
 
 class _Missing(Exception):
@@ -144,6 +149,8 @@ class Path:
         """True when the path selects something (Choice's IsPresent); an indefinite path always does."""
         try:
             self.get(input, context, variables)
+        except RegexTimeout:
+            raise
         except StatesRuntime:
             return False
         return True
@@ -152,6 +159,8 @@ class Path:
         """`get` for InputPath and OutputPath, failing with AWS's (Jayway's) wording when nothing matches."""
         try:
             return self.get(input, context, variables)
+        except RegexTimeout:
+            raise
         except StatesRuntime:
             raise StatesRuntime(
                 cause=f"Invalid path '{self.text}' : No results for path: {self.bracketed()}"
@@ -189,6 +198,41 @@ def _without_dot_before_bracket(body: str) -> str:
     return "".join(out)
 
 
+_REGEX = re.compile(r"=~\s*/((?:[^/\\]|\\.)*)/([a-z]*)")
+_REGEX_FLAGS = {"i": "i", "m": "m", "s": "s", "x": "x"}
+
+
+def _regex_literals(body: str) -> str:
+    """Jayway's regex literals in filters (`@.a =~ /.*rees/i`, which must match the whole value) as the
+    quoted patterns jsonpath-ng takes (it searches, so the pattern is anchored at both ends)."""
+
+    def quoted(match: re.Match[str]) -> str:
+        flags = "".join(_REGEX_FLAGS.get(flag, "") for flag in match.group(2))
+        pattern = match.group(1).replace("\\/", "/")
+        python = (f"(?{flags})" if flags else "") + rf"\A(?:{pattern})\Z"
+        return '=~ "' + python.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return _REGEX.sub(quoted, body)
+
+
+REGEX_SECONDS = 1.0  # how long a filter's regular expression may run on one value
+
+
+def _bounded_search(value: Any, pattern: str) -> bool:
+    """jsonpath-ng's `=~` on the `regex` module with a timeout: a pattern that backtracks without end
+    (`/(a+)+b/` on "aaaa...c") fails the state instead of holding the worker (Python's `re` cannot stop)."""
+    import regex
+
+    if not isinstance(value, str):
+        return False
+    try:
+        return regex.search(pattern, value, timeout=REGEX_SECONDS) is not None
+    except TimeoutError:
+        raise RegexTimeout(
+            cause=f"The regular expression '{pattern}' took longer than {REGEX_SECONDS:g} s on one value"
+        ) from None
+
+
 def _shown(document: Any) -> str:
     """A document as AWS prints it into a cause: compact JSON, whole, non-ASCII as is."""
     import json
@@ -213,11 +257,16 @@ def compile_path(text: str) -> Path:
     if _FUNCTION.search(body):
         return Path(text, root, variable, None, _NOTHING)
     body = _without_dot_before_bracket(body)
+    if "=~" in body:
+        body = _regex_literals(body)
     steps = _definite_steps(body)
     if steps is not None:
         return Path(text, root, variable, tuple(steps))
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext import filter as _filter
     from jsonpath_ng.ext import parse
+
+    _filter.OPERATOR_MAP["=~"] = _bounded_search
 
     try:
         expression = parse("$" + body)

@@ -18,7 +18,6 @@ _LISTING = (
     "SELECT h.*, e.arn AS execution_arn, m.arn AS machine_arn FROM human_tasks h "
     "JOIN executions e ON e.id = h.execution_id " + MACHINE_JOIN
 )
-_BEFORE = "(CAST(? AS DOUBLE PRECISION) IS NULL OR h.created_at < ? OR (h.created_at = ? AND h.id < ?))"
 _ASSIGNEE_COLUMNS = ", ".join(
     f"a.{c}"
     for c in (
@@ -103,31 +102,38 @@ class HumanTaskVerbs(Statements):
     ) -> list[HumanTaskListing]:
         """Human tasks newest first, of one status or all, those before `before` (a page's last); with
         `person`, only the tasks that person is asked to decide (and has not been removed from); with
-        `machine_arn`, only that machine's; with `created_before`, only those older."""
-        created, task_id = before if before is not None else (None, "")
-        where = [_BEFORE]
-        params: list[Any] = [created, created, created, task_id]
+        `machine_arn`, only that machine's; with `created_before`, only those older.
+
+        A person's tasks are read from their assignments (an index by person), then sorted: a person has
+        few tasks among many, and scanning all tasks newest first for theirs would read most of them."""
+        where: list[str] = []
+        params: list[Any] = []
+        if before is not None:
+            where.append("(h.created_at < ? OR (h.created_at = ? AND h.id < ?))")
+            params += [before[0], before[0], before[1]]
         if status is not None:
             where.append("h.status = ?")
             params.append(status)
-        if person is not None:
-            where.append(
-                "EXISTS (SELECT 1 FROM human_task_assignees a WHERE a.task_id = h.id AND a.person = ? "
-                "AND a.status <> 'REMOVED')"
-            )
-            params.append(person)
         if machine_arn is not None:
-            where.append("m.arn = ?")
+            where.append("e.machine_id = (SELECT id FROM machine_arns WHERE arn = ?)")
             params.append(machine_arn)
         if created_before is not None:
             where.append("h.created_at < ?")
             params.append(created_before)
+        if person is not None:
+            # CROSS JOIN: SQLite takes the assignments as the outer loop (PostgreSQL plans it either way)
+            sql = (
+                "SELECT h.*, e.arn AS execution_arn, m.arn AS machine_arn FROM human_task_assignees a "
+                "CROSS JOIN human_tasks h JOIN executions e ON e.id = h.execution_id "
+                f"{MACHINE_JOIN} WHERE a.person = ? AND a.status <> 'REMOVED' AND h.id = a.task_id"
+            )
+            params.insert(0, person)
+            sql += "".join(" AND " + clause for clause in where)
+        else:
+            sql = _LISTING + (" WHERE " + " AND ".join(where) if where else "")
         rows: list[HumanTaskListing] = [
             _task(row)
-            for row in self._all(
-                _LISTING + " WHERE " + " AND ".join(where) + " ORDER BY h.created_at DESC, h.id DESC LIMIT ?",
-                (*params, limit),
-            )
+            for row in self._all(sql + " ORDER BY h.created_at DESC, h.id DESC LIMIT ?", (*params, limit))
         ]
         return rows
 
