@@ -87,6 +87,36 @@ def test_test_state_runs_one_state(server):
     assert answer["status"] == "SUCCEEDED" and json.loads(answer["output"]) == {"sum": 5}
 
 
+def test_test_state_takes_a_context_and_the_retries_already_made(server):
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f", "who.$": "$$.Execution.Name"},
+        "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1}],
+        "End": True,
+    }
+    sfn = server.client()
+    answer = sfn.test_state(
+        definition=json.dumps(task),
+        roleArn=ROLE,
+        inspectionLevel="DEBUG",
+        context=json.dumps({"Execution": {"Name": "nightly"}}),
+        mock={"errorOutput": {"error": "Flaky", "cause": "busy"}},
+    )
+    assert answer["status"] == "RETRIABLE"
+    assert answer["inspectionData"]["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 1}
+    assert json.loads(answer["inspectionData"]["afterParameters"])["who"] == "nightly"
+    spent = sfn.test_state(
+        definition=json.dumps(task),
+        roleArn=ROLE,
+        stateConfiguration={"retrierRetryCount": 1},
+        mock={"errorOutput": {"error": "Flaky", "cause": "busy"}},
+    )
+    assert (spent["status"], spent["error"]) == ("FAILED", "Flaky")
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput):
+        sfn.test_state(definition=json.dumps(task), roleArn=ROLE, context="[1]", mock={"result": "{}"})
+
+
 def test_a_pass_machine_runs_to_success_with_its_history(server):
     sfn = server.client()
     arn = machine(

@@ -81,6 +81,7 @@ class ExecutionInfo:
     role_arn: str  # the driver's to give: the language knows no defaults (sojourn.arns has them)
     redrive_count: int = 0
     redrive_time: datetime | None = None
+    context: dict[str, Any] | None = None  # TestState's `context`: laid over the context object built
 
 
 @dataclass
@@ -97,6 +98,9 @@ class Env:
     # seconds after which a step still computing stops with budget.Deferred instead of going on
     # (a driver holding a lock computes it again without one); None: it runs to its limits
     defer_after: float | None = None
+    # TestState's inspection data: each stage of the data flow as JSON text (afterInputPath,
+    # afterParameters, ...) and the retrier or catcher that handled an error; None outside TestState
+    inspect: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,17 @@ def _to_int(value: Any) -> Any:
         return int(value)
     except (TypeError, ValueError):
         return value
+
+
+def _laid_over(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """`given`'s members over `base`'s, objects merged member by member."""
+    merged = dict(base)
+    for key, value in given.items():
+        below = merged.get(key)
+        merged[key] = (
+            _laid_over(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+        )
+    return merged
 
 
 def _matches(errors: tuple[str, ...], error: str) -> bool:
@@ -527,6 +542,8 @@ class _Run:
             ctx["Task"] = {"Token": self.token}
         if extra:
             ctx.update(extra)
+        if info.context:
+            ctx = _laid_over(ctx, info.context)
         return ctx
 
     @property
@@ -543,10 +560,18 @@ class _Run:
         if state.language == JSONATA:
             return raw
         if state.discard_input:
-            return {}
-        if state.input_path is not None:
-            return state.input_path.sample(raw, self.context(state), self.vars)
-        return raw
+            effective: Any = {}
+        elif state.input_path is not None:
+            effective = state.input_path.sample(raw, self.context(state), self.vars)
+        else:
+            effective = raw
+        self.inspected("afterInputPath", effective)
+        return effective
+
+    def inspected(self, stage: str, value: Any) -> None:
+        """Note a stage of the data flow for TestState's inspection data (nothing outside TestState)."""
+        if self.env.inspect is not None:
+            self.env.inspect[stage] = to_json(value)
 
     def output_path(self, state: State, value: Any) -> Any:
         if state.language == JSONATA:
@@ -618,8 +643,10 @@ class _Run:
             return output, assigned
         if state.result_selector is not None:
             result = state.result_selector.evaluate(result, self.context(state), self.vars, rng=self.env.rng)
+            self.inspected("afterResultSelector", result)
         assigned = self.assignments(state, state.assign, result)
         combined = _place_result(raw, result, state.discard_result, state.result_path)
+        self.inspected("afterResultPath", combined)
         return self.output_path(state, combined), assigned
 
     # -- simple states -------------------------------------------------------------------------------
@@ -635,6 +662,7 @@ class _Run:
             result = copy_json(state.result)
         elif state.parameters is not None:
             result = state.parameters.evaluate(effective, self.context(state), self.vars, rng=self.env.rng)
+            self.inspected("afterParameters", result)
         else:
             result = effective
         output, assigned = self.shape_result(state, result)
@@ -753,10 +781,12 @@ class _Run:
             parameters = (
                 self.evaluate(state.arguments, state, effective) if state.arguments is not None else effective
             )
+            self.inspected("afterArguments", parameters)
         elif state.parameters is not None:
             parameters = state.parameters.evaluate(
                 effective, self.context(state), self.vars, rng=self.env.rng
             )
+            self.inspected("afterParameters", parameters)
         else:
             parameters = effective
         timeout = self.number(state, state.timeout, "TimeoutSeconds", sampled=True) or DEFAULT_TASK_TIMEOUT
@@ -1078,7 +1108,11 @@ class _Run:
             raise _Finished(Fail(error, self.decorated(state, cause)))
         if retry is not None:
             return retry
-        catcher = next((c for c in state.catchers if _matches(c.errors, error)), None)
+        index, catcher = next(
+            ((i, c) for i, c in enumerate(state.catchers) if _matches(c.errors, error)), (None, None)
+        )
+        if self.env.inspect is not None and index is not None:
+            self.env.inspect["errorDetails"] = {"catchIndex": index}
         if catcher is None:
             if error == "States.QueryEvaluationError":
                 cause = self.decorated(state, cause)
@@ -1112,6 +1146,11 @@ class _Run:
             self.frame.pop("fork", None)
             if not math.isfinite(delay):
                 delay = 99999999
+            if self.env.inspect is not None:
+                self.env.inspect["errorDetails"] = {
+                    "retryIndex": index,
+                    "retryBackoffIntervalSeconds": int(delay),
+                }
             return Sleep(self.env.now + timedelta(seconds=delay))
         return None
 

@@ -7,6 +7,7 @@ RETRIABLE, CAUGHT_ERROR) and, unless the inspection level is INFO, `inspectionDa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -86,9 +87,11 @@ def test_state(
     inspection_level: str = "INFO",
     info: ExecutionInfo,
     env: Env,
+    retrier_retry_count: int | None = None,
 ) -> dict[str, Any]:
     """Run the state once; `mock` is TestState's `{"result": json}` or
-    `{"errorOutput": {"error", "cause"}}`."""
+    `{"errorOutput": {"error", "cause"}}`; `retrier_retry_count` the retries already made (TestState's
+    `stateConfiguration.retrierRetryCount`), which decides whether a mocked error is retried again."""
     machine, name = _machine(definition, state_name)
     interpreter = Interpreter(compile_definition(machine))
     frame = interpreter.start_frame(input)
@@ -96,9 +99,14 @@ def test_state(
     inspection: dict[str, Any] = {"input": to_json(input)}
     if variables:
         inspection["variables"] = to_json(variables)
+    env = dataclasses.replace(env, inspect=inspection)
     host = _OneState(env, invoke, mock, inspection)
     driver = Driver(interpreter, info, host)
     step = driver.apply(frame, Start())
+    if retrier_retry_count:  # as if each retrier had already retried that many times
+        retriers = len(interpreter.program.root.states[name].retriers)
+        frame["retries"] = {str(index): retrier_retry_count for index in range(retriers)}
+        frame["retry_count"] = retrier_retry_count
     for _ in range(3):  # at most: invoke, then one more step
         answer = host.answer()
         if answer is None:
@@ -130,7 +138,6 @@ class _OneState:
         """The answer to what the last step asked for, or None when it asked for nothing TestState gives."""
         task, self._task = self._task, None
         if task is not None:
-            self.inspection["afterParameters"] = to_json(task.parameters)
             answer = _answer(task, self._invoke, self._mock)
             if isinstance(answer, TaskSuccess):
                 self.inspection["result"] = to_json(answer.output)

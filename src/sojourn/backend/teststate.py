@@ -36,6 +36,8 @@ class TestStates:
         variables: str | None = None,
         stateName: str | None = None,
         mock: dict[str, Any] | None = None,
+        context: str | None = None,
+        stateConfiguration: dict[str, Any] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
         if roleArn is not None:
@@ -49,6 +51,12 @@ class TestStates:
             raise E.InvalidExecutionInput(
                 "Invalid variables: the value must be a JSON object of variable names"
             )
+        # `context` is the context object as the state should see it ($$, $states.context), laid over the one
+        # TestState builds: JSON input data too, so InvalidExecutionInput when it is not an object.
+        given = parse_payload(context, E.InvalidExecutionInput, "context") if context else None
+        if given is not None and not isinstance(given, dict):
+            raise E.InvalidExecutionInput("Invalid context: the value must be a JSON object")
+        configuration = stateConfiguration or {}
         region, account = self.ctx.region, self.ctx.account_id
         info = ExecutionInfo(
             execution_arn=arns.execution_arn(region, account, "TestState", "test"),
@@ -58,6 +66,7 @@ class TestStates:
             state_machine_arn=self.ctx.machine_arn("TestState"),
             state_machine_name="TestState",
             role_arn=roleArn or arns.role_arn(account),
+            context=given,
         )
         env = Env(now=now, new_task_token=new_token, rng=random.Random())
 
@@ -85,6 +94,7 @@ class TestStates:
                 inspection_level=inspectionLevel,
                 info=info,
                 env=env,
+                retrier_retry_count=configuration.get("retrierRetryCount"),
             )
         except DefinitionError as e:
             raise E.InvalidDefinition("; ".join(d.message for d in e.diagnostics)) from None
