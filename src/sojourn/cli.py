@@ -1083,6 +1083,60 @@ def _print_mail(message: dict, as_json: bool) -> None:
     sys.stdout.write("\n" + (body or "") + ("" if (body or "").endswith("\n") else "\n"))
 
 
+@app.command()
+def purge(
+    older_than_days: int = typer.Option(
+        None, "--older-than-days", help="Age in days (default: SOJOURN_RETENTION_DAYS, 90)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be removed."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Remove closed executions (with their history, tokens and human tasks) and sent mail older than the
+    retention period, as every server does hourly."""
+    import time
+
+    from sojourn.runtime.retention import purge as run_purge
+
+    settings = _settings(db_url=db)
+    days = settings.retention_days if older_than_days is None else older_than_days
+    if days < 1:
+        _fail("--older-than-days must be at least 1 (SOJOURN_RETENTION_DAYS=0 keeps everything)")
+    client = _database_client(settings)
+    try:
+        with _user_errors():
+            done = run_purge(client.store, time.time(), days, dry_run=dry_run)
+    finally:
+        client.close()
+    answer = {"dryRun": dry_run, "olderThanDays": days, "executions": done.executions, "mail": done.mail}
+    verb = "would remove" if dry_run else "removed"
+    _done(
+        as_json,
+        f"{verb} {done.executions} closed executions and {done.mail} messages older than {days} days",
+        answer,
+    )
+
+
+@app.command()
+def backup(
+    destination: Path = typer.Argument(..., help="The file to write (never overwritten)."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Copy a SQLite database while it serves (consistent, online). For PostgreSQL use pg_dump."""
+    settings = _settings(db_url=db)
+    if not settings.db_url.startswith("sqlite"):
+        _fail("sojourn backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operating.md)")
+    client = _database_client(settings)
+    try:
+        with _user_errors():
+            client.store.backup(str(destination))
+    finally:
+        client.close()
+    answer = {"database": settings.db_url, "backup": str(destination), "bytes": destination.stat().st_size}
+    _done(as_json, f"backed up {settings.db_url} to {destination}", answer)
+
+
 def main() -> None:
     app()
 

@@ -62,6 +62,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     workers: int = 4
     expression_timeout: float = 1.0  # seconds one step's expressions may run (sojourn.asl.budget)
+    # Closed executions (with their history, tokens, human tasks) and sent mail are removed this many days
+    # after they end, as AWS keeps closed executions for 90 days; 0 keeps everything.
+    retention_days: int = 90
 
     def __post_init__(self) -> None:
         if not self.public_base_url:
@@ -158,6 +161,8 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
         if kind.startswith("int"):
             number = int(value)
             if name == "port" and not 0 <= number <= 65535:
+                raise ValueError
+            if name == "retention_days" and number < 0:
                 raise ValueError
             return number
         if kind.startswith("float"):

@@ -52,20 +52,26 @@ class Host:
         self.finished = True  # False when tasks were still running at the end of the grace period
         self.apps = AppHost(client, settings)  # the deployed apps' functions and routes, kept current
         self.mail: Any = None
+        self.purger: Any = None
 
     def start(self) -> None:
         from sojourn.mail.deliverer import Deliverer
+        from sojourn.runtime.retention import Purger
 
         self.apps.start()
         self.client.start()
         log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
         self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
+        self.purger = Purger(self.client.store, self.settings.retention_days).start()
 
     def stop(self) -> None:
         """Let tasks in flight finish within the grace period; release what is held when they all did."""
         if self.mail is not None:
             self.mail.stop()
             self.mail = None
+        if self.purger is not None:
+            self.purger.stop()
+            self.purger = None
         self.apps.stop()
         stopper = threading.Thread(
             target=self.client.close, kwargs={"timeout": self.grace}, name="sojourn-stop", daemon=True

@@ -32,6 +32,8 @@ COMMANDS = [
     "redrive",
     "mail",
     "logs",
+    "purge",
+    "backup",
 ]
 HELLO = {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": True}}}
 

@@ -27,6 +27,7 @@ from sojourn.store.history import HistoryVerbs
 from sojourn.store.humantasks import HumanTaskVerbs
 from sojourn.store.machines import MachineVerbs
 from sojourn.store.mail import MailVerbs
+from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
 from sojourn.store.tags import TagVerbs
 from sojourn.store.tokens import TokenVerbs
@@ -57,6 +58,7 @@ class Tx(
     MailVerbs,
     AppVerbs,
     HumanTaskVerbs,
+    RetentionVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 
@@ -219,6 +221,10 @@ class Store:
     def stored_bytes(self) -> int:
         """Bytes the database holds (the benchmark's size figure)."""
         raise NotImplementedError
+
+    def backup(self, destination: str) -> None:
+        """A consistent copy of the database at `destination`, taken while it serves (SQLite)."""
+        raise NotImplementedError("back up PostgreSQL with pg_dump (see docs/operating.md)")
 
     def close(self) -> None:
         """Release connections."""

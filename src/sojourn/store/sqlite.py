@@ -121,6 +121,24 @@ class SqliteStore(Store):
         )
         return {table["name"]: _table_schema(tx, table["name"]) for table in tables}
 
+    def backup(self, destination: str) -> None:
+        """SQLite's online backup API in one step: it reads one snapshot (in WAL mode writers go on
+        meanwhile; copying in steps would start again at each write by another connection), written to a
+        temporary file first, so a failed copy leaves nothing behind."""
+        target = Path(destination)
+        if target.exists():
+            raise FileExistsError(f"{destination} exists; a backup never overwrites a file")
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with (
+                contextlib.closing(sqlite3.connect(self.path, timeout=30)) as source,
+                contextlib.closing(sqlite3.connect(partial)) as copy,
+            ):
+                source.backup(copy)
+            partial.rename(target)
+        finally:
+            partial.unlink(missing_ok=True)
+
     def stored_bytes(self) -> int:
         """Pages in use after a checkpoint (free pages are not counted)."""
         with contextlib.closing(sqlite3.connect(self.path)) as connection:
