@@ -79,16 +79,19 @@ async def _recent(client: Any, me: dict[str, Any]) -> list[dict[str, Any]]:
         (task, mine) for task in listed["humanTasks"] if (mine := _mine(task, me)) and mine.get("decision")
     ]
     decided.sort(key=lambda pair: pair[1]["decisionDate"], reverse=True)
-    return [
-        {
-            "taskId": task["taskId"],
-            "title": task["title"],
-            "decision": mine["decision"],
-            "decided": when(mine["decisionDate"]),
-            "outcome": _status_words(task),
-        }
-        for task, mine in decided[:RECENT]
-    ]
+    recent = []
+    for task, mine in decided[:RECENT]:
+        described = await run_in_threadpool(client.describe_human_task, taskId=task["taskId"])
+        recent.append(
+            {
+                "taskId": task["taskId"],
+                "title": task["title"],
+                "decision": mine["decision"],
+                "decided": when(mine["decisionDate"]),
+                "outcome": _status_words(described),
+            }
+        )
+    return recent
 
 
 def task_page(client: Any) -> Any:
