@@ -1,7 +1,7 @@
-"""The approver portal once signed in (issue 14): the open tasks asked of me in pages, the ones I decided last,
-a task's page only for those asked (others are not found), deciding there (the execution resumes, Channel
-PORTAL), handing my part on (my email's link stops), and the audit trail in words. Real SQLite file, real
-HTTP, the real outbox; time on a virtual clock."""
+"""The approver portal once signed in (issue 14): the open tasks asked of me in pages, the ones I decided
+last, a task's page only for those asked (others are not found), deciding there (the execution resumes,
+Channel PORTAL), handing my part on (my email's link stops), and the audit trail in words. Real SQLite
+file, real HTTP, the real outbox; time on a virtual clock."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Signing in to the approver portal (issue 14): a one-time link emailed to people the directory knows or tasks
-asked, never a password. Opening the link signs no one in (mail scanners open links); only its page's button
-does, once, within 15 minutes. Sessions end after 12 idle hours or on signing out. Real SQLite file, real HTTP,
-the real outbox read through `list_mail`; time on a virtual clock."""
+"""Signing in to the approver portal (issue 14): a one-time link emailed to people the directory knows or
+tasks asked, never a password. Opening the link signs no one in (mail scanners open links); only its page's
+button does, once, within 15 minutes. Sessions end after 12 idle hours or on signing out. Real SQLite file,
+real HTTP, the real outbox read through `list_mail`; time on a virtual clock."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_opening_the_link_with_get_or_head_signs_no_one_in(sojourn):
 
 
 def test_anyone_gets_the_same_answer_and_only_people_who_may_sign_in_get_mail(sojourn):
-    client, http, clock = sojourn
+    client, http, _ = sojourn
     made = client.create_state_machine(
         name="ask",
         definition=ask_definition({"Title": "Quote", "Assignees": ["pat@supplier.example"]}),
