@@ -1,5 +1,6 @@
-"""What the human-task tests share: a Sojourn over a real SQLite file with the link pages served over real
-HTTP, a virtual clock, a one-state definition around a human task, and reading the links out of the mail."""
+"""What the human-task tests share: a Sojourn over a real SQLite file with the link pages and the approver
+portal served over real HTTP, a virtual clock, a one-state definition around a human task, reading the links
+out of the mail, and signing in to the portal."""
 
 from __future__ import annotations
 
@@ -37,11 +38,11 @@ class Clock:
 
 @contextlib.contextmanager
 def sojourn_with_links(
-    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None
+    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None, base_url: str = BASE_URL
 ) -> Iterator[tuple[Client, httpx.Client]]:
     """A client on a SQLite file in `tmp_path` (driven inline with `run_until_idle` when `clock` is given,
-    by a worker otherwise) and an HTTP client of its link pages."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url=BASE_URL)
+    by a worker otherwise) and an HTTP client of its link pages and portal; mail links go to `base_url`."""
+    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url=base_url)
     facilities = Facilities(settings=settings, directory=Directory.from_mapping(directory))
     if clock is not None:
         client = Client(settings=settings, facilities=facilities, clock=clock, start=False)
@@ -111,3 +112,28 @@ def status(client: Client, arn: str) -> str:
 
 def output(client: Client, arn: str) -> Any:
     return json.loads(client.describe_execution(executionArn=arn)["output"])
+
+
+def sign_in_paths(client: Client, address: str) -> list[str]:
+    """The paths of the portal's sign-in links emailed to `address`, newest first."""
+    found = []
+    for message in client.list_mail()["messages"]:
+        if message["to"] == [address]:
+            text = client.get_mail(messageId=message["messageId"])["text"]
+            link = re.search(r"https?://[^/\s]+(/tasks/signin/\S+)", text)
+            if link:
+                found.append(link.group(1))
+    return found
+
+
+def ask_to_sign_in(http: httpx.Client, address: str) -> httpx.Response:
+    """Fill in the portal's sign-in form with `address`."""
+    return http.post("/tasks", data={"csrf_token": csrf_of(http.get("/tasks")), "email": address})
+
+
+def sign_in(client: Client, http: httpx.Client, address: str) -> None:
+    """Sign `http` in to the portal as the person at `address`: ask for a link, open it, press the button."""
+    ask_to_sign_in(http, address)
+    path = sign_in_paths(client, address)[0]
+    signed = http.post(path, data={"csrf_token": csrf_of(http.get(path))})
+    assert signed.status_code == 303, signed.text

@@ -17,6 +17,7 @@ from sojourn.backend.executions import Executions
 from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
+from sojourn.backend.portal import Portal
 from sojourn.backend.tags import Tags
 from sojourn.backend.tasks import Tasks
 from sojourn.backend.teststate import TestStates
@@ -185,3 +186,10 @@ class Client:
     cancel_human_task = _Action("human_tasks", HumanTasks.cancel_human_task)
     describe_human_task_link = _Action("human_tasks", HumanTasks.describe_human_task_link)
     decide_human_task_link = _Action("human_tasks", HumanTasks.decide_human_task_link)
+
+    # -- Sojourn's own: the approver portal's sign-in ------------------------------------------------
+    request_portal_sign_in = _Action("portal", Portal.request_portal_sign_in)
+    describe_portal_sign_in = _Action("portal", Portal.describe_portal_sign_in)
+    start_portal_session = _Action("portal", Portal.start_portal_session)
+    check_portal_session = _Action("portal", Portal.check_portal_session)
+    end_portal_session = _Action("portal", Portal.end_portal_session)

@@ -18,6 +18,7 @@ from sojourn.backend.executions import Executions
 from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
+from sojourn.backend.portal import Portal
 from sojourn.backend.tags import Tags
 from sojourn.backend.tasks import Tasks
 from sojourn.backend.teststate import TestStates
@@ -86,6 +87,7 @@ class System:
         self.mailbox = Mailbox(self.ctx)
         self.test_states = TestStates(self.ctx)
         self.human_tasks = HumanTasks(self.ctx, self.facilities.directory)
+        self.portal = Portal(self.ctx, self.facilities.directory)
         self.facilities.executions = self.executions  # a Task's nested execution starts through the service
         self._closed = False
 

@@ -1,7 +1,9 @@
-"""What a human task tells people: the emails that ask, remind and (after escalation) ask again.
+"""What a human task tells people: the emails that ask, remind and (after escalation) ask again, and the
+approver portal's sign-in link.
 
 Each carries the bearer's own link. Opening it decides nothing, and the email says so: the person chooses
-on the page. Texts come from the task's title and description, escaped in the HTML part.
+on the page. Texts come from the task's title and description, escaped in the HTML part. A task's email
+ends with a link to the portal, where all of one's tasks are.
 """
 
 from __future__ import annotations
@@ -10,24 +12,45 @@ import html
 
 from sojourn.mail.message import Message
 
-__all__ = ["invitation", "reminder"]
+__all__ = ["invitation", "reminder", "sign_in"]
 
 
-def invitation(title: str, description: str, to: str, url: str) -> Message:
-    """The email that asks someone to decide a task."""
-    return _message(title, title, description, to, url, "")
+def invitation(title: str, description: str, to: str, url: str, portal: str) -> Message:
+    """The email that asks someone to decide a task (`portal`: the approver portal's URL, for the footer)."""
+    return _message(title, title, description, to, url, "", portal)
 
 
-def reminder(title: str, description: str, to: str, url: str, deadline: str | None) -> Message:
+def reminder(title: str, description: str, to: str, url: str, deadline: str | None, portal: str) -> Message:
     """A reminder: the same task, a link that works like the first email's (which still works too)."""
     lead = "This task is still waiting for your decision."
     if deadline:
         lead += f" It expires at {deadline}."
-    return _message(f"Reminder: {title}", title, description, to, url, lead)
+    return _message(f"Reminder: {title}", title, description, to, url, lead, portal)
 
 
-def _message(subject: str, title: str, description: str, to: str, url: str, lead: str) -> Message:
-    text = "\n\n".join(part for part in (lead, title, description, f"Open the task to decide: {url}") if part)
+def sign_in(to: str, name: str, url: str, minutes: int) -> Message:
+    """The approver portal's one-time sign-in link, for the person who asked for it."""
+    lead = f"Hello {name}," if name else "Hello,"
+    note = (
+        f"The link works once, for {minutes} minutes. If you did not ask for it, ignore this email: "
+        "nobody is signed in until the button on the page is pressed."
+    )
+    text = f"{lead}\n\nSign in to your tasks: {url}\n\n{note}\n"
+    page = (
+        f"<p>{html.escape(lead)}</p>"
+        f'<p><a href="{html.escape(url)}">Sign in to your tasks</a></p>'
+        f"<p>{html.escape(note)}</p>"
+    )
+    return Message(to=(to,), subject="Your sign-in link to Sojourn's tasks", text=text, html=page)
+
+
+def _message(
+    subject: str, title: str, description: str, to: str, url: str, lead: str, portal: str
+) -> Message:
+    footer = f"All the tasks asked of you: {portal}"
+    text = "\n\n".join(
+        part for part in (lead, title, description, f"Open the task to decide: {url}", footer) if part
+    )
     page = "".join(
         (
             f"<p>{html.escape(lead)}</p>" if lead else "",
@@ -35,6 +58,7 @@ def _message(subject: str, title: str, description: str, to: str, url: str, lead
             f"<p>{html.escape(description)}</p>" if description else "",
             f'<p><a href="{html.escape(url)}">Open the task to decide</a></p>',
             "<p>Opening the link decides nothing: you choose on the page.</p>",
+            f'<p><small><a href="{html.escape(portal)}">All the tasks asked of you</a></small></p>',
         )
     )
     return Message(to=(to,), subject=subject, text=text + "\n", html=page)

@@ -24,6 +24,7 @@ from sojourn.tokens import hash_token, new_token
 
 __all__ = [
     "LINK_PATH",
+    "PORTAL_PATH",
     "TIMER",
     "DecisionRefused",
     "Step",
@@ -35,6 +36,7 @@ __all__ = [
     "is_requester",
     "link_url",
     "new_link",
+    "portal_url",
     "remove",
     "schedule",
     "spec_of",
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 LINK_PATH = "/tasks/link/"
+PORTAL_PATH = "/tasks"  # the approver portal: one's tasks, after signing in
 
 
 class DecisionRefused(ValueError):
@@ -54,6 +57,11 @@ class DecisionRefused(ValueError):
 
 def link_url(base_url: str, link: str) -> str:
     return f"{base_url.rstrip('/')}{LINK_PATH}{link}"
+
+
+def portal_url(base_url: str, path: str = "") -> str:
+    """The approver portal's URL, or one of its pages (`path` after `/tasks`)."""
+    return f"{base_url.rstrip('/')}{PORTAL_PATH}{path}"
 
 
 def spec_of(task: HumanTaskRow) -> dict[str, Any]:
@@ -154,7 +162,10 @@ def ask(
         added.append(person.id)
         if spec["email"]:
             url = new_link(tx, task_id, person.id, now, base_url)
-            enqueue_in(tx, notices.invitation(spec["title"], spec["description"], person.email, url), now=now)
+            message = notices.invitation(
+                spec["title"], spec["description"], person.email, url, portal_url(base_url)
+            )
+            enqueue_in(tx, message, now=now)
             tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL", "by": actor})
     return added
 

@@ -78,7 +78,14 @@ def _remind(
     for assignee in waiting:
         if spec["email"]:
             url = tasks.new_link(tx, task_id, assignee["person"], now, base_url)
-            message = notices.reminder(spec["title"], spec["description"], assignee["email"], url, deadline)
+            message = notices.reminder(
+                spec["title"],
+                spec["description"],
+                assignee["email"],
+                url,
+                deadline,
+                tasks.portal_url(base_url),
+            )
             enqueue_in(tx, message, now=now)
     task = tx.human_task(task_id)
     assert task is not None  # locked by fire()

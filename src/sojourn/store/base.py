@@ -27,6 +27,7 @@ from sojourn.store.history import HistoryVerbs
 from sojourn.store.humantasks import HumanTaskVerbs
 from sojourn.store.machines import MachineVerbs
 from sojourn.store.mail import MailVerbs
+from sojourn.store.portal import PortalVerbs
 from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
 from sojourn.store.tags import TagVerbs
@@ -58,6 +59,7 @@ class Tx(
     MailVerbs,
     AppVerbs,
     HumanTaskVerbs,
+    PortalVerbs,
     RetentionVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""

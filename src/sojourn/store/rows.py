@@ -301,3 +301,28 @@ class HumanTaskEventRow(TypedDict):
     kind: str
     actor: str | None
     details: str | None
+
+
+class PortalSignInRow(TypedDict):
+    """A sign-in link of the approver portal (table `portal_sign_in_links`, ours): `token_hash` in hex;
+    `email` casefolded, as the limit on requests counts it."""
+
+    token_hash: str
+    person: str
+    email: str
+    name: str
+    created_at: float
+    expires_at: float
+    used_at: float | None
+
+
+class PortalSessionRow(TypedDict):
+    """A signed-in session of the approver portal (table `portal_sessions`, ours): `token_hash` in hex."""
+
+    token_hash: str
+    person: str
+    email: str
+    name: str
+    created_at: float
+    seen_at: float
+    expires_at: float
