@@ -100,10 +100,12 @@ class HumanTaskVerbs(Statements):
         person: str | None = None,
         machine_arn: str | None = None,
         created_before: float | None = None,
+        execution_arn: str | None = None,
     ) -> list[HumanTaskListing]:
         """Human tasks newest first, of one status or all, those before `before` (a page's last); with
         `person`, only the tasks that person is asked to decide (and has not been removed from); with
-        `machine_arn`, only that machine's; with `created_before`, only those older."""
+        `machine_arn`, only that machine's; with `created_before`, only those older; with `execution_arn`,
+        only that execution's."""
         created, task_id = before if before is not None else (None, "")
         where = [_BEFORE]
         params: list[Any] = [created, created, created, task_id]
@@ -122,6 +124,9 @@ class HumanTaskVerbs(Statements):
         if created_before is not None:
             where.append("h.created_at < ?")
             params.append(created_before)
+        if execution_arn is not None:
+            where.append("e.arn = ?")
+            params.append(execution_arn)
         rows: list[HumanTaskListing] = [
             _task(row)
             for row in self._all(
