@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from humantask_support import ask_definition
 from servers import Server, serve, wait_for, wait_for_status
 from sojourn.aws import tasks_client
 from sojourn.config import function_credential
@@ -31,29 +32,12 @@ state_machines:
 """
 
 
-def definition(assignees: list[str], **arguments: Any) -> dict[str, Any]:
-    """One human task (its title from the input), then the decision as the output; a cancel is caught."""
-    return {
-        "QueryLanguage": "JSONata",
-        "StartAt": "Ask",
-        "States": {
-            "Ask": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sojourn:humanTask.waitForTaskToken",
-                "Arguments": {
-                    "Title": "{% $states.input.title %}",
-                    "Description": "Please look <soon>",
-                    "Assignees": assignees,
-                    **arguments,
-                },
-                "Catch": [
-                    {"ErrorEquals": ["States.ALL"], "Next": "Caught", "Output": "{% $states.errorOutput %}"}
-                ],
-                "End": True,
-            },
-            "Caught": {"Type": "Pass", "End": True},
-        },
-    }
+def definition(assignees: list[str], **arguments: Any) -> str:
+    """One human task (its title from the input); its error (a cancel) caught as the output."""
+    return ask_definition(
+        {"Title": "{% $states.input.title %}", "Description": "Please look <soon>", "Assignees": assignees}
+        | arguments
+    )
 
 
 FORM = {"type": "object", "properties": {"days": {"type": "integer", "minimum": 1}}}
@@ -63,8 +47,8 @@ FORM = {"type": "object", "properties": {"days": {"type": "integer", "minimum": 
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home: Path = tmp_path_factory.mktemp("tasks-api")
     (home / "app.yaml").write_text(APP)
-    (home / "leave.json").write_text(json.dumps(definition(["ann"], Form=FORM)))
-    (home / "spend.json").write_text(json.dumps(definition(["group:finance"], Quorum="ALL")))
+    (home / "leave.json").write_text(definition(["ann"], Form=FORM))
+    (home / "spend.json").write_text(definition(["group:finance"], Quorum="ALL"))
     with serve(home, "--app", str(home / "app.yaml"), env={"SOJOURN_API_KEY": API_KEY}) as running:
         yield running
 
