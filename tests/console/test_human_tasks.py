@@ -20,8 +20,8 @@ from sojourn.console import humantasks
 from sojourn.directory import Directory
 from sojourn.integrations.base import Facilities
 
-from .support import screenshot, serving
-from .test_responsive import DESKTOP, HEIGHT, MEASURE, PHONE, problems_of
+from .support import serving
+from .test_responsive import DESKTOP, PHONE, check_fits, sized_page
 
 DIRECTORY = {
     "people": {
@@ -190,24 +190,13 @@ def test_with_an_api_key_the_pages_and_actions_need_the_sign_in(site):
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 def test_the_human_task_pages_fit_the_screen_in_chromium(browser, site, width):
     _, task = site.start("A leave request with a rather long title that has to wrap on a phone " * 2)
-    phone = width == PHONE
-    context = browser.new_context(
-        viewport={"width": width, "height": HEIGHT[width]}, is_mobile=phone, has_touch=phone
-    )
-    try:
-        page = context.new_page()
-        page.set_default_timeout(10_000)
+    with sized_page(browser, width) as page:
         for name, path in (("human-tasks", "/console/human-tasks"), ("human-task", task_path(task))):
             page.goto(site.url + path)
             page.locator("h1").wait_for()
-            screenshot(page, f"{'phone' if phone else 'desktop'}-{name}")
-            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-            problems = problems_of(page.evaluate(MEASURE, width), width)
-            assert not problems, f"{name}:\n" + "\n".join(problems)
+            check_fits(page, name, width)
         page.get_by_text("Reassign", exact=True).first.wait_for()
         page.fill("input[name=to]", "bob")
         page.get_by_role("button", name="Reassign").click()
         page.locator("p.notice", has_text="Task reassigned").wait_for()
-    finally:
-        context.close()
     assert {a["id"] for a in site.client.describe_human_task(taskId=task)["assignees"]} == {"ann", "bob"}
