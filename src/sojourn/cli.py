@@ -70,9 +70,9 @@ def _user_errors() -> Iterator[None]:
         yield
     except ClientError as e:
         error = e.response.get("Error", {})
-        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', '')}")
+        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', '')}{_problems(e.response)}")
     except SojournAPIError as e:
-        _fail(f"{e.type_name}: {e.message}")
+        _fail(f"{e.type_name}: {e.message}{_problems(vars(e))}")
     except EndpointConnectionError as e:
         _fail(
             f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} "
@@ -82,6 +82,12 @@ def _user_errors() -> Iterator[None]:
         _fail(str(e))
     except (OSError, ValueError) as e:
         _fail(str(e))
+
+
+def _problems(answer: dict[str, Any]) -> str:
+    """A human task's refused form fields (DecisionRefused's `problems`), for the end of the error line."""
+    problems = answer.get("problems") or {}
+    return "".join(f"\n  {escape(field)}: {escape(problem)}" for field, problem in problems.items())
 
 
 def _client(endpoint: str | None, db: str | None, create: bool = False, tasks: bool = False) -> Any:

@@ -111,8 +111,9 @@ def test_a_decision_through_the_api_resumes_the_execution_and_the_audit_trail_fo
     described = tasks.describe_human_task(taskId=task["taskId"])
     assert described["description"] == "Please look <soon>" and json.loads(described["form"]) == FORM
     assert [d["name"] for d in described["decisions"]] == ["Approve", "Deny"] and described["quorum"] == 1
-    with pytest.raises(tasks.exceptions.DecisionRefused, match="Some fields"):
+    with pytest.raises(tasks.exceptions.DecisionRefused, match="Some fields") as refused:
         tasks.decide_human_task(taskId=task["taskId"], assignee="ann", decision="Approve", form='{"days": 0}')
+    assert list(refused.value.response["problems"]) == ["days"]  # the modelled member, per field
     with pytest.raises(tasks.exceptions.ValidationException):
         tasks.decide_human_task(taskId=task["taskId"], assignee="ann", decision="Approve", form="{oops")
     answer = tasks.decide_human_task(

@@ -82,6 +82,8 @@ def test_list_show_events_and_decide_through_the_api(server):
     assert "ann@example.com" in shown.stdout and "ASKED" in shown.stdout
     assert json.loads(api(server, "show", task, "--json").stdout)["executionArn"] == arn
     assert_user_error(api(server, "decide", task, "--as", "ann", "--decision", "Approve", "--form", "{x"))
+    refused = api(server, "decide", task, "--as", "ann", "--decision", "Approve", "--form", '{"days": "two"}')
+    assert_user_error(refused, "DecisionRefused", "\n  days: ")
     decided = api(
         server,
         "decide",

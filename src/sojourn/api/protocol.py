@@ -212,7 +212,10 @@ def _too_large() -> errors.SojournAPIError:
 
 
 def _error(error: errors.SojournAPIError, request_id: str) -> Response:
-    body = json.dumps({"__type": error.type_name, "message": error.message}, separators=(",", ":"))
+    answer: dict[str, Any] = {"__type": error.type_name, "message": error.message}
+    if getattr(error, "problems", None):  # DecisionRefused's form fields, a member of its modelled shape
+        answer["problems"] = error.problems  # type: ignore[attr-defined]
+    body = json.dumps(answer, separators=(",", ":"))
     return Response(
         body,
         status_code=error.status,
