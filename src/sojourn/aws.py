@@ -26,10 +26,11 @@ def tasks_client(endpoint_url: str, *, api_key: str | None = None, **kwargs: Any
     import botocore.session
 
     from sojourn.api.model import DATA_DIR, SOJOURN_SERVICE
+    from sojourn.arns import DEFAULT_REGION
 
     session = botocore.session.get_session()
     session.get_component("data_loader").search_paths.insert(0, str(DATA_DIR))
-    kwargs.setdefault("region_name", "us-east-1")
+    kwargs.setdefault("region_name", DEFAULT_REGION)
     if api_key is not None or "aws_access_key_id" not in kwargs:
         kwargs["aws_access_key_id"] = api_key or "sojourn"
         kwargs.setdefault("aws_secret_access_key", "sojourn")

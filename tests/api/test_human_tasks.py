@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -158,6 +159,19 @@ def test_reassign_and_cancel_through_the_api(server, tasks):
         tasks.cancel_human_task(taskId=task["taskId"])
     kinds = [e["type"] for e in tasks.list_human_task_events(taskId=task["taskId"])["events"]]
     assert "REASSIGNED" in kinds and kinds[-1] == "CANCELLED"
+
+
+def test_the_server_checks_requests_against_sojourn_s_model_as_aws_words_it(server):
+    answer = httpx.post(
+        server.url,
+        content=json.dumps({"taskId": "ht-x", "assignees": []}),
+        headers={"X-Amz-Target": "Sojourn.ReassignHumanTask", "X-Api-Key": API_KEY},
+    )
+    assert answer.status_code == 400 and answer.json() == {
+        "__type": "ValidationException",
+        "message": "1 validation error detected: Value '[]' at 'assignees' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1",
+    }
 
 
 def test_an_unknown_task_raises_the_modelled_exception(tasks):
