@@ -15,7 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +70,9 @@ def _user_errors() -> Iterator[None]:
         yield
     except ClientError as e:
         error = e.response.get("Error", {})
-        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', '')}")
+        _fail(f"{error.get('Code', 'Error')}: {error.get('Message', '')}{_problems(e.response)}")
     except SojournAPIError as e:
-        _fail(f"{e.type_name}: {e.message}")
+        _fail(f"{e.type_name}: {e.message}{_problems(vars(e))}")
     except EndpointConnectionError as e:
         _fail(
             f"cannot reach Sojourn at {e.kwargs.get('endpoint_url', '?')} "
@@ -84,8 +84,15 @@ def _user_errors() -> Iterator[None]:
         _fail(str(e))
 
 
-def _client(endpoint: str | None, db: str | None, create: bool = False) -> Any:
-    """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server.
+def _problems(answer: dict[str, Any]) -> str:
+    """A human task's refused form fields (DecisionRefused's `problems`), for the end of the error line."""
+    problems = answer.get("problems") or {}
+    return "".join(f"\n  {escape(field)}: {escape(problem)}" for field, problem in problems.items())
+
+
+def _client(endpoint: str | None, db: str | None, create: bool = False, tasks: bool = False) -> Any:
+    """A boto3-shaped Step Functions client: `sojourn.Client` on `--db`, else boto3 against the server
+    (with `tasks`: the client of Sojourn's own human-task actions, `sojourn.aws.tasks_client`).
 
     On `--db` the client runs no workers: what its calls schedule is left to the processes serving that
     database (`close()` hands it over), so close it, or use `_connected`. Only with `create` may it
@@ -97,15 +104,19 @@ def _client(endpoint: str | None, db: str | None, create: bool = False) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=endpoint or settings.endpoint_url,
-        region_name=settings.region,
-        aws_access_key_id=settings.api_key or "sojourn",
-        aws_secret_access_key="sojourn",
+    options: dict[str, Any] = {
+        "endpoint_url": endpoint or settings.endpoint_url,
+        "region_name": settings.region,
+        "aws_access_key_id": settings.api_key or "sojourn",
+        "aws_secret_access_key": "sojourn",
         # StartSyncExecution's "sync-" host prefix would turn 127.0.0.1 into an unknown host.
-        config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=90),
-    )
+        "config": Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=90),
+    }
+    if tasks:
+        from sojourn.aws import tasks_client
+
+        return tasks_client(**options)
+    return boto3.client("stepfunctions", **options)
 
 
 def _database_client(settings: Any, create: bool = False) -> Any:
@@ -127,10 +138,12 @@ def _database_client(settings: Any, create: bool = False) -> Any:
 
 
 @contextlib.contextmanager
-def _connected(endpoint: str | None, db: str | None, create: bool = False) -> Iterator[Any]:
-    """`_client(endpoint, db, create)` inside `_user_errors()`, closed at the end."""
+def _connected(
+    endpoint: str | None, db: str | None, create: bool = False, tasks: bool = False
+) -> Iterator[Any]:
+    """`_client(endpoint, db, create, tasks)` inside `_user_errors()`, closed at the end."""
     with _user_errors():
-        sfn = _client(endpoint, db, create)
+        sfn = _client(endpoint, db, create, tasks)
         try:
             yield sfn
         finally:
@@ -1135,6 +1148,254 @@ def backup(
         client.close()
     answer = {"database": settings.db_url, "backup": str(destination), "bytes": destination.stat().st_size}
     _done(as_json, f"backed up {settings.db_url} to {destination}", answer)
+
+
+# -- human tasks ------------------------------------------------------------------------------------
+
+tasks_app = typer.Typer(
+    help="Human tasks (Sojourn's own, not Step Functions actions): list, show, audit, decide, reassign, "
+    "cancel.\n\nThrough a running server's API (--endpoint; the operator's API key) or a database (--db).",
+    no_args_is_help=True,
+)
+app.add_typer(tasks_app, name="tasks")
+TASK_ID_HELP = "The human task's id (ht-...), as `sojourn tasks list` shows it."
+TASK_COLOURS = {"OPEN": "cyan", "DECIDED": "green", "EXPIRED": "red", "CANCELLED": "yellow"}
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _seconds(text: str, option: str) -> int:
+    """A duration such as `90s`, `30m`, `2h`, `1d12h` in seconds."""
+    cleaned = text.strip().lower()
+    if not cleaned or _DURATION.sub("", cleaned):
+        _fail(f"{option}: {text!r} is not a duration such as 30m, 2h or 1d12h")
+    return sum(int(n) * _UNITS[unit] for n, unit in _DURATION.findall(cleaned))
+
+
+def _age(since: datetime | None, now: datetime) -> str:
+    """How long ago `since` was, in its two largest units (`3d 4h`, `2h 5m`, `40s`)."""
+    if since is None:
+        return ""
+    left = max(0, int((now - since).total_seconds()))
+    parts: list[str] = []
+    for unit in ("d", "h", "m", "s"):
+        count, left = divmod(left, _UNITS[unit])
+        if count or (unit == "s" and not parts):
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2])
+
+
+def _assignees(task: dict) -> str:
+    """`ann (ASKED), bob: Approve` for a task's people."""
+    return ", ".join(
+        f"{a['id']}: {a['decision']}" if a.get("decision") else f"{a['id']} ({a['status']})"
+        for a in task.get("assignees", [])
+    )
+
+
+def _task_status(status: str) -> str:
+    return f"[{TASK_COLOURS.get(status, '')}]{status}[/]"
+
+
+@tasks_app.command("list")
+def tasks_list(
+    status: str = typer.Option(None, "--status", help="OPEN, DECIDED, EXPIRED or CANCELLED (default: all)."),
+    assignee: str = typer.Option(None, "--assignee", help="Only tasks asked of this person (id or email)."),
+    machine: str = typer.Option(None, "--machine", help="Only tasks of this state machine (name or ARN)."),
+    execution: str = typer.Option(None, "--execution", help="Only tasks of this execution (its ARN)."),
+    older_than: str = typer.Option(None, "--older-than", help="Only tasks created longer ago (30m, 2h, 1d)."),
+    limit: int = typer.Option(100, "--max", min=1, help="At most this many rows."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List human tasks, newest first: who is asked, what each decided, how old the task is."""
+    params: dict[str, Any] = {"maxResults": min(limit, 1000)}
+    if status:
+        params["status"] = status.upper()
+    if assignee:
+        params["assignee"] = assignee
+    if execution:
+        params["executionArn"] = execution
+    if older_than:
+        params["createdBefore"] = datetime.now(UTC) - timedelta(seconds=_seconds(older_than, "--older-than"))
+    if machine:
+        with _connected(endpoint, db) as sfn:
+            params["stateMachineArn"] = _machine_arn(sfn, machine)
+    with _connected(endpoint, db, tasks=True) as tasks:
+        rows = list(_pages(tasks.list_human_tasks, "humanTasks", limit, **params))
+    if as_json:
+        _print_json({"humanTasks": rows})
+        return
+    if not rows:
+        out.print("no human tasks", highlight=False)
+        return
+    now = datetime.now(UTC)
+    columns = ("taskId", "status", "age", "title", "assignees", "reminders", "next", "execution")
+    _print_table(
+        columns,
+        [
+            [
+                escape(t["taskId"]),
+                _task_status(t["status"]),
+                _age(t["creationDate"], now),
+                escape(t["title"]),
+                escape(_assignees(t)),
+                str(t.get("remindersSent", 0)),
+                _cell(t.get("nextTimerDate")),
+                escape(t["executionArn"].split(":")[-1]),
+            ]
+            for t in rows
+        ],
+    )
+
+
+@tasks_app.command("show")
+def tasks_show(
+    task_id: str = typer.Argument(..., metavar="ID", help=TASK_ID_HELP),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Show one human task: what it asks, who is asked and what each decided, its timers, its result."""
+    with _connected(endpoint, db, tasks=True) as tasks:
+        task = dict(tasks.describe_human_task(taskId=task_id))
+    if as_json:
+        _print_json(task)
+        return
+    out.print(
+        f"{_task_status(task['status'])} [bold]{escape(task['title'])}[/] {task['taskId']}", highlight=False
+    )
+    decisions = ", ".join(d["name"] for d in task.get("decisions", []))
+    _print_fields(
+        {
+            **task,
+            "description": task.get("description") or None,
+            "decisions": decisions,
+            "quorum": f"{task.get('quorum')} of {len(task.get('assignees', []))}",
+        },
+        (
+            "description",
+            "requester",
+            "executionArn",
+            "stateName",
+            "creationDate",
+            "nextTimerDate",
+            "expiryDate",
+            "closeDate",
+            "remindersSent",
+            "decisions",
+            "quorum",
+            "form",
+            "result",
+        ),
+    )
+    rows = [
+        [
+            escape(a["id"]),
+            escape(a.get("name", "")),
+            escape(a.get("email", "")),
+            a["status"],
+            escape(a.get("decision", "")),
+            _cell(a.get("decisionDate")),
+            escape(a.get("onBehalfOf", "")),
+        ]
+        for a in task.get("assignees", [])
+    ]
+    out.print()
+    _print_table(("id", "name", "email", "status", "decision", "decided", "onBehalfOf"), rows)
+
+
+@tasks_app.command("events")
+def tasks_events(
+    task_id: str = typer.Argument(..., metavar="ID", help=TASK_ID_HELP),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """A human task's audit trail, oldest first: created, notified, reminded, decided, reassigned..."""
+    with _connected(endpoint, db, tasks=True) as tasks:
+        events = list(_pages(tasks.list_human_task_events, "events", taskId=task_id, maxResults=1000))
+    if as_json:
+        _print_json({"events": events})
+        return
+    rows = [
+        [
+            str(e["id"]),
+            _cell(e["timestamp"]),
+            e["type"],
+            escape(e.get("actor", "")),
+            escape(e.get("details", "")),
+        ]
+        for e in events
+    ]
+    _print_table(("id", "time", "type", "actor", "details"), rows)
+
+
+@tasks_app.command("decide")
+def tasks_decide(
+    task_id: str = typer.Argument(..., metavar="ID", help=TASK_ID_HELP),
+    person: str = typer.Option(..., "--as", help="Decide as this person (one of those asked; id or email)."),
+    decision: str = typer.Option(..., "--decision", help="The decision's name (e.g. Approve)."),
+    form: str = typer.Option(None, "--form", help="The form's values as a JSON object (or @file.json)."),
+    comment: str = typer.Option(None, "--comment", help="A comment recorded with the decision."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Decide a human task as one of the people asked (an operator's act, recorded with channel API)."""
+    params: dict[str, Any] = {"taskId": task_id, "assignee": person, "decision": decision}
+    if form is not None:
+        params["form"] = _read_json_option(form, "--form")
+    if comment is not None:
+        params["comment"] = comment
+    with _connected(endpoint, db, tasks=True) as tasks:
+        answer = tasks.decide_human_task(**params)
+    outcome = (
+        f"task {task_id} closed: {answer.get('outcome')}"
+        if answer["closed"]
+        else f"decision recorded; task {task_id} waits for more decisions"
+    )
+    _done(as_json, outcome, answer)
+
+
+@tasks_app.command("reassign")
+def tasks_reassign(
+    task_id: str = typer.Argument(..., metavar="ID", help=TASK_ID_HELP),
+    to: list[str] = typer.Option(..., "--to", help="Ask this person or group:name (repeat for several)."),
+    from_: list[str] = typer.Option(
+        None, "--from", help="In place of this person (repeat; default: everyone still undecided)."
+    ),
+    reason: str = typer.Option(None, "--reason", help="Why, for the audit trail."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Ask other people of an open human task; the links of those removed stop working."""
+    params: dict[str, Any] = {"taskId": task_id, "assignees": list(to)}
+    if from_:
+        params["fromAssignees"] = list(from_)
+    if reason is not None:
+        params["reason"] = reason
+    with _connected(endpoint, db, tasks=True) as tasks:
+        answer = tasks.reassign_human_task(**params)
+    added, removed = ", ".join(answer["added"]) or "nobody", ", ".join(answer["removed"]) or "nobody"
+    _done(as_json, f"asked {added}; removed {removed}", answer)
+
+
+@tasks_app.command("cancel")
+def tasks_cancel(
+    task_id: str = typer.Argument(..., metavar="ID", help=TASK_ID_HELP),
+    reason: str = typer.Option(None, "--reason", help="The cause its Task fails with."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Cancel an open human task: its Task fails with Sojourn.HumanTaskCancelled (catchable)."""
+    params = {"taskId": task_id, **({"reason": reason} if reason is not None else {})}
+    with _connected(endpoint, db, tasks=True) as tasks:
+        answer = tasks.cancel_human_task(**params)
+    _done(as_json, f"cancelled {task_id}", answer)
 
 
 def main() -> None:

@@ -203,7 +203,15 @@ def test_wrong_member_types_are_a_serialization_exception(endpoint):
 
 @pytest.mark.parametrize(
     ("target"),
-    ["AWSStepFunctions.LaunchRocket", "Other.StartExecution", "AWSStepFunctions.DescribeMapRun", ""],
+    [
+        "AWSStepFunctions.LaunchRocket",
+        "Other.StartExecution",
+        "AWSStepFunctions.DescribeMapRun",
+        "",
+        "Sojourn.LaunchRocket",
+        "Sojourn.StartExecution",  # each prefix dispatches its own model's actions only
+        "AWSStepFunctions.ListHumanTasks",
+    ],
 )
 def test_unknown_or_unimplemented_actions_answer_unknown_operation(endpoint, target):
     answer = httpx.post(endpoint, content=b"{}", headers={"X-Amz-Target": target})

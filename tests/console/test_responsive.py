@@ -9,6 +9,7 @@ A full-page screenshot of each page at each width goes to artifacts/console/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -268,9 +269,9 @@ def problems_of(found: dict[str, Any], width: int) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("width", [PHONE, DESKTOP])
-@pytest.mark.parametrize("name", PAGES)
-def test_the_page_fits_the_screen_and_its_menu_is_visible_readable_and_tappable(browser, site, name, width):
+@contextlib.contextmanager
+def sized_page(browser: Any, width: int) -> Iterator[Any]:
+    """A page of a fresh browser context `width` px wide (a phone's, with touch, at PHONE)."""
     phone = width == PHONE
     context = browser.new_context(
         viewport={"width": width, "height": HEIGHT[width]}, is_mobile=phone, has_touch=phone
@@ -278,15 +279,25 @@ def test_the_page_fits_the_screen_and_its_menu_is_visible_readable_and_tappable(
     try:
         page = context.new_page()
         page.set_default_timeout(10_000)
-        _open(page, site, name)
-        page.evaluate("window.scrollTo(0, 0)")
-        screenshot(page, f"{'phone' if phone else 'desktop'}-{name}")
-        page.evaluate(
-            "document.querySelectorAll('details').forEach(d => d.open = true)"
-        )  # hidden content too
-        found = page.evaluate(MEASURE, width)
-        assert found["menu"], "no top menu"
-        problems = problems_of(found, width)
-        assert not problems, "\n".join(problems)
+        yield page
     finally:
         context.close()
+
+
+def check_fits(page: Any, name: str, width: int) -> None:
+    """Screenshot the page as `name`, open its details, and assert nothing is wrong with it at `width`."""
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, f"{'phone' if width == PHONE else 'desktop'}-{name}")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # hidden content too
+    found = page.evaluate(MEASURE, width)
+    assert found["menu"], "no top menu"
+    problems = problems_of(found, width)
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+@pytest.mark.parametrize("name", PAGES)
+def test_the_page_fits_the_screen_and_its_menu_is_visible_readable_and_tappable(browser, site, name, width):
+    with sized_page(browser, width) as page:
+        _open(page, site, name)
+        check_fits(page, name, width)

@@ -142,3 +142,16 @@ def test_the_audit_trail_keeps_every_event_in_order(store: Store):
         assert [e["kind"] for e in tx.human_task_events("ht-1", after=events[0]["id"], limit=1)] == [
             "NOTIFIED"
         ]
+
+
+def test_a_list_of_one_execution_holds_only_its_tasks(store: Store):
+    other_arn = EXECUTION + "-other"
+    with store.transaction() as tx:
+        mine, other = execution(tx), execution(tx, other_arn)
+        tx.insert_human_task(_task(mine["id"], "ht-1"))
+        tx.insert_human_task(_task(other["id"], "ht-2", created_at=2.0))
+        tx.insert_human_task(_task(mine["id"], "ht-3", created_at=3.0))
+    with store.transaction() as tx:
+        assert [t["id"] for t in tx.human_tasks(None, None, 10, execution_arn=EXECUTION)] == ["ht-3", "ht-1"]
+        assert [t["id"] for t in tx.human_tasks("OPEN", None, 10, execution_arn=other_arn)] == ["ht-2"]
+        assert tx.human_tasks(None, None, 10, execution_arn=EXECUTION + "-none") == []

@@ -3,6 +3,9 @@ output serialisation.
 
 AWS validates requests against the same model boto3 is generated from, so driving both directions from
 `botocore`'s `stepfunctions` model keeps Sojourn's wire format equal to AWS's without a copy of it.
+Sojourn's own actions (human tasks, `X-Amz-Target: Sojourn.<Action>`) have a model of the same format in
+`data/sojourn/<version>/service-2.json`, loaded by botocore's own Loader from `DATA_DIR`, and checked and
+serialised by the same code.
 Messages follow AWS's wording ("1 validation error detected: Value 'x' at 'name' failed to satisfy
 constraint: Member must have length less than or equal to 80").
 """
@@ -13,27 +16,36 @@ import base64
 import re
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import botocore.session
 from botocore import xform_name
-from botocore.model import OperationModel, Shape
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
 
 from sojourn.errors import SerializationException, ValidationException
 
-__all__ = ["Operation", "operation", "operation_names"]
+__all__ = ["DATA_DIR", "SOJOURN_PREFIX", "TARGET_PREFIX", "Operation", "operation", "operation_names"]
 
 TARGET_PREFIX = "AWSStepFunctions"
+SOJOURN_PREFIX = "Sojourn"  # Sojourn's own actions: `X-Amz-Target: Sojourn.ListHumanTasks`
+SOJOURN_SERVICE = "sojourn"  # its model's name under DATA_DIR (and boto3's: `client("sojourn")`)
+DATA_DIR = Path(__file__).parent / "data"
 
 
 @cache
-def _service_model() -> Any:
+def _service_model(prefix: str = TARGET_PREFIX) -> Any:
+    """The service model whose `targetPrefix` is `prefix`: botocore's Step Functions, or Sojourn's own."""
+    if prefix == SOJOURN_PREFIX:
+        loader = Loader(extra_search_paths=[str(DATA_DIR)], include_default_search_paths=False)
+        return ServiceModel(loader.load_service_model(SOJOURN_SERVICE, "service-2"), SOJOURN_SERVICE)
     return botocore.session.get_session().get_service_model("stepfunctions")
 
 
-def operation_names() -> list[str]:
-    """Every action the service model defines (`StartExecution`, ...)."""
-    return list(_service_model().operation_names)
+def operation_names(prefix: str = TARGET_PREFIX) -> list[str]:
+    """Every action the service model of `prefix` defines (`StartExecution`, ...)."""
+    return list(_service_model(prefix).operation_names)
 
 
 class Operation:
@@ -68,9 +80,12 @@ class Operation:
 
 
 @cache
-def operation(action: str) -> Operation | None:
-    """The model's operation named `action`, or None when the model has no such action."""
-    model = _service_model()
+def operation(action: str, prefix: str = TARGET_PREFIX) -> Operation | None:
+    """The operation named `action` of the model of `prefix` (an `X-Amz-Target`'s first part), or None
+    when there is no such model or action."""
+    if prefix not in (TARGET_PREFIX, SOJOURN_PREFIX):
+        return None
+    model = _service_model(prefix)
     if action not in model.operation_names:
         return None
     return Operation(model.operation_model(action))

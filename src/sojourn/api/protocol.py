@@ -1,4 +1,5 @@
-"""AWS JSON 1.0 over HTTP: `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>`, mapped to the client.
+"""AWS JSON 1.0 over HTTP: `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>`, mapped to the client;
+Sojourn's own actions (`Sojourn.<Action>`: human tasks) on the same endpoint, the same way.
 
 Each request: check size and credentials, parse the body, validate it against the service model, call
 `client.<snake_case action>(**params)` in a worker thread, serialise the answer per the model. Errors
@@ -21,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from sojourn import errors, jsontext
-from sojourn.api.model import TARGET_PREFIX, operation
+from sojourn.api.model import SOJOURN_PREFIX, TARGET_PREFIX, operation
 from sojourn.config import function_credential
 from sojourn.store.base import InvalidStoreValue, StoreUnavailable
 
@@ -102,8 +103,10 @@ class StepFunctionsAPI:
     async def _answer(self, request: Request) -> bytes:
         target = request.headers.get("x-amz-target", "")
         prefix, _, action = target.partition(".")
-        authenticate(request, self.api_key, action if prefix == TARGET_PREFIX else None)
-        op = operation(action) if prefix == TARGET_PREFIX else None
+        # The functions' credential may call none of Sojourn's own actions (FUNCTION_ACTIONS are AWS's).
+        named = {TARGET_PREFIX: action, SOJOURN_PREFIX: f"sojourn:{action}"}.get(prefix)
+        authenticate(request, self.api_key, named)
+        op = operation(action, prefix)
         method = getattr(self.client, op.method, None) if op else None
         if op is None or method is None:
             raise errors.UnknownOperationException(
@@ -128,8 +131,9 @@ def authenticate(request: Request, api_key: str | None, action: str | None = Non
     """With `api_key` set, the request must carry it: as SigV4's access key id, or in `X-Api-Key`.
 
     The functions' credential derived from it is accepted too, for an API `action` in FUNCTION_ACTIONS only
-    (`action=None`: anything else, such as deploying an app). Raises UnrecognizedClientException as AWS words
-    it, or AccessDeniedException for the functions' credential out of its scope.
+    (`action=None`: anything else, such as deploying an app; `sojourn:<Action>`: Sojourn's own actions).
+    Raises UnrecognizedClientException as AWS words it, or AccessDeniedException for the functions'
+    credential out of its scope.
     """
     if not api_key:
         return
@@ -142,7 +146,7 @@ def authenticate(request: Request, api_key: str | None, action: str | None = Non
     if not hmac.compare_digest(given, function_credential(api_key).encode()):
         raise errors.UnrecognizedClientException("The security token included in the request is invalid.")
     if action not in FUNCTION_ACTIONS:
-        what = f"states:{action}" if action else "this request"
+        what = (action if ":" in action else f"states:{action}") if action else "this request"
         raise errors.AccessDeniedException(
             f"User: sojourn-function is not authorized to perform: {what} (a function's credential may only "
             "start, read, stop and answer executions)"
@@ -208,7 +212,10 @@ def _too_large() -> errors.SojournAPIError:
 
 
 def _error(error: errors.SojournAPIError, request_id: str) -> Response:
-    body = json.dumps({"__type": error.type_name, "message": error.message}, separators=(",", ":"))
+    answer: dict[str, Any] = {"__type": error.type_name, "message": error.message}
+    if getattr(error, "problems", None):  # DecisionRefused's form fields, a member of its modelled shape
+        answer["problems"] = error.problems  # type: ignore[attr-defined]
+    body = json.dumps(answer, separators=(",", ":"))
     return Response(
         body,
         status_code=error.status,

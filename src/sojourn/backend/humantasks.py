@@ -63,12 +63,14 @@ class HumanTasks:
         status: str | None = None,
         assignee: str | None = None,
         stateMachineArn: str | None = None,
+        executionArn: str | None = None,
         createdBefore: Any = None,
         maxResults: int | None = None,
         nextToken: str | None = None,
     ) -> dict[str, Any]:
         """Human tasks newest first: of one `status`, asked of one `assignee` (a person's id; their groups
-        were resolved to them when they were asked), of one machine, created before a time; keyset pages."""
+        were resolved to them when they were asked), of one machine or execution, created before a time;
+        keyset pages."""
         if status is not None and status not in STATUSES:
             raise E.ValidationException(
                 f"Value '{status}' at 'status' failed to satisfy constraint: "
@@ -76,12 +78,20 @@ class HumanTasks:
             )
         if stateMachineArn is not None:
             arns.parse(stateMachineArn, "stateMachine")
+        if executionArn is not None:
+            arns.parse(executionArn, ("execution", "express"))
         person = self._person_id(assignee) if assignee is not None else None
         before = _read_position(nextToken)
         count = limit(maxResults)
         with self.ctx.store.transaction(write=False) as tx:
             rows = tx.human_tasks(
-                status, before, count + 1, person, stateMachineArn, _epoch(createdBefore, "createdBefore")
+                status,
+                before,
+                count + 1,
+                person,
+                stateMachineArn,
+                _epoch(createdBefore, "createdBefore"),
+                executionArn,
             )
             page = rows[:count]
             people = tx.assignees_of([row["id"] for row in page])
@@ -91,8 +101,8 @@ class HumanTasks:
         return answer
 
     def describe_human_task(self, *, taskId: str) -> dict[str, Any]:
-        """One task: what it asks (decisions, form), who is asked and what each decided, its timers, its
-        result once decided."""
+        """One task: what it asks (decisions, form: its JSON Schema as JSON text), who is asked and what each
+        decided, its timers, its result once decided."""
         with self.ctx.store.transaction(write=False) as tx:
             task = tx.human_task_listing(taskId) if isinstance(taskId, str) else None
             if task is None:
@@ -104,7 +114,7 @@ class HumanTasks:
             {
                 "description": spec["description"],
                 "decisions": _decisions(spec),
-                "form": spec["form"],
+                "form": json.dumps(spec["form"]) if spec["form"] is not None else None,
                 "quorum": spec["quorum"]["at_least"] or len([a for a in people if a["status"] != "REMOVED"]),
             }
         )

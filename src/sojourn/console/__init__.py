@@ -1,5 +1,5 @@
 """The web console under `/console`: state machines and their graphs, executions (live),
-the inbox, the mailbox.
+the inbox, human tasks, the mailbox.
 
 Server-rendered pages (Starlette, Jinja2) with a little vanilla JavaScript; every asset ships in the
 package, so it works offline with no build step. `sojourn serve` mounts `routes(...)`.

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sojourn import errors
+from sojourn.console.humantasks import execution_tasks
 from sojourn.console.inbox import decisions_of
 from sojourn.console.machines import graph_of
 from sojourn.console.progress import call_answer, history_rows, state_progress, timeline
@@ -128,6 +129,7 @@ async def _view(console: Console, arn: str) -> dict[str, Any]:
         "span_ms": int((end - started).total_seconds() * 1000),
         "last_event_id": events[-1]["id"] if events else 0,
         "waiting": await _waiting(console, execution, states, now),
+        "human_tasks": await execution_tasks(console, arn),
     }
 
 

@@ -71,10 +71,10 @@ class Console:
         return hasattr(self.client, "list_mail")
 
     def _routes(self) -> list[BaseRoute]:
-        from sojourn.console import executions, inbox, login, machines, mailbox
+        from sojourn.console import executions, humantasks, inbox, login, machines, mailbox
 
         routes: list[BaseRoute] = [Route("/", _home, methods=["GET"])]
-        for part in (machines, executions, inbox, mailbox, login):
+        for part in (machines, executions, inbox, humantasks, mailbox, login):
             routes += part.routes()
         routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
         return routes
@@ -145,6 +145,8 @@ _NOTICES = {
     "stopped": "Execution stopped.",
     "redriven": "Execution redriven: it runs again from the state where it stopped.",
     "sent": "Answer sent: the execution goes on.",
+    "reassigned": "Task reassigned: the new people were sent links of their own; the old links stop working.",
+    "cancelled": "Human task cancelled: its Task fails with Sojourn.HumanTaskCancelled.",
 }
 
 

@@ -3,6 +3,7 @@ CSRF cookie, reading a posted form, and a task's form as fields to render and va
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from datetime import UTC, datetime
@@ -88,8 +89,14 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-def fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _schema(schema: dict[str, Any] | str | None) -> dict[str, Any] | None:
+    """A task's form schema; DescribeHumanTask gives it as JSON text, as AWS's APIs give documents."""
+    return json.loads(schema) if isinstance(schema, str) else schema
+
+
+def fields(schema: dict[str, Any] | str | None) -> list[dict[str, Any]]:
     """The form's fields as the page renders them, in the schema's order."""
+    schema = _schema(schema)
     if not schema:
         return []
     required = set(schema.get("required", []))
@@ -116,8 +123,9 @@ def fields(schema: dict[str, Any] | None) -> list[dict[str, Any]]:
     return found
 
 
-def values(schema: dict[str, Any] | None, form: Form) -> dict[str, Any]:
+def values(schema: dict[str, Any] | str | None, form: Form) -> dict[str, Any]:
     """The form's values typed as its schema says; what does not parse stays text, for the check to name."""
+    schema = _schema(schema)
     typed: dict[str, Any] = {}
     for name, spec in ((schema or {}).get("properties") or {}).items():
         kind = spec.get("type")

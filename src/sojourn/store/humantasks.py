@@ -99,10 +99,12 @@ class HumanTaskVerbs(Statements):
         person: str | None = None,
         machine_arn: str | None = None,
         created_before: float | None = None,
+        execution_arn: str | None = None,
     ) -> list[HumanTaskListing]:
         """Human tasks newest first, of one status or all, those before `before` (a page's last); with
         `person`, only the tasks that person is asked to decide (and has not been removed from); with
-        `machine_arn`, only that machine's; with `created_before`, only those older.
+        `machine_arn`, only that machine's; with `created_before`, only those older; with `execution_arn`,
+        only that execution's.
 
         A person's tasks are read from their assignments (an index by person), then sorted: a person has
         few tasks among many, and scanning all tasks newest first for theirs would read most of them."""
@@ -120,6 +122,9 @@ class HumanTaskVerbs(Statements):
         if created_before is not None:
             where.append("h.created_at < ?")
             params.append(created_before)
+        if execution_arn is not None:
+            where.append("h.execution_id = (SELECT id FROM executions WHERE arn = ?)")
+            params.append(execution_arn)
         if person is not None:
             # CROSS JOIN: SQLite takes the assignments as the outer loop (PostgreSQL plans it either way)
             sql = (
