@@ -1,5 +1,5 @@
 """tellEmployee: email the employee the outcome of their expense, who decided it (a delegate "acting for" the
-approver away), each comment, and the approved amount; return that as the workflow's record.
+approver away), the closing decision's comment and the approved amount; return that as the record.
 
 Receives `{"expense": <the execution's input>, "decision": <the human task's result>}`.
 """
