@@ -284,14 +284,15 @@ def serve(
 
 
 @contextlib.contextmanager
-def worker(home: Path, db_url: str, *args: str) -> Iterator[Server]:
-    """Start `sojourn worker ARGS` on `db_url`; stop it (SIGTERM) afterwards."""
+def worker(home: Path, db_url: str, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `sojourn worker ARGS` on `db_url` (`env` added to its environment); stop it (SIGTERM)
+    afterwards."""
     log = home / f"worker-{time.monotonic_ns()}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "sojourn.cli", "worker", "--db", db_url, *args],
             cwd=home,
-            env=_environment(home, db_url, None),
+            env=_environment(home, db_url, env),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -1,6 +1,7 @@
 """The directory of people and groups a human task is assigned to (ours, not AWS's).
 
-Declared in the app manifest (`people:` and `groups:`) or a YAML/JSON file of the same shape:
+Declared in the app manifest (`people:` and `groups:`) or a YAML/JSON file of the same shape that the
+manifest names (`directory: data/people.yaml`):
 
 ```yaml
 people:

@@ -23,7 +23,8 @@
       - {method: POST, path: /start, state_machine: EmployeeLeaveWorkflow}
     email: {host: smtp.example.com, port: 587, starttls: true, username: ..., password: ${Env:SMTP_PASSWORD},
             sender: leave@example.com}
-    people:                                  # whom human tasks ask (sojourn.directory)
+    directory: data/people.json              # whom human tasks ask (sojourn.directory): a file of
+    people:                                  # `people` and `groups` (JSON or YAML), and/or inline
       ann: {name: Ann Lead, email: ann@example.com, groups: [leads]}
     groups:
       finance: [ann]
@@ -67,7 +68,17 @@ __all__ = [
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-TOP_LEVEL = {"name", "public_base_url", "functions", "state_machines", "routes", "email", "people", "groups"}
+TOP_LEVEL = {
+    "name",
+    "public_base_url",
+    "functions",
+    "state_machines",
+    "routes",
+    "email",
+    "directory",
+    "people",
+    "groups",
+}
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
@@ -192,13 +203,39 @@ class _Checker:
         return Manifest(self.path, name, functions, machines, routes, settings, directory)
 
     def directory(self, raw: dict[str, Any]) -> Directory:
-        """The app's `people` and `groups` (sojourn.directory), each unusable entry a problem."""
-        people, groups = self.section(raw, "people", dict), self.section(raw, "groups", dict)
+        """The app's people and groups (sojourn.directory): the `directory` file's, then the inline `people`
+        and `groups` (which win); each unusable entry a problem."""
+        people, groups = self.directory_file(raw.get("directory"))
+        people.update(self.section(raw, "people", dict))
+        groups.update(self.section(raw, "groups", dict))
         try:
             return Directory.from_mapping({"people": people, "groups": groups})
         except DirectoryError as e:
-            self.problem("people", "", str(e).removeprefix("directory: "))
+            self.problem(
+                "directory" if raw.get("directory") else "people", "", str(e).removeprefix("directory: ")
+            )
             return Directory()
+
+    def directory_file(self, name: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The `people` and `groups` of the file `directory:` names (JSON or YAML, relative to this file)."""
+        if name is None:
+            return {}, {}
+        if not isinstance(name, str) or not name:
+            self.problem("directory", "", "must be the path of a file of people and groups")
+            return {}, {}
+        try:
+            data = yaml.safe_load((self.folder / name).read_text(encoding="utf-8"))  # JSON is YAML too
+        except (OSError, yaml.YAMLError) as e:
+            self.problem("directory", "", f"cannot read {name}: {getattr(e, 'strerror', None) or e}")
+            return {}, {}
+        if not isinstance(data, dict) or set(data) - {"people", "groups"}:
+            self.problem("directory", "", f"{name} must be a mapping of `people` and `groups`")
+            return {}, {}
+        people, groups = data.get("people") or {}, data.get("groups") or {}
+        if not isinstance(people, dict) or not isinstance(groups, dict):
+            self.problem("directory", "", f"{name}: `people` and `groups` must be mappings")
+            return {}, {}
+        return dict(people), dict(groups)
 
     def section(self, raw: dict[str, Any], key: str, kind: type) -> Any:
         value = raw.get(key)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,4 +253,41 @@ def test_a_directory_entry_that_cannot_be_used_is_a_manifest_problem(tmp_path):
     path = tmp_path / "app.yaml"
     path.write_text("people:\n  ann: {name: Ann}\n")
     with pytest.raises(ManifestError, match="'email' must be an email address"):
+        load_manifest(path)
+
+
+def test_the_directory_file_gives_people_and_groups_and_the_manifests_own_entries_win(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "people.json").write_text(
+        json.dumps(
+            {
+                "people": {
+                    "ann": {"name": "Ann", "email": "ann@example.com", "groups": ["leads"]},
+                    "bo": {"name": "Bo", "email": "bo@example.com", "manager": "ann"},
+                },
+                "groups": {"finance": ["bo"]},
+            }
+        )
+    )
+    path = tmp_path / "app.yaml"
+    path.write_text("directory: data/people.json\npeople:\n  bo: {name: Bo Inline, email: bo@example.com}\n")
+    directory = load_manifest(path).directory
+    assert directory.members("leads") == ("ann",) and directory.members("finance") == ("bo",)
+    assert directory.person("bo").name == "Bo Inline" and directory.person("bo").manager is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read people.json"),
+        ("[1, 2]", "must be a mapping of `people` and `groups`"),
+        ('{"people": {"ann": {"name": "Ann"}}}', "'email' must be an email address"),
+    ],
+)
+def test_a_directory_file_that_cannot_be_used_is_a_manifest_problem(tmp_path, content, message):
+    if content is not None:
+        (tmp_path / "people.json").write_text(content)
+    path = tmp_path / "app.yaml"
+    path.write_text("directory: people.json\n")
+    with pytest.raises(ManifestError, match=re.escape(message)):
         load_manifest(path)

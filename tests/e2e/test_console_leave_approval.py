@@ -1,8 +1,9 @@
 """The console with the Leave Approval app, in a real browser (Chromium through Playwright).
 
 A real `sojourn serve --app` with no SMTP host, as a newcomer runs it: every email is kept in the
-development mailbox. Watch a request wait on its lead, approve it from the inbox, see the graph turn
-green without reloading and the employee's email arrive in the mailbox.
+development mailbox. Watch a request wait on its lead's human task, open the lead's email in the Mailbox,
+decide on the engine's confirmation page, and see the graph turn green without reloading and the employee's
+email, naming who decided, arrive in the mailbox.
 """
 
 from __future__ import annotations
@@ -35,47 +36,49 @@ def graph_state(page, name: str):
     return page.locator(f'svg [data-state="{name}"]')
 
 
-def test_a_leave_request_is_approved_from_the_inbox_and_the_employee_is_told(app, page):
+def test_a_leave_request_waits_on_its_lead_is_approved_on_the_task_page_and_the_employee_is_told(app, page):
     answer = httpx.post(f"{app.url}/request_leave", json={"employeeId": "E002", "date": DAY}, timeout=30)
     assert answer.status_code == 200, answer.text
     execution = answer.json()["ref"]
 
     page.goto(f"{app.url}/console/executions/{quote(execution, safe='')}")
-    expect(graph_state(page, "ProcessLeaveLambda")).to_have_class(re.compile("st-RUNNING"))
+    expect(graph_state(page, "AskLead")).to_have_class(re.compile("st-RUNNING"))
+    expect(graph_state(page, "WhoCanDecide")).to_have_class(re.compile("st-SUCCEEDED"))
     expect(page.locator("#execution-status")).to_have_text("RUNNING")
-    for unreached in ("RemindLead", "EscalateToNextLead", "ProcessLeadLeaveResponseLambda"):
+    for unreached in ("AskLeadThenTheirLead", "TellEmployee"):
         assert "st-" not in (graph_state(page, unreached).get_attribute("class") or ""), unreached
-    waiting = page.locator(".waiting")  # whom it waits for (the call's answer names John) and since when
-    expect(waiting).to_contain_text("Waiting for an answer at ProcessLeaveLambda since")
-    expect(waiting.locator(".waiting-asked")).to_contain_text("to john.carpenter@example.com")
-    expect(waiting.get_by_role("button")).to_have_text(["Approve", "Deny"])
+    expect(page.locator(".waiting")).to_contain_text("Waiting for an answer at AskLead since")
     screenshot(page, "leave-execution-waiting")
-
-    inbox = page.context.new_page()
-    inbox.goto(f"{app.url}/console/inbox")
-    task = inbox.locator("article.task", has=inbox.locator(f'a[href*="{quote(execution, safe="")}"]'))
-    expect(task.locator("h2")).to_have_text("ProcessLeaveLambda")
-    screenshot(inbox, "leave-inbox")
-    task.get_by_role("button", name="Approve").click()
-    inbox.wait_for_url("**/console/inbox?done=sent")
-    expect(inbox.locator(".notice")).to_have_text("Answer sent: the execution goes on.")
-
-    # The first tab was never reloaded: the live poll recolours it.
-    expect(page.locator("#execution")).to_have_attribute("data-status", "SUCCEEDED")
-    for name in ("ProcessLeaveLambda", "ProcessLeadLeaveResponseLambda"):
-        expect(graph_state(page, name)).to_have_class(re.compile("st-SUCCEEDED"))
-    expect(page.locator("#execution-status")).to_have_text("SUCCEEDED")
-    output = page.locator("#execution-output").inner_text()
-    assert '"decision": "approved"' in output and '"console": "console"' in output
-    screenshot(page, "leave-execution-approved")
 
     mailbox = page.context.new_page()
     mailbox.goto(f"{app.url}/console/mailbox")
-    subject = f"Your leave request for {DAY} has been approved"
-    row = mailbox.locator("tr", has_text=subject)
+    subject = f"Leave Request from Jim O'Dell for {DAY}"
+    expect(mailbox.locator("tr", has_text=subject)).to_contain_text("john.carpenter@example.com")
+    mailbox.get_by_role("link", name=subject).click()
+    mail = mailbox.frame_locator("iframe.mail-body")
+    with mailbox.context.expect_page() as opened:
+        mail.get_by_role("link", name="Open the task to decide").click()
+    task = opened.value
+    expect(task.locator("h1")).to_have_text(subject)
+    screenshot(task, "leave-task-page")
+    task.get_by_role("button", name="Approve").click()
+    expect(task.locator(".done")).to_contain_text("Your decision, Approve, is recorded.")
+
+    # The first tab was never reloaded: the live poll recolours it.
+    expect(page.locator("#execution")).to_have_attribute("data-status", "SUCCEEDED")
+    for name in ("AskLead", "TellEmployee"):
+        expect(graph_state(page, name)).to_have_class(re.compile("st-SUCCEEDED"))
+    output = page.locator("#execution-output").inner_text()
+    assert '"decision": "approved"' in output and '"name": "John Carpenter"' in output
+    screenshot(page, "leave-execution-approved")
+
+    mailbox.goto(f"{app.url}/console/mailbox")
+    told = f"Your leave request for {DAY} has been approved"
+    row = mailbox.locator("tr", has_text=told)
     expect(row).to_contain_text("jim.odell@example.com")
-    screenshot(mailbox, "leave-mailbox")
-    row.get_by_role("link", name=subject).click()
-    expect(mailbox.locator("h1")).to_have_text(subject)
-    expect(mailbox.frame_locator("iframe.mail-body").locator("body")).to_contain_text("Hello Jim O'Dell")
+    row.get_by_role("link", name=told).click()
+    expect(mailbox.locator("h1")).to_have_text(told)
+    body = mailbox.frame_locator("iframe.mail-body").locator("body")
+    expect(body).to_contain_text("Hello Jim O'Dell")
+    expect(body).to_contain_text("approved by John Carpenter")
     screenshot(mailbox, "leave-mail-approved")

@@ -3,7 +3,8 @@
 Called by `POST /request_leave` (API Gateway proxy event) or directly with
 `{"employeeId": "E002", "date": "2020-11-01"}`; returns
 `{"status": "Leave request submitted", "ref": "<execution ARN>"}`. A day already pending or already
-approved is refused (409); a denied or expired day may be asked again.
+approved is refused (409); a denied or expired day may be asked again. The execution's input names whom the
+human task asks: the employee's manager (their lead), and the lead's own manager for the escalation.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from leave_common import (
     today,
 )
 
+from sojourn.directory import Person
+
 PENDING = ("RUNNING", "PENDING_REDRIVE")
 
 
@@ -42,7 +45,7 @@ def _policy() -> dict[str, int]:
     }
 
 
-def _validate(request: Any) -> tuple[dict[str, Any], str]:
+def _validate(request: Any) -> tuple[Person, str]:
     if not isinstance(request, dict):
         raise LeaveError(400, "The request must be a JSON object with employeeId and date")
     employee_id, day = request.get("employeeId"), request.get("date")
@@ -57,19 +60,27 @@ def _validate(request: Any) -> tuple[dict[str, Any], str]:
     if leave_day < today():
         raise LeaveError(422, f"{day} is in the past")
     person = employee(employee_id)
-    if not person.get("lead"):
-        raise LeaveError(422, f"{person['name']} has no lead to approve the request")
+    if not person.manager:
+        raise LeaveError(422, f"{person.name} has no lead to approve the request")
     return person, day
 
 
-def _next_attempt(sfn: Any, person: dict[str, Any], day: str) -> int:
+def _input(person: Person, day: str) -> dict[str, Any]:
+    """The execution's input: the request, who decides it (the lead; the lead's lead on escalation), when."""
+    assert person.manager is not None  # checked by _validate
+    above = employee(person.manager).manager
+    asked = {"lead": person.manager, **({"leadsLead": above} if above else {})}
+    return {"employeeId": person.id, "employeeName": person.name, "date": day, **asked, "policy": _policy()}
+
+
+def _next_attempt(sfn: Any, person: Person, day: str) -> int:
     """The number of the new request for that day; LeaveError when one is pending or the day is approved."""
     attempt = 1
-    for execution in requests_for(sfn, person["id"], day):
+    for execution in requests_for(sfn, person.id, day):
         if execution["status"] in PENDING:
-            raise LeaveError(409, f"A leave request for {person['name']} on {day} is already pending")
+            raise LeaveError(409, f"A leave request for {person.name} on {day} is already pending")
         if decision_of(execution) == "approved":
-            raise LeaveError(409, f"{person['name']}'s leave on {day} is already approved", "AlreadyApproved")
+            raise LeaveError(409, f"{person.name}'s leave on {day} is already approved", "AlreadyApproved")
         attempt += 1
     return attempt
 
@@ -79,10 +90,10 @@ def request_leave(request: Any) -> dict[str, str]:
     sfn = stepfunctions()
     arguments = {
         "stateMachineArn": os.environ["STATE_MACHINE_ARN"],
-        "input": json.dumps({"employeeId": person["id"], "date": day, "policy": _policy()}),
+        "input": json.dumps(_input(person, day)),
     }
     for _ in range(3):
-        name = request_name(person["id"], day, _next_attempt(sfn, person, day))
+        name = request_name(person.id, day, _next_attempt(sfn, person, day))
         try:
             with asking_sojourn():
                 started = sfn.start_execution(name=name, **arguments)
@@ -93,7 +104,7 @@ def request_leave(request: Any) -> dict[str, str]:
         # A second request that raced this one under the same name gets the same execution (StartExecution is
         # idempotent by name and input while it runs): one workflow, one email.
         return {"status": "Leave request submitted", "ref": started["executionArn"]}
-    raise Unavailable(f"the requests for {person['id']} on {day} keep changing")
+    raise Unavailable(f"the requests for {person.id} on {day} keep changing")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
