@@ -27,6 +27,8 @@
       ann: {name: Ann Lead, email: ann@example.com, groups: [leads]}
     groups:
       finance: [ann]
+    webhooks:                                # who is told of executions' status changes (sojourn.webhooks)
+      ops: {url: https://ops.example.com/events, secret_env: OPS_WEBHOOK_SECRET, statuses: [FAILED]}
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -48,7 +50,7 @@ import yaml
 from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
-from sojourn.config import is_wildcard_url
+from sojourn.config import SettingsError, is_wildcard_url, webhook_targets
 from sojourn.directory import Directory, DirectoryError
 from sojourn.functions import Function
 from sojourn.gateway import Endpoint
@@ -67,7 +69,17 @@ __all__ = [
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-TOP_LEVEL = {"name", "public_base_url", "functions", "state_machines", "routes", "email", "people", "groups"}
+TOP_LEVEL = {
+    "name",
+    "public_base_url",
+    "functions",
+    "state_machines",
+    "routes",
+    "email",
+    "people",
+    "groups",
+    "webhooks",
+}
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
@@ -175,6 +187,13 @@ class _Checker:
         machines = self.state_machines(self.section(raw, "state_machines", dict))
         routes = self.routes(self.section(raw, "routes", list), functions, machines)
         settings = self.email(self.section(raw, "email", dict))
+        if raw.get("webhooks") is not None:
+            try:
+                settings["webhooks"] = webhook_targets(self.section(raw, "webhooks", dict))
+            except SettingsError as e:
+                where, _, message = str(e).partition(": ")
+                entry, _, field_name = where.rpartition(".")
+                self.problem(entry, field_name, message)
         directory = self.directory(raw)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(

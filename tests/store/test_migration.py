@@ -48,6 +48,7 @@ def migrated_from_0002(url: str) -> Client:
         "0110_human_tasks.sql",
         "0120_human_task_links.sql",
         "0121_human_task_steps.sql",
+        "0130_webhooks.sql",
     ]
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
 
@@ -154,7 +155,11 @@ def test_a_link_given_before_0120_still_opens_its_task_after_it(store_url):
         tx._insert(
             "human_task_assignees", {**assignee, "link_hash": link_hash, "status": "ASKED", "asked_at": 1.0}
         )
-    assert store.migrate() == ["0120_human_task_links.sql", "0121_human_task_steps.sql"]
+    assert store.migrate() == [
+        "0120_human_task_links.sql",
+        "0121_human_task_steps.sql",
+        "0130_webhooks.sql",
+    ]
     with store.transaction() as tx:
         found = tx.assignee_for_link(link_hash.hex())
         assert found is not None and (found["task_id"], found["person"], found["status"]) == (

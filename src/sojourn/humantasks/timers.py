@@ -80,6 +80,8 @@ def _remind(
             url = tasks.new_link(tx, task_id, assignee["person"], now, base_url)
             message = notices.reminder(spec["title"], spec["description"], assignee["email"], url, deadline)
             enqueue_in(tx, message, now=now)
+    people = [{"id": a["person"], "name": a["name"], "email": a["email"]} for a in waiting]
+    tasks.notify_webhooks(tx, task_id, spec, people, "REMINDED", now, base_url, expiry)
     task = tx.human_task(task_id)
     assert task is not None  # locked by fire()
     tx.set_human_task(task_id, {"reminders_sent": task["reminders_sent"] + 1})
