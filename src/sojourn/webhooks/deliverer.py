@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -42,6 +43,20 @@ MAX_RETRY_SECONDS = 3600.0
 BATCH = 10
 MAX_RESPONSE_BYTES = 4096  # of an answer's body, kept (shortened) in the error: receivers can answer a lot
 USER_AGENT = "Sojourn-Webhooks/1"
+
+
+class _QuietWhilePosting(logging.Filter):
+    """httpx logs every request's whole URL at INFO; a Slack or Teams URL is a credential, so the thread that
+    posts a delivery keeps httpx quiet meanwhile (this module logs the scheme and host instead)."""
+
+    posting = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.posting, "on", False)
+
+
+_quiet = _QuietWhilePosting()
+logging.getLogger("httpx").addFilter(_quiet)
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -123,6 +138,7 @@ class WebhookDeliverer:
             if not secret:
                 return Outcome(False, None, f"the signing secret {row['secret_name']} is not set")
             headers["X-Sojourn-Signature"] = sign(secret, timestamp, row["body"])
+        _quiet.posting.on = True
         try:
             with self.http.stream(
                 "POST", row["url"], content=row["body"].encode(), headers=headers
@@ -130,6 +146,8 @@ class WebhookDeliverer:
                 excerpt = _read_capped(answer)
         except httpx.HTTPError as e:
             return Outcome(False, None, _describe(e))
+        finally:
+            _quiet.posting.on = False
         if 200 <= answer.status_code < 300:
             return Outcome(True, answer.status_code)
         why = " (redirects are not followed)" if answer.is_redirect else ""
@@ -165,6 +183,11 @@ class WebhookDeliverer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the current round (a delivery in flight finishes, or its lease brings it back later)."""
         self._rounds.stop(timeout)
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP connections (a stopped deliverer closes them itself)."""
+        self.http.close()
 
     def _next_due(self) -> float | None:
         with self.store.transaction() as tx:
@@ -173,8 +196,10 @@ class WebhookDeliverer:
 
 def _read_capped(answer: httpx.Response) -> str:
     """The start of an answer's body (at most MAX_RESPONSE_BYTES are read), on one line, shortened."""
-    taken = b""
-    for chunk in answer.iter_raw():
+    if answer.is_success:
+        return ""  # nothing to keep
+    taken = answer.content if answer.is_stream_consumed else b""  # a test transport's answer is read already
+    for chunk in [] if answer.is_stream_consumed else answer.iter_raw():
         taken += chunk
         if len(taken) >= MAX_RESPONSE_BYTES:
             break
