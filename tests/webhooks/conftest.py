@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from webhooks.receiver import Receiver
 
 from sojourn.config import Settings
+from webhooks.receiver import Receiver
 
 SECRET = "whsec-test-7f3a9c"
 

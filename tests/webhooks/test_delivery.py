@@ -16,7 +16,6 @@ from sojourn.store.base import Store
 from sojourn.webhooks import enqueue
 from sojourn.webhooks.deliverer import MAX_RESPONSE_BYTES, WebhookDeliverer, retry_delay, sign
 from webhooks.conftest import SECRET
-from webhooks.receiver import Receiver
 
 
 def _row(store: Store, delivery_id: str) -> dict:
