@@ -37,11 +37,12 @@ class Clock:
 
 @contextlib.contextmanager
 def sojourn_with_links(
-    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None
+    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None, settings: Settings | None = None
 ) -> Iterator[tuple[Client, httpx.Client]]:
     """A client on a SQLite file in `tmp_path` (driven inline with `run_until_idle` when `clock` is given,
-    by a worker otherwise) and an HTTP client of its link pages."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url=BASE_URL)
+    by a worker otherwise) and an HTTP client of its link pages; `settings` adds to the test's own."""
+    own = {"db_url": f"sqlite:///{tmp_path}/sojourn.db", "public_base_url": BASE_URL}
+    settings = settings.replace(**own) if settings is not None else Settings(**own)
     facilities = Facilities(settings=settings, directory=Directory.from_mapping(directory))
     if clock is not None:
         client = Client(settings=settings, facilities=facilities, clock=clock, start=False)
