@@ -34,6 +34,9 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @contextlib.contextmanager
 def sojourn_with_links(

@@ -7,23 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from humantask_support import Clock
 from sojourn.config import Settings
 from webhooks.receiver import Receiver
 
 SECRET = "whsec-test-7f3a9c"
-
-
-class Clock:
-    """Epoch seconds that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

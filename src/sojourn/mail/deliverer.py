@@ -166,7 +166,15 @@ class Deliverer:
         self.lease_seconds = lease_seconds
         self.give_up_seconds = give_up_seconds
         self.owner = f"mail-{uuid.uuid4().hex[:12]}"
-        self._rounds = Rounds(store, "sojourn-mail", self.deliver_due, self._next_due, clock, log)
+        self._rounds = Rounds(
+            store,
+            "sojourn-mail",
+            self.deliver_due,
+            lambda tx: tx.next_mail_due(),
+            lambda tx, now: tx.release_mail_leases(now),
+            clock,
+            log,
+        )
 
     def deliver_due(self) -> int:
         """Deliver (or keep, without an SMTP host) one batch of due messages; how many were handled."""
@@ -227,9 +235,6 @@ class Deliverer:
     def start(self) -> Deliverer:
         """Deliver in a background thread until `stop()`.
         On SQLite (one process) a dead process's leases are freed."""
-        if self.store.dialect == "sqlite":
-            with self.store.transaction() as tx:
-                tx.release_mail_leases(self.clock())
         self._rounds.start()
         log.info(
             "mail: %s",
@@ -242,10 +247,6 @@ class Deliverer:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the current round (a batch being sent finishes, or its lease brings it back later)."""
         self._rounds.stop(timeout)
-
-    def _next_due(self) -> float | None:
-        with self.store.transaction() as tx:
-            return tx.next_mail_due()
 
 
 def _without_tokens(tx: Any, row: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sojourn.store.base import Store
+from sojourn.store.base import Store, Tx
 
 __all__ = ["Rounds", "unwatch", "wake_others", "watch"]
 
@@ -40,24 +40,29 @@ def wake_others(store: Store) -> None:
 
 
 class Rounds:
-    """Runs `deliver_due()` (how many it handled) in a thread until `stop()`; `next_due()` says when to look
-    again after an empty round."""
+    """Runs `deliver_due()` (how many it handled) in a thread until `stop()`; `next_due(tx)` says when to
+    look again after an empty round; `release(tx, now)` frees every lease, which `start()` does on SQLite
+    (one process serves it: at start, any lease is a dead process's)."""
 
     def __init__(
         self,
         store: Store,
         name: str,
         deliver_due: Callable[[], int],
-        next_due: Callable[[], float | None],
+        next_due: Callable[[Tx], float | None],
+        release: Callable[[Tx, float], None],
         clock: Callable[[], float],
         log: logging.Logger,
     ):
         self.store, self.name, self.log = store, name, log
-        self.deliver_due, self.next_due, self.clock = deliver_due, next_due, clock
+        self.deliver_due, self.next_due, self.release, self.clock = deliver_due, next_due, release, clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        if self.store.dialect == "sqlite":
+            with self.store.transaction() as tx:
+                self.release(tx, self.clock())
         self._stop.clear()
         watch(self.store)
         # PostgreSQL: items queued by other processes wake this one (NOTIFY); a LISTEN connection of its own
@@ -83,7 +88,8 @@ class Rounds:
             try:
                 if self.deliver_due():
                     continue
-                due = self.next_due()
+                with self.store.transaction() as tx:
+                    due = self.next_due(tx)
             except Exception:  # a database hiccup must not end delivery; leases bring claimed items back
                 self.log.exception("%s: delivery round failed", self.name)
             wait = idle if due is None else min(idle, max(0.0, due - self.clock()))

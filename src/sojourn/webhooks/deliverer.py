@@ -113,7 +113,15 @@ class WebhookDeliverer:
             headers={"User-Agent": USER_AGENT},
             trust_env=False,
         )
-        self._rounds = Rounds(store, "sojourn-webhooks", self.deliver_due, self._next_due, clock, log)
+        self._rounds = Rounds(
+            store,
+            "sojourn-webhooks",
+            self.deliver_due,
+            lambda tx: tx.next_webhook_due(),
+            lambda tx, now: tx.release_webhook_leases(now),
+            clock,
+            log,
+        )
 
     def deliver_due(self) -> int:
         """POST one batch of due deliveries and record how each went; how many were handled."""
@@ -174,9 +182,6 @@ class WebhookDeliverer:
     def start(self) -> WebhookDeliverer:
         """Deliver in a background thread until `stop()`.
         On SQLite (one process) a dead process's leases are freed."""
-        if self.store.dialect == "sqlite":
-            with self.store.transaction() as tx:
-                tx.release_webhook_leases(self.clock())
         self._rounds.start()
         return self
 
@@ -188,10 +193,6 @@ class WebhookDeliverer:
     def close(self) -> None:
         """Close the HTTP connections (a stopped deliverer closes them itself)."""
         self.http.close()
-
-    def _next_due(self) -> float | None:
-        with self.store.transaction() as tx:
-            return tx.next_webhook_due()
 
 
 def _read_capped(answer: httpx.Response) -> str:
