@@ -130,7 +130,8 @@ class StateMachineSpec:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A checked manifest. `settings` holds Settings fields it sets (`public_base_url`, `smtp_*`)."""
+    """A checked manifest. `settings` holds the Settings fields it sets (`public_base_url`, `smtp_*`,
+    `webhooks`)."""
 
     path: Path
     name: str
