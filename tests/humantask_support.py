@@ -35,14 +35,23 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @contextlib.contextmanager
 def sojourn_with_links(
-    tmp_path: Path, directory: dict[str, Any], clock: Clock | None = None, base_url: str = BASE_URL
+    tmp_path: Path,
+    directory: dict[str, Any],
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+    base_url: str = BASE_URL,
 ) -> Iterator[tuple[Client, httpx.Client]]:
     """A client on a SQLite file in `tmp_path` (driven inline with `run_until_idle` when `clock` is given,
-    by a worker otherwise) and an HTTP client of its link pages and portal; mail links go to `base_url`."""
-    settings = Settings(db_url=f"sqlite:///{tmp_path}/sojourn.db", public_base_url=base_url)
+    by a worker otherwise) and an HTTP client of its link pages and portal; mail links go to `base_url`;
+    `settings` adds to the test's own."""
+    own = {"db_url": f"sqlite:///{tmp_path}/sojourn.db", "public_base_url": base_url}
+    settings = settings.replace(**own) if settings is not None else Settings(**own)
     facilities = Facilities(settings=settings, directory=Directory.from_mapping(directory))
     if clock is not None:
         client = Client(settings=settings, facilities=facilities, clock=clock, start=False)

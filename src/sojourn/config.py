@@ -1,8 +1,10 @@
 """Sojourn's settings: one frozen object read from flags, the environment (`SOJOURN_*`) and the manifest.
 
 Nothing else in Sojourn reads `os.environ` (docs/design.md section 5). Precedence, highest first:
-command-line flags, then the environment, then the app manifest (its `email` and `public_base_url`),
-then the defaults below: a deployment can override what the app's file says without editing it.
+command-line flags, then the environment, then the app manifest (its `email`, `public_base_url` and
+`webhooks`), then the defaults below: a deployment can override what the app's file says without editing it.
+Webhooks' signing secrets are read from the environment variables their configuration names, when the
+settings are loaded; they are kept out of `repr` and out of the database.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -24,9 +27,11 @@ __all__ = [
     "WILDCARD_HOSTS",
     "Settings",
     "SettingsError",
+    "WebhookTarget",
     "function_credential",
     "is_wildcard_url",
     "reachable_host",
+    "webhook_targets",
 ]
 
 # Addresses a server listens on to accept every interface; nobody can connect to them.
@@ -35,6 +40,87 @@ WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 class SettingsError(ValueError):
     """A setting has a value Sojourn cannot use (e.g. `SOJOURN_PORT=abc`)."""
+
+
+EXECUTION_STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+WEBHOOK_FIELDS = ("url", "secret_env", "execution_events", "statuses", "state_machines", "human_task_events")
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook of the app (`webhooks:` in app.yaml, or SOJOURN_WEBHOOKS as JSON): where Sojourn POSTs its
+    events, signed with the secret in the environment variable `secret_env`. It receives every execution
+    status change (`execution_events`; only `statuses` and `state_machines` when given, by name or ARN)
+    and, when `human_task_events`, every event of human tasks; a human task's `Notify.Webhooks` can name it.
+    """
+
+    name: str
+    url: str
+    secret_env: str | None = None
+    execution_events: bool = True
+    statuses: tuple[str, ...] = ()
+    state_machines: tuple[str, ...] = ()
+    human_task_events: bool = False
+
+    def wants_execution(self, status: str, machine_arn: str) -> bool:
+        """Whether this webhook receives the status change of an execution of `machine_arn`."""
+        if not self.execution_events or (self.statuses and status not in self.statuses):
+            return False
+        machine = machine_arn.rpartition(":")[2]
+        return not self.state_machines or bool({machine_arn, machine} & set(self.state_machines))
+
+
+def webhook_targets(value: Any) -> tuple[WebhookTarget, ...]:
+    """The webhooks of a setting: name -> {url, secret_env?, execution_events?, statuses?, state_machines?,
+    human_task_events?}, as a mapping or its JSON text; SettingsError naming the webhook and field."""
+    if isinstance(value, tuple) and all(isinstance(t, WebhookTarget) for t in value):
+        return value
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise SettingsError("SOJOURN_WEBHOOKS (webhooks) must be a JSON object of webhooks") from None
+    if not isinstance(value, Mapping):
+        raise SettingsError("webhooks must be a mapping of names to {url, secret_env, ...}")
+    return tuple(_webhook(str(name), spec) for name, spec in value.items())
+
+
+def _webhook(name: str, spec: Any) -> WebhookTarget:
+    def wrong(field_name: str, message: str) -> SettingsError:
+        return SettingsError(
+            f"webhooks.{name}.{field_name}: {message}" if field_name else f"webhooks.{name}: {message}"
+        )
+
+    if not isinstance(spec, Mapping):
+        raise wrong("", "must be a mapping with at least 'url'")
+    unknown = sorted(set(spec) - set(WEBHOOK_FIELDS))
+    if unknown:
+        raise wrong(unknown[0], f"unknown field (expected one of {', '.join(WEBHOOK_FIELDS)})")
+    url = spec.get("url")
+    if (
+        not isinstance(url, str)
+        or urlsplit(url).scheme not in ("http", "https")
+        or not urlsplit(url).hostname
+    ):
+        raise wrong("url", "must be an http:// or https:// URL")
+    secret = spec.get("secret_env")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise wrong("secret_env", "must name an environment variable")
+    flags: dict[str, Any] = {}
+    for flag, default in (("execution_events", True), ("human_task_events", False)):
+        flags[flag] = spec.get(flag, default)
+        if not isinstance(flags[flag], bool):
+            raise wrong(flag, "must be true or false")
+    lists: dict[str, Any] = {}
+    for listed in ("statuses", "state_machines"):
+        items = spec.get(listed, [])
+        if not isinstance(items, list) or not all(isinstance(item, str) and item for item in items):
+            raise wrong(listed, "must be a list of names")
+        lists[listed] = tuple(items)
+    bad = sorted(set(lists["statuses"]) - set(EXECUTION_STATUSES))
+    if bad:
+        raise wrong("statuses", f"{bad[0]!r} is not one of {', '.join(EXECUTION_STATUSES)}")
+    return WebhookTarget(name, url, secret, **flags, **lists)
 
 
 @dataclass(frozen=True)
@@ -65,6 +151,12 @@ class Settings:
     # Closed executions (with their history, tokens, human tasks) and sent mail are removed this many days
     # after they end, as AWS keeps closed executions for 90 days; 0 keeps everything.
     retention_days: int = 90
+    # Webhooks (sojourn.webhooks): who gets events, how long one POST may take, how long one is retried.
+    webhooks: tuple[WebhookTarget, ...] = ()
+    webhook_timeout: float = 10.0
+    webhook_max_age: float = 24 * 3600.0
+    # The webhooks' signing secrets by environment variable name, read when loaded (never from SOJOURN_*).
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.public_base_url:
@@ -92,7 +184,14 @@ class Settings:
             if environment.get(variable, "") != "":
                 values[name] = environment[variable]
         values.update({k: v for k, v in overrides.items() if v is not None})
+        targets = webhook_targets(values.get("webhooks", ()))
+        names = {t.secret_env for t in targets if t.secret_env}
+        values["secrets"] = {name: environment[name] for name in sorted(names) if environment.get(name)}
         return cls._build(values)
+
+    def webhook(self, name: str) -> WebhookTarget | None:
+        """The webhook of that name, or None."""
+        return next((t for t in self.webhooks if t.name == name), None)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied (None = keep); `public_base_url` follows host/port unless set."""
@@ -133,7 +232,12 @@ class Settings:
         unknown = set(values) - set(known)
         if unknown:
             raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
-        converted = {name: _convert(name, known[name].type, value) for name, value in values.items()}
+        converted = {
+            name: _convert(name, known[name].type, value)
+            for name, value in values.items()
+            if name != "secrets"
+        }
+        converted["secrets"] = dict(values.get("secrets") or {})
         return cls(**converted)
 
 
@@ -147,7 +251,9 @@ def function_credential(api_key: str) -> str:
 
 
 # Field name -> environment variable.
-ENVIRONMENT: dict[str, str] = {f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings)}
+ENVIRONMENT: dict[str, str] = {
+    f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings) if f.name != "secrets"
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -157,6 +263,8 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
     if value is None and "None" in str(annotation):
         return None  # an optional setting left unset (Settings.replace carries them over)
     kind = str(annotation)
+    if name == "webhooks":
+        return webhook_targets(value)
     try:
         if kind.startswith("int"):
             number = int(value)

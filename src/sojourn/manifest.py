@@ -28,6 +28,8 @@
       ann: {name: Ann Lead, email: ann@example.com, groups: [leads]}
     groups:
       finance: [ann]
+    webhooks:                                # who is told of executions' status changes (sojourn.webhooks)
+      ops: {url: https://ops.example.com/events, secret_env: OPS_WEBHOOK_SECRET, statuses: [FAILED]}
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -49,7 +51,7 @@ import yaml
 from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
-from sojourn.config import is_wildcard_url
+from sojourn.config import SettingsError, is_wildcard_url, webhook_targets
 from sojourn.directory import Directory, DirectoryError
 from sojourn.functions import Function
 from sojourn.gateway import Endpoint
@@ -78,6 +80,7 @@ TOP_LEVEL = {
     "directory",
     "people",
     "groups",
+    "webhooks",
 }
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
@@ -129,7 +132,8 @@ class StateMachineSpec:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A checked manifest. `settings` holds Settings fields it sets (`public_base_url`, `smtp_*`)."""
+    """A checked manifest. `settings` holds the Settings fields it sets (`public_base_url`, `smtp_*`,
+    `webhooks`)."""
 
     path: Path
     name: str
@@ -186,6 +190,13 @@ class _Checker:
         machines = self.state_machines(self.section(raw, "state_machines", dict))
         routes = self.routes(self.section(raw, "routes", list), functions, machines)
         settings = self.email(self.section(raw, "email", dict))
+        if raw.get("webhooks") is not None:
+            try:
+                settings["webhooks"] = webhook_targets(self.section(raw, "webhooks", dict))
+            except SettingsError as e:
+                where, _, message = str(e).partition(": ")
+                entry, _, field_name = where.rpartition(".")
+                self.problem(entry, field_name, message)
         directory = self.directory(raw)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(

@@ -39,7 +39,7 @@ SHUTDOWN_GRACE_SECONDS = 20.0
 
 
 class Host:
-    """What `serve` and `worker` run over a client: its workers, the deployed apps and mail delivery;
+    """What `serve` and `worker` run over a client: its workers, the deployed apps, mail and webhook delivery;
     `start()`/`stop()` around the process's life."""
 
     def __init__(self, client: Any, settings: Settings, workers: int, grace: float = SHUTDOWN_GRACE_SECONDS):
@@ -53,16 +53,19 @@ class Host:
         self.apps = AppHost(client, settings)  # the deployed apps' functions and routes, kept current
         self.mail: Any = None
         self.purger: Any = None
+        self.webhooks: Any = None
 
     def start(self) -> None:
         from sojourn.mail.deliverer import Deliverer
         from sojourn.runtime.retention import Purger
+        from sojourn.webhooks.deliverer import WebhookDeliverer
 
         self.apps.start()
         self.client.start()
         log.info("%d workers started on %s", self.workers, _redacted(self.settings.db_url))
         self.mail = Deliverer(self.client.store, self.settings).start()  # every process delivers the outbox
         self.purger = Purger(self.client.store, self.settings.retention_days).start()
+        self.webhooks = WebhookDeliverer(self.client.store, self.settings).start()  # and the webhooks'
 
     def stop(self) -> None:
         """Let tasks in flight finish within the grace period; release what is held when they all did."""
@@ -72,6 +75,9 @@ class Host:
         if self.purger is not None:
             self.purger.stop()
             self.purger = None
+        if self.webhooks is not None:
+            self.webhooks.stop()
+            self.webhooks = None
         self.apps.stop()
         stopper = threading.Thread(
             target=self.client.close, kwargs={"timeout": self.grace}, name="sojourn-stop", daemon=True

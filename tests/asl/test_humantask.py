@@ -160,9 +160,21 @@ def test_a_definition_leaves_evaluated_values_alone_and_refuses_them_unevaluated
         read(jsonpath)
 
 
-def test_what_the_runtime_does_not_act_on_yet_is_refused_never_ignored():
-    assert [path for path, _ in humantask.not_yet(EXPENSE)] == ["Notify.Webhooks"]
-    assert humantask.not_yet({"Title": "t", "Assignees": ["a"], "Notify": {"Email": False}}) == []
+def test_a_webhook_gives_a_url_or_names_a_webhook_of_the_settings_and_a_preset():
+    hooks = [{"Webhook": "leads", "Preset": "TEAMS"}, {"Url": "http://127.0.0.1:9/x"}]
+    spec = read({"Title": "t", "Assignees": ["a"], "Notify": {"Webhooks": hooks}})
+    assert spec.webhooks == (
+        humantask.Webhook(None, "TEAMS", "leads"),
+        humantask.Webhook("http://127.0.0.1:9/x", "JSON"),
+    )
+    wrong = [{"Url": "ftp://x"}, {"Url": "https://x", "Webhook": "y"}, {}, {"Webhook": "y", "Preset": "FAX"}]
+    problems = check({"Title": "t", "Assignees": ["a"], "Notify": {"Webhooks": wrong}})
+    assert [path for path, _ in problems] == [
+        "Notify.Webhooks[0].Url",
+        "Notify.Webhooks[1]",
+        "Notify.Webhooks[2]",
+        "Notify.Webhooks[3].Preset",
+    ]
 
 
 def test_form_values_are_checked_against_the_form():

@@ -172,12 +172,12 @@ def test_definitions_name_the_state_and_field_of_each_mistake(sojourn):
     assert "/States/Ask/Arguments/Quorum" in str(raised.value)
 
 
-def test_fields_the_runtime_does_not_act_on_yet_are_refused_by_name(sojourn):
+def test_a_bad_webhook_is_refused_naming_its_state_and_field(sojourn):
     client, _ = sojourn
     from sojourn import errors
 
-    webhooks = {"Webhooks": [{"Url": "https://hooks.example.com/x"}]}
-    with pytest.raises(errors.InvalidDefinition, match=r"'Notify\.Webhooks' is not supported .* yet"):
+    webhooks = {"Webhooks": [{"Url": "ftp://hooks.example.com/x"}]}
+    with pytest.raises(errors.InvalidDefinition, match=r"/States/Ask/Arguments/Notify/Webhooks/0/Url"):
         client.create_state_machine(
             name="later",
             definition=definition({"Title": "t", "Assignees": ["a"], "Notify": webhooks}),

@@ -264,7 +264,7 @@ def test_the_background_deliverer_wakes_when_mail_is_queued(store, smtp_server, 
 def test_mail_queued_by_another_process_wakes_the_deliverer_on_postgresql(
     postgres_store_url, smtp_server, monkeypatch
 ):
-    from sojourn.mail import deliverer as module
+    from sojourn.store import rounds as module
 
     monkeypatch.setattr(module, "IDLE_SECONDS_DEFAULT", 3600.0)  # only a wake-up can make it look again
     url = postgres_store_url()

@@ -48,6 +48,7 @@ def migrated_from_0002(url: str) -> Client:
         "0110_human_tasks.sql",
         "0120_human_task_links.sql",
         "0121_human_task_steps.sql",
+        "0130_webhooks.sql",
         "0140_portal_sessions.sql",
         "0150_retention.sql",
     ]
@@ -159,6 +160,7 @@ def test_a_link_given_before_0120_still_opens_its_task_after_it(store_url):
     assert store.migrate() == [
         "0120_human_task_links.sql",
         "0121_human_task_steps.sql",
+        "0130_webhooks.sql",
         "0140_portal_sessions.sql",
         "0150_retention.sql",
     ]

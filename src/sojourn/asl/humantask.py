@@ -13,12 +13,13 @@ The Task's `Parameters` (JSONPath, after `.$` evaluation) or `Arguments` (JSONat
 | `Escalation` | `{"AfterSeconds", "Assignees", "Mode": "ADD" or "REPLACE"}` |
 | `Expiry` | `{"AfterSeconds", "Error"?, "Cause"?}`: fails with that error (`Sojourn.HumanTaskExpired`) |
 | `Requester` | who asked: they may not decide their own task |
-| `Notify` | `{"Email": true/false, "Webhooks": [{"Url", "Preset": "JSON", "SLACK" or "TEAMS"}]}` |
+| `Notify` | `{"Email": true/false, "Webhooks": [{"Url" or "Webhook", "Preset": "JSON"/"SLACK"/"TEAMS"}]}` |
 
-A decision object is `{"Name", "Label"?, "RequiresComment"?, "Rejects"?}`. `check(arguments)` lists the
-problems of a definition's arguments (values still to be evaluated are skipped); `read(arguments)` makes a
-`HumanTaskSpec` of evaluated ones or raises `SpecError` naming the field. A form's values are checked by
-`check_form(schema, values)`. Pure: no I/O, no clock.
+A webhook gives a `Url`, or names with `Webhook` a webhook of the app's settings (its URL and signing secret
+stay out of the definition). A decision object is `{"Name", "Label"?, "RequiresComment"?, "Rejects"?}`.
+`check(arguments)` lists the problems of a definition's arguments (values still to be evaluated are
+skipped); `read(arguments)` makes a `HumanTaskSpec` of evaluated ones or raises `SpecError` naming the field.
+A form's values are checked by `check_form(schema, values)`. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ __all__ = [
     "Webhook",
     "check",
     "check_form",
-    "not_yet",
     "read",
 ]
 
@@ -120,8 +120,11 @@ class Expiry:
 
 @dataclass(frozen=True)
 class Webhook:
-    url: str
+    """Where a task's notifications are posted: `url`, or the webhook of the settings called `name`."""
+
+    url: str | None
     preset: str = "JSON"
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -413,30 +416,32 @@ class _Reader:
         if not isinstance(email, bool):
             self.problem("Notify.Email", "The field 'Notify.Email' must be a boolean")
         hooks: list[Webhook] = []
-        for index, hook in enumerate(value.get("Webhooks", [])):
+        listed = value.get("Webhooks", [])
+        if not isinstance(listed, list):
+            self.problem("Notify.Webhooks", "The field 'Notify.Webhooks' must be a list of webhooks")
+            listed = []
+        for index, hook in enumerate(listed):
             where = f"Notify.Webhooks[{index}]"
-            url = hook.get("Url") if isinstance(hook, dict) else None
-            preset = hook.get("Preset", "JSON") if isinstance(hook, dict) else None
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            if not isinstance(hook, dict) or set(hook) - {"Url", "Webhook", "Preset"}:
+                self.problem(where, f'The field \'{where}\' must be {{"Url" or "Webhook", "Preset"?}}')
+                continue
+            url, name, preset = hook.get("Url"), hook.get("Webhook"), hook.get("Preset", "JSON")
+            if (url is None) == (name is None):
+                self.problem(where, f"The field '{where}' needs a 'Url' or a 'Webhook' (one of them)")
+                continue
+            if url is not None and (not isinstance(url, str) or not url.startswith(("https://", "http://"))):
                 self.problem(f"{where}.Url", f"The field '{where}.Url' must be an http(s) URL")
+                continue
+            if name is not None and (not isinstance(name, str) or not name):
+                self.problem(f"{where}.Webhook", f"The field '{where}.Webhook' must name a webhook")
                 continue
             if preset not in PRESETS:
                 self.problem(
                     f"{where}.Preset", f"The field '{where}.Preset' must be one of {', '.join(PRESETS)}"
                 )
                 continue
-            hooks.append(Webhook(url, str(preset)))
+            hooks.append(Webhook(url, str(preset), name))
         return email is not False, tuple(hooks)
-
-
-def not_yet(arguments: Any) -> list[tuple[str, str]]:
-    """(field, message) for each declared field the runtime does not act on yet (refused, never ignored)."""
-    notify = arguments.get("Notify") if isinstance(arguments, dict) else None
-    if isinstance(notify, dict) and notify.get("Webhooks"):
-        return [
-            ("Notify.Webhooks", "The field 'Notify.Webhooks' is not supported by Sojourn's human tasks yet")
-        ]
-    return []
 
 
 def check(arguments: Any) -> list[tuple[str, str]]:

@@ -747,7 +747,7 @@ class _Validator:
         if field not in state:
             self.schema(location, f"A human task needs '{field}' with at least a Title and Assignees")
             return
-        for path, message in humantask.check(state[field]) + humantask.not_yet(state[field]):
+        for path, message in humantask.check(state[field]):
             where = _join(location, field, *[part for part in re.split(r"[.\[\]]+", path) if part])
             self.schema(where, message)
 

@@ -27,6 +27,7 @@ from sojourn.config import Settings
 from sojourn.integrations.base import Facilities
 from sojourn.runtime.worker import Invoker, Workers, integration_invoker, resources_invoker
 from sojourn.store.base import Store, open_store
+from sojourn.webhooks import events
 
 __all__ = ["System"]
 
@@ -70,6 +71,9 @@ class System:
             workers=settings.workers if workers is None else workers,
             limits=Limits(step_seconds=settings.expression_timeout),
         )
+        # the webhooks of the settings hear of status changes and human task events in their transactions
+        self.workers.engine.status_listener = events.status_listener(settings)
+        self.store.human_task_listener = events.human_task_listener(settings)
         self.ctx = Context(
             settings=settings,
             store=self.store,

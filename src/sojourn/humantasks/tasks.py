@@ -21,6 +21,8 @@ from sojourn.mail.outbox import enqueue_in
 from sojourn.store.base import Tx
 from sojourn.store.rows import AssigneeRow, HumanTaskRow
 from sojourn.tokens import hash_token, new_token
+from sojourn.webhooks import outbox as webhooks
+from sojourn.webhooks.presets import Notice, render
 
 __all__ = [
     "LINK_PATH",
@@ -36,6 +38,7 @@ __all__ = [
     "is_requester",
     "link_url",
     "new_link",
+    "notify_webhooks",
     "portal_url",
     "remove",
     "schedule",
@@ -91,11 +94,13 @@ def create(
     now: float,
     base_url: str,
     task_timeout: float | None = None,
+    webhooks: list[dict[str, Any]] | None = None,
 ) -> str:
     """Record the task, ask each of `asked` through a link of their own (their emails queued) and set its
-    first timer; the task's id. `task_timeout` is the Task state's own timeout, after which it is closed."""
+    first timer; the task's id. `task_timeout` is the Task state's own timeout, after which it is closed.
+    `webhooks` are the spec's webhooks resolved against the settings: {"url", "preset", "secret_env"}."""
     task_id = "ht-" + uuid.uuid4().hex
-    stored = {**asdict(spec), "task_timeout": task_timeout}
+    stored = {**asdict(spec), "task_timeout": task_timeout, "webhooks": webhooks or []}
     tx.insert_human_task(
         {
             "id": task_id,
@@ -167,7 +172,47 @@ def ask(
             )
             enqueue_in(tx, message, now=now)
             tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL", "by": actor})
+    asked_now = [{"id": a.person.id, "name": a.person.name, "email": a.person.email} for a in asked]
+    notify_webhooks(tx, task_id, spec, [p for p in asked_now if p["id"] in added], "ASKED", now, base_url)
     return added
+
+
+def notify_webhooks(
+    tx: Tx,
+    task_id: str,
+    spec: dict[str, Any],
+    people: list[dict[str, str]],
+    kind: str,
+    now: float,
+    base_url: str,
+    deadline: float | None = None,
+) -> None:
+    """Queue the task's webhooks (one post each, about all of `people`: "ASKED" or "REMINDED"), in `tx`."""
+    hooks = spec.get("webhooks") or []
+    if not hooks or not people:
+        return
+    task = tx.human_task_listing(task_id)
+    assert task is not None  # made or locked in this transaction
+    notice = Notice(
+        kind=kind,
+        task_id=task_id,
+        title=spec["title"],
+        description=spec["description"],
+        task_url=portal_url(base_url, "/" + task_id),
+        people=tuple(people),
+        decisions=tuple(d["name"] for d in spec["decisions"]),
+        execution_arn=task["execution_arn"],
+        state_name=task["state_name"],
+        date=now,
+        deadline=deadline,
+    )
+    for hook in hooks:
+        body = render(hook["preset"], notice)
+        delivery = webhooks.enqueue_in(
+            tx, hook["url"], body, f"human-task-{kind.lower()}", hook.get("secret_env"), None, now
+        )
+        details = {"channel": "WEBHOOK", "preset": hook["preset"], "people": [p["id"] for p in people]}
+        tx.add_human_task_event(task_id, now, "NOTIFIED", None, {**details, "deliveryId": delivery})
 
 
 def new_link(tx: Tx, task_id: str, person: str, now: float, base_url: str) -> str:

@@ -87,6 +87,8 @@ def _remind(
                 tasks.portal_url(base_url),
             )
             enqueue_in(tx, message, now=now)
+    people = [{"id": a["person"], "name": a["name"], "email": a["email"]} for a in waiting]
+    tasks.notify_webhooks(tx, task_id, spec, people, "REMINDED", now, base_url, expiry)
     task = tx.human_task(task_id)
     assert task is not None  # locked by fire()
     tx.set_human_task(task_id, {"reminders_sent": task["reminders_sent"] + 1})

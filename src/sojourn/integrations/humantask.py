@@ -10,7 +10,7 @@ import datetime as _dt
 from typing import Any
 
 from sojourn.asl.errors import StatesError
-from sojourn.asl.humantask import SpecError, not_yet, read
+from sojourn.asl.humantask import HumanTaskSpec, SpecError, read
 from sojourn.asl.interpreter import DEFAULT_TASK_TIMEOUT
 from sojourn.directory import DirectoryError
 from sojourn.humantasks import tasks
@@ -27,8 +27,6 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
     """Create the task the arguments declare, unless this token's task exists already (a re-invocation)."""
     try:
         spec = read(call.parameters)
-        for path, message in not_yet(call.parameters):
-            raise SpecError(path, message)
     except SpecError as e:
         raise StatesError(INVALID, f"The human task of state '{call.state_name}' is not valid: {e}") from None
     if not call.task_token or facilities.store is None:
@@ -49,6 +47,7 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
         raise StatesError(INVALID, f"The task's Quorum asks for {needed} decisions of {len(eligible)} people")
     if call.run_id is None or call.generation is None:
         raise StatesError("States.Runtime", "A human task needs the run that waits for it")
+    webhooks = _webhooks(spec, facilities, call.state_name)
     token_hash = hash_token(call.task_token)
     with facilities.store.transaction() as tx:
         before = tx.human_task_for_step(call.idempotency_key) if call.idempotency_key else None
@@ -74,5 +73,22 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
             now=now,
             base_url=facilities.settings.public_base_url,
             task_timeout=timeout,
+            webhooks=webhooks,
         )
     return {}
+
+
+def _webhooks(spec: HumanTaskSpec, facilities: Facilities, state_name: str) -> list[dict[str, Any]]:
+    """The spec's webhooks as the task keeps them: a named one takes its URL and secret from the settings."""
+    resolved = []
+    for hook in spec.webhooks:
+        if hook.name is None:
+            resolved.append({"url": hook.url, "preset": hook.preset, "secret_env": None})
+            continue
+        target = facilities.settings.webhook(hook.name)
+        if target is None:
+            raise StatesError(
+                INVALID, f"The human task of state '{state_name}' names no webhook of the app: '{hook.name}'"
+            )
+        resolved.append({"url": target.url, "preset": hook.preset, "secret_env": target.secret_env})
+    return resolved

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -28,9 +27,9 @@ from typing import Any, Protocol
 
 import aiosmtplib
 
-from sojourn.mail import outbox
 from sojourn.mail.message import Message, bare_address
 from sojourn.store.base import Store
+from sojourn.store.rounds import Rounds
 from sojourn.tokens import hash_token, redact_known, token_candidates
 
 __all__ = ["Deliverer", "Envelope", "Outcome", "SmtpTransport", "Transport", "retry_delay"]
@@ -44,10 +43,6 @@ SMTP_TIMEOUT_SECONDS = 30.0
 BATCH = 10
 # Long enough for a whole batch against a server that answers at the last second of every timeout.
 LEASE_SECONDS = SMTP_TIMEOUT_SECONDS * (BATCH + 3)
-# How long an idle deliverer sleeps when nothing wakes it. On SQLite a function's worker process
-# cannot wake this one, so it looks again soon; PostgreSQL's NOTIFY wakes it at once.
-IDLE_SECONDS = {"sqlite": 1.0}
-IDLE_SECONDS_DEFAULT = 15.0
 
 
 def retry_delay(attempts: int) -> float:
@@ -171,8 +166,15 @@ class Deliverer:
         self.lease_seconds = lease_seconds
         self.give_up_seconds = give_up_seconds
         self.owner = f"mail-{uuid.uuid4().hex[:12]}"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._rounds = Rounds(
+            store,
+            "sojourn-mail",
+            self.deliver_due,
+            lambda tx: tx.next_mail_due(),
+            lambda tx, now: tx.release_mail_leases(now),
+            clock,
+            log,
+        )
 
     def deliver_due(self) -> int:
         """Deliver (or keep, without an SMTP host) one batch of due messages; how many were handled."""
@@ -233,16 +235,7 @@ class Deliverer:
     def start(self) -> Deliverer:
         """Deliver in a background thread until `stop()`.
         On SQLite (one process) a dead process's leases are freed."""
-        if self.store.dialect == "sqlite":
-            with self.store.transaction() as tx:
-                tx.release_mail_leases(self.clock())
-        self._stop.clear()
-        outbox.watch(self.store)
-        # PostgreSQL: mail queued by other processes wakes this one (NOTIFY); a second LISTEN connection
-        # beside the runtime's, so that a process with no execution workers is woken too.
-        self.store.start_listening(self._stop).wait(5.0)
-        self._thread = threading.Thread(target=self._loop, name="sojourn-mail", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         log.info(
             "mail: %s",
             f"SMTP {self.settings.smtp_host}:{self.settings.smtp_port}"
@@ -253,27 +246,7 @@ class Deliverer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after the current round (a batch being sent finishes, or its lease brings it back later)."""
-        self._stop.set()
-        outbox.unwatch(self.store)
-        self.store.wake()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        idle = IDLE_SECONDS.get(self.store.dialect, IDLE_SECONDS_DEFAULT)
-        while not self._stop.is_set():
-            since = self.store.generation
-            due = None
-            try:
-                if self.deliver_due():
-                    continue
-                with self.store.transaction() as tx:
-                    due = tx.next_mail_due()
-            except Exception:  # a database hiccup must not end delivery; leases bring claimed mail back
-                log.exception("mail delivery round failed")
-            wait = idle if due is None else min(idle, max(0.0, due - self.clock()))
-            self.store.wait(wait, since=since)
+        self._rounds.stop(timeout)
 
 
 def _without_tokens(tx: Any, row: Mapping[str, Any]) -> tuple[str | None, str | None]:

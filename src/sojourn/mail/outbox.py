@@ -17,12 +17,12 @@ from typing import Any
 
 from sojourn.mail.message import Message
 from sojourn.store.base import Store, Tx, open_store
+from sojourn.store.rounds import wake_others
 
 __all__ = ["details", "enqueue", "send_email", "summary"]
 
 _stores: dict[str, Store] = {}
 _stores_lock = threading.Lock()
-_local_stores: set[Store] = set()  # stores that this process's deliverers wait on
 
 
 def enqueue(
@@ -53,15 +53,8 @@ def enqueue_in(
     }
     message_id = tx.enqueue_mail(fields, message.recipients, idempotency_key or None)
     store = tx.store
-    tx.committed.append(lambda: _wake_others(store))
+    tx.committed.append(lambda: wake_others(store))
     return message_id
-
-
-def _wake_others(store: Store) -> None:
-    """Wake the deliverers of this process that watch other store objects on the same database."""
-    for local in list(_local_stores):
-        if local is not store:
-            local.wake()
 
 
 def _listed(addresses: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -110,15 +103,6 @@ def _process_store() -> Store:
         if store is None:
             store = _stores[url] = open_store(url)
         return store
-
-
-def watch(store: Store) -> None:
-    """A deliverer of this process waits on `store`: mail queued through another store object wakes it."""
-    _local_stores.add(store)
-
-
-def unwatch(store: Store) -> None:
-    _local_stores.discard(store)
 
 
 def summary(row: Mapping[str, Any], default_sender: str) -> dict[str, Any]:

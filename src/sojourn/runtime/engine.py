@@ -116,6 +116,9 @@ class Engine:
         # commit; otherwise (a client that only answers tokens, a test driving work inline) the task is
         # left due for whichever worker claims it first
         self.runs_tasks = False
+        # Called in the transaction of every execution status change (start, end, redrive) when webhooks want
+        # them (sojourn.webhooks.events.status_listener); None costs nothing.
+        self.status_listener: Callable[[Tx, ExecutionRow, float], None] | None = None
         self._interpreters: dict[int, Interpreter] = {}  # by definition id (a definition never changes)
         self._lock = threading.Lock()
 
@@ -147,6 +150,8 @@ class Engine:
         run_id = tx.insert_run(execution["id"], interpreter.start_frame(json.loads(execution["input"])))
         tx.add_work(execution["id"], run_id, EVENT, work.start(), now, now=now)
         self._schedule_execution_timeout(tx, execution, run_id, interpreter, now)
+        if self.status_listener is not None:
+            self.status_listener(tx, execution, now)
         return execution
 
     @staticmethod
@@ -191,6 +196,9 @@ class Engine:
         self._schedule_execution_timeout(
             tx, execution, root["id"], self.interpreter(tx, execution["definition_id"]), now
         )
+        if self.status_listener is not None:
+            changed = {"stopped_at": None, "output": None, "error": None, "cause": None}
+            self.status_listener(tx, cast(ExecutionRow, {**execution, **changed}), now)
 
     def task_submitted(self, tx: Tx, task: LeasedTask, output: Any) -> None:
         """Record AWS's TaskSubmitted: a `.waitForTaskToken` task's call returned,
@@ -233,6 +241,9 @@ class Engine:
             },
         )
         execution["status"] = end.status
+        if self.status_listener is not None:
+            ended = {"stopped_at": now, "output": output, "error": end.error, "cause": end.cause}
+            self.status_listener(tx, cast(ExecutionRow, {**execution, **ended}), now)
         tx.delete_execution_work(execution["id"])
         tx.close_tasks(execution["id"])
         tx.close_human_tasks(execution["id"], None, now, f"the execution ended ({end.status})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -32,6 +32,7 @@ from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
 from sojourn.store.tags import TagVerbs
 from sojourn.store.tokens import TokenVerbs
+from sojourn.store.webhooks import WebhookVerbs
 from sojourn.store.work import WorkVerbs
 
 __all__ = ["InvalidStoreValue", "Store", "StoreUnavailable", "Tx", "database_exists", "open_store"]
@@ -57,6 +58,7 @@ class Tx(
     WorkVerbs,
     TokenVerbs,
     MailVerbs,
+    WebhookVerbs,
     AppVerbs,
     HumanTaskVerbs,
     PortalVerbs,
@@ -102,6 +104,9 @@ class Store:
         self._generation = 0
         self._work = threading.Condition()
         self._work_signals = 0
+        # Called in the transaction of every human task event when webhooks want them
+        # (sojourn.webhooks.events.human_task_listener): (tx, {task_id, id, at, kind, actor, details}).
+        self.human_task_listener: Callable[[Tx, dict[str, Any]], None] | None = None
         self.interned: dict[
             tuple[str, str], int
         ] = {}  # ids of committed definitions and machine ARNs (never change)

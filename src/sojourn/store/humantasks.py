@@ -201,17 +201,14 @@ class HumanTaskVerbs(Statements):
         actor: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        """Record one event of a task's audit trail."""
+        """Record one event of a task's audit trail (and tell the store's `human_task_listener`)."""
+        event = {"task_id": task_id, "at": at, "kind": kind, "actor": actor, "details": details}
         self._insert(
-            "human_task_events",
-            {
-                "task_id": task_id,
-                "at": at,
-                "kind": kind,
-                "actor": actor,
-                "details": json.dumps(details) if details is not None else None,
-            },
+            "human_task_events", {**event, "details": json.dumps(details) if details is not None else None}
         )
+        listener = self.store.human_task_listener
+        if listener is not None:
+            listener(self, event)  # type: ignore[arg-type]
 
     def human_task_events(self, task_id: str, after: int = 0, limit: int = 1000) -> list[HumanTaskEventRow]:
         """A task's audit trail in order, the events after id `after`."""

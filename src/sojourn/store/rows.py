@@ -26,6 +26,7 @@ __all__ = [
     "TaskRow",
     "TokenRow",
     "VersionRow",
+    "WebhookDeliveryRow",
     "WorkRow",
 ]
 
@@ -240,6 +241,26 @@ class MailMessageRow(TypedDict, total=False):
     due_at: float
     lease_owner: str | None
     sent_at: float | None
+
+
+class WebhookDeliveryRow(TypedDict):
+    """A webhook delivery of the outbox: where, what (the JSON body as sent), how it went."""
+
+    seq: int
+    id: str
+    idempotency_key: str | None
+    kind: str
+    url: str
+    body: str
+    secret_name: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    last_status: int | None
+    created_at: float
+    due_at: float
+    lease_owner: str | None
+    delivered_at: float | None
 
 
 class AppRow(TypedDict):
