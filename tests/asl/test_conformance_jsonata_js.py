@@ -24,14 +24,7 @@ CASES: list[dict[str, Any]] = json.loads((DATA / "cases.json").read_text())["cas
 RECORDED: dict[str, dict[str, Any]] = json.loads((DATA / "expected.json").read_text())["results"]
 
 # Cases where Sojourn still differs from jsonata-js, and why it is left so for now.
-_INDEX = (
-    "jsonata-python's signature check matches the whole argument list where jsonata-js matches a prefix, so "
-    "it reports argument 1 however many came before the bad one; the code is right, the index is not"
-)
 DIFFERS: dict[str, str] = {
-    "error-too-many-args": _INDEX,
-    "error-lookup-arg": _INDEX,
-    "error-sort-function-arg": _INDEX,
     "error-string-infinite": "jsonata-python fails arithmetic that overflows to Infinity at once (D1001); "
     "jsonata-js only when $string meets it (D3001): the state fails either way",
 }

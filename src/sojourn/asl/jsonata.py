@@ -260,6 +260,19 @@ _JS_FUNCTIONS = {
 }
 
 
+def _bad_argument(signature: Any, supplied: str) -> int:
+    """The argument jsonata-js blames for a signature mismatch: the first whose parameter does not extend a
+    prefix match (jsonata-python matches the whole list at each step, so it always blames the first)."""
+    pattern, good = "^", 0
+    for param in signature._params:
+        pattern += param.regex
+        matched = re.match(pattern, supplied)
+        if matched is None:
+            break
+        good = matched.end()
+    return good + 1
+
+
 _JS_NATIVES = {
     name: _jsonata.Jsonata.JNativeFunction(
         name, signature, _JsFunctions, re.sub(r"(?<=[a-z])([A-Z])", lambda m: "_" + m[1].lower(), name)
@@ -287,6 +300,15 @@ class _Jsonata(_jsonata.Jsonata):  # type: ignore[misc]
                 path = getattr(procedure, "type", None) == "path"
                 e.expected = procedure.steps[0].value if path else getattr(procedure, "value", None)
                 e.named_by_call = True
+            raise
+
+    def validate_arguments(self, proc: Any, args: Any, context: Any) -> Any:
+        try:
+            return super().validate_arguments(proc, args, context)
+        except _JException as e:
+            signature = getattr(proc, "signature", None)
+            if e.error == "T0410" and signature is not None and isinstance(args, list):
+                e.current = _bad_argument(signature, "".join(signature.get_symbol(arg) for arg in args))
             raise
 
     def evaluate_string_concat(self, lhs: Any, rhs: Any) -> str:
