@@ -189,7 +189,22 @@ class _JsFunctions:
             numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in arr)
             if not numbers and not all(isinstance(v, str) for v in arr):
                 raise _JException("D3070", -1)
-        return _Functions.sort(arr, comparator)
+        if comparator is None or not isinstance(arr, list) or len(arr) <= 1:
+            return _Functions.sort(arr, comparator)
+        # jsonata-js merge-sorts, moving the right item first only when the comparator says true, so equal
+        # items keep their order; jsonata-python's comparator never answers "equal"
+        return _merge_sort(list(arr), lambda a, b: bool(_Functions.func_apply(comparator, [a, b])))
+
+    @staticmethod
+    def distinct(arr: Any) -> Any:
+        # jsonata-python's `in` takes true for 1
+        if not isinstance(arr, list) or len(arr) <= 1:
+            return arr
+        kept = _Utils.create_sequence() if isinstance(arr, _Utils.JList) else []
+        for item in arr:
+            if not any(_deep_equal(item, seen) for seen in kept):
+                kept.append(item)
+        return kept
 
     @staticmethod
     def to_millis(timestamp: Any, picture: Any) -> Any:
@@ -224,11 +239,16 @@ class _JsFunctions:
     @staticmethod
     def replace(string: Any, pattern: Any, replacement: Any, limit: Any) -> Any:
         # a replacer function gets {match, index, groups}: jsonata-python passes no index and puts the
-        # whole match first among the groups
-        if string is None or not isinstance(pattern, _Pattern) or isinstance(replacement, str):
+        # whole match first among the groups; "$2" where there is no second group is "" in jsonata-js and
+        # Python's "invalid group reference" in jsonata-python
+        if string is None or not isinstance(pattern, _Pattern) or (limit is not None and limit < 0):
             return _Functions.replace(string, pattern, replacement, limit)
+        if limit is not None and int(limit) == 0:  # Python's count=0 would replace every match
+            return string
 
         def replaced(match: Any) -> str:
+            if isinstance(replacement, str):
+                return _substitute(replacement, match)
             found = {"match": match.group(), "index": match.start(), "groups": list(match.groups())}
             text = _Functions.func_apply(replacement, [found])
             if not isinstance(text, str):
@@ -246,6 +266,60 @@ class _JsFunctions:
         return None if string is None else base64.b64decode(string).decode("latin-1")
 
 
+def _merge_sort(items: list[Any], swap: Callable[[Any, Any], bool]) -> list[Any]:
+    if len(items) <= 1:
+        return items
+    middle = len(items) // 2
+    left, right = _merge_sort(items[:middle], swap), _merge_sort(items[middle:], swap)
+    merged: list[Any] = []
+    while left and right:
+        merged.append(right.pop(0) if swap(left[0], right[0]) else left.pop(0))
+    return merged + left + right
+
+
+def _deep_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_deep_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_deep_equal(a[k], b[k]) for k in a)
+    return not isinstance(a, (list, dict)) and not isinstance(b, (list, dict)) and bool(a == b)
+
+
+def _substitute(replacement: str, match: Any) -> str:
+    """jsonata-js's $replace template: $$ is $, $0 the match, $N the Nth group ("" if there is none), with
+    as many digits as the number of groups has."""
+    groups, out, position = match.groups(), [], 0
+    index = replacement.find("$")
+    while index != -1 and position < len(replacement):
+        out.append(replacement[position:index])
+        position = index + 1
+        following = replacement[position : position + 1]
+        if following in ("$", "0"):
+            out.append("$" if following == "$" else match.group())
+            position += 1
+        else:
+            width = len(str(len(groups))) if groups else 1
+            number = _leading_int(replacement[position : position + width])
+            if width > 1 and number is not None and number > len(groups):
+                number = _leading_int(replacement[position : position + width - 1])
+            if number is None:
+                out.append("$")
+            else:
+                if groups and 0 < number <= len(groups) and groups[number - 1] is not None:
+                    out.append(groups[number - 1])
+                position += len(str(number))
+        index = replacement.find("$", position)
+    out.append(replacement[position:])
+    return "".join(out)
+
+
+def _leading_int(text: str) -> int | None:
+    digits = re.match(r"[0-9]+", text)  # JavaScript's parseInt
+    return int(digits[0]) if digits else None
+
+
 _JS_FUNCTIONS = {
     "string": "<x-b?:s>",
     "number": "<(nsb)-:n>",
@@ -255,6 +329,7 @@ _JS_FUNCTIONS = {
     "decodeUrlComponent": "<s-:s>",
     "decodeUrl": "<s-:s>",
     "replace": "<s-(sf)(sf)n?:s>",
+    "distinct": "<x:x>",
     "base64encode": "<s-:s>",
     "base64decode": "<s-:s>",
 }
@@ -337,7 +412,8 @@ class _Pattern:
         parts: list[str] = self._run(
             lambda timeout: self.compiled.split(string, maxsplit=maxsplit, concurrent=True, timeout=timeout)
         )
-        return parts
+        # Python puts each match's groups between the parts; jsonata-js's $split keeps only the parts
+        return parts[:: self.compiled.groups + 1]
 
     def sub(self, repl: Any, string: str, count: int = 0) -> str:
         budget = _budget.current()
