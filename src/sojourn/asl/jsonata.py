@@ -3,6 +3,9 @@
 AWS binds `$states` (`input`, `result`, `errorOutput`, `context`) and each variable as `$name`, and
 adds the functions `$partition`, `$range`, `$hash`, `$random`, `$uuid` and `$parse`. An expression
 that fails, or yields nothing where a value is needed, fails with States.QueryEvaluationError.
+AWS runs jsonata-js: where jsonata-python's results or errors differ from it, the functions and
+evaluator overrides here follow jsonata-js (tests/asl/test_conformance_jsonata_js.py compares them with
+jsonata-js's recorded results).
 """
 
 from __future__ import annotations
