@@ -1,7 +1,8 @@
 """Sojourn's settings: one frozen object read from flags, the environment (`SOJOURN_*`) and the manifest.
 
 Nothing else in Sojourn reads `os.environ` (docs/design.md section 5). Precedence, highest first:
-command-line flags, then the environment, then the app manifest (its `email` and `public_base_url`),
+command-line flags, then the environment, then the app manifest (its `email`, `public_base_url` and
+`connections`),
 then the defaults below: a deployment can override what the app's file says without editing it.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sojourn import arns
+from sojourn.connections import HttpConnection
 
 __all__ = [
     "ENVIRONMENT",
@@ -29,6 +31,7 @@ __all__ = [
     "reachable_host",
 ]
 
+HTTP_TIMEOUT_LIMIT = 60.0  # seconds: "HTTP task requests will timeout after 60 seconds" (AWS)
 # Addresses a server listens on to accept every interface; nobody can connect to them.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
@@ -62,8 +65,16 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     workers: int = 4
     expression_timeout: float = 1.0  # seconds one step's expressions may run (sojourn.asl.budget)
+    # The HTTP Task (sojourn.integrations.http): AWS's 60 s timeout, or lower; the connections it may name.
+    http_timeout: float = 60.0
+    http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.http_timeout > HTTP_TIMEOUT_LIMIT:
+            raise SettingsError(
+                f"SOJOURN_HTTP_TIMEOUT (http_timeout) {self.http_timeout} exceeds the HTTP Task's "
+                f"{HTTP_TIMEOUT_LIMIT:g} seconds on AWS; give {HTTP_TIMEOUT_LIMIT:g} or fewer"
+            )
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)
         elif is_wildcard_url(self.public_base_url):
@@ -143,8 +154,10 @@ def function_credential(api_key: str) -> str:
     return "SOJOURNFN" + digest[:32].upper()
 
 
-# Field name -> environment variable.
-ENVIRONMENT: dict[str, str] = {f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings)}
+# Field name -> environment variable (connections are declared in the manifest only: they are structured).
+ENVIRONMENT: dict[str, str] = {
+    f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings) if f.name != "http_connections"
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -154,6 +167,8 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
     if value is None and "None" in str(annotation):
         return None  # an optional setting left unset (Settings.replace carries them over)
     kind = str(annotation)
+    if kind.startswith("Mapping"):
+        return dict(value)
     try:
         if kind.startswith("int"):
             number = int(value)

@@ -27,6 +27,11 @@
       ann: {name: Ann Lead, email: ann@example.com, groups: [leads]}
     groups:
       finance: [ann]
+    connections:                             # what HTTP Tasks' ConnectionArn .../connection/<name>/<id> names
+      Stripe: {api_key: {name: x-api-key, value: ${Env:STRIPE_KEY}}, headers: {X-Tenant: acme}}
+      Billing: {basic: {username: sojourn, password: ${Env:BILLING_PASSWORD}}}
+      Crm: {oauth: {token_url: https://crm.example.com/token, client_id: sojourn,
+                    client_secret: ${Env:CRM_SECRET}, scopes: [read]}}
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -49,6 +54,7 @@ from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import is_wildcard_url
+from sojourn.connections import ConnectionSpecError, HttpConnection, parse_connections
 from sojourn.directory import Directory, DirectoryError
 from sojourn.functions import Function
 from sojourn.gateway import Endpoint
@@ -67,7 +73,17 @@ __all__ = [
 
 REFERENCE = re.compile(r"\$\{(?P<kind>[A-Za-z]+):(?P<name>[^}:]*)(:-(?P<default>[^}]*))?\}")
 STATE_MACHINE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
-TOP_LEVEL = {"name", "public_base_url", "functions", "state_machines", "routes", "email", "people", "groups"}
+TOP_LEVEL = {
+    "name",
+    "public_base_url",
+    "functions",
+    "state_machines",
+    "routes",
+    "email",
+    "people",
+    "groups",
+    "connections",
+}
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
@@ -175,6 +191,9 @@ class _Checker:
         machines = self.state_machines(self.section(raw, "state_machines", dict))
         routes = self.routes(self.section(raw, "routes", list), functions, machines)
         settings = self.email(self.section(raw, "email", dict))
+        connections = self.connections(self.section(raw, "connections", dict))
+        if connections:
+            settings["http_connections"] = connections
         directory = self.directory(raw)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(
@@ -190,6 +209,16 @@ class _Checker:
             raise ManifestError(self.problems)
         name = raw.get("name") if isinstance(raw.get("name"), str) else self.folder.name
         return Manifest(self.path, name, functions, machines, routes, settings, directory)
+
+    def connections(self, raw: dict[str, Any]) -> dict[str, HttpConnection]:
+        """The HTTP Task's connections (sojourn.connections), each unusable one a problem."""
+        found: dict[str, HttpConnection] = {}
+        for name, spec in raw.items():
+            try:
+                found.update(parse_connections({name: spec}))
+            except ConnectionSpecError as e:
+                self.problem(f"connections.{e.entry}", e.field, e.message)
+        return found
 
     def directory(self, raw: dict[str, Any]) -> Directory:
         """The app's `people` and `groups` (sojourn.directory), each unusable entry a problem."""
