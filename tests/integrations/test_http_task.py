@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from starlette.routing import Route
 
 from humantask_support import Clock
 from servers import serving_app
+from sojourn.asl.errors import StatesError
 from sojourn.asl.validate import validate
 from sojourn.client import Client
 from sojourn.config import Settings
@@ -493,3 +495,97 @@ def test_validation_names_the_state_and_field_of_each_static_mistake():
     assert _problems({"ApiEndpoint": "https://x", "Method": "GET"}, HTTP + ".waitForTaskToken") == [
         "/States/Call/Resource: arn:aws:states:::http:invoke supports the request-response pattern only"
     ]
+
+
+def _invoke_through(handler: Any, parameters: dict[str, Any], **call: Any) -> Any:
+    """`invoke` with an httpx.MockTransport (the integration's test seam) answering with `handler`."""
+    from sojourn.integrations import http
+    from sojourn.integrations.base import TaskCall
+
+    settings = Settings(http_connections=CONNECTIONS)
+    facilities = Facilities(settings=settings, http_transport=httpx.MockTransport(handler))
+    return http.invoke(TaskCall(HTTP, parameters, **call), facilities)
+
+
+def test_connection_body_parameters_are_merged_over_the_request_body_and_win():
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)
+
+    connections = {
+        "Body": HttpConnection(
+            "Body", "API_KEY", api_key_name="k", api_key_value="v", body=(("Mode", "live"),)
+        )
+    }
+    from sojourn.integrations import http
+    from sojourn.integrations.base import TaskCall
+
+    facilities = Facilities(
+        settings=Settings(http_connections=connections), http_transport=httpx.MockTransport(answer)
+    )
+    parameters = {
+        "ApiEndpoint": "https://api.example.com/jobs",
+        "Method": "POST",
+        "Authentication": {"ConnectionArn": connection_arn("Body")},
+        "RequestBody": {"Job": "Engineer", "Mode": "test"},
+    }
+    result = http.invoke(TaskCall(HTTP, parameters), facilities)
+    assert (
+        result["StatusCode"] == 204 and result["StatusText"] == "No Content" and result["ResponseBody"] == ""
+    )
+    assert json.loads(sent[0].content) == {"Job": "Engineer", "Mode": "live"}
+    parameters["RequestBody"] = "Job=Engineer"
+    with pytest.raises(StatesError) as failed:
+        http.invoke(TaskCall(HTTP, parameters), facilities)
+    assert failed.value.error == "States.Runtime"
+
+
+def test_a_request_without_a_body_sends_no_content_type():
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=[1, 2])
+
+    result = _invoke_through(
+        answer, {"ApiEndpoint": "https://api.example.com/a?x=1", "Method": "GET", "QueryParameters": "y=2"}
+    )
+    assert result["ResponseBody"] == [1, 2]
+    assert str(sent[0].url) == "https://api.example.com/a?x=1&y=2"
+    assert "content-type" not in sent[0].headers
+
+
+def test_the_tasks_own_shorter_timeout_fails_with_states_timeout():
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    parameters = {"ApiEndpoint": "https://api.example.com/slow", "Method": "GET"}
+    with pytest.raises(StatesError) as failed:
+        _invoke_through(answer, parameters, timeout_seconds=5)
+    assert failed.value.error == "States.Timeout"
+    with pytest.raises(StatesError) as failed:
+        _invoke_through(answer, parameters)
+    assert failed.value.error == "States.Http.Socket" and "60 seconds" in failed.value.cause
+
+
+def test_jsonata_expressions_in_the_arguments_are_judged_when_evaluated():
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": HTTP,
+                "Arguments": {
+                    "ApiEndpoint": "{% $states.input.url %}",
+                    "Method": "{% $states.input.method %}",
+                    "Headers": "{% $states.input.headers %}",
+                    "Transform": {"RequestBodyEncoding": "{% $states.input.encoding %}"},
+                },
+                "End": True,
+            }
+        },
+    }
+    assert [d for d in validate(definition) if d.severity == "ERROR"] == []

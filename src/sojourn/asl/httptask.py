@@ -93,7 +93,7 @@ def check(parameters: Any) -> list[tuple[str, str]]:
     if method is not None and method not in METHODS:
         problems.append(("Method", f"The field 'Method' must be one of {', '.join(METHODS)}"))
     for key in ("Authentication", "InvocationConfig"):
-        if key in parameters:
+        if _static(parameters.get(key)) is not None:
             problems += _connection(parameters[key], key)
     headers = parameters.get("Headers")
     if isinstance(headers, dict):
@@ -102,9 +102,9 @@ def check(parameters: Any) -> list[tuple[str, str]]:
             problems.append(
                 ("Headers", f"The 'Headers' field contains unsupported values: [{', '.join(forbidden)}]")
             )
-    elif headers is not None:
+    elif _static(headers) is not None:
         problems.append(("Headers", "The field 'Headers' must be an object"))
-    if "Transform" in parameters:
+    if _static(parameters.get("Transform")) is not None:
         problems += _transform(parameters["Transform"])
     return problems
 

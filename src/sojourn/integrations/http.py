@@ -63,9 +63,13 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
     if cut_short and call.timeout_seconds is not None:
         limit = call.timeout_seconds
     transport = facilities.http_transport or httpx.HTTPTransport(trust_env=False)
-    request = _request(parameters, connection, facilities, transport, limit)
-    log.debug("HTTP Task %s %s", request.method, _where(request.url))
-    response, content = _send(transport, request, limit, cut_short)
+    try:
+        request = _request(parameters, connection, facilities, transport, limit)
+        log.debug("HTTP Task %s %s", request.method, _where(request.url))
+        response, content = _send(transport, request, limit, cut_short)
+    finally:
+        if transport is not facilities.http_transport:
+            transport.close()  # its own connection pool: one task, one call
     if response.status_code == 401 and connection is not None and connection.token_url:
         facilities.http_tokens.forget(connection)  # a revoked token is fetched again on the next attempt
     output = _output(response, content)
