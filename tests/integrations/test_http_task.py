@@ -589,3 +589,18 @@ def test_jsonata_expressions_in_the_arguments_are_judged_when_evaluated():
         },
     }
     assert [d for d in validate(definition) if d.severity == "ERROR"] == []
+
+
+def test_only_the_request_response_http_invoke_resolves_to_the_http_integration():
+    from sojourn.integrations import http, module_name, resolve
+
+    assert resolve(HTTP) is http
+    assert module_name(HTTP + ".waitForTaskToken") is None and module_name(HTTP + ".sync") is None
+
+
+def test_the_resource_parses_as_the_http_service_and_its_invoke_action():
+    from sojourn.asl import resources
+
+    parsed = resources.parse(HTTP)
+    assert (parsed.kind, parsed.service, parsed.action) == (resources.Kind.SERVICE, "http", "invoke")
+    assert parsed.event_names == ("http", "invoke")
