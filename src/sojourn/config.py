@@ -67,7 +67,7 @@ class Settings:
     expression_timeout: float = 1.0  # seconds one step's expressions may run (sojourn.asl.budget)
     # The HTTP Task (sojourn.integrations.http): AWS's 60 s timeout, or lower; the connections it may name.
     http_timeout: float = 60.0
-    http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False)
+    http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.http_timeout > HTTP_TIMEOUT_LIMIT:

@@ -56,11 +56,6 @@ class HttpConnection:
     query: tuple[tuple[str, str], ...] = ()
     body: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The secret values this connection holds (what must never be written anywhere)."""
-        return tuple(s for s in (self.api_key_value, self.password, self.client_secret) if s)
-
 
 def parse_connections(raw: Mapping[str, Any]) -> dict[str, HttpConnection]:
     """Connections from the manifest's `connections:` mapping (name -> spec); ConnectionSpecError for the
