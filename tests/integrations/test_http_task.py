@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from humantask_support import Clock
-from servers import serving_app
+from servers import free_port, serving_app
 from sojourn.asl.errors import StatesError
 from sojourn.asl.validate import validate
 from sojourn.client import Client
@@ -334,8 +334,6 @@ def test_a_slow_server_beyond_the_timeout_fails_with_states_http_socket_and_is_r
 
 
 def test_a_refused_connection_fails_with_states_http_socket(sojourn):
-    from servers import free_port
-
     described = sojourn.run(
         {"Parameters": {"ApiEndpoint": f"http://127.0.0.1:{free_port()}/", "Method": "GET"}}
     )
