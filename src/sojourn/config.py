@@ -1,8 +1,9 @@
 """Sojourn's settings: one frozen object read from flags, the environment (`SOJOURN_*`) and the manifest.
 
 Nothing else in Sojourn reads `os.environ` (docs/design.md section 5). Precedence, highest first:
-command-line flags, then the environment, then the app manifest (its `email`, `public_base_url` and
-`webhooks`), then the defaults below: a deployment can override what the app's file says without editing it.
+command-line flags, then the environment, then the app manifest (its `email`, `public_base_url`,
+`webhooks` and `connections`), then the defaults below: a deployment can override what the app's file says
+without editing it.
 Webhooks' signing secrets are read from the environment variables their configuration names, when the
 settings are loaded; they are kept out of `repr` and out of the database.
 """
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sojourn import arns
+from sojourn.connections import HttpConnection
 
 __all__ = [
     "ENVIRONMENT",
@@ -34,6 +36,7 @@ __all__ = [
     "webhook_targets",
 ]
 
+HTTP_TIMEOUT_LIMIT = 60.0  # seconds: "HTTP task requests will timeout after 60 seconds" (AWS)
 # Addresses a server listens on to accept every interface; nobody can connect to them.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
@@ -157,8 +160,16 @@ class Settings:
     webhook_max_age: float = 24 * 3600.0
     # The webhooks' signing secrets by environment variable name, read when loaded (never from SOJOURN_*).
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # The HTTP Task (sojourn.integrations.http): AWS's 60 s timeout, or lower; the connections it may name.
+    http_timeout: float = 60.0
+    http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False, hash=False)
 
     def __post_init__(self) -> None:
+        if self.http_timeout > HTTP_TIMEOUT_LIMIT:
+            raise SettingsError(
+                f"SOJOURN_HTTP_TIMEOUT (http_timeout) {self.http_timeout} exceeds the HTTP Task's "
+                f"{HTTP_TIMEOUT_LIMIT:g} seconds on AWS; give {HTTP_TIMEOUT_LIMIT:g} or fewer"
+            )
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)
         elif is_wildcard_url(self.public_base_url):
@@ -250,9 +261,12 @@ def function_credential(api_key: str) -> str:
     return "SOJOURNFN" + digest[:32].upper()
 
 
-# Field name -> environment variable.
+# Field name -> environment variable (webhooks' secrets come from the variables their configuration names;
+# connections are declared in the manifest only: they are structured).
 ENVIRONMENT: dict[str, str] = {
-    f.name: "SOJOURN_" + f.name.upper() for f in dataclasses.fields(Settings) if f.name != "secrets"
+    f.name: "SOJOURN_" + f.name.upper()
+    for f in dataclasses.fields(Settings)
+    if f.name not in ("secrets", "http_connections")
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -265,6 +279,8 @@ def _convert(name: str, annotation: Any, value: Any) -> Any:
     kind = str(annotation)
     if name == "webhooks":
         return webhook_targets(value)
+    if kind.startswith("Mapping"):
+        return dict(value)
     try:
         if kind.startswith("int"):
             number = int(value)

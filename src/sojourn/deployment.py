@@ -92,7 +92,12 @@ class AppHost:
             self._thread = None
 
     def _serve(self, manifest: Any, deployed_at: float) -> None:
-        self.client.facilities.directory.update(manifest.directory)  # whom its human tasks can ask
+        facilities = self.client.facilities
+        facilities.directory.update(manifest.directory)  # whom its human tasks can ask
+        connections = manifest.settings.get("http_connections")
+        if connections:  # what its HTTP Tasks' ConnectionArns name, secrets from this process's environment
+            known = facilities.settings.http_connections
+            facilities.settings = facilities.settings.replace(http_connections={**known, **connections})
         with self._lock:
             self._manifests[manifest.name] = manifest
             self._seen[manifest.name] = deployed_at

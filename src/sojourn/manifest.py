@@ -30,6 +30,11 @@
       finance: [ann]
     webhooks:                                # who is told of executions' status changes (sojourn.webhooks)
       ops: {url: https://ops.example.com/events, secret_env: OPS_WEBHOOK_SECRET, statuses: [FAILED]}
+    connections:                             # what HTTP Tasks' ConnectionArn .../connection/<name>/<id> names
+      Stripe: {api_key: {name: x-api-key, value: ${Env:STRIPE_KEY}}, headers: {X-Tenant: acme}}
+      Billing: {basic: {username: sojourn, password: ${Env:BILLING_PASSWORD}}}
+      Crm: {oauth: {token_url: https://crm.example.com/token, client_id: sojourn,
+                    client_secret: ${Env:CRM_SECRET}, scopes: [read]}}
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -52,6 +57,7 @@ from sojourn import arns
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import SettingsError, is_wildcard_url, webhook_targets
+from sojourn.connections import ConnectionSpecError, HttpConnection, parse_connections
 from sojourn.directory import Directory, DirectoryError
 from sojourn.functions import Function
 from sojourn.gateway import Endpoint
@@ -81,6 +87,7 @@ TOP_LEVEL = {
     "people",
     "groups",
     "webhooks",
+    "connections",
 }
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
@@ -197,6 +204,9 @@ class _Checker:
                 where, _, message = str(e).partition(": ")
                 entry, _, field_name = where.rpartition(".")
                 self.problem(entry, field_name, message)
+        connections = self.connections(self.section(raw, "connections", dict))
+        if connections:
+            settings["http_connections"] = connections
         directory = self.directory(raw)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(
@@ -212,6 +222,16 @@ class _Checker:
             raise ManifestError(self.problems)
         name = raw.get("name") if isinstance(raw.get("name"), str) else self.folder.name
         return Manifest(self.path, name, functions, machines, routes, settings, directory)
+
+    def connections(self, raw: dict[str, Any]) -> dict[str, HttpConnection]:
+        """The HTTP Task's connections (sojourn.connections), each unusable one a problem."""
+        found: dict[str, HttpConnection] = {}
+        for name, spec in raw.items():
+            try:
+                found.update(parse_connections({name: spec}))
+            except ConnectionSpecError as e:
+                self.problem(f"connections.{e.entry}", e.field, e.message)
+        return found
 
     def directory(self, raw: dict[str, Any]) -> Directory:
         """The app's people and groups (sojourn.directory): the `directory` file's, then the inline `people`

@@ -148,3 +148,21 @@ def test_an_app_whose_route_owns_the_root_keeps_it(tmp_path):
     with serve(tmp_path, "--app", str(path)) as server:
         root = httpx.get(server.url + "/", timeout=30)
         assert root.status_code == 200 and root.json() == {"text": "the app"}
+
+
+def test_an_apps_connections_reach_every_process_with_its_own_environments_secrets(
+    tmp_path, clients, monkeypatch
+):
+    from sojourn.manifest import load_manifest
+
+    settings, (deployer, server) = clients
+    monkeypatch.setenv("GREETER_PARTNER_KEY", "key-from-this-process")
+    path = write_app(tmp_path)
+    path.write_text(
+        path.read_text()
+        + 'connections:\n  Partner: {api_key: {name: X-Key, value: "${Env:GREETER_PARTNER_KEY}"}}\n'
+    )
+    AppHost(deployer, settings).deploy(load_manifest(path))
+    assert deployer.facilities.settings.http_connections["Partner"].api_key_value == "key-from-this-process"
+    assert AppHost(server, settings).sync() == ["greeter"]
+    assert server.facilities.settings.http_connections["Partner"].api_key_value == "key-from-this-process"

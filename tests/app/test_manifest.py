@@ -291,3 +291,46 @@ def test_a_directory_file_that_cannot_be_used_is_a_manifest_problem(tmp_path, co
     path.write_text("directory: people.json\n")
     with pytest.raises(ManifestError, match=re.escape(message)):
         load_manifest(path)
+
+
+def test_connections_declare_the_http_tasks_authorization_with_secrets_from_the_environment(tmp_path):
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        "connections:\n"
+        "  Stripe: {api_key: {name: x-api-key, value: '${Env:STRIPE_KEY}'}, headers: {X-Tenant: acme}}\n"
+        "  Billing: {basic: {username: sojourn, password: '${Env:BILLING_PASSWORD}'}, query: {v: 2}}\n"
+        "  Crm:\n"
+        "    oauth: {token_url: 'https://crm.example.com/token', client_id: app,\n"
+        "            client_secret: '${Env:CRM_SECRET}', scopes: [read, write]}\n"
+    )
+    env = {"STRIPE_KEY": "sk", "BILLING_PASSWORD": "pw", "CRM_SECRET": "cs"}
+    connections = load_manifest(path, env=env).settings["http_connections"]
+    stripe, billing, crm = connections["Stripe"], connections["Billing"], connections["Crm"]
+    assert (stripe.authorization, stripe.api_key_name, stripe.api_key_value) == ("API_KEY", "x-api-key", "sk")
+    assert stripe.headers == (("X-Tenant", "acme"),)
+    assert (billing.authorization, billing.password, billing.query) == ("BASIC", "pw", (("v", "2"),))
+    assert (crm.authorization, crm.client_secret, crm.scopes) == (
+        "OAUTH_CLIENT_CREDENTIALS",
+        "cs",
+        ("read", "write"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("connection", "expected"),
+    [
+        ("{headers: {a: b}}", "connections.Stripe: needs exactly one of api_key, basic or oauth"),
+        ("{api_key: {name: x-key}}", "connections.Stripe.api_key.value: is required"),
+        ("{basic: {username: u, password: p}, api_key: {name: n, value: v}}", "needs exactly one"),
+        (
+            "{oauth: {token_url: 'https://t', client_id: c, secret: s}}",
+            "connections.Stripe.oauth.secret: unknown",
+        ),
+        ("{api_key: {name: n, value: v}, cookies: {}}", "connections.Stripe.cookies: unknown field"),
+    ],
+)
+def test_a_connection_that_cannot_be_used_is_a_manifest_problem(tmp_path, connection, expected):
+    path = tmp_path / "app.yaml"
+    path.write_text(f"connections:\n  Stripe: {connection}\n")
+    with pytest.raises(ManifestError, match=re.escape(expected)):
+        load_manifest(path)

@@ -103,3 +103,20 @@ def test_an_explicit_public_url_is_not_derived():
     assert not Settings(
         host="0.0.0.0", public_base_url="https://leave.example.com"
     ).public_base_url_is_derived
+
+
+def test_the_http_timeout_is_awss_60_seconds_or_lower():
+    assert Settings().http_timeout == 60.0
+    assert Settings.load({"SOJOURN_HTTP_TIMEOUT": "5"}).http_timeout == 5.0
+    with pytest.raises(SettingsError, match="SOJOURN_HTTP_TIMEOUT"):
+        Settings.load({"SOJOURN_HTTP_TIMEOUT": "61"})
+
+
+def test_connections_come_from_the_manifest_and_keep_their_secrets_out_of_the_repr():
+    from sojourn.connections import parse_connections
+
+    connections = parse_connections({"Stripe": {"api_key": {"name": "x-api-key", "value": "sk-secret"}}})
+    settings = Settings.load({}, manifest={"http_connections": connections})
+    assert settings.http_connections["Stripe"].api_key_value == "sk-secret"
+    assert "sk-secret" not in repr(settings) and "sk-secret" not in repr(connections)
+    assert "SOJOURN_HTTP_CONNECTIONS" not in str(Settings.load({"SOJOURN_HTTP_CONNECTIONS": "x"}))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sojourn.asl import humantask, intrinsics, jsonata, paths, resources
+from sojourn.asl import httptask, humantask, intrinsics, jsonata, paths, resources
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
 
 __all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "validate"]
@@ -682,6 +682,7 @@ class _Validator:
         if "Resource" in state:
             self.resource(state["Resource"], _join(location, "Resource"))
             self.human_task(state, location, language)
+            self.http_task(state, location, language)
             self.token_wait(state, location, language)
         jsonata = language == "JSONata"
         for field in ("TimeoutSeconds", "HeartbeatSeconds"):
@@ -734,6 +735,28 @@ class _Validator:
                 f"The task waits for its token, but its '{field}' never pass it on "
                 f"({'$states.context.Task.Token' if field == 'Arguments' else '$$.Task.Token'})",
             )
+
+    def http_task(self, state: dict[str, Any], location: str, language: str) -> None:
+        """An HTTP Task's static Parameters (sojourn.asl.httptask): each mistake at its field."""
+        try:
+            resource = resources.parse(state["Resource"])
+        except (resources.UnsupportedResource, TypeError):
+            return
+        if (resource.service, resource.action) != ("http", "invoke"):
+            return
+        if resource.pattern is not resources.Pattern.REQUEST_RESPONSE:
+            self.schema(
+                _join(location, "Resource"),
+                "arn:aws:states:::http:invoke supports the request-response pattern only",
+            )
+        field = "Arguments" if language == "JSONata" else "Parameters"
+        if field not in state:
+            self.schema(location, f"An HTTP Task needs '{field}' with ApiEndpoint and Method")
+            return
+        if language == "JSONata" and isinstance(state[field], str):
+            return  # one expression: judged when it is evaluated
+        for path, message in httptask.check(state[field]):
+            self.schema(_join(location, field, *[part for part in path.split(".") if part]), message)
 
     def human_task(self, state: dict[str, Any], location: str, language: str) -> None:
         """A human task's arguments: each mistake at its field, the rest at run time."""

@@ -4,6 +4,7 @@
   `arn:aws:lambda:<region>:<account>:function:<name>`
 - email: `arn:aws:states:::sojourn:email.send[.waitForTaskToken]`, `arn:aws:states:::aws-sdk:sesv2:sendEmail`
 - executions: `arn:aws:states:::states:startExecution[.sync, .sync:2, .waitForTaskToken]`
+- http: `arn:aws:states:::http:invoke` (request-response only, as on AWS)
 
 Activities (`arn:aws:states:<region>:<account>:activity:<name>`) are served by the runtime itself.
 Each module has one entry point, `invoke(call: TaskCall, facilities: Facilities)` (docs/design.md section 4).
@@ -28,6 +29,7 @@ _SERVICES: dict[tuple[str, str], tuple[str, frozenset[Pattern]]] = {
     ("aws-sdk:sesv2", "sendEmail"): ("email", frozenset({Pattern.REQUEST_RESPONSE})),
     ("states", "startExecution"): ("executions", frozenset(Pattern)),
     ("sojourn", "humanTask"): ("humantask", frozenset({Pattern.WAIT_FOR_TASK_TOKEN})),
+    ("http", "invoke"): ("http", frozenset({Pattern.REQUEST_RESPONSE})),
 }
 
 

@@ -11,9 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import httpx
+
 from sojourn.asl import resources
 from sojourn.asl.resources import Resource
 from sojourn.config import Settings
+from sojourn.connections import TokenCache
 from sojourn.directory import Directory
 from sojourn.functions.pool import FunctionPool, sojourn_environment
 from sojourn.store.base import Store
@@ -66,6 +69,9 @@ class Facilities:
     clock: Callable[[], float] = time.time
     functions: FunctionPool | None = None
     directory: Directory = field(default_factory=Directory)  # who human tasks are assigned to
+    # The HTTP Task's seam (tests lend an httpx transport) and its OAuth tokens, cached until they expire.
+    http_transport: httpx.BaseTransport | None = None
+    http_tokens: TokenCache = field(default_factory=TokenCache)
 
     @property
     def region(self) -> str:
