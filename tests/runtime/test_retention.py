@@ -17,6 +17,7 @@ from sojourn.directory import Directory
 from sojourn.integrations.base import Facilities
 from sojourn.mail.deliverer import Deliverer
 from sojourn.runtime.retention import DAY, purge
+from sojourn.webhooks.outbox import enqueue_in
 
 ROLE = "arn:aws:iam::123456789012:role/test"
 DONE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
@@ -124,3 +125,20 @@ def test_a_purged_execution_takes_its_human_task_and_audit_trail_with_it(sojourn
     assert client.list_human_tasks()["humanTasks"] == []
     with client.store.transaction(write=False) as tx:
         assert tx.human_task(task["taskId"]) is None and tx.human_task_events(task["taskId"]) == []
+
+
+def test_delivered_webhooks_go_with_the_period_and_expired_portal_sign_ins_at_once(sojourn):
+    client, clock = sojourn
+    with client.store.transaction() as tx:
+        delivered = enqueue_in(tx, "http://hooks.example.com/a", "{}", "test", None, "a", now=clock.now)
+        enqueue_in(tx, "http://hooks.example.com/b", "{}", "test", None, "b", now=clock.now)  # still pending
+    with client.store.transaction() as tx:
+        tx._update("webhook_deliveries", {"id": delivered}, {"status": "DELIVERED"})
+    client.request_portal_sign_in(email="ann@example.com")  # a sign-in link, valid 15 minutes
+    clock.now += 91 * DAY
+    done = purge(client.store, clock.now, 90)
+    assert done.deliveries == 1
+    with client.store.transaction(write=False) as tx:
+        left = tx._all("SELECT status FROM webhook_deliveries")
+    assert [row["status"] for row in left] == ["PENDING"]
+    assert done.sign_ins == 1

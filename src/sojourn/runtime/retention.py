@@ -32,6 +32,8 @@ class Purged:
 
     executions: int = 0
     mail: int = 0
+    deliveries: int = 0  # webhook deliveries
+    sign_ins: int = 0  # the portal's expired sign-in links and sessions
     oldest: float | None = None  # when the oldest execution removed had stopped
 
 
@@ -46,8 +48,12 @@ def purge(
     stop: threading.Event | None = None,
 ) -> Purged:
     """Remove closed executions (with their history, tokens, human tasks...) that stopped more than `days`
-    days before `now`, and mail made that long ago that is no longer waiting to go. `days` 0 keeps all."""
+    days before `now`, and mail and webhook deliveries made that long ago that are no longer waiting to go
+    (`days` 0 keeps them all); and the portal's expired sign-in links and sessions."""
     purged = Purged()
+    if not dry_run:
+        with store.transaction() as tx:
+            purged.sign_ins = tx.purge_expired_sign_ins(now)
     if days <= 0:
         return purged
     cutoff = now - days * DAY
@@ -65,7 +71,9 @@ def purge(
                 purged.oldest = rows[0]["stopped_at"]
             purged.executions += tx.purge_executions([row["id"] for row in rows])
             purged.mail += tx.purge_mail(mail)
-        if len(rows) < batch and len(mail) < batch:
+            deliveries = tx.purge_deliveries_before(cutoff, batch)
+            purged.deliveries += deliveries
+        if len(rows) < batch and len(mail) < batch and deliveries < batch:
             break
         pause()
     return purged

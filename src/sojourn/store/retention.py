@@ -1,4 +1,5 @@
-"""Retention: closed executions, with everything kept for them, and sent mail, removed after an age.
+"""Retention: closed executions, with everything kept for them, sent mail and webhook deliveries, removed
+after an age; the portal's expired sign-in links and sessions as soon as they expire.
 
 AWS keeps a closed execution for 90 days; so does Sojourn by default (`Settings.retention_days`). An
 execution goes with its history, runs, tokens, work, activity tasks, human tasks and their audit trail, in
@@ -54,6 +55,27 @@ class RetentionVerbs(Statements):
             (cutoff, limit),
         )
         return [int(row["seq"]) for row in rows]
+
+    def purge_deliveries_before(self, cutoff: float, limit: int) -> int:
+        """Remove up to `limit` webhook deliveries no longer waiting to go (delivered, failed) made before
+        `cutoff`; how many went."""
+        rows = self._all(
+            "SELECT seq FROM webhook_deliveries WHERE status <> 'PENDING' AND created_at < ? "
+            "ORDER BY seq LIMIT ?",
+            (cutoff, limit),
+        )
+        if not rows:
+            return 0
+        seqs = [int(row["seq"]) for row in rows]
+        marks = ", ".join("?" for _ in seqs)
+        return int(self._execute(f"DELETE FROM webhook_deliveries WHERE seq IN ({marks})", seqs).rowcount)
+
+    def purge_expired_sign_ins(self, now: float) -> int:
+        """Remove the approver portal's sign-in links and sessions that have expired (their hashes open
+        nothing any more); how many went."""
+        links = self._execute("DELETE FROM portal_sign_in_links WHERE expires_at < ?", (now,)).rowcount
+        sessions = self._execute("DELETE FROM portal_sessions WHERE expires_at < ?", (now,)).rowcount
+        return int(links) + int(sessions)
 
     def purge_mail(self, seqs: list[int]) -> int:
         """Remove the messages `seqs` and their recipients; how many went."""
