@@ -148,8 +148,8 @@ def test_the_leads_first_link_still_decides_after_a_reminder(smtp, tmp_path):
         first = task_link(smtp.to(JOHN, f"Leave Request from Jim O'Dell for {DAY}"))
         reminder = smtp.to(JOHN, f"Reminder: Leave Request from Jim O'Dell for {DAY}")
         assert task_link(reminder) != first
-        # both task links and the portal's, opened by a scanner: still nothing decided
-        assert scan_every_link(smtp) == 3
+        # each email's task link, its Approve and Deny links, and the portal's: a scanner opens all 7
+        assert scan_every_link(smtp) == 7
         assert server.client().describe_execution(executionArn=arn)["status"] == "RUNNING"
         assert decide(first, "Approve").status_code == 200
         assert "approved by John Carpenter" in body(smtp.to(JIM, "has been approved"))

@@ -99,6 +99,31 @@ def test_opening_a_link_decides_nothing_and_only_the_pages_post_does(sojourn):
     assert json.loads(client.describe_execution(executionArn=arn)["output"])["Outcome"] == "Approve"
 
 
+def test_the_email_offers_each_decision_as_a_link_that_only_preselects_it(sojourn):
+    client, http = sojourn
+    arn = start(client, {"Title": "Leave", "Assignees": ["ann"]})
+    path = links(client, 1)["ann@example.com"]
+    (message,) = client.list_mail()["messages"]
+    mail = client.get_mail(messageId=message["messageId"])
+    for name in ("Approve", "Deny"):
+        assert f"{name}: http://tasks.example.com{path}?choose={name}" in mail["text"]
+        assert f'href="http://tasks.example.com{path}?choose={name}"' in mail["html"]
+    for _ in range(2):  # a scanner opening the Deny link decides nothing
+        chosen = http.get(f"{path}?choose=Deny")
+        assert http.head(f"{path}?choose=Deny").status_code == 200
+    assert "You chose <strong>Deny</strong>" in chosen.text
+    assert chosen.text.index('value="Deny"') < chosen.text.index(
+        'value="Approve"'
+    )  # Deny first, Approve kept
+    assert "You chose" not in http.get(f"{path}?choose=<script>").text  # not a decision: nothing preselected
+    assert client.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    decided = http.post(
+        f"{path}?choose=Deny", data={"csrf_token": http.cookies[portal.CSRF_COOKIE], "decision": "Approve"}
+    )  # the bearer changed their mind on the page: the page's button decides
+    assert decided.status_code == 200
+    assert json.loads(finished(client, arn)["output"])["Outcome"] == "Approve"
+
+
 def test_two_of_three_must_approve_and_one_veto_ends_the_wait(sojourn):
     client, http = sojourn
     arguments = {

@@ -9,23 +9,33 @@ ends with a link to the portal, where all of one's tasks are.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from urllib.parse import quote
 
 from sojourn.mail.message import Message
 
 __all__ = ["invitation", "reminder", "sign_in"]
 
-
-def invitation(title: str, description: str, to: str, url: str, portal: str) -> Message:
-    """The email that asks someone to decide a task (`portal`: the approver portal's URL, for the footer)."""
-    return _message(title, title, description, to, url, "", portal)
+Choices = Sequence[tuple[str, str]]  # (name, label) of each decision
 
 
-def reminder(title: str, description: str, to: str, url: str, deadline: str | None, portal: str) -> Message:
+def invitation(
+    title: str, description: str, to: str, url: str, portal: str, choices: Choices = ()
+) -> Message:
+    """The email that asks someone to decide a task (`portal`: the approver portal's URL, for the footer).
+    Each decision is a link too (the same link, the decision preselected): as in the emails people know,
+    with Approve and Deny, yet only the page's button decides."""
+    return _message(title, title, description, to, url, "", portal, choices)
+
+
+def reminder(
+    title: str, description: str, to: str, url: str, deadline: str | None, portal: str, choices: Choices = ()
+) -> Message:
     """A reminder: the same task, a link that works like the first email's (which still works too)."""
     lead = "This task is still waiting for your decision."
     if deadline:
         lead += f" It expires at {deadline}."
-    return _message(f"Reminder: {title}", title, description, to, url, lead, portal)
+    return _message(f"Reminder: {title}", title, description, to, url, lead, portal, choices)
 
 
 def sign_in(to: str, name: str, url: str, minutes: int) -> Message:
@@ -45,19 +55,39 @@ def sign_in(to: str, name: str, url: str, minutes: int) -> Message:
 
 
 def _message(
-    subject: str, title: str, description: str, to: str, url: str, lead: str, portal: str
+    subject: str,
+    title: str,
+    description: str,
+    to: str,
+    url: str,
+    lead: str,
+    portal: str,
+    choices: Choices = (),
 ) -> Message:
     footer = f"All the tasks asked of you: {portal}"
+    chosen = [(label, f"{url}?choose={quote(name)}") for name, label in choices]
+    quick = "\n".join(f"{label}: {link}" for label, link in chosen)
     text = "\n\n".join(
-        part for part in (lead, title, description, f"Open the task to decide: {url}", footer) if part
+        part
+        for part in (
+            lead,
+            title,
+            description,
+            f"Open the task to decide: {url}",
+            f"Or choose now (you confirm on the page):\n{quick}" if quick else "",
+            footer,
+        )
+        if part
     )
+    buttons = " ".join(f'<a href="{html.escape(link)}">{html.escape(label)}</a>' for label, link in chosen)
     page = "".join(
         (
             f"<p>{html.escape(lead)}</p>" if lead else "",
             f"<h1>{html.escape(title)}</h1>",
             f"<p>{html.escape(description)}</p>" if description else "",
             f'<p><a href="{html.escape(url)}">Open the task to decide</a></p>',
-            "<p>Opening the link decides nothing: you choose on the page.</p>",
+            f"<p>{buttons}</p>" if buttons else "",
+            "<p>Opening a link decides nothing: you confirm on the page.</p>",
             f'<p><small><a href="{html.escape(portal)}">All the tasks asked of you</a></small></p>',
         )
     )

@@ -33,6 +33,7 @@ __all__ = [
     "arm",
     "ask",
     "cancel",
+    "choices",
     "create",
     "decide",
     "is_requester",
@@ -168,7 +169,7 @@ def ask(
         if spec["email"]:
             url = new_link(tx, task_id, person.id, now, base_url)
             message = notices.invitation(
-                spec["title"], spec["description"], person.email, url, portal_url(base_url)
+                spec["title"], spec["description"], person.email, url, portal_url(base_url), choices(spec)
             )
             enqueue_in(tx, message, now=now)
             tx.add_human_task_event(task_id, now, "NOTIFIED", person.id, {"channel": "EMAIL", "by": actor})
@@ -213,6 +214,11 @@ def notify_webhooks(
         )
         details = {"channel": "WEBHOOK", "preset": hook["preset"], "people": [p["id"] for p in people]}
         tx.add_human_task_event(task_id, now, "NOTIFIED", None, {**details, "deliveryId": delivery})
+
+
+def choices(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, label) of each of a task's decisions, for its emails."""
+    return [(d["name"], d["label"]) for d in spec["decisions"]]
 
 
 def new_link(tx: Tx, task_id: str, person: str, now: float, base_url: str) -> str:

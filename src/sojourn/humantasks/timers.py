@@ -85,6 +85,7 @@ def _remind(
                 url,
                 deadline,
                 tasks.portal_url(base_url),
+                tasks.choices(spec),
             )
             enqueue_in(tx, message, now=now)
     people = [{"id": a["person"], "name": a["name"], "email": a["email"]} for a in waiting]

@@ -45,8 +45,15 @@ async def _show(
     except errors.TaskDoesNotExist as e:
         return page("gone.html", {"message": e.message}, 404)
     csrf = csrf_token(request)
+    # `?choose=<decision>` (the email's Approve or Deny link): that decision first, to confirm
+    chosen = request.query_params.get("choose")
+    if any(d["name"] == chosen for d in task["decisions"]):
+        task = {**task, "decisions": sorted(task["decisions"], key=lambda d: d["name"] != chosen)}
+    else:
+        chosen = None
     context = {
         "task": task,
+        "chosen": chosen,
         "fields": fields(task.get("form")),
         "problems": problems or {},
         "message": message,
