@@ -1131,6 +1131,40 @@ def purge(
 
 
 @app.command()
+def migrate(
+    check: bool = typer.Option(False, "--check", help="Only say what would be applied; exit 1 if anything."),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Bring the database's schema up to this Sojourn's (servers do it when they start); with --check, only
+    list the migrations that would be applied. A database a newer Sojourn migrated is refused."""
+    from sojourn.store.base import SchemaTooNew, database_exists, open_store
+
+    settings = _settings(db_url=db)
+    if not database_exists(settings.db_url):
+        _fail(f"no database at {settings.db_url} (only `sojourn deploy` creates one)")
+    try:
+        store = open_store(settings.db_url, migrate=False)
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+    try:
+        pending = store.pending_migrations()
+        applied = [] if check else store.migrate()
+    except SchemaTooNew as e:
+        _fail(str(e))
+    finally:
+        store.close()
+    answer = {"pending": pending if check else [], "applied": applied}
+    if check:
+        message = "up to date" if not pending else "would apply: " + ", ".join(pending)
+    else:
+        message = "up to date" if not applied else "applied: " + ", ".join(applied)
+    _done(as_json, message, answer)
+    if check and pending:
+        raise typer.Exit(1)
+
+
+@app.command()
 def backup(
     destination: Path = typer.Argument(..., help="The file to write (never overwritten)."),
     db: str = typer.Option(None, "--db", help=DB_HELP),

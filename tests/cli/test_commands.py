@@ -34,6 +34,7 @@ COMMANDS = [
     "logs",
     "purge",
     "backup",
+    "migrate",
 ]
 HELLO = {"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Parameters": {"hello.$": "$.who"}, "End": True}}}
 

@@ -173,3 +173,38 @@ def test_a_link_given_before_0120_still_opens_its_task_after_it(store_url):
         )
         assert tx.human_task("ht-old")["reminders_sent"] == 0
     store.close()
+
+
+def test_a_database_a_newer_sojourn_migrated_is_refused_and_nothing_written(store_url):
+    from sojourn.store.base import SchemaTooNew
+
+    store = open_store(store_url)
+    assert store.pending_migrations() == []
+    with store.transaction() as tx:
+        tx._execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future.sql', 0)")
+    with pytest.raises(SchemaTooNew, match=r"9999_from_the_future\.sql"):
+        store.migrate()
+    with pytest.raises(SchemaTooNew, match="newer Sojourn"):
+        store.pending_migrations()
+    store.close()
+    with pytest.raises(SchemaTooNew):
+        open_store(store_url)
+
+
+def test_migrate_check_lists_what_is_pending_and_migrate_applies_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from sojourn.cli import app
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    store = open_store(url, migrate=False)
+    names = sorted(migration_scripts("sqlite"))
+    store.migrate(only=names[:-1])  # as written by the release before the newest migration
+    store.close()
+    run = CliRunner().invoke
+    check = run(app, ["migrate", "--check", "--db", url, "--json"])
+    assert check.exit_code == 1 and json.loads(check.stdout)["pending"] == names[-1:]
+    applied = run(app, ["migrate", "--db", url])
+    assert applied.exit_code == 0 and names[-1] in applied.stdout
+    again = run(app, ["migrate", "--check", "--db", url])
+    assert again.exit_code == 0 and "up to date" in again.stdout

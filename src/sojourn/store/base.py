@@ -35,13 +35,26 @@ from sojourn.store.tokens import TokenVerbs
 from sojourn.store.webhooks import WebhookVerbs
 from sojourn.store.work import WorkVerbs
 
-__all__ = ["InvalidStoreValue", "Store", "StoreUnavailable", "Tx", "database_exists", "open_store"]
+__all__ = [
+    "InvalidStoreValue",
+    "SchemaTooNew",
+    "Store",
+    "StoreUnavailable",
+    "Tx",
+    "database_exists",
+    "open_store",
+]
 
 NOTIFY_CHANNEL = "sojourn_work"
 
 
 class StoreUnavailable(Exception):
     """The database cannot be reached for now (down, restarting, no free connection): try again later."""
+
+
+class SchemaTooNew(ValueError):
+    """The database was migrated by a newer Sojourn: this one does not know its schema and must not write to
+    it (it could undo or corrupt what the newer one wrote)."""
 
 
 class InvalidStoreValue(ValueError):
@@ -203,6 +216,12 @@ class Store:
                 "(name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION)"
             )
             done = {row["name"] for row in tx._all("SELECT name FROM schema_migrations")}
+            unknown = sorted(done - set(scripts))
+            if unknown:
+                raise SchemaTooNew(
+                    f"the database was migrated by a newer Sojourn (migrations this one does not know: "
+                    f"{', '.join(unknown)}); upgrade Sojourn, or restore a backup taken before the upgrade"
+                )
             for name in names:
                 if name in done:
                     continue
@@ -212,6 +231,24 @@ class Store:
                 tx._execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)", (name,))
                 applied.append(name)
         return applied
+
+    def pending_migrations(self) -> list[str]:
+        """The migrations this Sojourn would apply to the database (none when it is up to date);
+        SchemaTooNew when a newer Sojourn migrated it. Changes nothing."""
+        scripts = migration_scripts(self.dialect)
+        with self.transaction(write=False) as tx:
+            try:
+                with tx.savepoint():
+                    done = {row["name"] for row in tx._all("SELECT name FROM schema_migrations")}
+            except Exception:  # a database no Sojourn has opened (no such table): every migration is pending
+                return sorted(scripts)
+        unknown = sorted(done - set(scripts))
+        if unknown:
+            raise SchemaTooNew(
+                f"the database was migrated by a newer Sojourn (migrations this one does not know: "
+                f"{', '.join(unknown)})"
+            )
+        return sorted(set(scripts) - done)
 
     def _lock_migrations(self, tx: Tx) -> None:
         """Serialise migrations between processes starting together."""
