@@ -20,6 +20,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from sojourn import metrics
 from sojourn.store.activities import ActivityVerbs
 from sojourn.store.apps import AppVerbs
 from sojourn.store.executions import ExecutionVerbs
@@ -27,6 +28,7 @@ from sojourn.store.history import HistoryVerbs
 from sojourn.store.humantasks import HumanTaskVerbs
 from sojourn.store.machines import MachineVerbs
 from sojourn.store.mail import MailVerbs
+from sojourn.store.observed import ObservedVerbs
 from sojourn.store.portal import PortalVerbs
 from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
@@ -63,6 +65,7 @@ class Tx(
     HumanTaskVerbs,
     PortalVerbs,
     RetentionVerbs,
+    ObservedVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 
@@ -140,7 +143,10 @@ class Store:
 
         `write=False` promises only reads: on SQLite it then neither waits for nor holds up the writer.
         """
-        with self._connection(write) as connection:
+        with (
+            self._connection(write) as connection,
+            metrics.DB_TRANSACTION_SECONDS.labels("write" if write else "read").time(),
+        ):
             self._begin(connection, write)
             tx = Tx(self, connection)
             try:
