@@ -6,6 +6,7 @@ has an access line per request with its request id, and none of the secrets used
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from humantask_support import csrf_of
-from servers import serve, serving_app, wait_for, wait_for_status
+from servers import free_port, serve, serving_app, wait_for, wait_for_status, worker
 
 API_KEY = "api-key-observability-7781"
 PARTNER_KEY = "partner-key-observability-3321"
@@ -208,3 +209,20 @@ def test_a_server_beyond_localhost_without_an_api_key_warns_at_start(tmp_path):
         assert scrape(server.url)  # nothing is protected there: neither is /metrics
         server.stop()
     assert "without SOJOURN_API_KEY: anyone who reaches this port" in server.logs()
+
+
+def test_a_worker_process_exposes_its_own_metrics_with_its_heartbeat(tmp_path):
+    port = free_port()
+    with worker(tmp_path, f"sqlite:///{tmp_path / 'sojourn.db'}", "--metrics-port", str(port)) as process:
+        url = f"http://127.0.0.1:{port}"
+
+        def scraped() -> Any:
+            with contextlib.suppress(httpx.HTTPError):
+                return scrape(url)
+            return None
+
+        first = wait_for(scraped)
+        beat = value(first, "sojourn_worker_heartbeat_timestamp_seconds")
+        assert beat > 0 and "sojourn_work_items_due" in {name for name, _ in first}
+        wait_for(lambda: value(scrape(url), "sojourn_worker_heartbeat_timestamp_seconds") > beat, timeout=5)
+        assert process.process.poll() is None
