@@ -3,8 +3,9 @@
 `open_store(db_url)` gives a Store; `store.transaction()` gives a `Tx` that speaks the domain's verbs
 (`tx.execution(arn)`, `tx.claim_work(...)`, `tx.enqueue_mail(...)`) and returns the typed rows of
 `sojourn.store.rows`. The verbs are grouped by aggregate, a module each (machines, tags, activities,
-executions, history, runs, work, tokens, mail, apps); their SQL, written once with `?` placeholders
-(the PostgreSQL store rewrites them to `%s`), is the only SQL in Sojourn. Work and mail are claimed with
+executions, history, runs, work, tokens, mail, apps; observed: the reads behind `/metrics`' gauges); their
+SQL, written once with `?` placeholders (the PostgreSQL store rewrites them to `%s`), is the only SQL in
+Sojourn. Work and mail are claimed with
 leases (`leases.py`; `FOR UPDATE SKIP LOCKED` on PostgreSQL) so several processes share one database;
 PostgreSQL's LISTEN/NOTIFY wakes idle workers, SQLite serves one process.
 """
