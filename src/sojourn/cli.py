@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import re
 import sys
 import time
@@ -263,8 +262,8 @@ def serve(
     """Serve the Step Functions API, the app's REST routes and the console, and run the workers."""
     from sojourn import server
 
-    _logging(as_json)
     manifest, settings = _app_settings(app_file, db_url=db, host=host, port=port, workers=workers)
+    _logging(as_json, settings)
     with _user_errors():
         server.serve(settings, manifest, grace=grace)
 
@@ -280,14 +279,17 @@ def worker(
     ),
     grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
+    metrics_port: int = typer.Option(
+        None, "--metrics-port", min=1, max=65535, help="Serve this process's /metrics on this port."
+    ),
 ) -> None:
     """Run workers only (no HTTP): start one per machine, all on the same PostgreSQL database."""
     from sojourn import server
 
-    _logging(as_json)
     manifest, settings = _app_settings(app_file, db_url=db, workers=workers)
+    _logging(as_json, settings)
     with _user_errors():
-        server.run_workers(settings, grace=grace, manifest=manifest)
+        server.run_workers(settings, grace=grace, manifest=manifest, metrics_port=metrics_port)
 
 
 def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
@@ -304,25 +306,10 @@ def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
     return manifest, _settings(**flags, manifest=manifest.settings if manifest else None)
 
 
-class _JsonLines(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+def _logging(as_json: bool = False, settings: Any = None) -> None:
+    from sojourn import logs
 
-
-def _logging(as_json: bool = False) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        _JsonLines() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logs.configure(as_json or (settings is not None and settings.log_format == "json"))
 
 
 # -- definitions ------------------------------------------------------------------------------------

@@ -126,6 +126,9 @@ def _webhook(name: str, spec: Any) -> WebhookTarget:
     return WebhookTarget(name, url, secret, **flags, **lists)
 
 
+LOG_FORMATS = ("text", "json")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about a Sojourn process; build with `Settings.load(...)`."""
@@ -163,12 +166,20 @@ class Settings:
     # The HTTP Task (sojourn.integrations.http): AWS's 60 s timeout, or lower; the connections it may name.
     http_timeout: float = 60.0
     http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False, hash=False)
+    # Logs (sojourn.logs): "text" lines or "json" objects, one a line.
+    log_format: str = "text"
+    # A bearer token that may read /metrics on a server beyond localhost (as the API key may).
+    metrics_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.http_timeout > HTTP_TIMEOUT_LIMIT:
             raise SettingsError(
                 f"SOJOURN_HTTP_TIMEOUT (http_timeout) {self.http_timeout} exceeds the HTTP Task's "
                 f"{HTTP_TIMEOUT_LIMIT:g} seconds on AWS; give {HTTP_TIMEOUT_LIMIT:g} or fewer"
+            )
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"SOJOURN_LOG_FORMAT (log_format) {self.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
             )
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)

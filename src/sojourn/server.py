@@ -10,6 +10,7 @@ idempotency key. Every transition commits with its next work, so an exit at any 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 import os
 import signal
@@ -21,12 +22,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from sojourn import api, console, gateway, jsontext, portal
+from sojourn import api, console, gateway, jsontext, logs, metrics, portal
 from sojourn.api import extensions
 from sojourn.config import WILDCARD_HOSTS, Settings
 from sojourn.errors import SojournAPIError
@@ -116,6 +118,7 @@ def build_app(host: Host, manifest: Any = None) -> Starlette:
         gateway.routes(endpoints, client=host.client, settings=host.settings)
     )
     routes: list[BaseRoute] = [Route("/health", _health, methods=["GET"])]
+    routes += [Route("/metrics", _metrics_endpoint(host), methods=["GET"])]
     routes += api.routes(host.client, host.settings)
     routes += console.routes(client=host.client, settings=host.settings, manifest=manifest)
     routes += portal.routes(host.client)
@@ -131,7 +134,7 @@ def build_app(host: Host, manifest: Any = None) -> Starlette:
         finally:
             host.stop()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(logs.AccessLog)])
 
 
 async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:
@@ -149,6 +152,44 @@ async def _to_the_console(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+def store_gauges(client: Any) -> metrics.StoreGauges:
+    """The gauges `/metrics` reads from `client`'s database when scraped."""
+
+    def read() -> dict[str, float]:
+        with client.store.transaction(write=False) as tx:
+            return tx.observed_gauges(client.clock())
+
+    return metrics.StoreGauges(read)
+
+
+def _metrics_endpoint(host: Host) -> Any:
+    """`GET /metrics`, Prometheus' text format. Open on a server listening on localhost only; beyond it,
+    when an API key or SOJOURN_METRICS_TOKEN is set, the scrape must carry one of them (`Authorization:
+    Bearer <token>`, or the API's own `X-Api-Key`); with neither set the server is open anyway."""
+    gauges = store_gauges(host.client)
+    settings = host.settings
+    accepted = [secret.encode() for secret in (settings.metrics_token, settings.api_key) if secret]
+
+    def allowed(request: Request) -> bool:
+        if settings.is_local or not accepted:
+            return True
+        bearer = request.headers.get("authorization", "")
+        given = bearer[7:] if bearer[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
+        return any(hmac.compare_digest(given.encode(), secret) for secret in accepted)
+
+    async def scrape(request: Request) -> Response:
+        if not allowed(request):
+            return JSONResponse(
+                {"__type": "UnrecognizedClientException", "message": "Request is missing a valid token"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        body = await run_in_threadpool(metrics.render, gauges)
+        return Response(body, media_type=metrics.CONTENT_TYPE)
+
+    return scrape
 
 
 def _deploy_endpoint(host: Host) -> Any:
@@ -240,14 +281,18 @@ def run_workers(
     workers: int | None = None,
     grace: float = SHUTDOWN_GRACE_SECONDS,
     manifest: Any = None,
+    metrics_port: int | None = None,
 ) -> None:
     """Run workers only (no HTTP) until SIGINT/SIGTERM: several machines can share one PostgreSQL.
 
-    With `manifest`, the app is deployed (idempotently) so these workers can run its functions.
+    With `manifest`, the app is deployed (idempotently) so these workers can run its functions; with
+    `metrics_port`, this process's metrics are served at http://SOJOURN_HOST:<port>/metrics.
     """
     host = open_host(settings, workers, grace)
     if manifest is not None:
         host.apps.deploy(manifest)
+    if metrics_port is not None:
+        _serve_metrics(host, metrics_port)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -259,6 +304,18 @@ def run_workers(
         log.info("stopping workers (grace %ss)", grace)
         host.stop()
     _exit_unless_finished(host)
+
+
+def _serve_metrics(host: Host, port: int) -> None:
+    """Serve `GET /metrics` (as `sojourn serve` does) on `port` from a daemon thread."""
+    import uvicorn
+    from starlette.applications import Starlette
+
+    app = Starlette(routes=[Route("/metrics", _metrics_endpoint(host), methods=["GET"])])
+    config = uvicorn.Config(app, host=host.settings.host, port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)  # off the main thread it leaves the signals to the workers
+    threading.Thread(target=server.run, name="sojourn-metrics", daemon=True).start()
+    log.info("metrics at http://%s:%d/metrics", host.settings.host, port)
 
 
 def _exit_unless_finished(host: Host) -> None:

@@ -51,7 +51,13 @@ def test_replace_keeps_a_derived_public_url_in_step_with_the_port():
 
 
 @pytest.mark.parametrize(
-    ("variable", "value"), [("SOJOURN_PORT", "abc"), ("SOJOURN_PORT", "70000"), ("SOJOURN_SMTP_TLS", "maybe")]
+    ("variable", "value"),
+    [
+        ("SOJOURN_PORT", "abc"),
+        ("SOJOURN_PORT", "70000"),
+        ("SOJOURN_SMTP_TLS", "maybe"),
+        ("SOJOURN_LOG_FORMAT", "xml"),
+    ],
 )
 def test_invalid_values_name_the_variable(variable, value):
     with pytest.raises(SettingsError, match=variable):
@@ -67,7 +73,7 @@ def test_arns_use_the_configured_region_and_account():
 
 
 def test_secrets_stay_out_of_the_repr():
-    assert "pw" not in repr(Settings(smtp_password="pw", api_key="pw"))
+    assert "pw" not in repr(Settings(smtp_password="pw", api_key="pw", metrics_token="pw"))
 
 
 def test_replace_keeps_unset_optional_settings_unset():

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sojourn import errors, jsontext
+from sojourn import errors, jsontext, logs, metrics
 from sojourn.api.model import SOJOURN_PREFIX, TARGET_PREFIX, operation
 from sojourn.config import function_credential
 from sojourn.store.base import InvalidStoreValue, StoreUnavailable
@@ -77,27 +77,33 @@ class StepFunctionsAPI:
         return [Route("/", self.handle, methods=["POST"], name="stepfunctions-api")]
 
     async def handle(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = logs.request_id() or str(uuid.uuid4())
+        action = _action_label(request.headers.get("x-amz-target", ""))
+        metrics.API_REQUESTS.labels(action).inc()
         try:
             body = await self._answer(request)
             return Response(body, media_type=CONTENT_TYPE, headers={"x-amzn-RequestId": request_id})
         except errors.SojournAPIError as e:
+            metrics.API_ERRORS.labels(action, e.type_name).inc()
             return _error(e, request_id)
         except InvalidStoreValue as e:
             # A last line of defence: the checks in front should have refused the value with its
             # member's name.
+            metrics.API_ERRORS.labels(action, "ValidationException").inc()
             return _error(errors.ValidationException(f"1 validation error detected: {e}"), request_id)
         except StoreUnavailable:
             # The database is out of reach for now (PostgreSQL down or restarting, the pool exhausted):
             # AWS's common ServiceUnavailable, HTTP 503, which botocore retries on its own in every retry
             # mode (legacy: `service_unavailable` on 503; standard and adaptive: 503 is a transient status).
             log.warning("database unavailable during %s", request.headers.get("x-amz-target", "?"))
+            metrics.API_ERRORS.labels(action, "ServiceUnavailable").inc()
             return _error(
                 errors.ServiceUnavailable("The service is unavailable. Please try again shortly."), request_id
             )
         except Exception:
             # A bug, not the caller's fault: log it (never the body: it may carry task tokens).
             log.exception("internal error in %s", request.headers.get("x-amz-target", "?"))
+            metrics.API_ERRORS.labels(action, "InternalFailure").inc()
             return _error(errors.InternalFailure("An internal error occurred."), request_id)
 
     async def _answer(self, request: Request) -> bytes:
@@ -125,6 +131,15 @@ class StepFunctionsAPI:
         else:
             result = await run_in_threadpool(method, **kwargs)
         return json.dumps(op.serialize(result), separators=(",", ":")).encode("utf-8")
+
+
+def _action_label(target: str) -> str:
+    """The action a request names, as a metric label: `StartExecution`, `Sojourn.ListHumanTasks`, or
+    `unknown` for anything Sojourn does not serve (a label must not take whatever a caller sends)."""
+    prefix, _, action = target.partition(".")
+    if operation(action, prefix) is None:
+        return "unknown"
+    return action if prefix == TARGET_PREFIX else f"Sojourn.{action}"
 
 
 def authenticate(request: Request, api_key: str | None, action: str | None = None) -> None:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sojourn import metrics
 from sojourn.arns import DEFAULT_ACCOUNT, DEFAULT_REGION, function_arn
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -223,6 +224,8 @@ class FunctionPool:
         invocation = self._outcome(fn, worker, answer, request_id, started, duration, limit)
         self._release(worker, keep=isinstance(answer, dict) and not answer.get("exit"))
         self._store(invocation)
+        metrics.FUNCTION_INVOCATIONS.labels(fn.name, invocation.status).inc()
+        metrics.FUNCTION_DURATION.labels(fn.name).observe(duration / 1000)
         return invocation
 
     def close(self) -> None:

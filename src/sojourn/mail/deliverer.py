@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import aiosmtplib
 
+from sojourn import metrics
 from sojourn.mail.message import Message, bare_address
 from sojourn.store.base import Store
 from sojourn.store.rounds import Rounds
@@ -213,6 +214,8 @@ class Deliverer:
     def _record(self, tx: Any, row: Mapping[str, Any], outcome: Outcome, now: float) -> None:
         seq, attempts = row["seq"], int(row["attempts"])
         sender = row["sender"] or self.settings.smtp_sender
+        final = outcome.sent or outcome.permanent or now - row["created_at"] >= self.give_up_seconds
+        metrics.count_delivery("mail", outcome.sent, final)
         if outcome.sent:
             tx.finish_mail(seq, self.owner, "SENT", sender, outcome.error, now, *_without_tokens(tx, row))
             log.info("mail %s sent (attempt %d)", row["id"], attempts)

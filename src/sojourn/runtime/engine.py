@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from sojourn import metrics
 from sojourn.asl import resources
 from sojourn.asl.budget import DEFAULT_LIMITS, Limits
 from sojourn.asl.driver import Driver, ExecutionEnd
@@ -152,6 +153,9 @@ class Engine:
         self._schedule_execution_timeout(tx, execution, run_id, interpreter, now)
         if self.status_listener is not None:
             self.status_listener(tx, execution, now)
+        tx.committed.append(
+            metrics.EXECUTIONS_STARTED.labels(metrics.machine_name(execution["machine_arn"])).inc
+        )
         return execution
 
     @staticmethod
@@ -241,6 +245,8 @@ class Engine:
             },
         )
         execution["status"] = end.status
+        machine = metrics.machine_name(execution["machine_arn"])
+        tx.committed.append(metrics.EXECUTIONS_ENDED.labels(machine, end.status).inc)
         if self.status_listener is not None:
             ended = {"stopped_at": now, "output": output, "error": end.error, "cause": end.cause}
             self.status_listener(tx, cast(ExecutionRow, {**execution, **ended}), now)
@@ -650,6 +656,12 @@ class _InTransaction:
             kept.append((event.type, details))
         if kept:
             self.tx.append_events(self.execution, run.now, kept)
+            entered = sum(1 for kind, _ in kept if kind.endswith("StateEntered"))
+            if entered:
+                counter = metrics.STATE_TRANSITIONS.labels(
+                    metrics.machine_name(self.execution["machine_arn"])
+                )
+                self.tx.committed.append(lambda: counter.inc(entered))
 
     def invoke(self, run: _StoredRun, task: InvokeTask, frame: Frame) -> None:
         self.engine.schedule_task(

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from sojourn import metrics
+from sojourn.asl import resources
 from sojourn.asl.budget import DEFAULT_LIMITS, Deferred, Limits
 from sojourn.asl.errors import StatesError
 from sojourn.asl.interpreter import to_json
@@ -182,6 +184,7 @@ class Workers:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            metrics.WORKER_HEARTBEAT.set_to_current_time()
             try:
                 taken, next_due = self._poll(self.batch)
                 if not taken:  # sleep until the next item falls due or new work wakes this worker
@@ -274,6 +277,7 @@ class Workers:
                 return self._poll_one_by_one(now, limit), next_due
         if len(items) == limit or len(taken) < len(items):  # more may be due: another idle worker helps
             self.store.wake_worker()
+        _observe_taken(taken, self.clock())
         for outcome in outcomes:
             self._after(outcome)
         return len(taken), next_due
@@ -450,6 +454,7 @@ class Workers:
             generation=task.gen,
         )
         answer: WorkEvent
+        begin = time.perf_counter()
         try:
             result = self.invoker(call)
             if getattr(result, "sojourn_deferred", False):
@@ -460,6 +465,8 @@ class Workers:
             answer = work.failed(e.error, e.cause)
         except Exception as e:  # a handler's exception is matched by its class name, as Lambda's are
             answer = work.failed(type(e).__name__, str(e))
+        kind = resources.parse(payload["resource"]).event_names[0]
+        metrics.TASK_DURATION.labels(kind).observe(time.perf_counter() - begin)
         if answer["e"] == "fail" and self._stop.is_set():
             # Shutting down: the failure may be the shutdown's own doing (a connection cut, a process
             # signalled), so it is not recorded; the work stays leased and runs again after the next start.
@@ -492,6 +499,7 @@ class Workers:
 
     def _apply_answers(self, batch: list[tuple[LeasedTask, WorkEvent]]) -> None:
         batch.sort(key=lambda answer: answer[0].execution_id)  # one lock order: no deadlock between workers
+        begin = time.perf_counter()
         deferred: set[int] = set()
         try:
             while True:
@@ -512,6 +520,7 @@ class Workers:
                 with contextlib.suppress(Exception), self.store.transaction() as tx:
                     # one by one, a slow step is deferred at once rather than computed again
                     deliveries.append(self._apply_answer(tx, task, answer, {task.work_id}))
+        _observe_answered(deliveries, begin)
         for delivery in deliveries:
             self.after_commit(delivery)
 
@@ -545,6 +554,7 @@ class Workers:
         the event), if any: what led to an answer and the answer commit together or not at all (a human
         task's decision). The answer's status as `answer` gives it, or None when there was no answer."""
         defer = False  # True once the step the answer makes computed too long in the transaction
+        begin = time.perf_counter()
         status: str | None = None
         delivery: Delivery | None = None
         for attempt in range(TRANSIENT_ATTEMPTS):
@@ -560,8 +570,26 @@ class Workers:
                 if attempt == TRANSIENT_ATTEMPTS - 1:
                     raise
                 log.info("answering a task token met a deadlock; trying again")
+        _observe_answered([delivery], begin)
         self.after_commit(delivery)
         return status
+
+
+def _observe_taken(items: list[DueWorkRow], now: float) -> None:
+    """Count the items a batch took; an event's transition latency runs from when it fell due to now."""
+    metrics.WORK_PROCESSED.inc(len(items))
+    for item in items:
+        if item["kind"] != INVOKE:
+            metrics.TRANSITION_LATENCY.observe(max(0.0, now - item["due_at"]))
+
+
+def _observe_answered(deliveries: list[Delivery | None], begin: float) -> None:
+    """A task's answer (its result, SendTaskSuccess, a decision) that moved an execution on: its transition
+    latency runs from when the answer reached the engine (`begin`, perf_counter) to its commit."""
+    elapsed = time.perf_counter() - begin
+    for delivery in deliveries:
+        if delivery is not None:
+            metrics.TRANSITION_LATENCY.observe(elapsed)
 
 
 def _process_space() -> str:

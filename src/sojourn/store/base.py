@@ -3,8 +3,9 @@
 `open_store(db_url)` gives a Store; `store.transaction()` gives a `Tx` that speaks the domain's verbs
 (`tx.execution(arn)`, `tx.claim_work(...)`, `tx.enqueue_mail(...)`) and returns the typed rows of
 `sojourn.store.rows`. The verbs are grouped by aggregate, a module each (machines, tags, activities,
-executions, history, runs, work, tokens, mail, apps); their SQL, written once with `?` placeholders
-(the PostgreSQL store rewrites them to `%s`), is the only SQL in Sojourn. Work and mail are claimed with
+executions, history, runs, work, tokens, mail, apps; observed: the reads behind `/metrics`' gauges); their
+SQL, written once with `?` placeholders (the PostgreSQL store rewrites them to `%s`), is the only SQL in
+Sojourn. Work and mail are claimed with
 leases (`leases.py`; `FOR UPDATE SKIP LOCKED` on PostgreSQL) so several processes share one database;
 PostgreSQL's LISTEN/NOTIFY wakes idle workers, SQLite serves one process.
 """
@@ -20,6 +21,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from sojourn import metrics
 from sojourn.store.activities import ActivityVerbs
 from sojourn.store.apps import AppVerbs
 from sojourn.store.executions import ExecutionVerbs
@@ -27,6 +29,7 @@ from sojourn.store.history import HistoryVerbs
 from sojourn.store.humantasks import HumanTaskVerbs
 from sojourn.store.machines import MachineVerbs
 from sojourn.store.mail import MailVerbs
+from sojourn.store.observed import ObservedVerbs
 from sojourn.store.portal import PortalVerbs
 from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
@@ -76,6 +79,7 @@ class Tx(
     HumanTaskVerbs,
     PortalVerbs,
     RetentionVerbs,
+    ObservedVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 
@@ -153,7 +157,10 @@ class Store:
 
         `write=False` promises only reads: on SQLite it then neither waits for nor holds up the writer.
         """
-        with self._connection(write) as connection:
+        with (
+            self._connection(write) as connection,
+            metrics.DB_TRANSACTION_SECONDS.labels("write" if write else "read").time(),
+        ):
             self._begin(connection, write)
             tx = Tx(self, connection)
             try:

@@ -147,9 +147,15 @@ class PostgresStore(Store):
         return tables
 
     def stored_bytes(self) -> int:
-        """The size of this schema's tables with their indexes and TOAST, after ANALYZE."""
+        """The size of this schema's tables with their indexes and TOAST, after ANALYZE of those tables only
+        (a whole-database ANALYZE locks every table of every schema, and runs out of lock slots with many)."""
         with self.transaction() as tx:
-            tx._execute("ANALYZE")
+            tables = [
+                row["tablename"]
+                for row in tx._all("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ]
+            if tables:
+                tx._execute("ANALYZE " + ", ".join(f'"{name}"' for name in tables))
             row = tx._one(
                 "SELECT SUM(pg_total_relation_size(c.oid)) AS size FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace "

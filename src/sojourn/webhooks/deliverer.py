@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from sojourn import metrics
 from sojourn.store.base import Store, Tx
 from sojourn.store.rounds import Rounds
 from sojourn.store.rows import WebhookDeliveryRow
@@ -164,6 +165,8 @@ class WebhookDeliverer:
 
     def _record(self, tx: Tx, row: WebhookDeliveryRow, outcome: Outcome, now: float) -> None:
         seq, attempts, where = row["seq"], int(row["attempts"]), _where(row["url"])
+        final = outcome.delivered or now - row["created_at"] >= self.max_age
+        metrics.count_delivery("webhook", outcome.delivered, final)
         if outcome.delivered:
             tx.finish_webhook(seq, self.owner, "DELIVERED", outcome.status, None, now)
             log.info("webhook %s delivered to %s (attempt %d)", row["id"], where, attempts)
