@@ -32,7 +32,7 @@ from sojourn.humantasks import timers
 from sojourn.humantasks.tasks import TIMER as HUMAN_TASK_TIMER
 from sojourn.integrations import resolve
 from sojourn.integrations.base import Facilities, TaskCall
-from sojourn.runtime import work
+from sojourn.runtime import scheduler, work
 from sojourn.runtime.engine import Delivery, Engine, LeasedTask
 from sojourn.runtime.slowlane import SlowLane
 from sojourn.runtime.work import INVOKE, WorkEvent
@@ -137,6 +137,9 @@ class Workers:
         self._slow_lane = threading.Lock()
         self.lane = SlowLane()  # the process slow steps compute in
         self.running = False  # between start() and stop(): worker threads poll (unless `workers` is 0)
+        # how a due schedule starts its execution in the firing transaction (the executions service's, set
+        # by sojourn.backend.System); None: this runtime fires no schedules
+        self.start_scheduled: scheduler.Starter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -242,6 +245,12 @@ class Workers:
         now = self.clock()
         with self.store.transaction(write=False) as tx:  # a read: it neither waits for nor holds up writers
             next_due = tx.next_due()
+            next_fire = tx.next_schedule_due() if self.start_scheduled is not None else None
+        fired = self._fire_schedules(now) if next_fire is not None and next_fire <= now else 0
+        if fired or (next_fire is not None and next_fire <= now):  # the executions they started are due now
+            return fired, now
+        if next_fire is not None and (next_due is None or next_fire < next_due):
+            next_due = next_fire
         if next_due is None or next_due > now:
             return 0, next_due
         deferred: set[int] = set()  # items whose step computed too long in the transaction: left slow
@@ -277,6 +286,12 @@ class Workers:
         for outcome in outcomes:
             self._after(outcome)
         return len(taken), next_due
+
+    def _fire_schedules(self, now: float) -> int:
+        """Fire the schedules due by `now` (sojourn.runtime.scheduler); how many executions started."""
+        assert self.start_scheduled is not None
+        with self.store.transaction() as tx:
+            return scheduler.fire_due(tx, now, self.start_scheduled, self.batch)
 
     def _poll_one_by_one(self, now: float, limit: int) -> int:
         with self.store.transaction() as tx:
