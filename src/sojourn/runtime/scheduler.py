@@ -102,27 +102,33 @@ def set_enabled(tx: Tx, name: str, enabled: bool, now: float) -> ScheduleRow | N
 
 
 def fire_due(tx: Tx, now: float, start: Starter, limit: int = 16) -> int:
-    """Start the execution of every schedule due by `now` (up to `limit`) and move each on; returns how
-    many executions started."""
+    """Start the execution of every schedule due by `now` (up to `limit` schedules) and move each on to its
+    next time after now; returns how many executions started."""
     started = 0
     for row in tx.due_schedules(now, limit):
-        due = row["next_due"]
-        assert due is not None  # a schedule with a fire_at has a due time
         changes: dict[str, Any] = {}
-        if now <= due + window_seconds(row["window_minutes"]):
-            name = expressions.execution_name(row["name"], due)
-            try:
-                with tx.savepoint():
-                    execution = start(tx, row["state_machine_arn"], name, row["input"])
-                    if tx.claim_schedule_firing(row["name"], due, execution["arn"], now):
-                        started += 1
-                    changes = {"last_due": due, "last_execution_arn": execution["arn"]}
-            except Exception as e:  # its machine is gone, its input refused: this time is lost, as on AWS
-                log.error("schedule %s could not start its execution for %s: %s", row["name"], name, e)
-        else:
-            log.warning("schedule %s skipped the times its window closed on while no worker ran", row["name"])
-        # the next time whose window is still open (times that closed meanwhile are skipped, as AWS does)
-        after = max(due, now - window_seconds(row["window_minutes"]))
-        changes["next_due"], changes["fire_at"] = _next_due(row, after)
+        due, fire_at = row["next_due"], row["fire_at"]
+        while due is not None and fire_at is not None and fire_at <= now:
+            if now <= due + window_seconds(row["window_minutes"]):
+                started += _start(tx, row, due, now, start, changes)
+            else:
+                log.warning("schedule %s skipped %s: its window closed while no worker ran", row["name"], due)
+            # the next time whose window is still open (those that closed meanwhile are skipped, as on AWS)
+            due, fire_at = _next_due(row, max(due, now - window_seconds(row["window_minutes"])))
+        changes["next_due"], changes["fire_at"] = due, fire_at
         tx.set_schedule(row["name"], changes)
     return started
+
+
+def _start(tx: Tx, row: ScheduleRow, due: float, now: float, start: Starter, changes: dict[str, Any]) -> int:
+    """Start due time `due`'s execution unless it already started (1 when this call started it)."""
+    name = expressions.execution_name(row["name"], due)
+    try:
+        with tx.savepoint():
+            execution = start(tx, row["state_machine_arn"], name, row["input"])
+            claimed = tx.claim_schedule_firing(row["name"], due, execution["arn"], now)
+            changes.update(last_due=due, last_execution_arn=execution["arn"])
+            return int(claimed)
+    except Exception as e:  # its machine is gone, its input refused: this time is lost, as on AWS
+        log.error("schedule %s could not start its execution %s: %s", row["name"], name, e)
+        return 0
