@@ -36,7 +36,7 @@
       Crm: {oauth: {token_url: https://crm.example.com/token, client_id: sojourn,
                     client_secret: ${Env:CRM_SECRET}, scopes: [read]}}
     schedules:                               # EventBridge Scheduler's expressions (sojourn.schedules)
-      nightly: {state_machine: EmployeeLeaveWorkflow, expression: cron(0 2 * * ? *), timezone: Europe/Paris,
+      nightly: {state_machine: EmployeeLeaveWorkflow, expression: "cron(0 2 * * ? *)", timezone: Europe/Paris,
                 flexible_window_minutes: 15, start: 2026-12-01T00:00:00, end: 2027-12-01T00:00:00,
                 input: {report: daily}, enabled: true}
 
