@@ -9,8 +9,8 @@ import datetime as dt
 import json
 
 import pytest
-from support import START, Clock, deploy, executions, write_app
 
+from schedule_support import START, Clock, deploy, executions, write_app
 from sojourn import errors
 from sojourn.client import Client
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from support import Clock, deploy, executions, write_app
 
+from schedule_support import Clock, deploy, executions, write_app
 from sojourn.client import Client
 from sojourn.store.base import open_store
 
