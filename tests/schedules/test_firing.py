@@ -236,3 +236,29 @@ def test_a_schedule_whose_machine_is_gone_skips_its_time_and_goes_on(db, tmp_pat
     client.run_until_idle()
     assert client.list_schedules()["schedules"][0]["nextRunDate"].timestamp() == START + 3600
     client.close()
+
+
+def test_the_manifest_reports_every_unusable_schedule(tmp_path):
+    from sojourn.manifest import ManifestError, load_manifest
+
+    bad = {
+        "wrong": {"state_machine": "report", "expression": "cron(0 12 * * *)"},
+        "lost": {"state_machine": "nothing", "expression": "rate(1 hour)"},
+        "zone": {"state_machine": "report", "expression": "rate(1 hour)", "timezone": "Mars/Base"},
+        "wide": {"state_machine": "report", "expression": "rate(1 hour)", "flexible_window_minutes": 2000},
+        "when": {"state_machine": "report", "expression": "rate(1 hour)", "start": "soon"},
+        "odd": {"state_machine": "report", "expression": "rate(1 hour)", "every": 3},
+        "bad name!": {"state_machine": "report", "expression": "rate(1 hour)"},
+    }
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(write_app(tmp_path / "app", bad))
+    where = {(p.entry, p.field) for p in raised.value.problems}
+    assert where == {
+        ("schedules.wrong", "expression"),
+        ("schedules.lost", "state_machine"),
+        ("schedules.zone", "timezone"),
+        ("schedules.wide", "flexible_window_minutes"),
+        ("schedules.when", "start"),
+        ("schedules.odd", "every"),
+        ("schedules.bad name!", ""),
+    }
