@@ -246,11 +246,12 @@ class Workers:
         with self.store.transaction(write=False) as tx:  # a read: it neither waits for nor holds up writers
             next_due = tx.next_due()
             next_fire = tx.next_schedule_due() if self.start_scheduled is not None else None
-        fired = self._fire_schedules(now) if next_fire is not None and next_fire <= now else 0
-        if fired or (next_fire is not None and next_fire <= now):  # the executions they started are due now
-            return fired, now
-        if next_fire is not None and (next_due is None or next_fire < next_due):
-            next_due = next_fire
+        if next_fire is not None and next_fire <= now:
+            fired = self._fire_schedules(now)
+            if fired:  # the executions they started are due now: the next poll (at once) takes them
+                return fired, now
+        elif next_fire is not None and (next_due is None or next_fire < next_due):
+            next_due = next_fire  # an idle worker wakes for it
         if next_due is None or next_due > now:
             return 0, next_due
         deferred: set[int] = set()  # items whose step computed too long in the transaction: left slow
@@ -290,8 +291,12 @@ class Workers:
     def _fire_schedules(self, now: float) -> int:
         """Fire the schedules due by `now` (sojourn.runtime.scheduler); how many executions started."""
         assert self.start_scheduled is not None
-        with self.store.transaction() as tx:
-            return scheduler.fire_due(tx, now, self.start_scheduled, self.batch)
+        try:
+            with self.store.transaction() as tx:
+                return scheduler.fire_due(tx, now, self.start_scheduled, self.batch)
+        except Exception:  # the work queue must go on; the schedules are tried again at the next poll
+            log.exception("firing the due schedules failed")
+            return 0
 
     def _poll_one_by_one(self, now: float, limit: int) -> int:
         with self.store.transaction() as tx:
