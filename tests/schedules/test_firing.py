@@ -262,3 +262,21 @@ def test_the_manifest_reports_every_unusable_schedule(tmp_path):
         ("schedules.odd", "every"),
         ("schedules.bad name!", ""),
     }
+
+
+def test_a_schedule_that_cannot_fire_never_holds_up_other_work(db, tmp_path):
+    clock = Clock()
+    client = client_on(db, clock)
+    deploy(
+        client,
+        write_app(tmp_path / "app", {"tick": {"state_machine": "report", "expression": "rate(1 hour)"}}),
+    )
+    client.run_until_idle()
+    with client.store.transaction() as tx:
+        tx.set_schedule("tick", {"timezone": "Nowhere/Never"})  # a row no worker can move on
+    clock.advance(3600)
+    machine = client.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    arn = client.start_execution(stateMachineArn=machine, name="by-hand")["executionArn"]
+    client.run_until_idle()
+    assert client.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    client.close()
