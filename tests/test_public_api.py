@@ -11,7 +11,7 @@ def test_the_public_names_are_exactly_these_and_all_resolve():
         assert getattr(sojourn, name) is not None
 
 
-def test_sojourn_aws_gives_only_the_human_tasks_boto3_client():
+def test_sojourn_aws_gives_only_the_boto3_client_of_human_tasks_and_schedules():
     import sojourn.aws
 
     assert sojourn.aws.__all__ == ["tasks_client"]
@@ -23,5 +23,7 @@ def test_sojourn_aws_gives_only_the_human_tasks_boto3_client():
         "DescribeHumanTask",
         "ListHumanTaskEvents",
         "ListHumanTasks",
+        "ListSchedules",
         "ReassignHumanTask",
+        "UpdateSchedule",
     ]

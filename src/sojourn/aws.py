@@ -1,7 +1,8 @@
-"""boto3 clients of Sojourn's own actions (not AWS's): `tasks_client()` for human tasks.
+"""boto3 clients of Sojourn's own actions (not AWS's): `tasks_client()` for human tasks and schedules.
 
 Sojourn's human-task actions (`ListHumanTasks`, `DescribeHumanTask`, `ListHumanTaskEvents`,
-`DecideHumanTask`, `ReassignHumanTask`, `CancelHumanTask`) are served on the Step Functions endpoint with
+`DecideHumanTask`, `ReassignHumanTask`, `CancelHumanTask`) and schedule actions (`ListSchedules`,
+`UpdateSchedule`) are served on the Step Functions endpoint with
 `X-Amz-Target: Sojourn.<Action>`. Their botocore-format model ships in the package; the client is an
 ordinary boto3 client built from it, its errors `client.exceptions.<Name>`:
 
@@ -17,7 +18,8 @@ __all__ = ["tasks_client"]
 
 
 def tasks_client(endpoint_url: str, *, api_key: str | None = None, **kwargs: Any) -> Any:
-    """A boto3 client (service `sojourn`) of the human-task actions of the server at `endpoint_url`.
+    """A boto3 client (service `sojourn`) of the human-task and schedule actions of the server at
+    `endpoint_url`.
 
     `api_key` is the server's API key (sent as the access key id, as Sojourn's other clients do); the
     other `kwargs` are boto3's `client()` arguments (`region_name`, `config`...).

@@ -1419,6 +1419,78 @@ def tasks_cancel(
     _done(as_json, f"cancelled {task_id}", answer)
 
 
+# -- schedules -----------------------------------------------------------------------------------------
+
+schedules_app = typer.Typer(
+    help="The schedules apps declare (app.yaml's schedules:): list them, pause and resume them.",
+    no_args_is_help=True,
+)
+app.add_typer(schedules_app, name="schedules")
+SCHEDULE_NAME_HELP = "The schedule's name (as in app.yaml)."
+
+
+@schedules_app.command("list")
+def schedules_list(
+    app_name: str = typer.Option(None, "--app", help="Only the schedules of this app."),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """List the schedules: expression, time zone, enabled or paused, next and last run."""
+    with _connected(endpoint, db, tasks=True) as sojourn:
+        rows = sojourn.list_schedules(**({"appName": app_name} if app_name else {}))["schedules"]
+    if as_json:
+        _print_json({"schedules": rows})
+        return
+    if not rows:
+        out.print("no schedules", highlight=False)
+        return
+    columns = ("name", "state", "expression", "timezone", "next", "last", "stateMachine")
+    _print_table(
+        columns,
+        [
+            [
+                escape(s["name"]),
+                s["state"],
+                escape(s["scheduleExpression"]),
+                escape(s["scheduleExpressionTimezone"]),
+                _cell(s.get("nextRunDate")),
+                _cell(s.get("lastRunDate")),
+                escape(s["stateMachineArn"].split(":")[-1]),
+            ]
+            for s in rows
+        ],
+    )
+
+
+def _set_schedule_state(name: str, state: str, endpoint: str | None, db: str | None, as_json: bool) -> None:
+    with _connected(endpoint, db, tasks=True) as sojourn:
+        answer = sojourn.update_schedule(name=name, state=state)
+    _done(as_json, f"{'resumed' if state == 'ENABLED' else 'paused'} {name}", answer)
+
+
+@schedules_app.command("pause")
+def schedules_pause(
+    name: str = typer.Argument(..., metavar="NAME", help=SCHEDULE_NAME_HELP),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Pause a schedule: it starts nothing until resumed."""
+    _set_schedule_state(name, "DISABLED", endpoint, db, as_json)
+
+
+@schedules_app.command("resume")
+def schedules_resume(
+    name: str = typer.Argument(..., metavar="NAME", help=SCHEDULE_NAME_HELP),
+    endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
+    db: str = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Resume a paused schedule from its next time after now (the times it missed are not run, as on AWS)."""
+    _set_schedule_state(name, "ENABLED", endpoint, db, as_json)
+
+
 def main() -> None:
     app()
 

@@ -18,6 +18,7 @@ from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
 from sojourn.backend.portal import Portal
+from sojourn.backend.schedules import Schedules
 from sojourn.backend.tags import Tags
 from sojourn.backend.tasks import Tasks
 from sojourn.backend.teststate import TestStates
@@ -184,6 +185,8 @@ class Client:
     decide_human_task = _Action("human_tasks", HumanTasks.decide_human_task)
     reassign_human_task = _Action("human_tasks", HumanTasks.reassign_human_task)
     cancel_human_task = _Action("human_tasks", HumanTasks.cancel_human_task)
+    list_schedules = _Action("schedules", Schedules.list_schedules)
+    update_schedule = _Action("schedules", Schedules.update_schedule)
     describe_human_task_link = _Action("human_tasks", HumanTasks.describe_human_task_link)
     decide_human_task_link = _Action("human_tasks", HumanTasks.decide_human_task_link)
 

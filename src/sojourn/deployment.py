@@ -14,7 +14,9 @@ import logging
 import threading
 from typing import Any
 
+from sojourn import arns
 from sojourn import manifest as manifests
+from sojourn.runtime import scheduler
 
 __all__ = ["AppHost"]
 
@@ -46,12 +48,22 @@ class AppHost:
             return [endpoint for manifest in self._manifests.values() for endpoint in manifest.routes]
 
     def deploy(self, manifest: Any) -> dict[str, list[str]]:
-        """Deploy `manifest` (functions, state machines), record it for the other processes,
-        serve its routes."""
+        """Deploy `manifest` (functions, state machines), record it for the other processes with its
+        schedules (created, updated, deleted to match), serve its routes."""
         report = manifests.deploy(manifest, self.client, self.settings)
         now = self.client.clock()
+        region, account = self.client.system.ctx.region, self.client.system.ctx.account_id
         with self.client.store.transaction() as tx:
             tx.record_app(manifest.name, str(manifest.path), now)
+            declared = scheduler.declare(
+                tx,
+                manifest.name,
+                manifest.schedules,
+                lambda machine: arns.state_machine_arn(region, account, machine),
+                now,
+            )
+        for outcome, entries in declared.items():
+            report.setdefault(outcome, []).extend(entries)
         self._serve(manifest, now)
         return report
 

@@ -35,6 +35,10 @@
       Billing: {basic: {username: sojourn, password: ${Env:BILLING_PASSWORD}}}
       Crm: {oauth: {token_url: https://crm.example.com/token, client_id: sojourn,
                     client_secret: ${Env:CRM_SECRET}, scopes: [read]}}
+    schedules:                               # EventBridge Scheduler's expressions (sojourn.schedules)
+      nightly: {state_machine: EmployeeLeaveWorkflow, expression: "cron(0 2 * * ? *)", timezone: Europe/Paris,
+                flexible_window_minutes: 15, start: 2026-12-01T00:00:00, end: 2027-12-01T00:00:00,
+                input: {report: daily}, enabled: true}
 
 References: `${Function:name}` and `${StateMachine:name}` become ARNs at deploy (in definitions and function
 environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:PublicBaseUrl}` and
@@ -43,6 +47,7 @@ environments), `${Env:NAME}` is read when the manifest is loaded, `${Sojourn:Pub
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import re
@@ -54,6 +59,7 @@ from typing import Any
 import yaml
 
 from sojourn import arns
+from sojourn import schedules as expressions
 from sojourn.asl.loader import DefinitionError, read_definition
 from sojourn.asl.validate import validate
 from sojourn.config import SettingsError, is_wildcard_url, webhook_targets
@@ -66,6 +72,7 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "Problem",
+    "ScheduleSpec",
     "StateMachineSpec",
     "deploy",
     "deploy_functions",
@@ -88,9 +95,22 @@ TOP_LEVEL = {
     "groups",
     "webhooks",
     "connections",
+    "schedules",
 }
 FUNCTION_FIELDS = {"handler", "code", "environment", "timeout", "memory", "description"}
 MACHINE_FIELDS = {"definition", "type", "role_arn", "description"}
+SCHEDULE_FIELDS = {
+    "state_machine",
+    "expression",
+    "timezone",
+    "flexible_window_minutes",
+    "start",
+    "end",
+    "input",
+    "enabled",
+    "description",
+}
+SCHEDULE_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")  # with "-<UTC time>", an execution name (at most 80)
 ROUTE_FIELDS = {"method", "path", "function", "integration", "state_machine"}
 # The manifest's email section -> Settings fields (docs/design.md section 5).
 EMAIL_SETTINGS = {
@@ -138,6 +158,21 @@ class StateMachineSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """A schedule as declared: what it starts, when (EventBridge Scheduler's expression), with what input."""
+
+    name: str
+    state_machine: str
+    expression: str
+    timezone: str = "UTC"
+    window_minutes: int = 0  # 0: the flexible window is OFF
+    start_at: float | None = None
+    end_at: float | None = None
+    input: str = "{}"
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A checked manifest. `settings` holds the Settings fields it sets (`public_base_url`, `smtp_*`,
     `webhooks`)."""
@@ -151,6 +186,7 @@ class Manifest:
     directory: Directory = field(
         default_factory=Directory
     )  # the people and groups human tasks are assigned to
+    schedules: dict[str, ScheduleSpec] = field(default_factory=dict)
 
 
 def load_manifest(path: str | Path, env: Mapping[str, str] | None = None) -> Manifest:
@@ -208,6 +244,7 @@ class _Checker:
         if connections:
             settings["http_connections"] = connections
         directory = self.directory(raw)
+        schedules = self.schedules(self.section(raw, "schedules", dict), machines)
         if raw.get("public_base_url") is not None:
             if not isinstance(raw["public_base_url"], str) or not re.match(
                 r"https?://", raw["public_base_url"]
@@ -221,7 +258,63 @@ class _Checker:
         if self.problems:
             raise ManifestError(self.problems)
         name = raw.get("name") if isinstance(raw.get("name"), str) else self.folder.name
-        return Manifest(self.path, name, functions, machines, routes, settings, directory)
+        return Manifest(self.path, name, functions, machines, routes, settings, directory, schedules)
+
+    def schedules(
+        self, raw: dict[str, Any], machines: dict[str, StateMachineSpec]
+    ) -> dict[str, ScheduleSpec]:
+        """The app's schedules, each expression, time zone and date checked as EventBridge Scheduler does."""
+        found: dict[str, ScheduleSpec] = {}
+        for name, spec in raw.items():
+            entry = f"schedules.{name}"
+            if not SCHEDULE_NAME.fullmatch(str(name)):
+                self.problem(entry, "", "name must be 1-63 letters, digits, '-' or '_'")
+            if not self.mapping(entry, spec, SCHEDULE_FIELDS, "'state_machine' and 'expression'"):
+                continue
+            machine = spec.get("state_machine")
+            if machine not in machines:
+                self.problem(entry, "state_machine", f"names no state machine of this app: {machine!r}")
+            try:
+                expressions.parse(str(spec.get("expression", "")))
+            except expressions.ScheduleSyntaxError as e:
+                self.problem(entry, "expression", str(e))
+            try:
+                tz = expressions.zone(spec.get("timezone"))
+            except expressions.ScheduleSyntaxError as e:
+                self.problem(entry, "timezone", str(e))
+                continue
+            window = spec.get("flexible_window_minutes", 0)
+            if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= 1440:
+                self.problem(entry, "flexible_window_minutes", "must be 0 (OFF) or 1-1440 minutes")
+                window = 0
+            dates = {key: self.schedule_date(entry, key, spec.get(key), tz) for key in ("start", "end")}
+            enabled = spec.get("enabled", True)
+            if not isinstance(enabled, bool):
+                self.problem(entry, "enabled", "must be true or false")
+            found[str(name)] = ScheduleSpec(
+                str(name),
+                str(machine),
+                str(spec.get("expression")),
+                tz.key,
+                window,
+                dates["start"],
+                dates["end"],
+                json.dumps(spec.get("input", {})),
+                enabled is not False,
+            )
+        return found
+
+    def schedule_date(self, entry: str, key: str, value: Any, tz: Any) -> float | None:
+        """A start or end date (YAML's date or time, or ISO 8601 text), in the schedule's time zone
+        unless it names its own."""
+        if value is None:
+            return None
+        try:
+            when = value if isinstance(value, _dt.datetime) else _dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            self.problem(entry, key, "must be a date and time, such as 2026-12-01T00:00:00")
+            return None
+        return (when if when.tzinfo else when.replace(tzinfo=tz)).timestamp()
 
     def connections(self, raw: dict[str, Any]) -> dict[str, HttpConnection]:
         """The HTTP Task's connections (sojourn.connections), each unusable one a problem."""

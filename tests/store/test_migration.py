@@ -51,6 +51,7 @@ def migrated_from_0002(url: str) -> Client:
         "0130_webhooks.sql",
         "0140_portal_sessions.sql",
         "0150_retention.sql",
+        "0160_schedules.sql",
     ]
     return Client(store=store, resources=workload.resources({}), clock=Clock(FIXTURE["clock"]), start=False)
 
@@ -163,6 +164,7 @@ def test_a_link_given_before_0120_still_opens_its_task_after_it(store_url):
         "0130_webhooks.sql",
         "0140_portal_sessions.sql",
         "0150_retention.sql",
+        "0160_schedules.sql",
     ]
     with store.transaction() as tx:
         found = tx.assignee_for_link(link_hash.hex())

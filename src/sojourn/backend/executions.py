@@ -112,6 +112,10 @@ class Executions:
         with self.ctx.store.transaction() as tx:
             return self._start_in(tx, machine_arn, name, input, parent)
 
+    def start_scheduled_execution(self, tx: Tx, machine_arn: str, name: str, input: str) -> ExecutionRow:
+        """StartExecution in `tx`, the transaction that fires a schedule (sojourn.runtime.scheduler)."""
+        return self._start_in(tx, machine_arn, name, input, None)
+
     def _start_in(
         self, tx: Tx, machine_arn: str, name: str | None, input: str | None, parent: dict[str, Any] | None
     ) -> ExecutionRow:

@@ -19,6 +19,7 @@ from sojourn.backend.humantasks import HumanTasks
 from sojourn.backend.machines import StateMachines
 from sojourn.backend.mailbox import Mailbox
 from sojourn.backend.portal import Portal
+from sojourn.backend.schedules import Schedules
 from sojourn.backend.tags import Tags
 from sojourn.backend.tasks import Tasks
 from sojourn.backend.teststate import TestStates
@@ -92,7 +93,9 @@ class System:
         self.test_states = TestStates(self.ctx)
         self.human_tasks = HumanTasks(self.ctx, self.facilities.directory)
         self.portal = Portal(self.ctx, self.facilities.directory)
+        self.schedules = Schedules(self.ctx)
         self.facilities.executions = self.executions  # a Task's nested execution starts through the service
+        self.workers.start_scheduled = self.executions.start_scheduled_execution  # a due schedule's start
         self._closed = False
 
     def start(self) -> None:

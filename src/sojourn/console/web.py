@@ -71,10 +71,10 @@ class Console:
         return hasattr(self.client, "list_mail")
 
     def _routes(self) -> list[BaseRoute]:
-        from sojourn.console import executions, humantasks, inbox, login, machines, mailbox
+        from sojourn.console import executions, humantasks, inbox, login, machines, mailbox, schedules
 
         routes: list[BaseRoute] = [Route("/", _home, methods=["GET"])]
-        for part in (machines, executions, inbox, humantasks, mailbox, login):
+        for part in (machines, executions, inbox, humantasks, schedules, mailbox, login):
             routes += part.routes()
         routes.append(Mount("/static", StaticFiles(directory=STATIC), name="static"))
         return routes
@@ -147,6 +147,8 @@ _NOTICES = {
     "sent": "Answer sent: the execution goes on.",
     "reassigned": "Task reassigned: the new people were sent links of their own; the old links stop working.",
     "cancelled": "Human task cancelled: its Task fails with Sojourn.HumanTaskCancelled.",
+    "paused": "Schedule paused: it starts nothing until resumed.",
+    "resumed": "Schedule resumed from its next time (the times it missed while paused are not run).",
 }
 
 

@@ -34,7 +34,7 @@ from sojourn.humantasks import timers
 from sojourn.humantasks.tasks import TIMER as HUMAN_TASK_TIMER
 from sojourn.integrations import resolve
 from sojourn.integrations.base import Facilities, TaskCall
-from sojourn.runtime import work
+from sojourn.runtime import scheduler, work
 from sojourn.runtime.engine import Delivery, Engine, LeasedTask
 from sojourn.runtime.slowlane import SlowLane
 from sojourn.runtime.work import INVOKE, WorkEvent
@@ -139,6 +139,9 @@ class Workers:
         self._slow_lane = threading.Lock()
         self.lane = SlowLane()  # the process slow steps compute in
         self.running = False  # between start() and stop(): worker threads poll (unless `workers` is 0)
+        # how a due schedule starts its execution in the firing transaction (the executions service's, set
+        # by sojourn.backend.System); None: this runtime fires no schedules
+        self.start_scheduled: scheduler.Starter | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -245,6 +248,13 @@ class Workers:
         now = self.clock()
         with self.store.transaction(write=False) as tx:  # a read: it neither waits for nor holds up writers
             next_due = tx.next_due()
+            next_fire = tx.next_schedule_due() if self.start_scheduled is not None else None
+        if next_fire is not None and next_fire <= now:
+            fired = self._fire_schedules(now)
+            if fired:  # the executions they started are due now: the next poll (at once) takes them
+                return fired, now
+        elif next_fire is not None and (next_due is None or next_fire < next_due):
+            next_due = next_fire  # an idle worker wakes for it
         if next_due is None or next_due > now:
             return 0, next_due
         deferred: set[int] = set()  # items whose step computed too long in the transaction: left slow
@@ -281,6 +291,16 @@ class Workers:
         for outcome in outcomes:
             self._after(outcome)
         return len(taken), next_due
+
+    def _fire_schedules(self, now: float) -> int:
+        """Fire the schedules due by `now` (sojourn.runtime.scheduler); how many executions started."""
+        assert self.start_scheduled is not None
+        try:
+            with self.store.transaction() as tx:
+                return scheduler.fire_due(tx, now, self.start_scheduled, self.batch)
+        except Exception:  # the work queue must go on; the schedules are tried again at the next poll
+            log.exception("firing the due schedules failed")
+            return 0
 
     def _poll_one_by_one(self, now: float, limit: int) -> int:
         with self.store.transaction() as tx:

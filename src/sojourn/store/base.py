@@ -33,6 +33,7 @@ from sojourn.store.observed import ObservedVerbs
 from sojourn.store.portal import PortalVerbs
 from sojourn.store.retention import RetentionVerbs
 from sojourn.store.runs import RunVerbs
+from sojourn.store.schedules import ScheduleVerbs
 from sojourn.store.tags import TagVerbs
 from sojourn.store.tokens import TokenVerbs
 from sojourn.store.webhooks import WebhookVerbs
@@ -80,6 +81,7 @@ class Tx(
     PortalVerbs,
     RetentionVerbs,
     ObservedVerbs,
+    ScheduleVerbs,
 ):
     """One transaction, speaking the store's verbs; each aggregate's verbs live in a module of their own."""
 

@@ -22,6 +22,7 @@ __all__ = [
     "MachineRow",
     "MailMessageRow",
     "RunRow",
+    "ScheduleRow",
     "TagRow",
     "TaskRow",
     "TokenRow",
@@ -347,3 +348,25 @@ class PortalSessionRow(TypedDict):
     created_at: float
     seen_at: float
     expires_at: float
+
+
+class ScheduleRow(TypedDict):
+    """A schedule (table `schedules`): its declaration and when it falls due next."""
+
+    name: str
+    app: str
+    state_machine_arn: str
+    expression: str
+    timezone: str
+    window_minutes: int
+    start_at: float | None
+    end_at: float | None
+    input: str
+    enabled: int
+    anchor: float
+    next_due: float | None
+    fire_at: float | None
+    last_due: float | None
+    last_execution_arn: str | None
+    created_at: float
+    updated_at: float
