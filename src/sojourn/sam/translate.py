@@ -72,8 +72,8 @@ SERVICE = {
     "AWS::IAM::Role": "iam",
 }
 EMULATION_REASON = (
-    "comes with Sojourn's AWS service emulation, not built yet; Tasks calling it fail with "
-    "'No resource is registered' until then"
+    "comes with Sojourn's AWS service emulation, not built yet; until then a Task calling it fails "
+    "with States.Runtime (the resource is not recognized)"
 )
 API_EVENTS = {"Api": "Api", "HttpApi": "HttpApi"}
 SCHEDULE_EVENTS = {"Schedule", "ScheduleV2"}
