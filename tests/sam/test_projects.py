@@ -226,3 +226,33 @@ def test_hello_world_answers_its_api_event_over_http(tmp_path):
         assert answer.status_code == 200, server.logs()
         assert answer.json() == {"message": "hello world"}
         assert f"HelloWorldApi: {server.url}/hello/" in server.logs()
+
+
+@pytest.mark.slow
+def test_sojourn_deploy_sends_a_template_and_its_overrides_to_a_running_server(tmp_path):
+    folder = tmp_path / "greeter"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "app.py").write_text(textwrap.dedent(HANDLER))
+    (folder / "template.yaml").write_text(textwrap.dedent(SERVED))
+    with serve(tmp_path) as server:
+        deployed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sojourn.cli",
+                "deploy",
+                str(folder / "template.yaml"),
+                "--endpoint",
+                server.url,
+                "--parameter-overrides",
+                "Greeting=Howdy",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert deployed.returncode == 0, deployed.stderr
+        assert f"Url: {server.url}/greet/ann" in deployed.stdout
+        assert f"api: ServerlessRestApi at {server.url}/" in deployed.stdout
+        answer = httpx.get(f"{server.url}/greet/ann", timeout=30)
+        assert answer.json() == {"text": "Howdy {'name': 'ann'}"}, server.logs()
