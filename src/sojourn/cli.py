@@ -237,6 +237,10 @@ def _machine_arn(sfn: Any, machine: str) -> str:
 
 # -- serve and worker -------------------------------------------------------------------------------
 
+OVERRIDES_HELP = (
+    "A SAM template's parameters, as SAM CLI takes them: Key=Value (repeat the option, or several "
+    "separated by spaces)."
+)
 GRACE_HELP = (
     "Seconds tasks in flight get to finish on SIGTERM/SIGINT; the rest run again after the next start."
 )
@@ -249,7 +253,10 @@ def serve(
     ),
     host: str = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, "--port", help="Port to listen on (default 8080)."),
-    app_file: Path = typer.Option(None, "--app", help="App manifest (app.yaml) to deploy and serve."),
+    app_file: Path = typer.Option(
+        None, "--app", help="App manifest (app.yaml) or AWS SAM template (template.yaml) to deploy and serve."
+    ),
+    overrides: list[str] = typer.Option(None, "--parameter-overrides", help=OVERRIDES_HELP),
     workers: int = typer.Option(
         None,
         "--workers",
@@ -262,8 +269,10 @@ def serve(
     """Serve the Step Functions API, the app's REST routes and the console, and run the workers."""
     from sojourn import server
 
-    manifest, settings = _app_settings(app_file, db_url=db, host=host, port=port, workers=workers)
+    manifest, settings = _app_settings(app_file, overrides, db_url=db, host=host, port=port, workers=workers)
     _logging(as_json, settings)
+    if manifest is not None:
+        _print_template_notes(manifest, settings.public_base_url)
     with _user_errors():
         server.serve(settings, manifest, grace=grace)
 
@@ -275,8 +284,9 @@ def worker(
     ),
     workers: int = typer.Option(None, "--workers", min=1, help="Worker threads (default 4)."),
     app_file: Path = typer.Option(
-        None, "--app", help="App manifest (app.yaml) whose functions these workers run."
+        None, "--app", help="App manifest (app.yaml) or SAM template whose functions these workers run."
     ),
+    overrides: list[str] = typer.Option(None, "--parameter-overrides", help=OVERRIDES_HELP),
     grace: float = typer.Option(20.0, "--grace", min=0, help=GRACE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Log one JSON object per line (for log collectors)."),
     metrics_port: int = typer.Option(
@@ -286,24 +296,76 @@ def worker(
     """Run workers only (no HTTP): start one per machine, all on the same PostgreSQL database."""
     from sojourn import server
 
-    manifest, settings = _app_settings(app_file, db_url=db, workers=workers)
+    manifest, settings = _app_settings(app_file, overrides, db_url=db, workers=workers)
     _logging(as_json, settings)
     with _user_errors():
         server.run_workers(settings, grace=grace, manifest=manifest, metrics_port=metrics_port)
 
 
-def _app_settings(app_file: Path | None, **flags: Any) -> tuple[Any, Any]:
-    """The app manifest at `app_file` (or None) and the settings it contributes to, under env and flags."""
+def _app_settings(app_file: Path | None, overrides: list[str] | None, **flags: Any) -> tuple[Any, Any]:
+    """The app (manifest or SAM template) at `app_file` (or None) and the settings it contributes to, under
+    env and flags."""
     manifest = None
     if app_file is not None:
-        from sojourn.manifest import ManifestError, load_manifest
-
         _need_file(app_file)
-        try:
-            manifest = load_manifest(app_file)
-        except ManifestError as e:
-            _fail(str(e))
+        manifest = _load_app(app_file, overrides)
     return manifest, _settings(**flags, manifest=manifest.settings if manifest else None)
+
+
+def _load_app(file: Path, overrides: list[str] | None) -> Any:
+    """An app manifest or a SAM template (sojourn.sam), each mistake reported by file, entry and property."""
+    from sojourn import arns
+    from sojourn.manifest import ManifestError
+    from sojourn.sam import load_app, parse_overrides
+
+    try:
+        parameters = parse_overrides(overrides)
+    except ValueError as e:
+        _fail(str(e))
+    settings = _settings()
+    try:
+        return load_app(
+            file,
+            parameters,
+            region=getattr(settings, "region", arns.DEFAULT_REGION),
+            account_id=getattr(settings, "account_id", arns.DEFAULT_ACCOUNT),
+        )
+    except ManifestError as e:
+        _fail(str(e))
+
+
+def _template_notes(manifest: Any, base_url: str) -> dict[str, Any]:
+    """What a SAM template's deploy reports besides the app's: skipped resources, APIs' URLs, Outputs."""
+    from sojourn.sam import SamApp, local_outputs
+
+    if not isinstance(manifest, SamApp):
+        return {}
+    base = base_url.rstrip("/")
+    return {
+        "skipped": [
+            {"logicalId": s.logical_id, "type": s.type, "reason": s.reason} for s in manifest.skipped
+        ],
+        "apis": {logical_id: f"{base}/" for logical_id in manifest.apis},
+        "outputs": local_outputs(manifest, base),
+    }
+
+
+def _print_template_notes(manifest: Any, base_url: str, notes: dict[str, Any] | None = None) -> None:
+    notes = notes if notes is not None else _template_notes(manifest, base_url)
+    if not notes:
+        return
+    for item in notes["skipped"]:
+        out.print(f"  skipped: {item['logicalId']} ({item['type']}): {item['reason']}", highlight=False)
+    for logical_id, url in notes["apis"].items():
+        out.print(
+            f"  api: {logical_id} at {url} (every API's routes at the server's root, no stage)",
+            highlight=False,
+        )
+    if notes["outputs"]:
+        out.print("Outputs:", highlight=False)
+        for key, value in notes["outputs"].items():
+            shown = value if isinstance(value, str) else json.dumps(value)
+            out.print(f"  {key}: {shown}", highlight=False)
 
 
 def _logging(as_json: bool = False, settings: Any = None) -> None:
@@ -402,19 +464,28 @@ def deploy(
     endpoint: str = typer.Option(None, "--endpoint", help=ENDPOINT_HELP),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    overrides: list[str] = typer.Option(None, "--parameter-overrides", help=OVERRIDES_HELP),
 ) -> None:
-    """Create or update a state machine from a definition file, or deploy an app manifest (functions, state
-    machines, routes) for every server and worker on the database."""
+    """Create or update a state machine from a definition file, or deploy an app manifest or an AWS SAM
+    template (functions, state machines, routes) for every server and worker on the database."""
     from sojourn.asl.loader import DefinitionError, read_definition
+    from sojourn.sam import is_template
+    from sojourn.sam.template import TemplateReadError, read_template
 
     _need_file(file)
     try:
-        document = read_definition(file)
-    except DefinitionError as e:
-        _fail(f"{file}: {e.diagnostics[0].message if e.diagnostics else e}")
+        template = is_template(read_template(file))
+    except (TemplateReadError, OSError):
+        template = False
+    document: dict = {}
+    if not template:
+        try:
+            document = read_definition(file)
+        except DefinitionError as e:
+            _fail(f"{file}: {e.diagnostics[0].message if e.diagnostics else e}")
     with _user_errors():
-        if "StartAt" not in document:
-            answer = _deploy_app(file, endpoint, db)
+        if template or "StartAt" not in document:
+            answer = _deploy_app(file, endpoint, db, overrides)
         else:
             with _connected(endpoint, db, create=True) as sfn:
                 answer = _deploy_definition(
@@ -427,6 +498,7 @@ def deploy(
         for outcome in ("created", "updated", "unchanged"):
             if answer.get(outcome):
                 out.print(f"  {outcome}: {', '.join(answer[outcome])}", highlight=False)
+        _print_template_notes(None, "", answer.get("template") or {})
     elif "stateMachineArn" in answer:
         out.print(f"{answer['action']} {answer['stateMachineArn']}", highlight=False)
     else:
@@ -462,15 +534,10 @@ def _deploy_definition(
     return {"action": "updated", "stateMachineArn": existing, **answer}
 
 
-def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
-    """Deploy an app manifest: into the database (`--db`), or through the running server, which reads the
-    manifest at the same path. Every server and worker on that database then serves the app."""
-    from sojourn import manifest as manifests
-
-    try:
-        manifest = manifests.load_manifest(file)
-    except manifests.ManifestError as e:
-        _fail(str(e))
+def _deploy_app(file: Path, endpoint: str | None, db: str | None, overrides: list[str] | None = None) -> dict:
+    """Deploy an app manifest or SAM template: into the database (`--db`), or through the running server,
+    which reads the file at the same path. Every server and worker on that database then serves the app."""
+    manifest = _load_app(file, overrides)
     settings = _settings(db_url=db, manifest=manifest.settings)
     if db:
         from sojourn.deployment import AppHost
@@ -481,9 +548,16 @@ def _deploy_app(file: Path, endpoint: str | None, db: str | None) -> dict:
         finally:
             client.close()
     else:
-        answer = _server_call(endpoint, "POST", "/sojourn/apps", json={"path": str(manifest.path)})
+        from sojourn.sam import parse_overrides
+
+        request: dict[str, Any] = {"path": str(manifest.path)}
+        if overrides:
+            request["parameterOverrides"] = parse_overrides(overrides)
+        answer = _server_call(endpoint, "POST", "/sojourn/apps", json=request)
         report = {k: v for k, v in answer.items() if k in ("created", "updated", "unchanged")}
-    return {"action": "deployed app", "app": manifest.name, "path": str(manifest.path), **report}
+    notes = _template_notes(manifest, endpoint or settings.public_base_url)
+    extra = {"template": notes} if notes else {}
+    return {"action": "deployed app", "app": manifest.name, "path": str(manifest.path), **report, **extra}
 
 
 # -- executions -------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ routes current.
 (`sojourn.store.apps`). Every `sojourn serve` and `sojourn worker` loads the recorded apps when it starts and
 looks for redeploys every few seconds, so an app's functions run on whichever process picks up the work and
 its routes are served by every server. Each process reads the manifest and the code from the recorded path:
-on several machines, install the app at the same path on each.
+on several machines, install the app at the same path on each. The file is an app manifest or an AWS SAM
+template (sojourn.sam); a template's `--parameter-overrides` reach only the process given them (the others
+read the template with its parameters' defaults).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import threading
 from typing import Any
 
-from sojourn import arns
+from sojourn import arns, sam
 from sojourn import manifest as manifests
 from sojourn.runtime import scheduler
 
@@ -79,7 +81,9 @@ class AppHost:
             if self._seen.get(row["name"]) == row["deployed_at"]:
                 continue
             try:
-                manifest = manifests.load_manifest(row["path"])
+                manifest = sam.load_app(
+                    row["path"], region=self.settings.region, account_id=self.settings.account_id
+                )
                 manifests.deploy_functions(manifest, self.client.facilities.function_pool(), self.settings)
             except (manifests.ManifestError, OSError, ValueError) as e:
                 log.error("app %s (%s) cannot be loaded: %s", row["name"], row["path"], e)

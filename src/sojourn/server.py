@@ -10,6 +10,7 @@ idempotency key. Every transition commits with its next work, so an exit at any 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hmac
 import logging
 import os
@@ -196,6 +197,7 @@ def _deploy_endpoint(host: Host) -> Any:
     """`POST /sojourn/apps {"path": "/abs/app.yaml"}`: deploy a manifest found on this server's disk
     (`sojourn deploy app.yaml` without --db). Requires the API key, as the API does, when one is set."""
     from sojourn import manifest as manifests
+    from sojourn import sam
     from sojourn.api.protocol import authenticate
 
     async def deploy(request: Request) -> JSONResponse:
@@ -206,7 +208,18 @@ def _deploy_endpoint(host: Host) -> Any:
         try:
             body = jsontext.parse(await request.body())  # InvalidJSON is a ValueError: a 400 below
             path = body["path"]
-            manifest = await run_in_threadpool(manifests.load_manifest, path)
+            overrides = body.get("parameterOverrides") or {}
+            if not isinstance(overrides, dict):
+                raise TypeError("parameterOverrides")
+            manifest = await run_in_threadpool(
+                functools.partial(
+                    sam.load_app,
+                    path,
+                    {str(k): str(v) for k, v in overrides.items()},
+                    region=host.settings.region,
+                    account_id=host.settings.account_id,
+                )
+            )
         except manifests.ManifestError as e:
             return JSONResponse(
                 {"message": str(e), "problems": [str(p) for p in e.problems]}, status_code=400
