@@ -163,6 +163,8 @@ class Settings:
     # The HTTP Task (sojourn.integrations.http): AWS's 60 s timeout, or lower; the connections it may name.
     http_timeout: float = 60.0
     http_connections: Mapping[str, HttpConnection] = field(default_factory=dict, repr=False, hash=False)
+    # How long an Express execution may run (sojourn.runtime.express): AWS's five minutes, or lower.
+    express_max_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.http_timeout > HTTP_TIMEOUT_LIMIT:
