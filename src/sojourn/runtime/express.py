@@ -85,7 +85,8 @@ class _ExpressHost(_InMemory):
         super().step(run, event)
 
     def answer(self, action: InvokeTask) -> Any:
-        remaining = (self.deadline - max(self.now, self.clock.now())).total_seconds() if self.deadline else None
+        now = max(self.now, self.clock.now())
+        remaining = (self.deadline - now).total_seconds() if self.deadline else None
         timeout: float = action.timeout_seconds
         if remaining is not None:
             timeout = min(timeout, remaining)
