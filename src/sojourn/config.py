@@ -172,6 +172,11 @@ class Settings:
                 f"SOJOURN_HTTP_TIMEOUT (http_timeout) {self.http_timeout} exceeds the HTTP Task's "
                 f"{HTTP_TIMEOUT_LIMIT:g} seconds on AWS; give {HTTP_TIMEOUT_LIMIT:g} or fewer"
             )
+        if self.express_max_seconds > 300:
+            raise SettingsError(
+                f"SOJOURN_EXPRESS_MAX_SECONDS (express_max_seconds) {self.express_max_seconds} exceeds "
+                "Express's five minutes on AWS; give 300 or fewer"
+            )
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)
         elif is_wildcard_url(self.public_base_url):

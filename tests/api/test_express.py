@@ -228,3 +228,22 @@ def test_an_error_level_log_keeps_only_failures_and_no_data_unless_asked(server)
     lines = read_log(log_group_file(server.home / "data", group), "ExecutionFailed")
     assert [line["type"] for line in lines] == ["ExecutionFailed"]
     assert lines[0]["details"] == {"error": "Boom", "cause": "it broke"}
+
+
+def test_validation_of_an_express_definition_reports_a_refused_pattern_inside_a_map(server):
+    sfn = server.client()
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"},
+        "End": True,
+    }
+    processor = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "T", "States": {"T": task}}
+    definition = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": processor, "End": True}}}
+    express_answer = sfn.validate_state_machine_definition(definition=json.dumps(definition), type="EXPRESS")
+    assert express_answer["result"] == "FAIL"
+    assert [d["location"] for d in express_answer["diagnostics"]] == [
+        "/States/M/ItemProcessor/States/T/Resource"
+    ]
+    standard = sfn.validate_state_machine_definition(definition=json.dumps(definition), type="STANDARD")
+    assert standard["result"] == "OK"
