@@ -581,9 +581,13 @@ def start(
         params = {"stateMachineArn": _machine_arn(sfn, machine), "input": payload}
         if name:
             params["name"] = name
-        answer = sfn.start_execution(**params)
-        if wait:
-            answer = _wait(sfn, answer["executionArn"])
+        kind = sfn.describe_state_machine(stateMachineArn=params["stateMachineArn"])["type"] if wait else None
+        if kind == "EXPRESS":
+            answer = sfn.start_sync_execution(**params)  # nothing keeps an Express execution to describe
+        else:
+            answer = sfn.start_execution(**params)
+            if wait:
+                answer = _wait(sfn, answer["executionArn"])
     if as_json:
         _print_json(answer)
     elif wait:

@@ -170,6 +170,8 @@ class Settings:
     log_format: str = "text"
     # A bearer token that may read /metrics on a server beyond localhost (as the API key may).
     metrics_token: str | None = field(default=None, repr=False)
+    # How long an Express execution may run (sojourn.runtime.express): AWS's five minutes, or lower.
+    express_max_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.http_timeout > HTTP_TIMEOUT_LIMIT:
@@ -180,6 +182,11 @@ class Settings:
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"SOJOURN_LOG_FORMAT (log_format) {self.log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+            )
+        if self.express_max_seconds > 300:
+            raise SettingsError(
+                f"SOJOURN_EXPRESS_MAX_SECONDS (express_max_seconds) {self.express_max_seconds} exceeds "
+                "Express's five minutes on AWS; give 300 or fewer"
             )
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", self.endpoint_url)

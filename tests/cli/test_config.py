@@ -118,6 +118,13 @@ def test_the_http_timeout_is_awss_60_seconds_or_lower():
         Settings.load({"SOJOURN_HTTP_TIMEOUT": "61"})
 
 
+def test_the_express_limit_is_awss_five_minutes_or_lower():
+    assert Settings().express_max_seconds == 300.0
+    assert Settings.load({"SOJOURN_EXPRESS_MAX_SECONDS": "1"}).express_max_seconds == 1.0
+    with pytest.raises(SettingsError, match="SOJOURN_EXPRESS_MAX_SECONDS"):
+        Settings.load({"SOJOURN_EXPRESS_MAX_SECONDS": "301"})
+
+
 def test_connections_come_from_the_manifest_and_keep_their_secrets_out_of_the_repr():
     from sojourn.connections import parse_connections
 

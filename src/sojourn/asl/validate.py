@@ -17,7 +17,7 @@ from typing import Any
 from sojourn.asl import httptask, humantask, intrinsics, jsonata, paths, resources
 from sojourn.asl.loader import DefinitionError, Diagnostic, format_diagnostics
 
-__all__ = ["DefinitionError", "Diagnostic", "format_diagnostics", "validate"]
+__all__ = ["DefinitionError", "Diagnostic", "express_diagnostics", "format_diagnostics", "validate"]
 
 STATE_TYPES = ("Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map")
 QUERY_LANGUAGES = ("JSONPath", "JSONata")
@@ -142,6 +142,47 @@ def _is_timestamp(value: Any) -> bool:
 def validate(definition: Any) -> list[Diagnostic]:
     """Every problem in `definition`, errors and warnings, each with its location; never raises."""
     return _Validator().run(definition)
+
+
+def express_diagnostics(definition: Any) -> list[Diagnostic]:
+    """What an EXPRESS machine may not run, in AWS's words (recorded by LocalStack's
+    test_sfn_api_express snapshots): `.sync` and `.waitForTaskToken` integrations, activities."""
+    found: list[Diagnostic] = []
+
+    def walk(machine: Any, location: str) -> None:
+        states = machine.get("States") if isinstance(machine, dict) else None
+        if not isinstance(states, dict):
+            return
+        for name, state in states.items():
+            if not isinstance(state, dict):
+                continue
+            where = _join(location, "States", name)
+            problem = _express_problem(state.get("Resource")) if state.get("Type") == "Task" else None
+            if problem is not None:
+                at = _join(where, "Resource")
+                found.append(Diagnostic("ERROR", "SCHEMA_VALIDATION_FAILED", f"{problem} at {at}", at))
+            for index, branch in enumerate(state.get("Branches") or []):
+                walk(branch, _join(where, "Branches", index))
+            for field_name in ("ItemProcessor", "Iterator"):
+                if field_name in state:
+                    walk(state[field_name], _join(where, field_name))
+
+    walk(definition, "")
+    return found
+
+
+def _express_problem(resource: Any) -> str | None:
+    try:
+        task = resources.parse(resource)
+    except resources.UnsupportedResource:
+        return None
+    if task.kind is resources.Kind.ACTIVITY:
+        return "Express state machine does not support Activity ARN"
+    if task.pattern in (resources.Pattern.SYNC, resources.Pattern.SYNC2):
+        return "Express state machine does not support '.sync' service integration"
+    if task.pattern is resources.Pattern.WAIT_FOR_TASK_TOKEN:  # AWS's message has two spaces before "at"
+        return "Express state machine does not support '.waitForTaskToken' service integration "
+    return None
 
 
 def _is_int(value: Any) -> bool:

@@ -10,27 +10,33 @@ from typing import Any, cast
 
 from sojourn import arns
 from sojourn import errors as E
-from sojourn.asl.loader import DefinitionError, parse_definition, read_definition
-from sojourn.asl.validate import validate
+from sojourn.asl.loader import DefinitionError, Diagnostic, parse_definition, read_definition
+from sojourn.asl.validate import express_diagnostics, validate
 from sojourn.backend import versions
-from sojourn.backend.common import Context, date, limit, page_token, read_page_token, tags
+from sojourn.backend.common import Context, date, limit, page_token, read_page_token, refuse_express, tags
 from sojourn.store.rows import MachineRow
 
 __all__ = ["StateMachines", "definition_text"]
 
 
-def definition_text(definition: Any) -> str:
-    """The definition as compact JSON text; InvalidDefinition listing every problem."""
+def definition_text(definition: Any, type: str = "STANDARD") -> str:
+    """The definition as compact JSON text; InvalidDefinition listing every problem (for an EXPRESS
+    machine also what Express does not run)."""
     try:
         # Text is never taken for a file's name (over HTTP that read the server's files); a Path, which only
         # Python callers can pass, is still read.
         parsed = read_definition(definition) if isinstance(definition, Path) else parse_definition(definition)
     except DefinitionError as e:
         raise E.InvalidDefinition(e.cause) from None
-    problems = [d for d in validate(parsed) if d.severity == "ERROR"]
+    problems = [d for d in _diagnostics(parsed, type) if d.severity == "ERROR"]
     if problems:
         raise E.InvalidDefinition(DefinitionError(problems).cause)
     return json.dumps(parsed, separators=(",", ":"), ensure_ascii=False)
+
+
+def _diagnostics(parsed: Any, type: str) -> list[Diagnostic]:
+    found = validate(parsed)
+    return found + express_diagnostics(parsed) if type == "EXPRESS" else found
 
 
 class StateMachines:
@@ -55,7 +61,7 @@ class StateMachines:
         arns.validate_role_arn(roleArn)
         if type not in ("STANDARD", "EXPRESS"):
             raise E.StateMachineTypeNotSupported(f"Invalid type: '{type}'")
-        text = definition_text(definition)
+        text = definition_text(definition, type)
         arn = self.ctx.machine_arn(name)
         pairs = _tags(tags)
         now = self.ctx.clock()
@@ -139,7 +145,9 @@ class StateMachines:
             )
         changes: dict[str, Any] = {}
         if definition is not None:
-            changes["definition"] = definition_text(definition)
+            with self.ctx.store.transaction(write=False) as tx:
+                kind = self.ctx.get_machine(tx, stateMachineArn)["type"]
+            changes["definition"] = definition_text(definition, kind)
         if roleArn is not None:
             changes["role_arn"] = arns.validate_role_arn(roleArn)
         if loggingConfiguration is not None:
@@ -192,6 +200,7 @@ class StateMachines:
         return {}
 
     def describe_state_machine_for_execution(self, *, executionArn: str, **_: Any) -> dict[str, Any]:
+        refuse_express(executionArn)  # not supported for EXPRESS machines, as on AWS
         with self.ctx.store.transaction(write=False) as tx:
             execution = self.ctx.get_execution(tx, executionArn)
             machine = tx.machine(execution["machine_arn"])
@@ -222,7 +231,7 @@ class StateMachines:
         maxResults: int | None = None,
     ) -> dict[str, Any]:
         try:
-            diagnostics = validate(parse_definition(definition))
+            diagnostics = _diagnostics(parse_definition(definition), type)
         except DefinitionError as e:
             diagnostics = list(e.diagnostics)
         wanted = ("ERROR",) if severity == "ERROR" else ("ERROR", "WARNING")

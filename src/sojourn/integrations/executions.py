@@ -63,7 +63,7 @@ def invoke(call: TaskCall, facilities: Facilities) -> Any:
     if mode in ("sync", "sync:2") and answered_here:
         if execution["status"] == "RUNNING":
             return Deferred()
-        described = executions.describe_execution(executionArn=execution["arn"])
+        described = executions.describe_nested_execution(executionArn=execution["arn"])
         if described["status"] != "SUCCEEDED":
             raise StatesError("States.TaskFailed", to_json({k: str(v) for k, v in described.items()}))
         output: str = described["output"]  # a SUCCEEDED execution has one

@@ -36,6 +36,7 @@ from sojourn.integrations import resolve
 from sojourn.integrations.base import Facilities, TaskCall
 from sojourn.runtime import scheduler, work
 from sojourn.runtime.engine import Delivery, Engine, LeasedTask
+from sojourn.runtime.express import Express
 from sojourn.runtime.slowlane import SlowLane
 from sojourn.runtime.work import INVOKE, WorkEvent
 from sojourn.store.base import Store, Tx
@@ -125,6 +126,10 @@ class Workers:
         self.engine = Engine(clock, self.owner, lease_seconds, limits)
         self.facilities = facilities or Facilities(store=store, clock=clock)
         self.invoker = invoker or integration_invoker(self.facilities)
+        settings = self.facilities.settings
+        self.express = Express(
+            self.invoker, clock, settings.data_dir, settings.express_max_seconds, limits
+        )  # EXPRESS machines' executions, in memory
         self.workers = workers
         self.lease_seconds = lease_seconds
         self.batch = batch
@@ -176,6 +181,7 @@ class Workers:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self.lane.close()
+        self.express.stop()
         _live_owners.discard(self.owner)
 
     def release(self) -> None:
