@@ -44,11 +44,17 @@ def open_requests(url: str, smtp) -> list[tuple[str, str]]:
 
 
 def decisions_emailed(smtp) -> Counter[tuple[str, str]]:
-    """(to, subject) of every decision email received, counted."""
+    """(to, subject) of every distinct decision email received, counted. Distinct by Message-ID: SMTP
+    delivery is at least once (a process killed after the server accepted a message, before it recorded
+    SENT, sends it again with the same Message-ID, which mail systems collapse), while a second decision
+    would be a second message, with an id of its own."""
     with smtp.lock:
-        return Counter(
-            (str(m["To"]), str(m["Subject"])) for m in smtp.messages if "Your leave" in m["Subject"]
-        )
+        seen = {
+            (str(m["To"]), str(m["Subject"]), str(m["Message-ID"]))
+            for m in smtp.messages
+            if "Your leave" in m["Subject"]
+        }
+    return Counter((to, subject) for to, subject, _ in seen)
 
 
 def assert_each_told_once(smtp, sfn, opened) -> None:
