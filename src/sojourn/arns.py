@@ -89,6 +89,11 @@ def function_arn(name: str, region: str = DEFAULT_REGION, account: str = DEFAULT
     return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
+def service_arn(service: str, region: str, account: str, resource: str) -> str:
+    """Another AWS service's ARN, as a template's `Ref` and `Fn::GetAtt` give it (`arn:aws:sns:...:topic`)."""
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
 def states_arn(region: str, account: str, kind: str, *names: str) -> str:
     """A Step Functions ARN of resource type `kind`:
     `states_arn(region, account, "execution", machine, name)`."""

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sojourn import arns
+
 __all__ = ["NO_VALUE", "IntrinsicError", "Intrinsics"]
 
 SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
@@ -43,7 +45,7 @@ class Intrinsics:
         attribute: Callable[[str, str], Any],
         mappings: Mapping[str, Any] | None = None,
         conditions: Mapping[str, Any] | None = None,
-        region: str = "us-east-1",
+        region: str = arns.DEFAULT_REGION,
     ):
         self.refs, self.attribute = refs, attribute
         self.mappings = mappings or {}

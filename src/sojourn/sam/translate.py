@@ -248,7 +248,9 @@ class _Translator:
             "AWS::Region": self.region,
             "AWS::AccountId": self.account_id,
             "AWS::StackName": stack,
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{stack}/sojourn",
+            "AWS::StackId": arns.service_arn(
+                "cloudformation", self.region, self.account_id, f"stack/{stack}/sojourn"
+            ),
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NotificationARNs": [],
@@ -283,11 +285,11 @@ class _Translator:
         if kind in (REST_API, HTTP_API):
             return _api_id(logical_id)
         if kind == LAYER:
-            return f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{name}:1"
+            return arns.service_arn("lambda", self.region, self.account_id, f"layer:{name}:1")
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
         if kind == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+            return arns.service_arn("sns", self.region, self.account_id, name)
         return name  # functions, tables, buckets, roles: their names, as CloudFormation gives them
 
     def attribute(self, logical_id: str, attribute: str) -> Any:
@@ -311,12 +313,12 @@ class _Translator:
             return {"Arn": arns.role_arn(self.account_id, name), "RoleId": name}.get(attribute)
         service = SERVICE.get(kind, kind.split("::")[1].lower() if kind.count("::") == 2 else "")
         known = {
-            "Arn": f"arn:aws:{service}:{self.region}:{self.account_id}:{name}",
+            "Arn": arns.service_arn(service, self.region, self.account_id, name),
             "Name": name,
             "QueueName": name,
             "TopicName": name,
             "QueueUrl": self.ref(logical_id),
-            "StreamArn": f"arn:aws:{service}:{self.region}:{self.account_id}:{name}/stream/sojourn",
+            "StreamArn": arns.service_arn(service, self.region, self.account_id, f"{name}/stream/sojourn"),
         }
         return known.get(attribute)
 
