@@ -44,6 +44,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         subject=f"Your expense of {_money(expense['amount'])}: {'approved' if approved else 'denied'}",
         text="\n\n".join(lines) + "\n",
         html="".join(f"<p>{html.escape(line)}</p>" for line in lines),
+        # run again for the same state after a crash, the function finds the email it queued the first time
+        idempotency_key=f"{event['execution']}/tell-employee" if event.get("execution") else None,
     )
     return {
         "employeeId": employee.id,

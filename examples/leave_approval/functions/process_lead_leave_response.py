@@ -52,6 +52,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             + (f"<p>Their comment: {html.escape(comment)}</p>" if comment else "")
         ),
         text=f"Hello {person.name},\n\nYour leave request for {day} {outcome}{by}.{said}\n",
+        # A function may run again for the same state (a worker killed after it ran, before its result was
+        # recorded, as Lambda may be retried): the execution's id makes the second call find the first email.
+        idempotency_key=f"{event['execution']}/tell-employee" if event.get("execution") else None,
     )
     return {
         "employeeId": person.id,
